@@ -1,0 +1,1 @@
+"""seedfeed's library: file bytes -> entries -> catalogue -> feed documents."""

@@ -1,0 +1,135 @@
+"""The values that flow between seedfeed's stages. Dataclasses and enums only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+
+
+class FileStatus(StrEnum):
+    """What became of a file under `seeds/`."""
+
+    OK = "ok"
+    REJECTED = "rejected"
+    GONE = "gone"
+
+
+class TopicSource(StrEnum):
+    """Which rule gave an entry a topic."""
+
+    EXPLICIT = "explicit"
+    FOLDER = "folder"
+    TAXONOMY = "taxonomy"
+    AUTO = "auto"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Document:
+    """One file's text, decoded and cleaned, with what identifies its bytes."""
+
+    rel_path: Path
+    text: str
+    content_hash: str
+    encoding: str
+    size: int
+    mtime_ns: int
+    inode: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TopicMatch:
+    """One topic given to an entry, and why."""
+
+    slug: str
+    title: str
+    source: TopicSource
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Entry:
+    """One story as normalized from a file, before the catalogue gives it an id."""
+
+    title: str
+    published: datetime | None
+    summary: str
+    content: str
+    body: str
+    fingerprint: str
+    format: str
+    place: str | None = None
+    author: str | None = None
+    link: str | None = None
+    source_name: str | None = None
+    declared_topics: tuple[str, ...] = ()
+    topics: tuple[TopicMatch, ...] = ()
+    candidates: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Topic:
+    """A feed: `all`, a taxonomy topic, a folder, an explicit or an automatic topic."""
+
+    slug: str
+    title: str
+    created: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredEntry:
+    """An entry as the catalogue holds it: with its id and its dates."""
+
+    entry_id: str
+    slug: str
+    title: str
+    published: datetime
+    updated: datetime
+    summary: str
+    content: str
+    place: str | None
+    author: str | None
+    link: str | None
+    topics: tuple[TopicMatch, ...]
+    sources: tuple[Path, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TopicRule:
+    """One topic of the taxonomy in `seedfeed.toml`."""
+
+    slug: str
+    title: str
+    phrases: tuple[str, ...]
+    exclude: tuple[str, ...] = ()
+    min_hits: int = 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Config:
+    """Every setting seedfeed reads, each with its default (see `seedfeed.toml`)."""
+
+    source: Path | None = None
+    site_title: str = "seedfeed"
+    base_url: str = "http://127.0.0.1:8080/"
+    id_authority: str = "seedfeed.localhost"
+    author: str = "seedfeed"
+    seeds_dir: Path = Path("seeds")
+    public_dir: Path = Path("public")
+    state_dir: Path = Path(".seedfeed")
+    host: str = "127.0.0.1"
+    port: int = 8080
+    publish_every: float = 1.0
+    reconcile_every: float = 600.0
+    settle: float = 0.5
+    max_entries: int = 50
+    summary_length: int = 300
+    timezone: str = "UTC"
+    title_case: bool = False
+    max_file_bytes: int = 10 * 1024 * 1024
+    boilerplate: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    auto_topics: bool = True
+    auto_min_entries: int = 2
+    taxonomy: tuple[TopicRule, ...] = ()
