@@ -1,0 +1,96 @@
+"""feeds.publish: atomic writes that skip unchanged bytes, and clean-up of temp files."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from feeds.publish import remove_file, remove_stale_temp_files, write_atomically
+
+
+def test_first_write_creates_parent_folders(tmp_path: Path) -> None:
+    path = tmp_path / "public" / "feeds" / "all.atom"
+    assert write_atomically(path, b"<feed/>") is True
+    assert path.read_bytes() == b"<feed/>"
+
+
+def test_unchanged_bytes_are_not_rewritten(tmp_path: Path) -> None:
+    path = tmp_path / "all.atom"
+    write_atomically(path, b"<feed>one</feed>")
+    before = path.stat()
+    assert write_atomically(path, b"<feed>one</feed>") is False
+    after = path.stat()
+    assert after.st_mtime_ns == before.st_mtime_ns
+    assert after.st_ino == before.st_ino
+
+
+def test_changed_bytes_replace_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "all.atom"
+    write_atomically(path, b"<feed>one</feed>")
+    before = path.stat()
+    assert write_atomically(path, b"<feed>two</feed>") is True
+    assert path.read_bytes() == b"<feed>two</feed>"
+    assert path.stat().st_ino != before.st_ino  # a new file renamed over, not edited in place
+
+
+def test_same_size_different_bytes_are_written(tmp_path: Path) -> None:
+    path = tmp_path / "all.atom"
+    write_atomically(path, b"aaaa")
+    assert write_atomically(path, b"bbbb") is True
+    assert path.read_bytes() == b"bbbb"
+
+
+def test_no_temp_file_is_left_behind(tmp_path: Path) -> None:
+    path = tmp_path / "feeds" / "energy.atom"
+    write_atomically(path, b"one")
+    write_atomically(path, b"two")
+    write_atomically(path, b"two")
+    assert sorted(p.name for p in path.parent.iterdir()) == ["energy.atom"]
+
+
+def test_a_failed_write_keeps_the_old_file_and_leaves_no_temp(tmp_path: Path) -> None:
+    path = tmp_path / "all.atom"
+    write_atomically(path, b"old")
+    with pytest.raises(TypeError):
+        write_atomically(path, "not bytes")  # type: ignore[arg-type]
+    assert path.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["all.atom"]
+
+
+def test_writes_are_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "all.atom"
+    with caplog.at_level(logging.DEBUG, logger="feeds.publish"):
+        write_atomically(path, b"x")
+        write_atomically(path, b"x")
+    assert [(r.levelno, r.getMessage().split()[0]) for r in caplog.records] == [
+        (logging.INFO, "written"),
+        (logging.DEBUG, "unchanged"),
+    ]
+
+
+def test_stale_temp_files_are_removed_recursively(tmp_path: Path) -> None:
+    public = tmp_path / "public"
+    (public / "feeds").mkdir(parents=True)
+    (public / ".index.html.tmp").write_bytes(b"half")
+    (public / "feeds" / ".all.atom.tmp").write_bytes(b"half")
+    (public / "feeds" / "all.atom").write_bytes(b"whole")
+    (public / "README.md").write_bytes(b"kept")
+    (public / "notes.tmp").write_bytes(b"not ours: not hidden")
+    assert remove_stale_temp_files(public) == 2
+    remaining = sorted(p.relative_to(public).as_posix() for p in public.rglob("*"))
+    assert remaining == ["README.md", "feeds", "feeds/all.atom", "notes.tmp"]
+    assert remove_stale_temp_files(public) == 0
+
+
+def test_stale_temp_removal_without_public_folder(tmp_path: Path) -> None:
+    assert remove_stale_temp_files(tmp_path / "public") == 0
+
+
+def test_remove_file(tmp_path: Path) -> None:
+    path = tmp_path / "feeds" / "gone.atom"
+    write_atomically(path, b"<feed/>")
+    assert remove_file(path) is True
+    assert not path.exists()
+    assert remove_file(path) is False
