@@ -66,7 +66,7 @@ def remove_stale_temp_files(public_dir: Path) -> int:
     for tmp in sorted(public_dir.rglob(TEMP_PATTERN)):
         if tmp.is_file() and not tmp.is_symlink():
             tmp.unlink(missing_ok=True)
-            log.info("stale temp file removed path=%s", tmp)
+            log.warning("stale temp file removed path=%s", tmp)
             removed += 1
     return removed
 

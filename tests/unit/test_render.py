@@ -10,6 +10,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 _ROOT = str(Path(__file__).resolve().parents[2])
 if _ROOT not in sys.path:  # until pytest puts the project root on sys.path itself
     sys.path.insert(0, _ROOT)
@@ -88,6 +90,29 @@ def test_one_entry_feed_is_valid_and_carries_every_field() -> None:
     ]
     assert item.published == "1987-06-29T12:00:00+00:00"
     assert item.updated == "1987-06-30T12:00:00+00:00"
+
+
+def test_raw_xml_marks_links_and_generator_explicitly() -> None:
+    data = render_atom(ENERGY, [make_entry(0)], config=CONFIG)
+    assert b'<link href="https://source.example.com/a/0" rel="alternate"/>' in data
+    assert (
+        b'<generator uri="https://news.example.org/" version="0.1.0">seedfeed</generator>' in data
+    )
+
+
+def test_empty_titles_get_a_placeholder_rather_than_failing_the_feed() -> None:
+    topic = replace(ENERGY, title="")
+    data = render_atom(topic, [replace(make_entry(0), title="")], config=CONFIG)
+    assert_valid_atom(data)
+    parsed = parse_with_feedparser(data)
+    assert parsed.feed.title == "(untitled)"
+    assert parsed.entries[0].title == "(untitled)"
+
+
+def test_naive_dates_are_refused() -> None:
+    naive = replace(make_entry(0), updated=datetime(1987, 6, 30, 12, 0))
+    with pytest.raises(ValueError, match="naive"):
+        render_atom(ENERGY, [naive], config=CONFIG)
 
 
 def test_entry_without_author_or_link_has_neither() -> None:
