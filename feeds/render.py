@@ -145,11 +145,13 @@ def _add_entry(feed: _AtomFeed, entry: StoredEntry) -> None:
         item.link({"href": entry.link, "rel": "alternate"})
 
 
+def _listing_key(topic: Topic) -> tuple[bool, str, str]:
+    return (topic.slug != ALL_SLUG, topic.title.casefold(), topic.slug)
+
+
 def _ordered(topics: Sequence[Topic]) -> list[Topic]:
     """`all` first, then the topics by title (case-insensitive), slug breaking ties."""
-    return sorted(
-        topics, key=lambda topic: (topic.slug != ALL_SLUG, topic.title.casefold(), topic.slug)
-    )
+    return sorted(topics, key=_listing_key)
 
 
 def render_index(topics: Sequence[Topic], counts: Mapping[str, int], *, config: Config) -> bytes:
