@@ -13,7 +13,6 @@ class FileStatus(StrEnum):
 
     OK = "ok"
     REJECTED = "rejected"
-    GONE = "gone"
 
 
 class TopicSource(StrEnum):
@@ -36,6 +35,19 @@ class Document:
     size: int
     mtime_ns: int
     inode: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FileRecord:
+    """What the catalogue remembers of one file under `seeds/`."""
+
+    rel_path: Path
+    size: int
+    mtime_ns: int
+    inode: int
+    content_hash: str | None
+    status: FileStatus
+    reason: str | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,0 +1,205 @@
+"""Composing the stages: ingest a file, reconcile seeds/ with the catalogue, publish dirty feeds."""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from feeds.catalog import ALL_SLUG, Catalog
+from feeds.errors import RejectedFile
+from feeds.ingest import read_document
+from feeds.model import Config, FileRecord, FileStatus
+from feeds.normalize import split_entries
+from feeds.publish import write_atomically
+from feeds.render import render_atom, render_index, render_opml
+from feeds.topics import assign_topics
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReconcileReport:
+    """What one pass over `seeds/` did."""
+
+    seen: int
+    ingested: int
+    rejected: int
+    removed: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PublishReport:
+    """What one publish did: feeds rendered, and how many of them changed on disk."""
+
+    rendered: int
+    written: int
+
+
+def open_catalog(config: Config) -> Catalog:
+    """Open the catalogue in the configured state folder, with the configured id authority."""
+    return Catalog.open(
+        config.state_dir,
+        id_authority=config.id_authority,
+        auto_min_entries=config.auto_min_entries if config.auto_topics else 0,
+    )
+
+
+def is_ignored(rel_path: Path, patterns: tuple[str, ...]) -> bool:
+    """True when any part of `rel_path` matches an ignore pattern (hidden, temp, editor files)."""
+    return any(fnmatch.fnmatchcase(part, p) for part in rel_path.parts for p in patterns)
+
+
+def scan_seeds(config: Config) -> Iterator[Path]:
+    """Every file under `seeds/` that is not ignored, as a path relative to it."""
+    seeds = config.seeds_dir
+    for folder, dirnames, filenames in os.walk(seeds):
+        base = Path(folder).relative_to(seeds)
+        dirnames[:] = sorted(d for d in dirnames if not is_ignored(base / d, config.ignore))
+        for name in sorted(filenames):
+            rel_path = base / name
+            if not is_ignored(rel_path, config.ignore):
+                yield rel_path
+
+
+def ingest_file(catalog: Catalog, config: Config, rel_path: Path, *, now: datetime) -> bool:
+    """Bring one file's entries (or its rejection) into the catalogue. True if it changed."""
+    path = config.seeds_dir / rel_path
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        return forget_path(catalog, rel_path)
+    known = catalog.file_record(rel_path)
+    if known is not None and _same_stat(known, info):
+        return False
+    try:
+        _check_inside_seeds(config.seeds_dir, rel_path)
+        document = read_document(config.seeds_dir, rel_path, max_file_bytes=config.max_file_bytes)
+        if known is not None and known.content_hash == document.content_hash:
+            catalog.touch_file(_record_of(rel_path, info, document.content_hash))
+            return False
+        entries = [
+            assign_topics(entry, rel_path=rel_path, config=config)
+            for entry in split_entries(document, config=config, now=now)
+        ]
+    except FileNotFoundError:
+        return forget_path(catalog, rel_path)
+    except RejectedFile as rejection:
+        log.warning("file rejected path=%s reason=%s", rel_path, rejection.reason)
+        record = _record_of(rel_path, info, None)
+        catalog.reject_file(
+            FileRecord(
+                rel_path=rel_path,
+                size=record.size,
+                mtime_ns=record.mtime_ns,
+                inode=record.inode,
+                content_hash=None,
+                status=FileStatus.REJECTED,
+                reason=rejection.reason,
+            ),
+            now=now,
+        )
+        return True
+    ids = catalog.store_file(_record_of(rel_path, info, document.content_hash), entries, now=now)
+    log.info("file ingested path=%s entries=%d", rel_path, len(ids))
+    return True
+
+
+def forget_path(catalog: Catalog, rel_path: Path) -> bool:
+    """A path left `seeds/` (a file, or a folder with everything in it)."""
+    known = [p for p in catalog.file_records() if p == rel_path or rel_path in p.parents]
+    for path in known:
+        catalog.forget_file(path)
+        log.info("file removed path=%s", path)
+    return bool(known)
+
+
+def reconcile(catalog: Catalog, config: Config, *, now: datetime) -> ReconcileReport:
+    """Bring the catalogue in line with `seeds/`: new, changed and removed files."""
+    known = catalog.file_records()
+    seen = ingested = 0
+    for rel_path in scan_seeds(config):
+        seen += 1
+        known.pop(rel_path, None)
+        if ingest_file(catalog, config, rel_path, now=now):
+            ingested += 1
+    for rel_path in known:
+        catalog.forget_file(rel_path)
+        log.info("file removed path=%s", rel_path)
+    rejected = len(catalog.rejected_files())
+    log.info(
+        "reconciled seen=%d ingested=%d removed=%d rejected=%d",
+        seen,
+        ingested,
+        len(known),
+        rejected,
+    )
+    return ReconcileReport(seen=seen, ingested=ingested, rejected=rejected, removed=len(known))
+
+
+def publish_dirty(catalog: Catalog, config: Config, *, now: datetime) -> PublishReport:
+    """Render every feed whose entries changed, then the index and the OPML list."""
+    slugs = catalog.dirty_slugs()
+    if not slugs:
+        return PublishReport(rendered=0, written=0)
+    feeds_dir = config.public_dir / "feeds"
+    written = rendered = 0
+    for slug in slugs:
+        title = config.site_title if slug == ALL_SLUG else None
+        topic = catalog.topic(slug, title=title, now=now)
+        if topic is None:
+            continue
+        entries = catalog.feed_entries(slug, limit=config.max_entries)
+        rendered += 1
+        if write_atomically(feeds_dir / f"{slug}.atom", render_atom(topic, entries, config=config)):
+            written += 1
+    all_topic = catalog.topic(ALL_SLUG, title=config.site_title, now=now)
+    assert all_topic is not None
+    topics_with_counts = catalog.topics()
+    counts = {topic.slug: count for topic, count in topics_with_counts}
+    counts[ALL_SLUG] = catalog.counts().entries
+    topics = [all_topic, *(topic for topic, _ in topics_with_counts)]
+    write_atomically(config.public_dir / "index.html", render_index(topics, counts, config=config))
+    write_atomically(config.public_dir / "feeds.opml", render_opml(topics, config=config))
+    catalog.clear_dirty(slugs)
+    return PublishReport(rendered=rendered, written=written)
+
+
+def _check_inside_seeds(seeds_dir: Path, rel_path: Path) -> None:
+    """Refuse a path whose real location (after symlinks) lies outside `seeds/`."""
+    try:
+        real = (seeds_dir / rel_path).resolve(strict=True)
+    except RuntimeError as e:
+        raise RejectedFile(rel_path, "symlink loop") from e
+    except OSError as e:
+        if e.errno == 40:  # ELOOP
+            raise RejectedFile(rel_path, "symlink loop") from e
+        raise
+    if not real.is_relative_to(seeds_dir.resolve()):
+        raise RejectedFile(rel_path, "symlink to a file outside seeds/ (never published)")
+
+
+def _same_stat(record: FileRecord, info: os.stat_result) -> bool:
+    return (
+        record.size == info.st_size
+        and record.mtime_ns == info.st_mtime_ns
+        and record.inode == info.st_ino
+        and not stat.S_ISLNK(info.st_mode)
+    )
+
+
+def _record_of(rel_path: Path, info: os.stat_result, content_hash: str | None) -> FileRecord:
+    return FileRecord(
+        rel_path=rel_path,
+        size=info.st_size,
+        mtime_ns=info.st_mtime_ns,
+        inode=info.st_ino,
+        content_hash=content_hash,
+        status=FileStatus.OK,
+        reason=None,
+    )

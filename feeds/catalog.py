@@ -1,0 +1,723 @@
+"""The catalogue: SQLite tables of files, entries, topics; mints entry ids; tracks dirty feeds."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from slugify import slugify
+
+from feeds.errors import CatalogError
+from feeds.model import Entry, FileRecord, FileStatus, StoredEntry, Topic, TopicMatch, TopicSource
+from feeds.topics import topic_slug
+
+log = logging.getLogger(__name__)
+
+CATALOG_NAME = "catalog.sqlite3"
+ALL_SLUG = "all"
+SCHEMA_VERSION = 1
+
+# MIGRATIONS[n] takes the schema from version n to n + 1.
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE files (
+            rel_path TEXT PRIMARY KEY,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            inode INTEGER NOT NULL,
+            content_hash TEXT,
+            status TEXT NOT NULL,
+            reason TEXT,
+            first_seen TEXT NOT NULL,
+            changed TEXT NOT NULL)""",
+        """CREATE TABLE entries (
+            entry_id TEXT PRIMARY KEY,
+            fingerprint TEXT NOT NULL,
+            slug TEXT NOT NULL,
+            title TEXT NOT NULL,
+            published TEXT NOT NULL,
+            updated TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            content TEXT NOT NULL,
+            body TEXT NOT NULL,
+            place TEXT,
+            author TEXT,
+            link TEXT,
+            format TEXT NOT NULL,
+            declared_topics TEXT NOT NULL,
+            live INTEGER NOT NULL)""",
+        "CREATE INDEX entries_by_fingerprint ON entries (fingerprint)",
+        "CREATE INDEX entries_newest "
+        "ON entries (live, updated DESC, published DESC, entry_id DESC)",
+        """CREATE TABLE sources (
+            rel_path TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            entry_id TEXT NOT NULL REFERENCES entries (entry_id),
+            PRIMARY KEY (rel_path, position))""",
+        "CREATE INDEX sources_by_entry ON sources (entry_id)",
+        """CREATE TABLE entry_topics (
+            entry_id TEXT NOT NULL REFERENCES entries (entry_id),
+            slug TEXT NOT NULL,
+            title TEXT NOT NULL,
+            source TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            PRIMARY KEY (entry_id, slug))""",
+        "CREATE INDEX entry_topics_by_slug ON entry_topics (slug, entry_id)",
+        """CREATE TABLE candidates (
+            entry_id TEXT NOT NULL REFERENCES entries (entry_id),
+            slug TEXT NOT NULL,
+            label TEXT NOT NULL,
+            PRIMARY KEY (entry_id, slug))""",
+        "CREATE INDEX candidates_by_slug ON candidates (slug, entry_id)",
+        "CREATE TABLE auto_topics (slug TEXT PRIMARY KEY, label TEXT NOT NULL)",
+        """CREATE TABLE topics (
+            slug TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            created TEXT NOT NULL)""",
+        "CREATE TABLE dirty (slug TEXT PRIMARY KEY)",
+        "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    ),
+)
+
+_FILE_COLUMNS = "rel_path, size, mtime_ns, inode, content_hash, status, reason"
+_ENTRY_COLUMNS = "entry_id, slug, title, published, updated, summary, content, place, author, link"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Held:
+    """An entry a file held before it changed."""
+
+    entry_id: str
+    fingerprint: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CatalogCounts:
+    """What `seedfeed status` and `seedfeed build` report."""
+
+    files: int
+    rejected: int
+    entries: int
+    topics: int
+
+
+def stamp(moment: datetime) -> str:
+    """The catalogue's text form of an aware datetime: UTC, fixed width, sortable."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _moment(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def _file_record(row: sqlite3.Row | tuple[object, ...]) -> FileRecord:
+    return FileRecord(
+        rel_path=Path(str(row[0])),
+        size=int(str(row[1])),
+        mtime_ns=int(str(row[2])),
+        inode=int(str(row[3])),
+        content_hash=None if row[4] is None else str(row[4]),
+        status=FileStatus(str(row[5])),
+        reason=None if row[6] is None else str(row[6]),
+    )
+
+
+def _fixed_topics(entry: Entry) -> tuple[TopicMatch, ...]:
+    return tuple(t for t in entry.topics if t.source is not TopicSource.AUTO)
+
+
+class Catalog:
+    """One open catalogue. One owner at a time; every change goes through `transaction`."""
+
+    def __init__(
+        self, db: sqlite3.Connection, path: Path, *, id_authority: str, auto_min_entries: int
+    ) -> None:
+        self._db = db
+        self.path = path
+        self._id_authority = id_authority
+        self._auto_min = auto_min_entries
+        self._touched_candidates: set[str] = set()
+
+    # -- opening -----------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, state_dir: Path, *, id_authority: str, auto_min_entries: int) -> Catalog:
+        """Open the catalogue in `state_dir`, creating and migrating it as needed.
+
+        `auto_min_entries` is how many live entries a candidate needs to become a topic;
+        0 turns automatic topics off.
+        """
+        path = state_dir / CATALOG_NAME
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise CatalogError(f"cannot create the state folder {state_dir}: {e}") from e
+        try:
+            db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA busy_timeout=5000")
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            catalog = cls(db, path, id_authority=id_authority, auto_min_entries=auto_min_entries)
+            catalog._migrate()
+            catalog._retune_auto_topics()
+        except sqlite3.OperationalError as e:
+            raise CatalogError(
+                f"cannot open the catalogue {path}: {e}. Check that the state folder is "
+                "writable and that no other program holds the file."
+            ) from e
+        except sqlite3.DatabaseError as e:
+            raise CatalogError(
+                f"cannot open the catalogue {path}: {e}. If it is damaged, move the state folder "
+                "aside and run `seedfeed build` to rebuild it from seeds/ "
+                "(entries would get new ids)."
+            ) from e
+        return catalog
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _migrate(self) -> None:
+        (version,) = self._db.execute("PRAGMA user_version").fetchone()
+        if version > SCHEMA_VERSION:
+            raise CatalogError(
+                f"the catalogue {self.path} has schema version {version}, newer than this "
+                f"seedfeed knows ({SCHEMA_VERSION}): upgrade seedfeed, "
+                "or give --state another folder"
+            )
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            with self.transaction():
+                for statement in _MIGRATIONS[target - 1]:
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version={target}")
+            log.info("catalogue migrated path=%s version=%d", self.path, target)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside land together or not at all, also across a crash."""
+        if self._db.in_transaction:
+            yield
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self._settle_auto_topics()
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            self._touched_candidates.clear()
+            raise
+        self._db.execute("COMMIT")
+
+    # -- settings ----------------------------------------------------------------------------
+
+    def setting(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def save_setting(self, key: str, value: str) -> None:
+        with self.transaction():
+            self._db.execute(
+                "INSERT INTO settings (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    # -- files -------------------------------------------------------------------------------
+
+    def file_records(self) -> dict[Path, FileRecord]:
+        """Every file the catalogue knows, by its path under `seeds/`."""
+        rows = self._db.execute(f"SELECT {_FILE_COLUMNS} FROM files")
+        return {Path(row[0]): _file_record(row) for row in rows}
+
+    def file_record(self, rel_path: Path) -> FileRecord | None:
+        row = self._db.execute(
+            f"SELECT {_FILE_COLUMNS} FROM files WHERE rel_path = ?", (rel_path.as_posix(),)
+        ).fetchone()
+        return None if row is None else _file_record(row)
+
+    def rejected_files(self) -> list[FileRecord]:
+        rows = self._db.execute(
+            f"SELECT {_FILE_COLUMNS} FROM files WHERE status = ? ORDER BY rel_path",
+            (FileStatus.REJECTED.value,),
+        )
+        return [_file_record(row) for row in rows]
+
+    def touch_file(self, record: FileRecord) -> None:
+        """Remember new stat values of a file whose bytes did not change."""
+        with self.transaction():
+            self._db.execute(
+                "UPDATE files SET size = ?, mtime_ns = ?, inode = ? WHERE rel_path = ?",
+                (record.size, record.mtime_ns, record.inode, record.rel_path.as_posix()),
+            )
+
+    def _save_file(self, record: FileRecord, now: datetime) -> None:
+        self._db.execute(
+            "INSERT INTO files (rel_path, size, mtime_ns, inode, content_hash, status, reason, "
+            "first_seen, changed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (rel_path) DO UPDATE SET size = excluded.size, "
+            "mtime_ns = excluded.mtime_ns, inode = excluded.inode, "
+            "content_hash = excluded.content_hash, status = excluded.status, "
+            "reason = excluded.reason, changed = excluded.changed",
+            (
+                record.rel_path.as_posix(),
+                record.size,
+                record.mtime_ns,
+                record.inode,
+                record.content_hash,
+                record.status.value,
+                record.reason,
+                stamp(now),
+                stamp(now),
+            ),
+        )
+
+    # -- storing -----------------------------------------------------------------------------
+
+    def store_file(
+        self, record: FileRecord, entries: Sequence[Entry], *, now: datetime
+    ) -> list[str]:
+        """Make `entries` the entries of the file `record`; return their ids in order.
+
+        A story keeps its id when the same story is stored already (same fingerprint, from this
+        file or any other, live or deleted), or when it replaces a story of this file with the
+        same title or, failing that, at the same position.
+        """
+        rel = record.rel_path.as_posix()
+        with self.transaction():
+            self._save_file(record, now)
+            held = self._held_entries(rel)
+            ids: list[str] = []
+            for position, entry in enumerate(entries):
+                entry_id = self._match(entry, held, position, set(ids))
+                if entry_id is None:
+                    entry_id = self._insert_entry(entry, now)
+                elif entry_id not in ids:
+                    self._update_entry(entry_id, entry, now)
+                if entry_id not in ids:
+                    ids.append(entry_id)
+            self._db.execute("DELETE FROM sources WHERE rel_path = ?", (rel,))
+            self._db.executemany(
+                "INSERT INTO sources (rel_path, position, entry_id) VALUES (?, ?, ?)",
+                [(rel, position, entry_id) for position, entry_id in enumerate(ids)],
+            )
+            self._refresh_liveness([h.entry_id for h in held] + ids)
+        return ids
+
+    def reject_file(self, record: FileRecord, *, now: datetime) -> None:
+        """Record a file that cannot be used; entries it held before leave the feeds."""
+        with self.transaction():
+            self._save_file(record, now)
+            self._drop_sources(record.rel_path.as_posix())
+
+    def forget_file(self, rel_path: Path) -> None:
+        """A file left `seeds/`: its entries leave the feeds; their rows stay, keeping the ids."""
+        rel = rel_path.as_posix()
+        with self.transaction():
+            self._drop_sources(rel)
+            self._db.execute("DELETE FROM files WHERE rel_path = ?", (rel,))
+
+    def _drop_sources(self, rel: str) -> None:
+        held = [h.entry_id for h in self._held_entries(rel)]
+        self._db.execute("DELETE FROM sources WHERE rel_path = ?", (rel,))
+        self._refresh_liveness(held)
+
+    def _held_entries(self, rel: str) -> list[_Held]:
+        rows = self._db.execute(
+            "SELECT e.entry_id, e.fingerprint, e.title FROM sources s "
+            "JOIN entries e USING (entry_id) WHERE s.rel_path = ? ORDER BY s.position",
+            (rel,),
+        )
+        return [_Held(entry_id=r[0], fingerprint=r[1], title=r[2]) for r in rows]
+
+    def _match(
+        self, entry: Entry, held: Sequence[_Held], position: int, taken: set[str]
+    ) -> str | None:
+        for h in held:
+            if h.fingerprint == entry.fingerprint:
+                return h.entry_id
+        row = self._db.execute(
+            "SELECT entry_id FROM entries WHERE fingerprint = ? "
+            "ORDER BY live DESC, first_seen, entry_id LIMIT 1",
+            (entry.fingerprint,),
+        ).fetchone()
+        if row is not None:
+            return str(row[0])
+        held_fingerprints = {h.fingerprint for h in held}
+        for h in held:
+            if h.title == entry.title and h.entry_id not in taken:
+                return h.entry_id
+        if position < len(held):
+            candidate = held[position]
+            if candidate.entry_id not in taken and candidate.fingerprint in held_fingerprints:
+                return candidate.entry_id
+        return None
+
+    def _mint_id(self, entry: Entry, now: datetime) -> tuple[str, str]:
+        base = slugify(entry.title, max_length=60, word_boundary=True) or "entry"
+        prefix = f"tag:{self._id_authority},{now.astimezone(UTC):%Y-%m-%d}:"
+        slug, counter = base, 1
+        while self._db.execute(
+            "SELECT 1 FROM entries WHERE entry_id = ?", (prefix + slug,)
+        ).fetchone():
+            counter += 1
+            slug = f"{base}-{counter}"
+        return prefix + slug, slug
+
+    def _insert_entry(self, entry: Entry, now: datetime) -> str:
+        entry_id, slug = self._mint_id(entry, now)
+        self._db.execute(
+            "INSERT INTO entries (entry_id, fingerprint, slug, title, published, updated, "
+            "first_seen, summary, content, body, place, author, link, format, declared_topics, "
+            "live) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+            (
+                entry_id,
+                entry.fingerprint,
+                slug,
+                entry.title,
+                stamp(entry.published or now),
+                stamp(now),
+                stamp(now),
+                entry.summary,
+                entry.content,
+                entry.body,
+                entry.place,
+                entry.author,
+                entry.link,
+                entry.format,
+                json.dumps(list(entry.declared_topics)),
+            ),
+        )
+        self._save_topics(entry_id, entry)
+        log.debug("entry minted entry_id=%s", entry_id)
+        return entry_id
+
+    def _update_entry(self, entry_id: str, entry: Entry, now: datetime) -> None:
+        """Store a new version of an entry; `updated` moves only when what readers see changed."""
+        row = self._db.execute(
+            "SELECT title, published, first_seen, summary, content, place, author, link "
+            "FROM entries WHERE entry_id = ?",
+            (entry_id,),
+        ).fetchone()
+        published = stamp(entry.published) if entry.published else str(row[2])
+        shown = (
+            entry.title,
+            published,
+            entry.summary,
+            entry.content,
+            entry.place,
+            entry.author,
+            entry.link,
+        )
+        text_changed = shown != (row[0], row[1], row[3], row[4], row[5], row[6], row[7])
+        topics_changed = self._topics_differ(entry_id, entry)
+        if text_changed:
+            self._mark_entry_dirty(entry_id)
+            self._db.execute(
+                "UPDATE entries SET fingerprint = ?, title = ?, published = ?, summary = ?, "
+                "content = ?, body = ?, place = ?, author = ?, link = ?, format = ?, "
+                "declared_topics = ?, updated = ? WHERE entry_id = ?",
+                (
+                    entry.fingerprint,
+                    entry.title,
+                    published,
+                    entry.summary,
+                    entry.content,
+                    entry.body,
+                    entry.place,
+                    entry.author,
+                    entry.link,
+                    entry.format,
+                    json.dumps(list(entry.declared_topics)),
+                    stamp(now),
+                    entry_id,
+                ),
+            )
+        if topics_changed:
+            self.retag_entry(entry_id, entry)
+        elif text_changed:
+            self._mark_entry_dirty(entry_id)
+
+    def retag_entry(self, entry_id: str, entry: Entry) -> None:
+        """Replace an entry's topics and candidates; both its old and new feeds become dirty."""
+        self._mark_entry_dirty(entry_id)
+        self._touched_candidates.update(
+            r[0]
+            for r in self._db.execute("SELECT slug FROM candidates WHERE entry_id = ?", (entry_id,))
+        )
+        self._db.execute("DELETE FROM entry_topics WHERE entry_id = ?", (entry_id,))
+        self._db.execute("DELETE FROM candidates WHERE entry_id = ?", (entry_id,))
+        self._save_topics(entry_id, entry)
+        self._mark_entry_dirty(entry_id)
+
+    def _topics_differ(self, entry_id: str, entry: Entry) -> bool:
+        stored = {
+            tuple(r)
+            for r in self._db.execute(
+                "SELECT slug, title, source, reason FROM entry_topics "
+                "WHERE entry_id = ? AND source != ?",
+                (entry_id, TopicSource.AUTO.value),
+            )
+        }
+        wanted = {(t.slug, t.title, t.source.value, t.reason) for t in _fixed_topics(entry)}
+        if stored != wanted:
+            return True
+        stored_labels = {
+            tuple(r)
+            for r in self._db.execute(
+                "SELECT slug, label FROM candidates WHERE entry_id = ?", (entry_id,)
+            )
+        }
+        return stored_labels != set(_candidate_labels(entry).items())
+
+    def _save_topics(self, entry_id: str, entry: Entry) -> None:
+        self._db.executemany(
+            "INSERT INTO entry_topics (entry_id, slug, title, source, reason) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(entry_id, t.slug, t.title, t.source.value, t.reason) for t in _fixed_topics(entry)],
+        )
+        labels = _candidate_labels(entry)
+        self._db.executemany(
+            "INSERT INTO candidates (entry_id, slug, label) VALUES (?, ?, ?)",
+            [(entry_id, slug, label) for slug, label in labels.items()],
+        )
+        self._touched_candidates.update(labels)
+        self._db.execute(
+            "INSERT OR IGNORE INTO entry_topics (entry_id, slug, title, source, reason) "
+            "SELECT c.entry_id, c.slug, a.label, ?, ? FROM candidates c "
+            "JOIN auto_topics a USING (slug) WHERE c.entry_id = ?",
+            (TopicSource.AUTO.value, "auto: a name shared by several entries", entry_id),
+        )
+
+    def _refresh_liveness(self, entry_ids: Iterable[str]) -> None:
+        for entry_id in dict.fromkeys(entry_ids):
+            (live,) = self._db.execute(
+                "SELECT EXISTS (SELECT 1 FROM sources WHERE entry_id = ?)", (entry_id,)
+            ).fetchone()
+            changed = self._db.execute(
+                "UPDATE entries SET live = ? WHERE entry_id = ? AND live != ?",
+                (live, entry_id, live),
+            ).rowcount
+            if changed:
+                self._mark_entry_dirty(entry_id)
+                self._touched_candidates.update(
+                    r[0]
+                    for r in self._db.execute(
+                        "SELECT slug FROM candidates WHERE entry_id = ?", (entry_id,)
+                    )
+                )
+
+    # -- automatic topics --------------------------------------------------------------------
+
+    def _settle_auto_topics(self) -> None:
+        """Turn candidates that crossed `auto_min_entries` (either way) on or off as topics."""
+        touched, self._touched_candidates = self._touched_candidates, set()
+        for slug in sorted(touched):
+            self._settle_auto_topic(slug)
+
+    def _settle_auto_topic(self, slug: str) -> None:
+        (count,) = self._db.execute(
+            "SELECT count(*) FROM candidates c JOIN entries e USING (entry_id) "
+            "WHERE c.slug = ? AND e.live",
+            (slug,),
+        ).fetchone()
+        active = (
+            self._db.execute("SELECT 1 FROM auto_topics WHERE slug = ?", (slug,)).fetchone()
+            is not None
+        )
+        wanted = self._auto_min > 0 and count >= self._auto_min
+        if wanted == active:
+            return
+        self._mark_members_dirty(slug)
+        if wanted:
+            (label,) = self._db.execute(
+                "SELECT label FROM candidates WHERE slug = ? GROUP BY label "
+                "ORDER BY count(*) DESC, label LIMIT 1",
+                (slug,),
+            ).fetchone()
+            self._db.execute("INSERT INTO auto_topics (slug, label) VALUES (?, ?)", (slug, label))
+            self._db.execute(
+                "INSERT OR IGNORE INTO entry_topics (entry_id, slug, title, source, reason) "
+                "SELECT entry_id, slug, ?, ?, ? FROM candidates WHERE slug = ?",
+                (label, TopicSource.AUTO.value, "auto: a name shared by several entries", slug),
+            )
+            log.info("automatic topic on slug=%s entries=%d", slug, count)
+        else:
+            self._db.execute("DELETE FROM auto_topics WHERE slug = ?", (slug,))
+            self._db.execute(
+                "DELETE FROM entry_topics WHERE slug = ? AND source = ?",
+                (slug, TopicSource.AUTO.value),
+            )
+            log.info("automatic topic off slug=%s entries=%d", slug, count)
+        self._mark_members_dirty(slug)
+
+    def _retune_auto_topics(self) -> None:
+        """Apply a changed `auto_min_entries` (or auto topics turned on/off) to every candidate."""
+        wanted = str(self._auto_min)
+        if self.setting("auto_min_entries") == wanted:
+            return
+        with self.transaction():
+            self._touched_candidates.update(
+                r[0] for r in self._db.execute("SELECT DISTINCT slug FROM candidates")
+            )
+            self._touched_candidates.update(
+                r[0] for r in self._db.execute("SELECT slug FROM auto_topics")
+            )
+            self._db.execute(
+                "INSERT INTO settings (key, value) VALUES ('auto_min_entries', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (wanted,),
+            )
+
+    # -- dirty feeds -------------------------------------------------------------------------
+
+    def _mark_entry_dirty(self, entry_id: str) -> None:
+        self._db.execute("INSERT OR IGNORE INTO dirty (slug) VALUES (?)", (ALL_SLUG,))
+        self._db.execute(
+            "INSERT OR IGNORE INTO dirty (slug) SELECT slug FROM entry_topics WHERE entry_id = ?",
+            (entry_id,),
+        )
+
+    def _mark_members_dirty(self, slug: str) -> None:
+        """A topic appears or goes: its feed, and the feeds of its entries (their categories)."""
+        self._db.execute("INSERT OR IGNORE INTO dirty (slug) VALUES (?)", (slug,))
+        self._db.execute("INSERT OR IGNORE INTO dirty (slug) VALUES (?)", (ALL_SLUG,))
+        self._db.execute(
+            "INSERT OR IGNORE INTO dirty (slug) SELECT DISTINCT t.slug FROM candidates c "
+            "JOIN entry_topics t USING (entry_id) JOIN entries e USING (entry_id) "
+            "WHERE c.slug = ? AND e.live",
+            (slug,),
+        )
+
+    def mark_all_dirty(self) -> None:
+        """Every feed is rendered at the next publish (after a change of site settings)."""
+        with self.transaction():
+            self._db.execute("INSERT OR IGNORE INTO dirty (slug) VALUES (?)", (ALL_SLUG,))
+            self._db.execute("INSERT OR IGNORE INTO dirty (slug) SELECT slug FROM topics")
+
+    def dirty_slugs(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT slug FROM dirty ORDER BY slug")]
+
+    def clear_dirty(self, slugs: Iterable[str]) -> None:
+        with self.transaction():
+            self._db.executemany("DELETE FROM dirty WHERE slug = ?", [(s,) for s in slugs])
+
+    # -- reading for feeds -------------------------------------------------------------------
+
+    def topic(self, slug: str, *, title: str | None = None, now: datetime) -> Topic | None:
+        """The topic `slug` (created on its first publish), or None if it never had an entry.
+
+        `title` names the `all` feed; other topics take their title from their rule.
+        """
+        row = self._db.execute(
+            "SELECT title, created FROM topics WHERE slug = ?", (slug,)
+        ).fetchone()
+        wanted_title = title or self._topic_title(slug)
+        if row is None:
+            if wanted_title is None:
+                return None
+            with self.transaction():
+                self._db.execute(
+                    "INSERT INTO topics (slug, title, created) VALUES (?, ?, ?)",
+                    (slug, wanted_title, stamp(now)),
+                )
+            return Topic(slug=slug, title=wanted_title, created=_moment(stamp(now)))
+        if wanted_title is not None and wanted_title != row[0]:
+            with self.transaction():
+                self._db.execute("UPDATE topics SET title = ? WHERE slug = ?", (wanted_title, slug))
+            return Topic(slug=slug, title=wanted_title, created=_moment(row[1]))
+        return Topic(slug=slug, title=str(row[0]), created=_moment(row[1]))
+
+    def _topic_title(self, slug: str) -> str | None:
+        row = self._db.execute(
+            "SELECT title FROM entry_topics WHERE slug = ? "
+            "ORDER BY CASE source WHEN 'taxonomy' THEN 0 WHEN 'explicit' THEN 1 "
+            "WHEN 'folder' THEN 2 ELSE 3 END, title LIMIT 1",
+            (slug,),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def topics(self) -> list[tuple[Topic, int]]:
+        """Every published topic (not `all`) with its count of live entries, by title."""
+        rows = self._db.execute(
+            "SELECT t.slug, t.title, t.created, "
+            "(SELECT count(*) FROM entry_topics et JOIN entries e USING (entry_id) "
+            " WHERE et.slug = t.slug AND e.live) FROM topics t WHERE t.slug != ? "
+            "ORDER BY lower(t.title), t.slug",
+            (ALL_SLUG,),
+        )
+        return [(Topic(slug=r[0], title=r[1], created=_moment(r[2])), int(r[3])) for r in rows]
+
+    def feed_entries(self, slug: str, *, limit: int) -> list[StoredEntry]:
+        """The newest `limit` live entries of a topic (`all`: of everything), newest first."""
+        columns = ", ".join(f"e.{c.strip()}" for c in _ENTRY_COLUMNS.split(","))
+        if slug == ALL_SLUG:
+            rows = self._db.execute(
+                f"SELECT {columns} FROM entries e WHERE e.live "
+                "ORDER BY e.updated DESC, e.published DESC, e.entry_id DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        else:
+            rows = self._db.execute(
+                f"SELECT {columns} FROM entry_topics t JOIN entries e USING (entry_id) "
+                "WHERE t.slug = ? AND e.live "
+                "ORDER BY e.updated DESC, e.published DESC, e.entry_id DESC LIMIT ?",
+                (slug, limit),
+            ).fetchall()
+        return [self._stored_entry(row) for row in rows]
+
+    def _stored_entry(self, row: Sequence[object]) -> StoredEntry:
+        entry_id = str(row[0])
+        topics = tuple(
+            TopicMatch(slug=r[0], title=r[1], source=TopicSource(r[2]), reason=r[3])
+            for r in self._db.execute(
+                "SELECT slug, title, source, reason FROM entry_topics WHERE entry_id = ? "
+                "ORDER BY slug",
+                (entry_id,),
+            )
+        )
+        sources = tuple(
+            Path(r[0])
+            for r in self._db.execute(
+                "SELECT rel_path FROM sources WHERE entry_id = ? ORDER BY rel_path", (entry_id,)
+            )
+        )
+        return StoredEntry(
+            entry_id=entry_id,
+            slug=str(row[1]),
+            title=str(row[2]),
+            published=_moment(str(row[3])),
+            updated=_moment(str(row[4])),
+            summary=str(row[5]),
+            content=str(row[6]),
+            place=None if row[7] is None else str(row[7]),
+            author=None if row[8] is None else str(row[8]),
+            link=None if row[9] is None else str(row[9]),
+            topics=topics,
+            sources=sources,
+        )
+
+    def counts(self) -> CatalogCounts:
+        (files,) = self._db.execute("SELECT count(*) FROM files").fetchone()
+        (rejected,) = self._db.execute(
+            "SELECT count(*) FROM files WHERE status = ?", (FileStatus.REJECTED.value,)
+        ).fetchone()
+        (entries,) = self._db.execute("SELECT count(*) FROM entries WHERE live").fetchone()
+        (topics,) = self._db.execute(
+            "SELECT count(DISTINCT t.slug) FROM entry_topics t JOIN entries e USING (entry_id) "
+            "WHERE e.live"
+        ).fetchone()
+        return CatalogCounts(files=files, rejected=rejected, entries=entries, topics=topics)
+
+
+def _candidate_labels(entry: Entry) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for label in entry.candidates:
+        labels.setdefault(topic_slug(label), label)
+    return labels

@@ -1,0 +1,275 @@
+"""The seedfeed command line: `run`, `build`, `status`, `inspect`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+
+from feeds.build import open_catalog, publish_dirty, reconcile
+from feeds.config import find_config_file, load_config
+from feeds.errors import ConfigError, RejectedFile, SeedfeedError
+from feeds.ingest import read_document
+from feeds.model import Config, Entry
+from feeds.normalize import split_entries
+from feeds.topics import add_auto_topics, assign_topics, explain_topics
+from watcher.daemon import Daemon, hold_state_lock
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one seedfeed command; return its exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args.verbose, args.quiet)
+    try:
+        config = _config(args)
+        return int(args.command(args, config))
+    except ConfigError as e:
+        print(f"seedfeed: configuration error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except SeedfeedError as e:
+        print(f"seedfeed: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="seedfeed", description="Turn a folder of news clippings into per-topic Atom feeds."
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument(
+            "--config",
+            type=Path,
+            help="seedfeed.toml to read (default: ./seedfeed.toml if present)",
+        )
+        sub.add_argument("-v", "--verbose", action="store_true", help="log every event")
+        sub.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
+        return sub
+
+    def paths(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--seeds", type=Path, help="the folder of clippings (default: seeds)")
+        sub.add_argument("--public", type=Path, help="where feeds are written (default: public)")
+        sub.add_argument("--state", type=Path, help="the catalogue's folder (default: .seedfeed)")
+
+    run = command("run", "watch seeds/, keep public/ up to date and serve it")
+    paths(run)
+    run.add_argument("--host", help="address to serve on (default: 127.0.0.1)")
+    run.add_argument("--port", type=int, help="port to serve on (default: 8080)")
+    run.add_argument("--no-serve", dest="serve", action="store_false", help="do not serve public/")
+    run.set_defaults(command=_run)
+
+    build = command("build", "bring public/ up to date with seeds/ once, then exit")
+    paths(build)
+    build.set_defaults(command=_build)
+
+    status = command("status", "show files, entries, topics and rejected files")
+    paths(status)
+    status.add_argument("--json", action="store_true", help="print JSON")
+    status.set_defaults(command=_status)
+
+    inspect = command("inspect", "show how files would be normalized, changing nothing")
+    inspect.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    inspect.add_argument("--seeds", type=Path, help="the folder of clippings (for folder topics)")
+    inspect.add_argument("--json", action="store_true", help="print JSON")
+    inspect.add_argument("--explain", action="store_true", help="say which rule gave each topic")
+    inspect.set_defaults(command=_inspect)
+    return parser
+
+
+def _setup_logging(verbose: bool, quiet: bool) -> None:
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    if not verbose:
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def _config(args: argparse.Namespace) -> Config:
+    config = load_config(find_config_file(args.config, Path.cwd()))
+    overrides: dict[str, object] = {}
+    for option, field in (
+        ("seeds", "seeds_dir"),
+        ("public", "public_dir"),
+        ("state", "state_dir"),
+        ("host", "host"),
+        ("port", "port"),
+    ):
+        value = getattr(args, option, None)
+        if value is not None:
+            overrides[field] = value
+    return replace(config, **overrides)  # type: ignore[arg-type]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _run(args: argparse.Namespace, config: Config) -> int:
+    daemon = Daemon(config, serve=args.serve)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        log.info("stopping signal=%s", signal.Signals(signum).name)
+        daemon.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    daemon.run()
+    return EXIT_OK
+
+
+def _build(args: argparse.Namespace, config: Config) -> int:
+    started = time.perf_counter()
+    with hold_state_lock(config.state_dir):
+        catalog = open_catalog(config)
+        try:
+            reconcile(catalog, config, now=_now())
+            publish_dirty(catalog, config, now=_now())
+            counts = catalog.counts()
+        finally:
+            catalog.close()
+    print(
+        f"files={counts.files} entries={counts.entries} rejected={counts.rejected} "
+        f"topics={counts.topics} seconds={time.perf_counter() - started:.2f}"
+    )
+    return EXIT_OK
+
+
+def _status(args: argparse.Namespace, config: Config) -> int:
+    catalog = open_catalog(config)
+    try:
+        counts = catalog.counts()
+        topics = catalog.topics()
+        rejected = catalog.rejected_files()
+    finally:
+        catalog.close()
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "files": counts.files,
+                    "entries": counts.entries,
+                    "topics": [{"slug": t.slug, "title": t.title, "entries": n} for t, n in topics],
+                    "rejected": [
+                        {"file": r.rel_path.as_posix(), "reason": r.reason} for r in rejected
+                    ],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return EXIT_OK
+    print(f"files: {counts.files}  entries: {counts.entries}  rejected: {counts.rejected}")
+    print(f"topics: {len(topics)}")
+    for topic, count in topics:
+        print(f"  {topic.slug:30} {count:6}  {topic.title}")
+    if rejected:
+        print("rejected files:")
+        for record in rejected:
+            print(f"  {record.rel_path.as_posix()}: {record.reason}")
+    return EXIT_OK
+
+
+def _inspect(args: argparse.Namespace, config: Config) -> int:
+    now = _now()
+    seeds = (args.seeds or config.seeds_dir).resolve()
+    results: list[tuple[Path, list[Entry] | str]] = []
+    for file in args.files:
+        path = file.resolve()
+        base, rel_path = (
+            (seeds, path.relative_to(seeds))
+            if path.is_relative_to(seeds)
+            else (path.parent, Path(path.name))
+        )
+        try:
+            document = read_document(base, rel_path, max_file_bytes=config.max_file_bytes)
+            entries = [
+                assign_topics(entry, rel_path=rel_path, config=config)
+                for entry in split_entries(document, config=config, now=now)
+            ]
+            results.append((file, entries))
+        except RejectedFile as e:
+            results.append((file, e.reason))
+        except OSError as e:
+            results.append((file, f"cannot be read: {e.strerror}"))
+    every = add_auto_topics(
+        [e for _, found in results if isinstance(found, list) for e in found], config=config
+    )
+    tagged = iter(every)
+    report: list[dict[str, object]] = []
+    for file, found in results:
+        if isinstance(found, str):
+            report.append({"file": str(file), "rejected": found})
+        else:
+            report.append(
+                {
+                    "file": str(file),
+                    "entries": [_entry_json(next(tagged), now, args.explain) for _ in found],
+                }
+            )
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        _print_inspection(report)
+    return EXIT_OK
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _entry_json(entry: Entry, now: datetime, explain: bool) -> dict[str, object]:
+    shown: dict[str, object] = {
+        "title": entry.title,
+        "published": _rfc3339(entry.published or now),
+        "updated": _rfc3339(now),
+        "summary": entry.summary,
+        "content": entry.content,
+        "place": entry.place,
+        "author": entry.author,
+        "link": entry.link,
+        "format": entry.format,
+        "topics": [t.slug for t in entry.topics],
+    }
+    if explain:
+        shown["explain"] = list(explain_topics(entry))
+    return shown
+
+
+def _print_inspection(report: list[dict[str, object]]) -> None:
+    for item in report:
+        print(f"== {item['file']}")
+        if "rejected" in item:
+            print(f"   rejected: {item['rejected']}")
+            continue
+        entries = item["entries"]
+        assert isinstance(entries, list)
+        for number, entry in enumerate(entries, 1):
+            print(f"-- entry {number}: {entry['title']}")
+            for key in ("published", "updated", "place", "author", "link", "format", "topics"):
+                if entry.get(key):
+                    print(f"   {key}: {entry[key]}")
+            print(f"   summary: {entry['summary']}")
+            for line in entry.get("explain", []):
+                print(f"   topic {line}")
+            print(f"   content: {entry['content'][:300]}")
