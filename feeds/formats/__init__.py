@@ -1,0 +1,184 @@
+"""Input styles of clippings: what a style module returns, and the line rules they share."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+BlockKind = Literal["p", "ul", "pre", "h"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Block:
+    """One piece of a story's text: a paragraph, a bullet list, a kept-as-is table or a heading."""
+
+    kind: BlockKind
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Parsed:
+    """What a style module read from one story; `normalize` turns it into an Entry."""
+
+    format: str
+    title: str | None = None
+    dates: tuple[str, ...] = ()  # date texts found in the story's furniture, best first
+    blocks: tuple[Block, ...] = ()
+    content_html: str | None = None  # when the style renders its own HTML (Markdown)
+    place: str | None = None
+    author: str | None = None
+    link: str | None = None
+    source_name: str | None = None
+    declared_topics: tuple[str, ...] = ()
+    rest: tuple[str, ...] = ()  # a header block's body, to be read by another style
+
+
+_MONTHS = (
+    r"(?P<{0}>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_TIME = (
+    r"(?:(?:\s*,|\s+at)?\s+(?P<hour>\d{1,2}):(?P<minute>\d\d)(?::(?P<second>\d\d))?"
+    r"\s*(?P<ampm>[ap]\.?m\.?)?(?:\s*(?P<zone>utc|gmt|z))?)?"
+)
+_WEEKDAY = r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?"
+
+# Every date form seedfeed reads; `normalize` turns a match into a datetime.
+DATE = re.compile(
+    r"(?i)" + _WEEKDAY + r"(?:(?P<wday>\d{1,2})-(?P<wmon>[a-z]{3})-(?P<wyear>\d{4})\s+"
+    r"(?P<whour>\d{1,2}):(?P<wmin>\d\d):(?P<wsec>\d\d)(?:\.\d+)?"
+    r"|(?P<iyear>\d{4})-(?P<imon>\d\d)-(?P<iday>\d\d)(?:[T ](?P<ihour>\d\d):(?P<imin>\d\d)"
+    r"(?::(?P<isec>\d\d)(?:\.\d+)?)?\s*(?P<ioff>z|[+-]\d\d:?\d\d)?)?"
+    r"|(?P<dday>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTHS.format("dmon") + r",?\s+(?P<dyear>\d{4})"
+    r"|"
+    + _MONTHS.format("mmon")
+    + r"\s+(?P<mday>\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(?P<myear>\d{4}))?"
+    r")" + _TIME
+)
+# A line that is only a date, possibly labelled ("Updated 10 September 2025").
+_DATE_LABEL = re.compile(
+    r"(?i)^(?P<label>(?:last\s+|first\s+)?(?:updated|published|posted|modified|date[d]?|issued)\b"
+    r"\s*(?:on|at)?\s*:?\s*)?(?P<rest>.{6,60})$"
+)
+WIRE_DATE = re.compile(r"^\s*\d{1,2}-[A-Za-z]{3}-\d{4}\s+\d{1,3}:\d\d:\d\d(?:\.\d+)?\s*$")
+BULLET = re.compile(r"^\s*(?:[•·▪◦‣●○■□\u2013*-]|\d{1,2}[.)])\s+(?=\S)")
+CAPTION = re.compile(
+    r"(?i)(?:\((?:[^()]{0,40}/)?(?:ap|afp|reuters|epa|file|photo|image|getty(?: images)?|xinhua"
+    r"|bloomberg|shutterstock|supplied|handout|anadolu|pti|ani|afp via getty images)"
+    r"(?:/[^()]{0,30})?\)\s*$|^(?:photo|image|picture|caption|credit)s?\s*:)"
+)
+SEPARATOR = re.compile(r"^\s*([-*_=~#])(?:\s*\1){2,}\s*$")
+BYLINE = re.compile(r"^\s*(?i:by)\s+(?P<name>[A-Z][\w.\u2019'-]*(?:\s+[\w.\u2019'-]+){0,4})\s*$")
+HEADER_LINE = re.compile(
+    r"(?i)^(?P<key>title|headline|date|published|topics|tags|keywords|source|author|by|link|url)"
+    r"\s*:\s*(?P<value>.*?)\s*$"
+)
+# "ISLAMABAD: ", "NEW YORK (AP) — ", "SALVADOR, Feb 26 - ", "PORTLAND, Ore., Feb 26 - "
+WIRE_DATELINE = re.compile(
+    r"^(?P<place>[^\W\d][^,\n]{0,40}?),(?:[^,\n]{1,30},?)?\s*"
+    + _MONTHS.format("mon")
+    + r"\s+(?P<day>\d{1,2})\b(?:\s*\([^)\n]{1,30}\))?\s+-{1,2}(?:\s|$)",
+    re.IGNORECASE,
+)
+WEB_DATELINE = re.compile(
+    r"^(?P<place>[A-Z][A-Z.'\u2019 -]*[A-Z.])(?:,\s*[A-Z][\w.' ]{1,30})?(?:\s*\([^)\n]{1,30}\))?"
+    r"\s*(?::|[—\u2013]|--?)\s+(?=\S)"
+)
+_SENTENCE_END = re.compile(r"[.!?…][\"\u201d\u2019)]*(?=\s+[\"\u201c\u2018(]?[A-Z0-9])")
+
+
+def match_date(text: str) -> re.Match[str] | None:
+    """The date filling all of `text` (a time may follow), or None."""
+    return DATE.fullmatch(text.strip(" \t.,|"))
+
+
+def date_line(line: str) -> tuple[str, str] | None:
+    """(label, date text) when the line is a date alone, perhaps labelled; else None."""
+    s = line.strip()
+    if not s or len(s) > 80 or not any(c.isdigit() for c in s):
+        return None
+    m = _DATE_LABEL.match(s)
+    if m is None:
+        return None
+    rest = m["rest"]
+    if match_date(rest) is None:
+        return None
+    return (m["label"] or "").strip(" :").lower(), rest
+
+
+def is_headline(line: str) -> bool:
+    """A line that could be a headline: short, no closing full stop, not a bullet or caption."""
+    s = line.strip()
+    return (
+        2 <= len(s) <= 200
+        and s[-1] not in ".,;:"
+        and BULLET.match(line) is None
+        and s.count(" ") < 30
+        and CAPTION.search(s) is None
+        and date_line(s) is None
+    )
+
+
+def paragraphs(lines: Sequence[str]) -> list[list[str]]:
+    """Lines grouped by blank lines."""
+    groups: list[list[str]] = []
+    current: list[str] = []
+    for line in lines:
+        if line.strip():
+            current.append(line)
+        elif current:
+            groups.append(current)
+            current = []
+    if current:
+        groups.append(current)
+    return groups
+
+
+def prose_blocks(lines: Sequence[str]) -> tuple[Block, ...]:
+    """Paragraphs reflowed into one line each; runs of bullet lines become lists."""
+    blocks: list[Block] = []
+    for group in paragraphs(lines):
+        text: list[str] = []
+        items: list[str] = []
+        for line in group:
+            m = BULLET.match(line)
+            if m is not None:
+                if text:
+                    blocks.append(Block(kind="p", lines=(" ".join(text),)))
+                    text = []
+                items.append(" ".join(line[m.end() :].split()))
+            elif items and line[:1].isspace():
+                items[-1] += " " + " ".join(line.split())
+            else:
+                if items:
+                    blocks.append(Block(kind="ul", lines=tuple(items)))
+                    items = []
+                text.append(" ".join(line.split()))
+        if text:
+            blocks.append(Block(kind="p", lines=(" ".join(text),)))
+        if items:
+            blocks.append(Block(kind="ul", lines=tuple(items)))
+    return tuple(blocks)
+
+
+def dateline_place(text: str) -> str | None:
+    """The dateline city a story's first paragraph opens with, as written."""
+    m = WIRE_DATELINE.match(text) or WEB_DATELINE.match(text)
+    if m is None:
+        return None
+    place = m["place"].strip()
+    return place if 2 <= len(place) <= 40 else None
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of `text` (a full stop after a lone capital is not an end)."""
+    for m in _SENTENCE_END.finditer(text):
+        end = m.start()
+        word = text[:end].rsplit(None, 1)[-1] if text[:end].strip() else ""
+        abbreviation = len(word) <= 3 and word[:1].isupper() and word.isalpha()
+        if m.group()[0] == "." and (len(word) <= 1 or "." in word or abbreviation):
+            continue
+        return text[: m.end()]
+    return text

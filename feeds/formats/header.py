@@ -1,0 +1,62 @@
+"""A header block (`Title:`, `Date:`, `Topics:`, `Source:`, `Author:`, `Link:`) above any body."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from feeds.formats import HEADER_LINE, Parsed
+
+NAME = "header"
+
+_LIST_SPLIT = re.compile(r"\s*[,;]\s*")
+
+
+def detect(lines: Sequence[str], suffix: str) -> bool:
+    """Two or more header lines at the top, or a `Title:` line, ended by a blank line."""
+    size = header_size(lines)
+    return size >= 2 or (
+        size == 1
+        and HEADER_LINE.match(lines[0]) is not None
+        and lines[0].lower().lstrip().startswith(("title", "headline"))
+    )
+
+
+def header_size(lines: Sequence[str]) -> int:
+    """How many lines at the top form a header block (0 if they don't)."""
+    n = 0
+    while n < len(lines) and HEADER_LINE.match(lines[n]):
+        n += 1
+    if n and n < len(lines) and lines[n].strip():
+        return 0
+    return n
+
+
+def parse(lines: Sequence[str]) -> Parsed:
+    """The header's fields; the body after it is left in `rest` for another style."""
+    size = header_size(lines)
+    fields: dict[str, str] = {}
+    topics: list[str] = []
+    for line in lines[:size]:
+        m = HEADER_LINE.match(line)
+        if m is None or not m["value"]:
+            continue
+        key = m["key"].lower()
+        if key in ("topics", "tags", "keywords"):
+            topics.extend(t for t in _LIST_SPLIT.split(m["value"]) if t)
+        else:
+            fields.setdefault(_FIELD.get(key, key), m["value"])
+    date = fields.get("date")
+    return Parsed(
+        format=NAME,
+        title=fields.get("title"),
+        dates=(date,) if date else (),
+        author=fields.get("author"),
+        link=fields.get("link"),
+        source_name=fields.get("source"),
+        declared_topics=tuple(topics),
+        rest=tuple(lines[size:]),
+    )
+
+
+_FIELD = {"headline": "title", "published": "date", "by": "author", "url": "link"}

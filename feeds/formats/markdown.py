@@ -1,0 +1,127 @@
+"""Markdown files (`.md`) with optional YAML front matter, rendered with markdown-it-py."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import yaml
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from feeds.formats import Block, BlockKind, Parsed, dateline_place
+
+NAME = "markdown"
+
+_MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+_BLOCK_KINDS: dict[str, BlockKind] = {
+    "paragraph_open": "p",
+    "heading_open": "h",
+}
+
+
+def detect(lines: Sequence[str], suffix: str) -> bool:
+    """Files named `.md` or `.markdown`."""
+    return suffix.lower() in (".md", ".markdown")
+
+
+def parse(lines: Sequence[str]) -> Parsed:
+    """Front matter fields, the body as HTML and as plain blocks; title from it or the first `#`."""
+    meta, body = _front_matter(lines)
+    tokens = _MD.parse("\n".join(body))
+    title = _text(meta.get("title")) or _text(meta.get("headline"))
+    if title is None and len(tokens) > 2 and tokens[0].tag == "h1":
+        title = tokens[1].content.strip() or None
+        tokens = tokens[3:]
+    blocks = _blocks(tokens)
+    date = meta.get("date", meta.get("published"))
+    dates = (_date_text(date),) if date is not None else ()
+    topics = meta.get("tags", meta.get("topics", meta.get("categories")))
+    first = next((b for b in blocks if b.kind == "p"), None)
+    return Parsed(
+        format=NAME,
+        title=title,
+        dates=tuple(d for d in dates if d),
+        blocks=blocks,
+        content_html=_MD.renderer.render(tokens, _MD.options, {}).strip(),
+        place=dateline_place(first.lines[0]) if first is not None else None,
+        author=_text(meta.get("author")),
+        link=_text(meta.get("link", meta.get("url"))),
+        source_name=_text(meta.get("source")),
+        declared_topics=_strings(topics),
+    )
+
+
+def _front_matter(lines: Sequence[str]) -> tuple[dict[str, object], Sequence[str]]:
+    if not lines or lines[0].strip() != "---":
+        return {}, lines
+    for end in range(1, len(lines)):
+        if lines[end].strip() in ("---", "..."):
+            try:
+                data = yaml.safe_load("\n".join(lines[1:end]))
+            except yaml.YAMLError:
+                return {}, lines
+            if not isinstance(data, dict):
+                return {}, lines
+            return {str(k).lower(): v for k, v in data.items()}, lines[end + 1 :]
+    return {}, lines
+
+
+def _text(value: object) -> str | None:
+    if value is None or isinstance(value, dict | list):
+        return None
+    text = " ".join(str(value).split())
+    return text or None
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(t.strip() for t in value.split(",") if t.strip())
+    if isinstance(value, list):
+        return tuple(t for t in (_text(v) for v in value) if t)
+    return ()
+
+
+def _date_text(value: object) -> str | None:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return _text(value)
+
+
+def _blocks(tokens: Sequence[Token]) -> tuple[Block, ...]:
+    blocks: list[Block] = []
+    items: list[str] = []
+    depth = 0
+    for i, token in enumerate(tokens):
+        if token.type == "bullet_list_open" or token.type == "ordered_list_open":
+            depth += 1
+        elif token.type == "bullet_list_close" or token.type == "ordered_list_close":
+            depth -= 1
+            if depth == 0 and items:
+                blocks.append(Block(kind="ul", lines=tuple(items)))
+                items = []
+        elif token.type == "inline" and i > 0:
+            text = " ".join(_plain(token).split())
+            if not text:
+                continue
+            if depth:
+                items.append(text)
+            else:
+                blocks.append(Block(kind=_BLOCK_KINDS.get(tokens[i - 1].type, "p"), lines=(text,)))
+        elif token.type in ("fence", "code_block") and token.content.strip():
+            blocks.append(Block(kind="pre", lines=tuple(token.content.rstrip("\n").split("\n"))))
+    return tuple(blocks)
+
+
+def _plain(token: Token) -> str:
+    parts: list[str] = []
+    for child in token.children or ():
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif child.type == "image":
+            continue
+    return "".join(parts)

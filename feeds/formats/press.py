@@ -1,0 +1,76 @@
+"""Press releases: no headline (title from the first sentence), a date alone at the end."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from feeds.formats import (
+    Parsed,
+    date_line,
+    dateline_place,
+    first_sentence,
+    is_headline,
+    paragraphs,
+    prose_blocks,
+)
+
+NAME = "press"
+
+TITLE_LENGTH = 120
+_HONORIFIC = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Mx|Dr|Prof|Sir|Dame|H\.E|Hon|Rev|Amb)\.?\s+(?=[A-Z])|\bHis Excellency\s+"
+    r"|\bHer Excellency\s+"
+)
+_TRAILING_TIME = re.compile(
+    r"(?i)(?:[\s,]+(?:today|yesterday|this (?:morning|afternoon|evening|week)|on \w+day))+[.!]?$"
+)
+
+
+def detect(lines: Sequence[str], suffix: str) -> bool:
+    """A story that opens with prose rather than a headline, or ends with a date alone."""
+    groups = paragraphs(lines)
+    if not groups:
+        return False
+    if len(groups[0]) > 1 or not is_headline(groups[0][0]):
+        return True
+    return len(groups) > 2 and len(groups[-1]) == 1 and date_line(groups[-1][0]) is not None
+
+
+def parse(lines: Sequence[str]) -> Parsed:
+    """Dates from lines that hold only a date; title from a headline or the first sentence."""
+    kept: list[str] = []
+    dates: list[str] = []
+    for group in paragraphs(lines):
+        found = date_line(group[0]) if len(group) == 1 else None
+        if found is not None:
+            dates.append(found[1])
+        else:
+            kept.extend([*group, ""])
+    groups = paragraphs(kept)
+    if not groups:
+        return Parsed(format=NAME, dates=tuple(reversed(dates)))
+    title: str | None
+    if len(groups[0]) == 1 and is_headline(groups[0][0]) and len(groups) > 1:
+        title = " ".join(groups[0][0].split())
+        kept = [line for group in groups[1:] for line in [*group, ""]]
+    else:
+        title = title_from_prose(" ".join(" ".join(groups[0]).split()))
+    blocks = prose_blocks(kept)
+    first = next((b for b in blocks if b.kind == "p"), None)
+    place = dateline_place(first.lines[0]) if first is not None else None
+    # The date closing a release is its own; an earlier one may be a dateline.
+    return Parsed(
+        format=NAME, title=title, dates=tuple(reversed(dates)), blocks=blocks, place=place
+    )
+
+
+def title_from_prose(text: str) -> str:
+    """The first sentence without honorifics or a trailing "today", cut to TITLE_LENGTH."""
+    sentence = first_sentence(_HONORIFIC.sub("", text)).strip()
+    sentence = _TRAILING_TIME.sub("", sentence.rstrip(".!"))
+    sentence = sentence.rstrip(" ,;:.")
+    if len(sentence) <= TITLE_LENGTH:
+        return sentence
+    cut = sentence[: TITLE_LENGTH - 1].rsplit(" ", 1)[0].rstrip(" ,;:(-\u2013—")
+    return cut + "…"

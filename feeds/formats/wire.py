@@ -1,0 +1,79 @@
+"""Wire copy: headline, `26-FEB-1987 15:01:01` stamp, "CITY, Feb 26 - " dateline, hard wraps."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from feeds.formats import WIRE_DATE, WIRE_DATELINE, Block, Parsed, paragraphs
+
+NAME = "wire"
+
+_SIGNATURE = re.compile(r"(?i)^\s*re(?:u|ue|ui)te?r?(?:\s*\.+|\s+\w{1,3}|[\w:/]{1,12})?\s*$")
+_GLUED_SIGNATURE = re.compile(r"\s+(?:Reuter|REUTER)\s*$")
+_COLUMN_GAP = re.compile(r"\S(?: {3,}|\t)\S")
+
+
+def detect(lines: Sequence[str], suffix: str) -> bool:
+    """A headline followed by a wire stamp, or by a "CITY, Mon DD - " dateline."""
+    if len(lines) < 2:
+        return False
+    if WIRE_DATE.match(lines[1]):
+        return True
+    body = next((line for line in lines[1:] if line.strip()), "")
+    return len(lines[0]) <= 200 and WIRE_DATELINE.match(body) is not None
+
+
+def parse(lines: Sequence[str]) -> Parsed:
+    """Headline, stamp, reflowed paragraphs and kept tables, without the signature."""
+    title = " ".join(lines[0].split())
+    dates: tuple[str, ...] = ()
+    body = list(lines[1:])
+    if body and WIRE_DATE.match(body[0]):
+        dates = (body.pop(0).strip(),)
+    _drop_signature(body)
+    blocks = _blocks(body)
+    place = None
+    if blocks:
+        m = WIRE_DATELINE.match(blocks[0].lines[0])
+        if m is not None:
+            place = m["place"].strip()
+            if not dates:
+                dates = (f"{m['mon']} {m['day']}",)
+    return Parsed(format=NAME, title=title, dates=dates, blocks=blocks, place=place)
+
+
+def _drop_signature(body: list[str]) -> None:
+    while body and not body[-1].strip():
+        body.pop()
+    if body and _SIGNATURE.match(body[-1]):
+        body.pop()
+    elif body:
+        body[-1] = _GLUED_SIGNATURE.sub("", body[-1])
+
+
+def _blocks(body: Sequence[str]) -> tuple[Block, ...]:
+    blocks: list[Block] = []
+    for group in paragraphs(body):
+        text: list[str] = []
+        table: list[str] = []
+        for line in group:
+            indent = len(line) - len(line.lstrip(" "))
+            if _COLUMN_GAP.search(line) or indent in (1, 2) or indent >= 6 or "\t" in line:
+                if text:
+                    blocks.append(Block(kind="p", lines=(" ".join(text),)))
+                    text = []
+                table.append(line.rstrip())
+                continue
+            if table:
+                blocks.append(Block(kind="pre", lines=tuple(table)))
+                table = []
+            if indent and text:
+                blocks.append(Block(kind="p", lines=(" ".join(text),)))
+                text = []
+            text.append(" ".join(line.split()))
+        if text:
+            blocks.append(Block(kind="p", lines=(" ".join(text),)))
+        if table:
+            blocks.append(Block(kind="pre", lines=tuple(table)))
+    return tuple(blocks)

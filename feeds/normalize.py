@@ -1,0 +1,498 @@
+"""Document -> entries: split a file into stories, let each pick its style, apply shared rules.
+
+A date later than `now` is dropped (`published` is None), so the catalogue dates the
+entry by when it was first seen instead of trusting a typo.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import hashlib
+import html
+import itertools
+import logging
+import re
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from feeds.errors import RejectedFile
+from feeds.formats import (
+    CAPTION,
+    DATE,
+    HEADER_LINE,
+    SEPARATOR,
+    WEB_DATELINE,
+    WIRE_DATE,
+    WIRE_DATELINE,
+    Block,
+    Parsed,
+    date_line,
+    header,
+    is_headline,
+    markdown,
+    match_date,
+    press,
+    web,
+    wire,
+)
+from feeds.model import Config, Document, Entry
+
+log = logging.getLogger(__name__)
+
+# Tried in order; the first whose `detect` says yes reads the story. `web` is the fallback.
+_BODY_FORMATS = (wire, press, web)
+_MONTH_NUMBERS = {
+    name: number
+    for number, name in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+    )
+}
+_SUMMARY_SENTENCE_END = re.compile(r"[.!?…][\"\u201d\u2019)]*(?=\s)")
+_END_PUNCTUATION = re.compile(r"[.!?…][\"\u201d\u2019)]*$")
+_SMALL_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "as",
+        "at",
+        "but",
+        "by",
+        "de",
+        "for",
+        "from",
+        "in",
+        "into",
+        "nor",
+        "of",
+        "on",
+        "or",
+        "per",
+        "the",
+        "to",
+        "via",
+        "vs",
+        "with",
+    ]
+)
+_VOWELS = frozenset("AEIOUY")
+_CONFIRM_WINDOW = 12
+
+
+def split_entries(document: Document, *, config: Config, now: datetime) -> tuple[Entry, ...]:
+    """Every story in `document` as an Entry; RejectedFile when none has a title and a body."""
+    is_boilerplate = _boilerplate_matcher(config.boilerplate)
+    lines = document.text.split("\n")
+    suffix = document.rel_path.suffix
+    if markdown.detect(lines, suffix):
+        stories: list[list[str]] = [lines]
+    else:
+        stories = _split_stories(lines, is_boilerplate)
+    zone = ZoneInfo(config.timezone)
+    entries: list[Entry] = []
+    for story in stories:
+        if not markdown.detect(story, suffix):
+            story = _clean(story, is_boilerplate)
+        if not story:
+            continue
+        parsed = _parse_story(story, suffix)
+        entry = _to_entry(parsed, document.text, config=config, zone=zone, now=now)
+        if entry is not None:
+            entries.append(entry)
+    if not entries:
+        raise RejectedFile(document.rel_path, "no story with a title and text found")
+    return tuple(entries)
+
+
+@functools.lru_cache(maxsize=16)
+def _boilerplate_matcher(patterns: tuple[str, ...]) -> Callable[[str], bool]:
+    if not patterns:
+        return lambda line: False
+    combined = re.compile(
+        "|".join(f"(?:{fnmatch.translate(p.strip().lower())})" for p in patterns if p.strip())
+    )
+    return lambda line: combined.match(line.strip().lower()) is not None
+
+
+def _split_stories(lines: Sequence[str], is_boilerplate: Callable[[str], bool]) -> list[list[str]]:
+    """Cut a file at story boundaries found by general rules, not by blank-line counts."""
+    starts = [0]
+    n = len(lines)
+    i = 0
+    after_blank = True
+    story_text = 0  # prose paragraphs seen since the current story started
+    ended = False
+    while i < n:
+        s = lines[i].strip()
+        if not s:
+            after_blank = True
+            i += 1
+            continue
+        if is_boilerplate(s):
+            if s.endswith("|") and after_blank and story_text:
+                starts.append(i)
+                story_text = 0
+            i += 1
+            continue
+        if SEPARATOR.match(s):
+            starts.append(i + 1)
+            story_text = 0
+            ended = False
+            after_blank = True
+            i += 1
+            continue
+        if after_blank:
+            skip = _confirmed_start(lines, i, is_boilerplate)
+            if skip is not None or (ended and story_text):
+                if i > starts[-1]:
+                    starts.append(i)
+                story_text = 0
+                ended = False
+                if skip is not None:
+                    i = skip
+                    after_blank = False
+                    continue
+            ended = bool(story_text) and date_line(s) is not None and _ends_paragraph(lines, i)
+            if not ended:
+                story_text += 1
+        elif wire_signature(s):
+            ended = True
+        after_blank = False
+        i += 1
+    starts.append(n)
+    return [list(lines[a:b]) for a, b in itertools.pairwise(starts) if b > a]
+
+
+def wire_signature(line: str) -> bool:
+    """A wire story's closing "Reuter" line."""
+    return line in ("Reuter", "REUTER", "reuter")
+
+
+def _ends_paragraph(lines: Sequence[str], i: int) -> bool:
+    return i + 1 >= len(lines) or not lines[i + 1].strip()
+
+
+def _confirmed_start(
+    lines: Sequence[str], i: int, is_boilerplate: Callable[[str], bool]
+) -> int | None:
+    """Where a new story's furniture ends, when a story clearly starts at line `i`; else None."""
+    line = lines[i]
+    if i + 1 < len(lines) and WIRE_DATE.match(lines[i + 1]):
+        return i + 2
+    if HEADER_LINE.match(line):
+        size = header.header_size(lines[i:])
+        if header.detect(lines[i : i + size + 1], ""):
+            return i + size
+        return None
+    if not is_headline(line):
+        return None
+    title = " ".join(line.split())
+    seen = 0
+    furniture_only = True
+    dated = False
+    for j in range(i + 1, len(lines)):
+        s = lines[j].strip()
+        if not s or is_boilerplate(s):
+            continue
+        if " ".join(s.split()) == title:
+            return j + 1
+        if date_line(s) is not None:
+            dated = dated or furniture_only
+        elif CAPTION.search(s) is None:
+            if dated:
+                return j
+            furniture_only = False
+        seen += 1
+        if seen >= _CONFIRM_WINDOW:
+            break
+    return None
+
+
+def _clean(story: Sequence[str], is_boilerplate: Callable[[str], bool]) -> list[str]:
+    kept = [
+        line.rstrip()
+        for line in story
+        if not (line.strip() and (is_boilerplate(line.strip()) or SEPARATOR.match(line)))
+    ]
+    while kept and not kept[0].strip():
+        kept.pop(0)
+    while kept and not kept[-1].strip():
+        kept.pop()
+    return kept
+
+
+def _parse_story(story: Sequence[str], suffix: str) -> Parsed:
+    if markdown.detect(story, suffix):
+        return markdown.parse(story)
+    outer: Parsed | None = None
+    if header.detect(story, suffix):
+        outer = header.parse(story)
+        story = _clean(outer.rest, lambda line: False)
+    inner = next((f for f in _BODY_FORMATS if f.detect(story, suffix)), web)
+    parsed = inner.parse(story) if story else Parsed(format=inner.NAME)
+    if outer is None:
+        return parsed
+    return Parsed(
+        format=outer.format,
+        title=outer.title or parsed.title,
+        dates=outer.dates + parsed.dates,
+        blocks=parsed.blocks,
+        place=parsed.place,
+        author=outer.author or parsed.author,
+        link=outer.link or parsed.link,
+        source_name=outer.source_name or parsed.source_name,
+        declared_topics=outer.declared_topics or parsed.declared_topics,
+    )
+
+
+def _to_entry(
+    parsed: Parsed, text: str, *, config: Config, zone: ZoneInfo, now: datetime
+) -> Entry | None:
+    blocks = parsed.blocks
+    title = parsed.title
+    if not title or not blocks:
+        return None
+    if config.title_case and title.upper() == title:
+        title = title_case(title)
+    body = "\n\n".join("\n".join(b.lines) for b in blocks)
+    # Leading bullet points are the standfirst: they make the summary, not the content.
+    standfirst = len(blocks) > 1 and blocks[0].kind == "ul"
+    content = parsed.content_html or render_html(blocks[1:] if standfirst else blocks)
+    published = None
+    for date_text in parsed.dates:
+        published = parse_date(date_text, zone=zone, now=now, context=text)
+        if published is not None:
+            break
+    if published is not None and published > now:
+        log.debug("future date dropped title=%s published=%s", title, published.isoformat())
+        published = None
+    return Entry(
+        title=title,
+        published=published,
+        summary=summarize(blocks, config.summary_length),
+        content=content,
+        body=body,
+        fingerprint=fingerprint(title, body),
+        format=parsed.format,
+        place=parsed.place,
+        author=parsed.author,
+        link=parsed.link,
+        source_name=parsed.source_name,
+        declared_topics=parsed.declared_topics,
+    )
+
+
+def fingerprint(title: str, body: str) -> str:
+    """sha256 of the title and body with whitespace collapsed: equal stories, equal prints."""
+    return hashlib.sha256(" ".join(f"{title}\n{body}".split()).encode("utf-8")).hexdigest()
+
+
+def render_html(blocks: Sequence[Block]) -> str:
+    """Blocks as HTML: `<p>`, `<ul><li>`, `<pre>` and `<h2>`, all text escaped."""
+    parts: list[str] = []
+    for block in blocks:
+        if block.kind == "ul":
+            items = "".join(f"<li>{html.escape(item, quote=False)}</li>" for item in block.lines)
+            parts.append(f"<ul>{items}</ul>")
+        elif block.kind == "pre":
+            parts.append(f"<pre>{html.escape(chr(10).join(block.lines), quote=False)}</pre>")
+        elif block.kind == "h":
+            parts.append(f"<h2>{html.escape(block.lines[0], quote=False)}</h2>")
+        else:
+            parts.append(f"<p>{html.escape(' '.join(block.lines), quote=False)}</p>")
+    return "\n".join(parts)
+
+
+def summarize(blocks: Sequence[Block], length: int) -> str:
+    """The leading bullet points joined as sentences, else the first paragraph; cut to `length`."""
+    text = ""
+    for block in blocks:
+        if block.kind == "ul":
+            text = " ".join(
+                item if _END_PUNCTUATION.search(item) else f"{item}." for item in block.lines
+            )
+            break
+        if block.kind in ("p", "pre"):
+            text = " ".join(" ".join(block.lines).split())
+            break
+    return shorten(_strip_dateline(text), length)
+
+
+def _strip_dateline(text: str) -> str:
+    m = WIRE_DATELINE.match(text) or WEB_DATELINE.match(text)
+    if m is None or not text[m.end() :].strip():
+        return text
+    rest = text[m.end() :].lstrip()
+    return rest[:1].upper() + rest[1:]
+
+
+def shorten(text: str, length: int) -> str:
+    """`text` if it fits, else cut at the last sentence end, else a word with "…"."""
+    if len(text) <= length:
+        return text
+    best = 0
+    for m in _SUMMARY_SENTENCE_END.finditer(text, 0, length + 1):
+        if m.end() <= length:
+            best = m.end()
+    if best >= length // 3:
+        return text[:best]
+    cut = text[: length - 1]
+    if " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:-\u2013—") + "…"
+
+
+def parse_date(text: str, *, zone: ZoneInfo, now: datetime, context: str = "") -> datetime | None:
+    """An aware UTC datetime for a date text; local times are read in `zone`."""
+    m = match_date(text)
+    if m is None:
+        return None
+    try:
+        return _from_match(m, zone=zone, now=now, context=context)
+    except ValueError:
+        return None
+
+
+def _from_match(m: re.Match[str], *, zone: ZoneInfo, now: datetime, context: str) -> datetime:
+    if m["wyear"]:
+        month = _month(m["wmon"])
+        return datetime(
+            int(m["wyear"]),
+            month,
+            int(m["wday"]),
+            int(m["whour"]) % 24,
+            int(m["wmin"]),
+            int(m["wsec"]),
+            tzinfo=UTC,
+        )
+    if m["iyear"]:
+        naive = datetime(
+            int(m["iyear"]),
+            int(m["imon"]),
+            int(m["iday"]),
+            int(m["ihour"] or 0),
+            int(m["imin"] or 0),
+            int(m["isec"] or 0),
+        )
+        offset = m["ioff"]
+        if offset:
+            if offset in ("z", "Z"):
+                return naive.replace(tzinfo=UTC)
+            sign = -1 if offset[0] == "-" else 1
+            digits = offset[1:].replace(":", "")
+            delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+            return (naive - sign * delta).replace(tzinfo=UTC)
+        return naive.replace(tzinfo=zone).astimezone(UTC)
+    if m["dyear"]:
+        day, month, year = int(m["dday"]), _month(m["dmon"]), int(m["dyear"])
+    else:
+        day, month = int(m["mday"]), _month(m["mmon"])
+        year = int(m["myear"]) if m["myear"] else _context_year(month, day, now, context)
+    hour, minute, second = _time(m)
+    local = datetime(year, month, day, hour, minute, second)
+    if m["zone"]:
+        return local.replace(tzinfo=UTC)
+    return local.replace(tzinfo=zone).astimezone(UTC)
+
+
+def _month(name: str) -> int:
+    return _MONTH_NUMBERS[name[:3].lower()]
+
+
+def _time(m: re.Match[str]) -> tuple[int, int, int]:
+    if not m["hour"]:
+        return 0, 0, 0
+    hour = int(m["hour"])
+    ampm = (m["ampm"] or "").lower()
+    if ampm.startswith("p") and hour < 12:
+        hour += 12
+    elif ampm.startswith("a") and hour == 12:
+        hour = 0
+    return hour, int(m["minute"]), int(m["second"] or 0)
+
+
+def _context_year(month: int, day: int, now: datetime, context: str) -> int:
+    """The year of a full date elsewhere in the text, else `now`'s, never making it future."""
+    for m in DATE.finditer(context):
+        year = m["wyear"] or m["iyear"] or m["dyear"] or m["myear"]
+        if year:
+            return int(year) - (int(year) == now.year and (month, day) > (now.month, now.day))
+    return now.year - ((month, day) > (now.month, now.day))
+
+
+def title_case(title: str) -> str:
+    """An ALL-CAPS headline in title case, keeping acronyms, tickers and initials upper case."""
+    words = title.split(" ")
+    out: list[str] = []
+    for index, word in enumerate(words):
+        out.append(_title_word(word, first=index == 0, last=index == len(words) - 1))
+    return " ".join(out)
+
+
+def _title_word(word: str, *, first: bool, last: bool) -> str:
+    core = word.strip("<>()\"'\u201c\u201d\u2018\u2019,:;!?")
+    if not core or not any(c.isalpha() for c in word):
+        return word
+    if (
+        word.startswith("<")
+        or "." in core.rstrip(".")
+        or core in _ACRONYMS
+        or (len(core) <= 6 and core.isalpha() and not (set(core) & _VOWELS))
+    ):
+        return word
+    lower = word.lower()
+    if not first and not last and core.lower() in _SMALL_WORDS:
+        return lower
+    return "-".join(part[:1].upper() + part[1:] for part in lower.split("-"))
+
+
+_ACRONYMS = frozenset(
+    [
+        "US",
+        "USA",
+        "UK",
+        "EC",
+        "EU",
+        "UN",
+        "IMF",
+        "OPEC",
+        "GATT",
+        "SEC",
+        "FDA",
+        "FTC",
+        "ICO",
+        "NATO",
+        "OECD",
+        "GDP",
+        "GNP",
+        "CEO",
+        "CFO",
+        "IPO",
+        "AG",
+        "NV",
+        "SA",
+        "SPA",
+        "PLC",
+        "BP",
+        "IBM",
+        "ITT",
+        "GM",
+        "AT&T",
+        "ASEAN",
+        "SCO",
+        "RATS",
+        "TTP",
+        "PTI",
+        "FO",
+        "AP",
+        "AFP",
+        "BBC",
+        "UAE",
+        "USSR",
+        "GCC",
+        "ECB",
+        "BOJ",
+    ]
+)

@@ -1,0 +1,163 @@
+"""split_entries on the shipped sample seeds and on plain values."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from feeds.config import DEFAULT_CONFIG
+from feeds.errors import RejectedFile
+from feeds.model import Document, Entry
+from feeds.normalize import fingerprint, parse_date, shorten, split_entries, title_case
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
+FURNITURE = ("Short Url", "Follow", "Updated", "(AP/File)", "Pakistani soldiers arrive")
+
+
+def _document(text: str, name: str = "clip.txt") -> Document:
+    return Document(
+        rel_path=Path(name),
+        text=text,
+        content_hash="0" * 64,
+        encoding="utf-8",
+        size=len(text.encode()),
+        mtime_ns=0,
+        inode=0,
+    )
+
+
+def _split(text: str, name: str = "clip.txt") -> tuple[Entry, ...]:
+    return split_entries(_document(text, name), config=DEFAULT_CONFIG, now=NOW)
+
+
+def _seed_entries() -> list[Entry]:
+    entries: list[Entry] = []
+    for path in sorted(SEEDS.glob("*.txt")):
+        entries.extend(_split(path.read_text(encoding="utf-8"), path.name))
+    return entries
+
+
+def test_sample_seeds_give_three_entries() -> None:
+    first, second, release = _seed_entries()
+
+    assert first.title == "Pakistan assumes chair of SCO\u2019s permanent body on counterterrorism"
+    assert first.published == datetime(2025, 9, 10, tzinfo=UTC)
+    assert first.place == "ISLAMABAD"
+    assert first.content.startswith("<p>ISLAMABAD: Pakistan has assumed")
+    assert first.summary.startswith("Regional Anti-Terrorist Structure is SCO\u2019s")
+    assert "In its capacity as chair of SCO RATs" in first.summary
+
+    assert second.title == (
+        "Pakistan opposition rallies in Khyber Pakhtunkhwa to demand release of Imran Khan"
+    )
+    assert second.published == datetime(2025, 12, 7, tzinfo=UTC)
+    assert second.content.startswith("<p>ISLAMABAD: Pakistan\u2019s opposition")
+    assert second.summary.startswith("PTI-led gathering calls the former PM")
+    assert "Government says the opposition failed" in second.summary
+
+    for entry in (first, second):
+        for text in (entry.content, entry.body, entry.summary):
+            for furniture in FURNITURE:
+                assert furniture not in text
+            assert entry.title not in text
+
+    assert release.published == datetime(2022, 8, 11, tzinfo=UTC)
+    assert len(release.title) <= 120
+    assert "SCO-RATS" in release.title or "Director" in release.title
+    assert not release.title.rstrip(".… ").endswith("today")
+    for honorific in ("Mr.", "Ms.", "Dr.", "Mrs."):
+        assert honorific not in release.title
+    for text in (release.title, release.content, release.body, release.summary):
+        assert "Press Releases|" not in text
+        assert "Close Search Window" not in text
+        assert "11 August 2022" not in text
+    assert release.format == "press"
+
+
+def test_sample_seed_entries_are_distinct_and_complete() -> None:
+    entries = _seed_entries()
+    assert len({e.fingerprint for e in entries}) == 3
+    for entry in entries:
+        assert entry.body and entry.summary and entry.content
+        assert len(entry.summary) <= DEFAULT_CONFIG.summary_length
+        assert entry.topics == () and entry.candidates == ()
+
+
+def test_changing_one_story_keeps_the_other_fingerprint() -> None:
+    text = (SEEDS / "000_5a940adfff668c84.txt").read_text(encoding="utf-8")
+    before = _split(text)
+    after = _split(text.replace("Some participants of the rally", "Many participants of the rally"))
+    assert before[0].fingerprint == after[0].fingerprint
+    assert before[1].fingerprint != after[1].fingerprint
+
+
+def test_file_without_a_story_is_rejected() -> None:
+    with pytest.raises(RejectedFile) as info:
+        _split("Short Url\nFollow\n\nShare\n")
+    assert info.value.rel_path == Path("clip.txt")
+
+
+def test_fingerprint_ignores_whitespace() -> None:
+    assert fingerprint("A  title", "One\n\ntwo") == fingerprint("A title", "One two")
+
+
+def test_future_date_is_dropped() -> None:
+    (entry,) = _split("A headline\n\nUpdated 10 September 2030\n\nSome text of the story.\n")
+    assert entry.published is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Updated 10 September 2025", None),
+        ("10 September 2025", datetime(2025, 9, 10, tzinfo=UTC)),
+        ("March 12, 2026", datetime(2026, 3, 12, tzinfo=UTC)),
+        ("2026-03-12", datetime(2026, 3, 12, tzinfo=UTC)),
+        ("2026-03-12T10:30:00+02:00", datetime(2026, 3, 12, 8, 30, tzinfo=UTC)),
+        ("2026-03-12T10:30:00Z", datetime(2026, 3, 12, 10, 30, tzinfo=UTC)),
+        ("26-FEB-1987 15:01:01", datetime(1987, 2, 26, 15, 1, 1, tzinfo=UTC)),
+        ("7-APR-1987 09:58:22", datetime(1987, 4, 7, 9, 58, 22, tzinfo=UTC)),
+        ("Feb 26", datetime(2026, 2, 26, tzinfo=UTC)),
+        ("Dec 26", datetime(2025, 12, 26, tzinfo=UTC)),
+        ("Thursday, March 12, 2026 3:15 PM", datetime(2026, 3, 12, 15, 15, tzinfo=UTC)),
+        ("no date here", None),
+    ],
+)
+def test_parse_date(text: str, expected: datetime | None) -> None:
+    from zoneinfo import ZoneInfo
+
+    assert parse_date(text, zone=ZoneInfo("UTC"), now=NOW) == expected
+
+
+def test_parse_date_reads_local_time_in_the_configured_zone() -> None:
+    from zoneinfo import ZoneInfo
+
+    got = parse_date("10 September 2025", zone=ZoneInfo("Asia/Karachi"), now=NOW)
+    assert got == datetime(2025, 9, 9, 19, 0, tzinfo=UTC)
+
+
+def test_shorten_prefers_a_sentence_end() -> None:
+    text = "First sentence is here. Second one is a good deal longer than the first one."
+    assert shorten(text, 40) == "First sentence is here."
+    assert shorten("word " * 20, 22) == "word word word word…"
+    assert shorten("short", 40) == "short"
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("BAHIA COCOA REVIEW", "Bahia Cocoa Review"),
+        ("STANDARD OIL <SRD> TO FORM FINANCIAL UNIT", "Standard Oil <SRD> to Form Financial Unit"),
+        ("U.K. MONEY MARKET SHORTAGE FORECAST", "U.K. Money Market Shortage Forecast"),
+        (
+            "FHLBB CHANGES SHORT-TERM DISCOUNT NOTE RATES",
+            "FHLBB Changes Short-Term Discount Note Rates",
+        ),
+        ("OPEC SEEN HOLDING OUTPUT", "OPEC Seen Holding Output"),
+    ],
+)
+def test_title_case_keeps_acronyms(title: str, expected: str) -> None:
+    assert title_case(title) == expected
