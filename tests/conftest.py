@@ -1,0 +1,50 @@
+"""Fixtures every test shares: a deadline-based wait, a fixed clock, no leaked threads."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+
+
+def wait_until(
+    check: Callable[[], object], *, timeout: float = 10.0, interval: float = 0.02
+) -> object:
+    """Call `check` until it returns something truthy; fail the test at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(
+                f"condition not met within {timeout} s: {getattr(check, '__name__', check)}"
+            )
+        time.sleep(interval)
+
+
+@pytest.fixture
+def now() -> datetime:
+    """A fixed moment for pure functions that take the time as a parameter."""
+    return datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads() -> Iterator[None]:
+    """Fail any test that leaves a thread of its own running."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 5
+    while True:
+        leaked = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+        if not leaked or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    assert not leaked, f"threads left running: {[t.name for t in leaked]}"
