@@ -7,6 +7,7 @@ import json
 import logging
 import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -22,6 +23,7 @@ from feeds.model import Config, Entry
 from feeds.normalize import split_entries
 from feeds.topics import add_auto_topics, assign_topics, explain_topics
 from watcher.daemon import Daemon, hold_state_lock
+from watcher.serve import PublicServer
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, help="port to serve on (default: 8080)")
     run.add_argument("--no-serve", dest="serve", action="store_false", help="do not serve public/")
     run.set_defaults(command=_run)
+
+    serve = command("serve", "serve a public/ folder built elsewhere, read-only")
+    serve.add_argument("--public", type=Path, help="the folder to serve (default: public)")
+    serve.add_argument("--host", help="address to serve on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to serve on (default: 8080)")
+    serve.set_defaults(command=_serve)
 
     build = command("build", "bring public/ up to date with seeds/ once, then exit")
     paths(build)
@@ -135,6 +143,22 @@ def _run(args: argparse.Namespace, config: Config) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     daemon.run()
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace, config: Config) -> int:
+    server = PublicServer(config.public_dir, config.host, config.port)
+    stopped = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        log.info("stopping signal=%s", signal.Signals(signum).name)
+        stopped.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    server.start()
+    stopped.wait()
+    server.stop()
     return EXIT_OK
 
 
