@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from feeds.errors import RejectedFile
 from feeds.formats import (
+    BYLINE,
     CAPTION,
     DATE,
     HEADER_LINE,
@@ -124,6 +125,7 @@ def _split_stories(lines: Sequence[str], is_boilerplate: Callable[[str], bool]) 
     after_blank = True
     story_text = 0  # prose paragraphs seen since the current story started
     ended = False
+    in_wire = False
     while i < n:
         s = lines[i].strip()
         if not s:
@@ -137,7 +139,9 @@ def _split_stories(lines: Sequence[str], is_boilerplate: Callable[[str], bool]) 
             i += 1
             continue
         if SEPARATOR.match(s):
-            starts.append(i + 1)
+            if _starts_after_separator(lines, i + 1, in_wire=in_wire):
+                starts.append(i + 1)
+                in_wire = False
             story_text = 0
             ended = False
             after_blank = True
@@ -148,6 +152,7 @@ def _split_stories(lines: Sequence[str], is_boilerplate: Callable[[str], bool]) 
             if skip is not None or (ended and story_text):
                 if i > starts[-1]:
                     starts.append(i)
+                in_wire = i + 1 < n and WIRE_DATE.match(lines[i + 1]) is not None
                 story_text = 0
                 ended = False
                 if skip is not None:
@@ -188,33 +193,74 @@ def _confirmed_start(
         return None
     if not is_headline(line):
         return None
+    after = lines[i + 1].strip() if i + 1 < len(lines) else ""
+    labelled = date_line(after)
+    if after and not (
+        is_boilerplate(after)
+        or (labelled is not None and labelled[0])
+        or CAPTION.search(after)
+        or BYLINE.match(after)
+    ):
+        return None  # a headline stands alone; this is the first line of a wrapped paragraph
     title = " ".join(line.split())
     seen = 0
-    furniture_only = True
+    furniture = 0
+    unknown = 0
     dated = False
-    for j in range(i + 1, len(lines)):
+    for j in range(i + 1, min(len(lines), i + 4 * _CONFIRM_WINDOW)):
         s = lines[j].strip()
-        if not s or is_boilerplate(s):
+        if not s:
+            continue
+        if is_boilerplate(s):
+            furniture += 1
             continue
         if " ".join(s.split()) == title:
-            return j + 1
+            return j + 1 if furniture else None
         if date_line(s) is not None:
-            dated = dated or furniture_only
-        elif CAPTION.search(s) is None:
+            dated = dated or not unknown
+            furniture += 1
+        elif CAPTION.search(s) is not None or BYLINE.match(s) is not None:
+            furniture += 1
+        else:
             if dated:
                 return j
-            furniture_only = False
+            unknown += 1
+            if unknown > 2:
+                break
         seen += 1
         if seen >= _CONFIRM_WINDOW:
             break
     return None
 
 
+def _starts_after_separator(lines: Sequence[str], i: int, *, in_wire: bool) -> bool:
+    """A divider ends a story only when a story start follows it; wire copy uses dividers
+    between items of one story, so there only a header block or a wire stamp counts."""
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    if i >= len(lines):
+        return False
+    if HEADER_LINE.match(lines[i]) or (i + 1 < len(lines) and WIRE_DATE.match(lines[i + 1])):
+        return True
+    alone = i + 1 >= len(lines) or not lines[i + 1].strip()
+    return not in_wire and alone and is_headline(lines[i])
+
+
 def _clean(story: Sequence[str], is_boilerplate: Callable[[str], bool]) -> list[str]:
+    """The story without boilerplate and dividers; its headline is kept whatever it says."""
+    headline = next((line.strip() for line in story if line.strip()), "")
+    protected = [line for line in story if line.strip() == headline]
+    keep_headline = len(protected) > 1 or any(
+        WIRE_DATE.match(story[k + 1]) for k in range(len(story) - 1) if story[k].strip() == headline
+    )
     kept = [
         line.rstrip()
         for line in story
-        if not (line.strip() and (is_boilerplate(line.strip()) or SEPARATOR.match(line)))
+        if not (
+            line.strip()
+            and (is_boilerplate(line.strip()) or SEPARATOR.match(line))
+            and not (keep_headline and line.strip() == headline)
+        )
     ]
     while kept and not kept[0].strip():
         kept.pop(0)

@@ -97,14 +97,15 @@ def match_date(text: str) -> re.Match[str] | None:
 def date_line(line: str) -> tuple[str, str] | None:
     """(label, date text) when the line is a date alone, perhaps labelled; else None."""
     s = line.strip()
-    if not s or len(s) > 80 or not any(c.isdigit() for c in s):
+    if not s or len(s) > 80 or s[-1] in ".,;" or not any(c.isdigit() for c in s):
         return None
     m = _DATE_LABEL.match(s)
     if m is None:
         return None
     rest = m["rest"]
-    if match_date(rest) is None:
-        return None
+    found = match_date(rest)
+    if found is None or not (m["label"] or found["mday"] is None or found["myear"]):
+        return None  # "March 19." ending a wrapped line is not a date line
     return (m["label"] or "").strip(" :").lower(), rest
 
 
