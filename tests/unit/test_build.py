@@ -1,0 +1,116 @@
+"""The build steps on real folders: reconcile seeds/, publish dirty feeds, skip the unchanged."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from feeds.build import is_ignored, open_catalog, publish_dirty, reconcile, scan_seeds
+from feeds.config import DEFAULT_CONFIG
+from feeds.model import Config
+from tests.atom_schema import assert_valid_atom, parse_with_feedparser
+from tests.conftest import REPO
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+SAMPLES = sorted((REPO / "seeds").glob("*.txt"))
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for sample in SAMPLES:
+        shutil.copyfile(sample, seeds / sample.name)
+    return replace(
+        DEFAULT_CONFIG,
+        seeds_dir=seeds,
+        public_dir=tmp_path / "public",
+        state_dir=tmp_path / "state",
+    )
+
+
+def _build(config: Config, now: datetime) -> None:
+    catalog = open_catalog(config)
+    try:
+        reconcile(catalog, config, now=now)
+        publish_dirty(catalog, config, now=now)
+    finally:
+        catalog.close()
+
+
+def _mtimes(public: Path) -> dict[Path, int]:
+    return {p: p.stat().st_mtime_ns for p in public.rglob("*") if p.is_file()}
+
+
+def test_the_sample_seeds_give_three_valid_entries(config: Config) -> None:
+    _build(config, T0)
+    data = (config.public_dir / "feeds" / "all.atom").read_bytes()
+    assert_valid_atom(data)
+    feed = parse_with_feedparser(data)
+    assert len(feed.entries) == 3
+    assert {"Pakistan assumes chair of SCO’s permanent body on counterterrorism"} <= {
+        e.title for e in feed.entries
+    }
+    for path in (config.public_dir / "feeds").glob("*.atom"):
+        assert_valid_atom(path.read_bytes())
+    assert (config.public_dir / "index.html").exists()
+    assert (config.public_dir / "feeds.opml").exists()
+
+
+def test_a_second_build_with_nothing_changed_writes_nothing(config: Config) -> None:
+    _build(config, T0)
+    before = _mtimes(config.public_dir)
+    _build(config, T0 + timedelta(hours=1))
+    assert _mtimes(config.public_dir) == before
+
+
+def test_a_file_removed_between_builds_leaves_the_feeds(config: Config) -> None:
+    _build(config, T0)
+    (config.seeds_dir / SAMPLES[1].name).unlink()
+    _build(config, T0 + timedelta(hours=1))
+    feed = parse_with_feedparser((config.public_dir / "feeds" / "all.atom").read_bytes())
+    assert len(feed.entries) == 2
+
+
+def test_an_unusable_file_is_rejected_with_a_reason_and_nothing_else_changes(
+    config: Config,
+) -> None:
+    (config.seeds_dir / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    _build(config, T0)
+    catalog = open_catalog(config)
+    try:
+        [rejected] = catalog.rejected_files()
+        assert rejected.rel_path == Path("photo.png")
+        assert rejected.reason and "binary" in rejected.reason
+        assert catalog.counts().entries == 3
+    finally:
+        catalog.close()
+    assert (config.seeds_dir / "photo.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_symlink_out_of_seeds_is_never_published(config: Config, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("Title: Private\n\nPrivate words that must stay private.\n")
+    os.symlink(secret, config.seeds_dir / "link.txt")
+    _build(config, T0)
+    assert b"Private words" not in (config.public_dir / "feeds" / "all.atom").read_bytes()
+    catalog = open_catalog(config)
+    try:
+        assert [r.rel_path for r in catalog.rejected_files()] == [Path("link.txt")]
+    finally:
+        catalog.close()
+
+
+def test_hidden_and_temporary_names_are_ignored(config: Config) -> None:
+    for name in (".draft.txt", "story.txt~", "story.txt.swp", "big.part", "4913", "x.crdownload"):
+        (config.seeds_dir / name).write_text("Title: Half\n\nNot ready.\n")
+    (config.seeds_dir / ".git").mkdir()
+    (config.seeds_dir / ".git" / "HEAD").write_text("ref: main\n")
+    assert sorted(p.name for p in scan_seeds(config)) == sorted(s.name for s in SAMPLES)
+    assert is_ignored(Path(".hidden/story.txt"), config.ignore)
+    assert not is_ignored(Path("politics/story.txt"), config.ignore)

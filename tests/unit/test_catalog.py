@@ -1,0 +1,219 @@
+"""The catalogue against a real SQLite file: ids, liveness, dirty feeds, automatic topics."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from feeds.catalog import ALL_SLUG, SCHEMA_VERSION, Catalog
+from feeds.errors import CatalogError
+from feeds.model import Entry, FileRecord, FileStatus, TopicMatch, TopicSource
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def _entry(
+    title: str, body: str, *, topics: tuple[str, ...] = (), names: tuple[str, ...] = ()
+) -> Entry:
+    return Entry(
+        title=title,
+        published=None,
+        summary=body[:40],
+        content=f"<p>{body}</p>",
+        body=body,
+        fingerprint=hashlib.sha256(f"{title}\n{body}".encode()).hexdigest(),
+        format="test",
+        topics=tuple(
+            TopicMatch(slug=t, title=t.title(), source=TopicSource.TAXONOMY, reason="test")
+            for t in topics
+        ),
+        candidates=names,
+    )
+
+
+def _record(name: str, digest: str = "h") -> FileRecord:
+    return FileRecord(
+        rel_path=Path(name),
+        size=1,
+        mtime_ns=1,
+        inode=1,
+        content_hash=digest,
+        status=FileStatus.OK,
+        reason=None,
+    )
+
+
+@pytest.fixture
+def catalog(tmp_path: Path) -> Iterator[Catalog]:
+    opened = Catalog.open(tmp_path / "state", id_authority="example.org", auto_min_entries=2)
+    yield opened
+    opened.close()
+
+
+def test_minted_ids_are_tag_uris_from_the_authority_and_first_seen_date(catalog: Catalog) -> None:
+    [entry_id] = catalog.store_file(_record("a.txt"), [_entry("Dam opens", "Water.")], now=T0)
+    assert entry_id == "tag:example.org,2026-03-01:dam-opens"
+    [again] = catalog.store_file(_record("b.txt"), [_entry("Dam opens", "Other water.")], now=T0)
+    assert again == "tag:example.org,2026-03-01:dam-opens-2"
+
+
+def test_an_edit_keeps_the_id_and_moves_updated_only_for_the_changed_story(
+    catalog: Catalog,
+) -> None:
+    first, second = catalog.store_file(
+        _record("a.txt"), [_entry("One", "First."), _entry("Two", "Second.")], now=T0
+    )
+    later = T0 + timedelta(hours=1)
+    ids = catalog.store_file(
+        _record("a.txt", "h2"),
+        [_entry("One", "First, edited."), _entry("Two", "Second.")],
+        now=later,
+    )
+    assert ids == [first, second]
+    by_id = {e.entry_id: e for e in catalog.feed_entries(ALL_SLUG, limit=10)}
+    assert by_id[first].updated == later
+    assert by_id[second].updated == T0
+    assert "edited" in by_id[first].content
+
+
+def test_a_rename_keeps_ids_and_a_deleted_story_coming_back_gets_its_old_id(
+    catalog: Catalog,
+) -> None:
+    [entry_id] = catalog.store_file(_record("a.txt"), [_entry("One", "First.")], now=T0)
+    catalog.forget_file(Path("a.txt"))
+    assert catalog.feed_entries(ALL_SLUG, limit=10) == []
+    [back] = catalog.store_file(_record("moved/b.txt"), [_entry("One", "First.")], now=T0)
+    assert back == entry_id
+    [stored] = catalog.feed_entries(ALL_SLUG, limit=10)
+    assert stored.updated == T0
+    assert stored.sources == (Path("moved/b.txt"),)
+
+
+def test_the_same_story_in_two_files_is_one_entry_listing_both(catalog: Catalog) -> None:
+    [a] = catalog.store_file(_record("a.txt"), [_entry("One", "Same.")], now=T0)
+    [b] = catalog.store_file(_record("b.txt"), [_entry("One", "Same.")], now=T0)
+    assert a == b
+    [stored] = catalog.feed_entries(ALL_SLUG, limit=10)
+    assert stored.sources == (Path("a.txt"), Path("b.txt"))
+    catalog.forget_file(Path("a.txt"))
+    [kept] = catalog.feed_entries(ALL_SLUG, limit=10)
+    assert kept.sources == (Path("b.txt"),)
+
+
+def test_feeds_are_newest_first_and_limited(catalog: Catalog) -> None:
+    for hour in range(5):
+        catalog.store_file(
+            _record(f"{hour}.txt"),
+            [_entry(f"Story {hour}", f"Body {hour}.")],
+            now=T0 + timedelta(hours=hour),
+        )
+    titles = [e.title for e in catalog.feed_entries(ALL_SLUG, limit=3)]
+    assert titles == ["Story 4", "Story 3", "Story 2"]
+
+
+def test_dirty_feeds_are_the_ones_whose_entries_changed(catalog: Catalog) -> None:
+    catalog.store_file(_record("a.txt"), [_entry("One", "First.", topics=("water",))], now=T0)
+    catalog.store_file(_record("b.txt"), [_entry("Two", "Second.", topics=("fire",))], now=T0)
+    assert catalog.dirty_slugs() == ["all", "fire", "water"]
+    catalog.clear_dirty(catalog.dirty_slugs())
+    catalog.store_file(
+        _record("a.txt", "h2"), [_entry("One", "First, again.", topics=("water",))], now=T0
+    )
+    assert catalog.dirty_slugs() == ["all", "water"]
+    catalog.clear_dirty(catalog.dirty_slugs())
+    catalog.store_file(
+        _record("a.txt", "h3"), [_entry("One", "First, again.", topics=("earth",))], now=T0
+    )
+    assert catalog.dirty_slugs() == ["all", "earth", "water"]
+
+
+def test_an_unchanged_store_dirties_nothing(catalog: Catalog) -> None:
+    catalog.store_file(_record("a.txt"), [_entry("One", "First.", topics=("water",))], now=T0)
+    catalog.clear_dirty(catalog.dirty_slugs())
+    catalog.store_file(_record("a.txt"), [_entry("One", "First.", topics=("water",))], now=T0)
+    assert catalog.dirty_slugs() == []
+
+
+def test_a_name_in_two_entries_becomes_an_automatic_topic_and_leaves_with_them(
+    catalog: Catalog,
+) -> None:
+    catalog.store_file(_record("a.txt"), [_entry("One", "Kabul.", names=("Kabul",))], now=T0)
+    assert catalog.feed_entries("kabul", limit=10) == []
+    catalog.store_file(_record("b.txt"), [_entry("Two", "Kabul too.", names=("Kabul",))], now=T0)
+    assert {e.title for e in catalog.feed_entries("kabul", limit=10)} == {"One", "Two"}
+    assert "kabul" in catalog.dirty_slugs()
+    topic = catalog.topic("kabul", now=T0)
+    assert topic is not None and topic.title == "Kabul"
+    catalog.clear_dirty(catalog.dirty_slugs())
+    catalog.forget_file(Path("b.txt"))
+    assert catalog.feed_entries("kabul", limit=10) == []
+    assert "kabul" in catalog.dirty_slugs()
+
+
+def test_automatic_topics_follow_a_changed_threshold(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    catalog = Catalog.open(state, id_authority="example.org", auto_min_entries=2)
+    catalog.store_file(_record("a.txt"), [_entry("One", "Kabul.", names=("Kabul",))], now=T0)
+    catalog.store_file(_record("b.txt"), [_entry("Two", "Kabul.", names=("Kabul",))], now=T0)
+    catalog.close()
+    catalog = Catalog.open(state, id_authority="example.org", auto_min_entries=3)
+    assert catalog.feed_entries("kabul", limit=10) == []
+    catalog.close()
+    catalog = Catalog.open(state, id_authority="example.org", auto_min_entries=0)
+    assert catalog.feed_entries("kabul", limit=10) == []
+    catalog.close()
+    catalog = Catalog.open(state, id_authority="example.org", auto_min_entries=2)
+    assert len(catalog.feed_entries("kabul", limit=10)) == 2
+    catalog.close()
+
+
+def test_a_rejected_file_is_listed_with_its_reason_and_its_entries_leave(catalog: Catalog) -> None:
+    catalog.store_file(_record("a.txt"), [_entry("One", "First.")], now=T0)
+    rejected = FileRecord(
+        rel_path=Path("a.txt"),
+        size=0,
+        mtime_ns=2,
+        inode=1,
+        content_hash=None,
+        status=FileStatus.REJECTED,
+        reason="empty or whitespace only",
+    )
+    catalog.reject_file(rejected, now=T0)
+    assert catalog.feed_entries(ALL_SLUG, limit=10) == []
+    assert [(r.rel_path, r.reason) for r in catalog.rejected_files()] == [
+        (Path("a.txt"), "empty or whitespace only")
+    ]
+    assert catalog.counts().rejected == 1
+
+
+def test_a_failed_transaction_leaves_nothing_behind(catalog: Catalog) -> None:
+    with pytest.raises(RuntimeError), catalog.transaction():
+        catalog.store_file(_record("a.txt"), [_entry("One", "First.")], now=T0)
+        raise RuntimeError("crash")
+    assert catalog.file_records() == {}
+    assert catalog.dirty_slugs() == []
+
+
+def test_the_schema_is_versioned_and_a_newer_catalogue_is_refused(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    Catalog.open(state, id_authority="example.org", auto_min_entries=2).close()
+    db = sqlite3.connect(state / "catalog.sqlite3")
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    db.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    db.close()
+    with pytest.raises(CatalogError, match="newer than this seedfeed"):
+        Catalog.open(state, id_authority="example.org", auto_min_entries=2)
+
+
+def test_a_corrupt_catalogue_stops_with_advice(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "catalog.sqlite3").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(CatalogError, match="move the state folder aside"):
+        Catalog.open(state, id_authority="example.org", auto_min_entries=2)
