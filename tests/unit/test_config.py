@@ -1,0 +1,82 @@
+"""Reading seedfeed.toml: defaults, the shipped file, and errors that name the key and the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from feeds.config import DEFAULT_CONFIG, find_config_file, load_config
+from feeds.errors import ConfigError
+from tests.conftest import REPO
+
+
+def test_no_file_gives_the_defaults() -> None:
+    assert load_config(None) == DEFAULT_CONFIG
+    assert DEFAULT_CONFIG.port == 8080
+    assert DEFAULT_CONFIG.taxonomy == ()
+    assert "Short Url" in DEFAULT_CONFIG.boilerplate
+
+
+def test_the_shipped_file_documents_every_default() -> None:
+    shipped = load_config(REPO / "seedfeed.toml")
+    for field in (
+        "site_title",
+        "base_url",
+        "port",
+        "publish_every",
+        "reconcile_every",
+        "settle",
+        "max_entries",
+        "summary_length",
+        "timezone",
+        "max_file_bytes",
+        "boilerplate",
+        "ignore",
+        "auto_topics",
+        "auto_min_entries",
+    ):
+        assert getattr(shipped, field) == getattr(DEFAULT_CONFIG, field), field
+    assert shipped.seeds_dir == REPO / "seeds"
+    slugs = {rule.slug for rule in shipped.taxonomy}
+    assert {"pakistan", "afghanistan", "counterterrorism", "sco", "politics"} <= slugs
+
+
+def test_paths_resolve_against_the_file_folder(tmp_path: Path) -> None:
+    path = tmp_path / "conf" / "seedfeed.toml"
+    path.parent.mkdir()
+    path.write_text('[paths]\nseeds = "clips"\n')
+    assert load_config(path).seeds_dir == tmp_path / "conf" / "clips"
+
+
+def test_find_config_file_prefers_the_given_one(tmp_path: Path) -> None:
+    assert find_config_file(None, tmp_path) is None
+    (tmp_path / "seedfeed.toml").write_text("")
+    assert find_config_file(None, tmp_path) == tmp_path / "seedfeed.toml"
+    assert find_config_file(Path("other.toml"), tmp_path) == Path("other.toml")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[feeds]\nmax_entries = 0\n", "feeds.max_entries"),
+        ("[feeds]\nmax_entrys = 5\n", "unknown key feeds.max_entrys"),
+        ("[colours]\n", "unknown table"),
+        ('[feeds]\ntimezone = "Mars/Olympus"\n', "feeds.timezone"),
+        ('[site]\nbase_url = "ftp://x"\n', "site.base_url"),
+        ("[topics.water]\nmatch = []\n", "topics.water.match"),
+        ("[topics.all]\nmatch = ['x']\n", "topics.all"),
+        ("[feeds\n", "not valid TOML"),
+    ],
+)
+def test_errors_name_the_key_and_the_file(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "seedfeed.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_config(path)
+    assert str(path) in str(caught.value)
+
+
+def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such configuration file"):
+        load_config(tmp_path / "absent.toml")
