@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 import fnmatch
+import hashlib
+import html
 import logging
 import os
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from feeds.catalog import ALL_SLUG, Catalog
+from feeds.catalog import ALL_SLUG, REJECTED_SLUG, Catalog
 from feeds.errors import RejectedFile
 from feeds.ingest import read_document
-from feeds.model import Config, FileRecord, FileStatus
+from feeds.model import Config, FileRecord, FileStatus, StoredEntry, Topic, TopicSource
 from feeds.normalize import split_entries
 from feeds.publish import write_atomically
-from feeds.render import render_atom, render_index, render_opml
+from feeds.render import feed_id, render_atom, render_index, render_opml
 from feeds.topics import assign_topics
 
 log = logging.getLogger(__name__)
+
+REJECTED_TITLE = "Rejected files"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -50,6 +54,56 @@ def open_catalog(config: Config) -> Catalog:
     )
 
 
+def apply_config(catalog: Catalog, config: Config) -> None:
+    """Bring the catalogue in line with changed settings: re-read, re-tag or re-render.
+
+    Each group of settings leaves a fingerprint in the catalogue, so a change made while
+    seedfeed was down is applied at the next start, and only the work it calls for is done.
+    """
+    reading = _settings_key(
+        config.boilerplate,
+        config.timezone,
+        config.summary_length,
+        config.title_case,
+        config.max_file_bytes,
+    )
+    tagging = _settings_key(config.taxonomy)
+    rendering = _settings_key(config.site_title, config.base_url, config.author, config.max_entries)
+    if catalog.setting("reading") not in (None, reading):
+        log.info("reading settings changed: every file is read again")
+        catalog.forget_file_stats()
+    if catalog.setting("tagging") not in (None, tagging):
+        log.info("taxonomy changed: entries are tagged again")
+        retag(catalog, config)
+    if catalog.setting("rendering") not in (None, rendering):
+        log.info("site settings changed: every feed is rendered again")
+        catalog.mark_all_dirty()
+    for key, value in (("reading", reading), ("tagging", tagging), ("rendering", rendering)):
+        catalog.save_setting(key, value)
+
+
+def _settings_key(*values: object) -> str:
+    return hashlib.sha256(repr(values).encode("utf-8")).hexdigest()
+
+
+def retag(catalog: Catalog, config: Config) -> int:
+    """Give every stored entry its topics under the current taxonomy; return how many changed."""
+    changed = 0
+    with catalog.transaction():
+        for entry_id, entry, rel_path in list(catalog.tagged_entries()):
+            fixed = tuple(t for t in entry.topics if t.source is not TopicSource.AUTO)
+            tagged = assign_topics(
+                replace(entry, topics=(), candidates=()),
+                rel_path=rel_path or Path(),
+                config=config,
+            )
+            if tagged.topics != fixed or set(tagged.candidates) != set(entry.candidates):
+                catalog.retag_entry(entry_id, tagged)
+                changed += 1
+    log.info("retagged entries=%d", changed)
+    return changed
+
+
 def is_ignored(rel_path: Path, patterns: tuple[str, ...]) -> bool:
     """True when any part of `rel_path` matches an ignore pattern (hidden, temp, editor files)."""
     return any(fnmatch.fnmatchcase(part, p) for part in rel_path.parts for p in patterns)
@@ -75,7 +129,7 @@ def ingest_file(catalog: Catalog, config: Config, rel_path: Path, *, now: dateti
     except FileNotFoundError:
         return forget_path(catalog, rel_path)
     known = catalog.file_record(rel_path)
-    if known is not None and _same_stat(known, info):
+    if known is not None and known.status is FileStatus.OK and _same_stat(known, info):
         return False
     try:
         _check_inside_seeds(config.seeds_dir, rel_path)
@@ -90,20 +144,14 @@ def ingest_file(catalog: Catalog, config: Config, rel_path: Path, *, now: dateti
     except FileNotFoundError:
         return forget_path(catalog, rel_path)
     except RejectedFile as rejection:
-        log.warning("file rejected path=%s reason=%s", rel_path, rejection.reason)
-        record = _record_of(rel_path, info, None)
-        catalog.reject_file(
-            FileRecord(
-                rel_path=rel_path,
-                size=record.size,
-                mtime_ns=record.mtime_ns,
-                inode=record.inode,
-                content_hash=None,
-                status=FileStatus.REJECTED,
-                reason=rejection.reason,
-            ),
-            now=now,
+        rejected = replace(
+            _record_of(rel_path, info, None), status=FileStatus.REJECTED, reason=rejection.reason
         )
+        if rejected == known:
+            log.debug("file still rejected path=%s", rel_path)
+            return False
+        log.warning("file rejected path=%s reason=%s", rel_path, rejection.reason)
+        catalog.reject_file(rejected, now=now)
         return True
     ids = catalog.store_file(_record_of(rel_path, info, document.content_hash), entries, now=now)
     log.info("file ingested path=%s entries=%d", rel_path, len(ids))
@@ -150,11 +198,17 @@ def publish_dirty(catalog: Catalog, config: Config, *, now: datetime) -> Publish
     feeds_dir = config.public_dir / "feeds"
     written = rendered = 0
     for slug in slugs:
-        title = config.site_title if slug == ALL_SLUG else None
-        topic = catalog.topic(slug, title=title, now=now)
-        if topic is None:
-            continue
-        entries = catalog.feed_entries(slug, limit=config.max_entries)
+        if slug == REJECTED_SLUG:
+            topic = catalog.topic(slug, title=REJECTED_TITLE, now=now)
+            assert topic is not None
+            entries = _rejection_entries(topic, catalog, config)
+        else:
+            title = config.site_title if slug == ALL_SLUG else None
+            found = catalog.topic(slug, title=title, now=now)
+            if found is None:
+                continue
+            topic = found
+            entries = catalog.feed_entries(slug, limit=config.max_entries)
         rendered += 1
         if write_atomically(feeds_dir / f"{slug}.atom", render_atom(topic, entries, config=config)):
             written += 1
@@ -168,6 +222,32 @@ def publish_dirty(catalog: Catalog, config: Config, *, now: datetime) -> Publish
     write_atomically(config.public_dir / "feeds.opml", render_opml(topics, config=config))
     catalog.clear_dirty(slugs)
     return PublishReport(rendered=rendered, written=written)
+
+
+def _rejection_entries(topic: Topic, catalog: Catalog, config: Config) -> list[StoredEntry]:
+    """The operator feed: one entry per rejected file, its id fixed by the file's path."""
+    entries = []
+    for record, moment in catalog.rejections()[: config.max_entries]:
+        path = record.rel_path.as_posix()
+        key = hashlib.sha1(path.encode("utf-8")).hexdigest()[:16]
+        reason = record.reason or "rejected"
+        entries.append(
+            StoredEntry(
+                entry_id=f"{feed_id(topic, config=config)}/{key}",
+                slug=key,
+                title=f"Rejected: {path}",
+                published=moment,
+                updated=moment,
+                summary=f"{path}: {reason}",
+                content=f"<p><code>{html.escape(path)}</code>: {html.escape(reason)}</p>",
+                place=None,
+                author=None,
+                link=None,
+                topics=(),
+                sources=(record.rel_path,),
+            )
+        )
+    return entries
 
 
 def _check_inside_seeds(seeds_dir: Path, rel_path: Path) -> None:

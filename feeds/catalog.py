@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 CATALOG_NAME = "catalog.sqlite3"
 ALL_SLUG = "all"
+REJECTED_SLUG = "_rejected"
 SCHEMA_VERSION = 1
 
 # MIGRATIONS[n] takes the schema from version n to n + 1.
@@ -145,6 +146,7 @@ class Catalog:
         self._id_authority = id_authority
         self._auto_min = auto_min_entries
         self._touched_candidates: set[str] = set()
+        self._depth = 0
 
     # -- opening -----------------------------------------------------------------------------
 
@@ -167,7 +169,7 @@ class Catalog:
             db.execute("PRAGMA synchronous=NORMAL")
             catalog = cls(db, path, id_authority=id_authority, auto_min_entries=auto_min_entries)
             catalog._migrate()
-            catalog._retune_auto_topics()
+            catalog.tune_auto_topics(auto_min_entries)
         except sqlite3.OperationalError as e:
             raise CatalogError(
                 f"cannot open the catalogue {path}: {e}. Check that the state folder is "
@@ -203,7 +205,18 @@ class Catalog:
     def transaction(self) -> Iterator[None]:
         """All writes inside land together or not at all, also across a crash."""
         if self._db.in_transaction:
-            yield
+            self._depth += 1
+            savepoint = f"nested_{self._depth}"
+            self._db.execute(f"SAVEPOINT {savepoint}")
+            try:
+                yield
+            except BaseException:
+                self._db.execute(f"ROLLBACK TO {savepoint}")
+                self._db.execute(f"RELEASE {savepoint}")
+                raise
+            finally:
+                self._depth -= 1
+            self._db.execute(f"RELEASE {savepoint}")
             return
         self._db.execute("BEGIN IMMEDIATE")
         try:
@@ -242,12 +255,26 @@ class Catalog:
         ).fetchone()
         return None if row is None else _file_record(row)
 
+    def rejections(self) -> list[tuple[FileRecord, datetime]]:
+        """Every rejected file with the moment it was (last) rejected, newest first."""
+        rows = self._db.execute(
+            f"SELECT {_FILE_COLUMNS}, changed FROM files WHERE status = ? "
+            "ORDER BY changed DESC, rel_path",
+            (FileStatus.REJECTED.value,),
+        )
+        return [(_file_record(row), _moment(row[7])) for row in rows]
+
     def rejected_files(self) -> list[FileRecord]:
         rows = self._db.execute(
             f"SELECT {_FILE_COLUMNS} FROM files WHERE status = ? ORDER BY rel_path",
             (FileStatus.REJECTED.value,),
         )
         return [_file_record(row) for row in rows]
+
+    def forget_file_stats(self) -> None:
+        """Make the next reconcile read every file again (after a change of reading settings)."""
+        with self.transaction():
+            self._db.execute("UPDATE files SET size = -1, content_hash = NULL")
 
     def touch_file(self, record: FileRecord) -> None:
         """Remember new stat values of a file whose bytes did not change."""
@@ -258,6 +285,12 @@ class Catalog:
             )
 
     def _save_file(self, record: FileRecord, now: datetime) -> None:
+        before = self._db.execute(
+            "SELECT status, reason FROM files WHERE rel_path = ?", (record.rel_path.as_posix(),)
+        ).fetchone()
+        was_rejected = before is not None and before[0] == FileStatus.REJECTED.value
+        if was_rejected or record.status is FileStatus.REJECTED:
+            self._db.execute("INSERT OR IGNORE INTO dirty (slug) VALUES (?)", (REJECTED_SLUG,))
         self._db.execute(
             "INSERT INTO files (rel_path, size, mtime_ns, inode, content_hash, status, reason, "
             "first_seen, changed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -312,6 +345,8 @@ class Catalog:
 
     def reject_file(self, record: FileRecord, *, now: datetime) -> None:
         """Record a file that cannot be used; entries it held before leave the feeds."""
+        if self.file_record(record.rel_path) == record:
+            return
         with self.transaction():
             self._save_file(record, now)
             self._drop_sources(record.rel_path.as_posix())
@@ -321,7 +356,11 @@ class Catalog:
         rel = rel_path.as_posix()
         with self.transaction():
             self._drop_sources(rel)
-            self._db.execute("DELETE FROM files WHERE rel_path = ?", (rel,))
+            gone = self._db.execute(
+                "DELETE FROM files WHERE rel_path = ? RETURNING status", (rel,)
+            ).fetchone()
+            if gone is not None and gone[0] == FileStatus.REJECTED.value:
+                self._db.execute("INSERT OR IGNORE INTO dirty (slug) VALUES (?)", (REJECTED_SLUG,))
 
     def _drop_sources(self, rel: str) -> None:
         held = [h.entry_id for h in self._held_entries(rel)]
@@ -444,6 +483,47 @@ class Catalog:
         elif text_changed:
             self._mark_entry_dirty(entry_id)
 
+    def tagged_entries(self) -> Iterator[tuple[str, Entry, Path | None]]:
+        """Every stored entry as an Entry (with its current topics), and its first source."""
+        rows = self._db.execute(
+            "SELECT entry_id, title, published, summary, content, body, fingerprint, format, "
+            "place, author, link, declared_topics, "
+            "(SELECT min(rel_path) FROM sources s WHERE s.entry_id = e.entry_id) "
+            "FROM entries e ORDER BY entry_id"
+        ).fetchall()
+        for row in rows:
+            entry_id = str(row[0])
+            topics = tuple(
+                TopicMatch(slug=r[0], title=r[1], source=TopicSource(r[2]), reason=r[3])
+                for r in self._db.execute(
+                    "SELECT slug, title, source, reason FROM entry_topics WHERE entry_id = ? "
+                    "ORDER BY slug",
+                    (entry_id,),
+                )
+            )
+            candidates = tuple(
+                str(r[0])
+                for r in self._db.execute(
+                    "SELECT label FROM candidates WHERE entry_id = ? ORDER BY label", (entry_id,)
+                )
+            )
+            entry = Entry(
+                title=str(row[1]),
+                published=_moment(str(row[2])),
+                summary=str(row[3]),
+                content=str(row[4]),
+                body=str(row[5]),
+                fingerprint=str(row[6]),
+                format=str(row[7]),
+                place=row[8],
+                author=row[9],
+                link=row[10],
+                declared_topics=tuple(json.loads(row[11])),
+                topics=topics,
+                candidates=candidates,
+            )
+            yield entry_id, entry, None if row[12] is None else Path(row[12])
+
     def retag_entry(self, entry_id: str, entry: Entry) -> None:
         """Replace an entry's topics and candidates; both its old and new feeds become dirty."""
         self._mark_entry_dirty(entry_id)
@@ -557,9 +637,10 @@ class Catalog:
             log.info("automatic topic off slug=%s entries=%d", slug, count)
         self._mark_members_dirty(slug)
 
-    def _retune_auto_topics(self) -> None:
-        """Apply a changed `auto_min_entries` (or auto topics turned on/off) to every candidate."""
-        wanted = str(self._auto_min)
+    def tune_auto_topics(self, auto_min_entries: int) -> None:
+        """Apply a changed `auto_min_entries` (0: automatic topics off) to every candidate."""
+        self._auto_min = auto_min_entries
+        wanted = str(auto_min_entries)
         if self.setting("auto_min_entries") == wanted:
             return
         with self.transaction():
@@ -600,6 +681,9 @@ class Catalog:
         with self.transaction():
             self._db.execute("INSERT OR IGNORE INTO dirty (slug) VALUES (?)", (ALL_SLUG,))
             self._db.execute("INSERT OR IGNORE INTO dirty (slug) SELECT slug FROM topics")
+
+    def has_dirty(self) -> bool:
+        return self._db.execute("SELECT 1 FROM dirty LIMIT 1").fetchone() is not None
 
     def dirty_slugs(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT slug FROM dirty ORDER BY slug")]
@@ -644,11 +728,12 @@ class Catalog:
         return None if row is None else str(row[0])
 
     def topics(self) -> list[tuple[Topic, int]]:
-        """Every published topic (not `all`) with its count of live entries, by title."""
+        """Every published topic (not `all` nor `_rejected`) with its count of live entries."""
         rows = self._db.execute(
             "SELECT t.slug, t.title, t.created, "
             "(SELECT count(*) FROM entry_topics et JOIN entries e USING (entry_id) "
-            " WHERE et.slug = t.slug AND e.live) FROM topics t WHERE t.slug != ? "
+            " WHERE et.slug = t.slug AND e.live) FROM topics t "
+            "WHERE t.slug != ? AND t.slug NOT LIKE '\\_%' ESCAPE '\\' "
             "ORDER BY lower(t.title), t.slug",
             (ALL_SLUG,),
         )

@@ -144,6 +144,10 @@ _KEYS: Mapping[str, Mapping[str, tuple[str, _Convert]]] = {
         "publish_every": ("publish_every", _as_seconds),
         "reconcile_every": ("reconcile_every", _as_seconds),
         "settle": ("settle", _as_seconds),
+        "settle_limit": ("settle_limit", _as_seconds),
+    },
+    "watch": {
+        "polling": ("polling", _as_bool),
     },
     "feeds": {
         "max_entries": ("max_entries", _as_positive_int),

@@ -135,6 +135,8 @@ class Config:
     publish_every: float = 1.0
     reconcile_every: float = 600.0
     settle: float = 0.5
+    settle_limit: float = 30.0
+    polling: bool = False
     max_entries: int = 50
     summary_length: int = 300
     timezone: str = "UTC"

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
-from feeds.build import open_catalog, publish_dirty, reconcile
+from feeds.build import apply_config, open_catalog, publish_dirty, reconcile
 from feeds.config import find_config_file, load_config
 from feeds.errors import ConfigError, RejectedFile, SeedfeedError
 from feeds.ingest import read_document
@@ -78,6 +78,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--host", help="address to serve on (default: 127.0.0.1)")
     run.add_argument("--port", type=int, help="port to serve on (default: 8080)")
     run.add_argument("--no-serve", dest="serve", action="store_false", help="do not serve public/")
+    run.add_argument(
+        "--polling", action="store_true", default=None, help="poll seeds/ instead of inotify"
+    )
     run.set_defaults(command=_run)
 
     serve = command("serve", "serve a public/ folder built elsewhere, read-only")
@@ -122,6 +125,7 @@ def _config(args: argparse.Namespace) -> Config:
         ("state", "state_dir"),
         ("host", "host"),
         ("port", "port"),
+        ("polling", "polling"),
     ):
         value = getattr(args, option, None)
         if value is not None:
@@ -134,14 +138,19 @@ def _now() -> datetime:
 
 
 def _run(args: argparse.Namespace, config: Config) -> int:
-    daemon = Daemon(config, serve=args.serve)
+    daemon = Daemon(config, serve=args.serve, reload_config=lambda: _config(args))
 
     def stop(signum: int, frame: FrameType | None) -> None:
         log.info("stopping signal=%s", signal.Signals(signum).name)
         daemon.stop()
 
+    def reload(signum: int, frame: FrameType | None) -> None:
+        log.info("reloading signal=%s", signal.Signals(signum).name)
+        daemon.request_reload()
+
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGHUP, reload)
     daemon.run()
     return EXIT_OK
 
@@ -167,6 +176,7 @@ def _build(args: argparse.Namespace, config: Config) -> int:
     with hold_state_lock(config.state_dir):
         catalog = open_catalog(config)
         try:
+            apply_config(catalog, config)
             reconcile(catalog, config, now=_now())
             publish_dirty(catalog, config, now=_now())
             counts = catalog.counts()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import logging
 import os
@@ -9,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
@@ -19,6 +20,7 @@ from watchdog.events import (
     DirCreatedEvent,
     DirDeletedEvent,
     DirMovedEvent,
+    FileAttribEvent,
     FileClosedEvent,
     FileCreatedEvent,
     FileDeletedEvent,
@@ -27,21 +29,35 @@ from watchdog.events import (
     FileSystemEvent,
     FileSystemEventHandler,
 )
+from watchdog.observers.api import BaseObserver
 from watchdog.observers.inotify import InotifyObserver
+from watchdog.observers.polling import PollingObserver
 
-from feeds.build import forget_path, ingest_file, is_ignored, open_catalog, publish_dirty, reconcile
+from feeds.build import (
+    apply_config,
+    forget_path,
+    ingest_file,
+    is_ignored,
+    open_catalog,
+    publish_dirty,
+    reconcile,
+)
 from feeds.catalog import Catalog
-from feeds.errors import SeedfeedError
+from feeds.errors import ConfigError, SeedfeedError
 from feeds.model import Config
 from feeds.publish import remove_stale_temp_files
+from watcher.notify import send_notification, watchdog_interval
 from watcher.serve import PublicServer
 
 log = logging.getLogger(__name__)
 
 LOCK_NAME = "daemon.lock"
-# How long to wait after a quiet period before comparing size and mtime once more.
-_STAT_RECHECK = 0.1
-_WORKER_TICK = 0.02
+# After a quiet period, size and mtime are compared once more this much later.
+_STAT_RECHECK = 0.05
+_IDLE_WAIT = 1.0
+# Settings a running daemon cannot take over; a reload logs that they need a restart.
+_RESTART_ONLY = frozenset({"seeds_dir", "public_dir", "state_dir", "host", "port", "polling"})
+_INOTIFY_LIMITS = {errno.ENOSPC: "max_user_watches", errno.EMFILE: "max_user_instances"}
 
 
 class AlreadyRunning(SeedfeedError):
@@ -60,7 +76,7 @@ def hold_state_lock(state_dir: Path) -> Iterator[None]:
         except BlockingIOError as e:
             raise AlreadyRunning(
                 f"another seedfeed process is using the state folder {state_dir} "
-                f"(it holds {path}); stop it first, or give --state another folder"
+                f"(it holds the lock {path}); stop it first, or give --state another folder"
             ) from e
         handle.seek(0)
         handle.truncate()
@@ -73,25 +89,38 @@ def hold_state_lock(state_dir: Path) -> Iterator[None]:
 
 @dataclass(slots=True)
 class _Pending:
+    first: float
     due: float
     snapshot: tuple[int, int] | None
     immediate: bool
 
 
 class SettleQueue:
-    """Paths that saw events, each due once it has been quiet for `settle` seconds."""
+    """Paths that saw events, each handed out once it has settled.
 
-    def __init__(self, settle: float) -> None:
-        self._settle = settle
+    A path settles when no event came for `settle` seconds and its size and mtime held still
+    between two looks; a path named by a rename is ready at once (the rename was atomic); a
+    path still changing after `settle_limit` seconds is handed out anyway, so a file that
+    keeps growing is read as it is and again once it settles.
+    """
+
+    def __init__(self, settle: float, settle_limit: float) -> None:
+        self.settle = settle
+        self.settle_limit = settle_limit
         self._lock = threading.Lock()
         self._pending: dict[Path, _Pending] = {}
         self.wakeup = threading.Event()
 
     def add(self, path: Path, *, immediate: bool = False) -> None:
-        delay = 0.0 if immediate else self._settle
+        now = time.monotonic()
         with self._lock:
+            earlier = self._pending.get(path)
+            first = now if earlier is None else earlier.first
             self._pending[path] = _Pending(
-                due=time.monotonic() + delay, snapshot=None, immediate=immediate
+                first=first,
+                due=now if immediate else now + self.settle,
+                snapshot=None,
+                immediate=immediate,
             )
         self.wakeup.set()
 
@@ -100,29 +129,30 @@ class SettleQueue:
             return len(self._pending)
 
     def take_due(self) -> list[Path]:
-        """The paths that are quiet and whose size and mtime held still since the last look."""
+        """The paths that have settled, in the order their events came."""
         now = time.monotonic()
         ready: list[Path] = []
         with self._lock:
             for path, pending in list(self._pending.items()):
                 if pending.due > now:
-                    continue
-                if pending.immediate:
-                    ready.append(path)
-                    del self._pending[path]
-                    continue
-                current = _size_and_mtime(path)
-                if current is not None and current != pending.snapshot:
-                    pending.snapshot = current
-                    pending.due = now + _STAT_RECHECK
-                    continue
+                    if now - pending.first < self.settle_limit:
+                        continue
+                elif not pending.immediate:
+                    current = _size_and_mtime(path)
+                    if current is not None and current != pending.snapshot:
+                        pending.snapshot = current
+                        pending.due = now + _STAT_RECHECK
+                        continue
                 ready.append(path)
                 del self._pending[path]
         return ready
 
     def next_due(self) -> float | None:
         with self._lock:
-            return min((p.due for p in self._pending.values()), default=None)
+            return min(
+                (min(p.due, p.first + self.settle_limit) for p in self._pending.values()),
+                default=None,
+            )
 
 
 def _size_and_mtime(path: Path) -> tuple[int, int] | None:
@@ -144,36 +174,77 @@ class _SeedsHandler(FileSystemEventHandler):
             "watch event type=%s path=%s dest=%s", event.event_type, event.src_path, event.dest_path
         )
         if isinstance(event, FileMovedEvent | DirMovedEvent):
-            if event.src_path:
-                self._queue.add(Path(os.fsdecode(event.src_path)), immediate=True)
-            if event.dest_path:
-                self._queue.add(Path(os.fsdecode(event.dest_path)), immediate=True)
+            for path in (event.src_path, event.dest_path):
+                if path:
+                    self._queue.add(Path(os.fsdecode(path)), immediate=True)
         elif isinstance(event, FileDeletedEvent | DirDeletedEvent):
             self._queue.add(Path(os.fsdecode(event.src_path)), immediate=True)
         elif isinstance(
-            event, FileCreatedEvent | FileModifiedEvent | FileClosedEvent | DirCreatedEvent
+            event,
+            FileCreatedEvent
+            | FileModifiedEvent
+            | FileClosedEvent
+            | FileAttribEvent
+            | DirCreatedEvent,
         ):
             self._queue.add(Path(os.fsdecode(event.src_path)))
+
+
+class _OverflowAlarm(logging.Handler):
+    """Turns watchdog's 'queue overflowed' warning into a reconcile: events were lost."""
+
+    def __init__(self, on_overflow: Callable[[], None]) -> None:
+        super().__init__(level=logging.WARNING)
+        self._on_overflow = on_overflow
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "overflow" in record.getMessage().lower():
+            self._on_overflow()
+
+
+_OVERFLOW_LOGGERS = ("watchdog.observers.inotify_c", "watchdog.observers.inotify")
 
 
 class Daemon:
     """`seedfeed run`: keeps `public/` in step with `seeds/` until told to stop."""
 
     def __init__(
-        self, config: Config, *, serve: bool, clock: Callable[[], datetime] | None = None
+        self,
+        config: Config,
+        *,
+        serve: bool,
+        reload_config: Callable[[], Config] | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self._config = config
         self._serve = serve
+        self._reload_config = reload_config
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._queue = SettleQueue(config.settle)
+        self._queue = SettleQueue(config.settle, config.settle_limit)
         self._stop = threading.Event()
+        self._reload_wanted = threading.Event()
+        self._reconcile_wanted = threading.Event()
         self._catalog_lock = threading.Lock()
         self._catalog: Catalog | None = None
 
+    # -- control, safe from signal handlers and other threads --------------------------------
+
     def stop(self) -> None:
-        """Ask the daemon to finish the file in hand, publish, and return from `run`."""
+        """Stop taking events, finish the file in hand, publish, and return from `run`."""
         self._stop.set()
         self._queue.wakeup.set()
+
+    def request_reload(self) -> None:
+        """Read the configuration again (SIGHUP), between two files."""
+        self._reload_wanted.set()
+        self._queue.wakeup.set()
+
+    def request_reconcile(self) -> None:
+        """Rescan `seeds/` soon: events were lost."""
+        self._reconcile_wanted.set()
+        self._queue.wakeup.set()
+
+    # -- running -----------------------------------------------------------------------------
 
     def run(self) -> None:
         config = self._config
@@ -184,77 +255,132 @@ class Daemon:
                 self._run(self._catalog)
             finally:
                 self._catalog.close()
+                self._catalog = None
 
     def _run(self, catalog: Catalog) -> None:
         config = self._config
         remove_stale_temp_files(config.public_dir)
-        observer = InotifyObserver(generate_full_events=True)
-        observer.schedule(_SeedsHandler(self._queue), str(config.seeds_dir), recursive=True)
-        observer.start()
+        alarm = _OverflowAlarm(self.request_reconcile)
+        for name in _OVERFLOW_LOGGERS:
+            logging.getLogger(name).addHandler(alarm)
+        observer = self._start_observer()
         server = PublicServer(config.public_dir, config.host, config.port) if self._serve else None
         scheduler = BackgroundScheduler(timezone=UTC)
         try:
+            with self._catalog_lock:
+                apply_config(catalog, config)
             self._reconcile()
             self._publish()
-            scheduler.add_job(
-                self._publish,
-                "interval",
-                seconds=config.publish_every,
-                id="publish",
-                max_instances=1,
-                coalesce=True,
-                misfire_grace_time=max(1, int(config.publish_every * 5)),
-            )
-            scheduler.add_job(
-                self._reconcile,
-                "interval",
-                seconds=config.reconcile_every,
-                id="reconcile",
-                max_instances=1,
-                coalesce=True,
-                misfire_grace_time=max(1, int(config.reconcile_every)),
-            )
+            self._schedule(scheduler)
             scheduler.start()
             if server is not None:
                 config.public_dir.mkdir(parents=True, exist_ok=True)
                 server.start()
             log.info("watching seeds=%s public=%s", config.seeds_dir, config.public_dir)
+            send_notification("READY=1\nSTATUS=watching " + str(config.seeds_dir))
             self._work()
         finally:
+            send_notification("STOPPING=1")
             observer.stop()
             if scheduler.running:
                 scheduler.shutdown(wait=True)
-            self._drain()
+            self._process(self._queue.take_due())
             self._publish()
             if server is not None:
                 server.stop()
             observer.join(timeout=5)
+            for name in _OVERFLOW_LOGGERS:
+                logging.getLogger(name).removeHandler(alarm)
             log.info("stopped")
+
+    def _start_observer(self) -> BaseObserver:
+        """Watch `seeds/` with inotify, or poll it (asked for, or when inotify runs out)."""
+        handler = _SeedsHandler(self._queue)
+        seeds = str(self._config.seeds_dir)
+        if not self._config.polling:
+            observer: BaseObserver = InotifyObserver(generate_full_events=True)
+            try:
+                observer.schedule(handler, seeds, recursive=True)
+                observer.start()
+                return observer
+            except OSError as e:
+                limit = _INOTIFY_LIMITS.get(e.errno or 0)
+                if limit is None:
+                    raise
+                observer.stop()
+                log.warning(
+                    "inotify limit reached, polling seeds/ instead error=%s fix='sysctl "
+                    "fs.inotify.%s=524288 (or add it to /etc/sysctl.d/) and restart seedfeed'",
+                    e.strerror,
+                    limit,
+                )
+        else:
+            log.info("polling seeds/ as configured")
+        observer = PollingObserver(timeout=1)
+        observer.schedule(handler, seeds, recursive=True)
+        observer.start()
+        return observer
+
+    def _schedule(self, scheduler: BackgroundScheduler) -> None:
+        config = self._config
+        scheduler.add_job(
+            self._publish_if_dirty,
+            "interval",
+            seconds=config.publish_every,
+            id="publish",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=max(1, int(config.publish_every * 10)),
+        )
+        scheduler.add_job(
+            self.request_reconcile,
+            "interval",
+            seconds=config.reconcile_every,
+            id="reconcile",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=max(1, int(config.reconcile_every)),
+        )
+        interval = watchdog_interval()
+        if interval is not None:
+            scheduler.add_job(
+                send_notification,
+                "interval",
+                args=["WATCHDOG=1"],
+                seconds=interval,
+                id="watchdog",
+                max_instances=1,
+                coalesce=True,
+            )
 
     def _work(self) -> None:
         while not self._stop.is_set():
+            if self._reload_wanted.is_set():
+                self._reload_wanted.clear()
+                self._reload()
+            if self._reconcile_wanted.is_set():
+                self._reconcile_wanted.clear()
+                self._reconcile()
             self._process(self._queue.take_due())
             next_due = self._queue.next_due()
-            timeout = 1.0 if next_due is None else max(0.0, next_due - time.monotonic())
-            self._queue.wakeup.wait(timeout=min(max(timeout, _WORKER_TICK), 1.0))
+            wait = _IDLE_WAIT if next_due is None else next_due - time.monotonic()
+            self._queue.wakeup.wait(timeout=min(max(wait, 0.005), _IDLE_WAIT))
             self._queue.wakeup.clear()
-
-    def _drain(self) -> None:
-        """On the way out: whatever is already due gets handled, nothing new is waited for."""
-        self._process(self._queue.take_due())
 
     def _process(self, paths: list[Path]) -> None:
         if not paths:
             return
         catalog = self._require_catalog()
-        seeds = self._config.seeds_dir
-        with self._catalog_lock:
+        with self._catalog_lock, catalog.transaction():
             for path in paths:
+                if self._stop.is_set() and path != paths[0]:
+                    self._queue.add(path, immediate=True)
+                    continue
                 try:
-                    rel_path = path.relative_to(seeds)
+                    rel_path = path.relative_to(self._config.seeds_dir)
                 except ValueError:
                     continue
-                if rel_path == Path(".") or is_ignored(rel_path, self._config.ignore):
+                if rel_path == Path() or is_ignored(rel_path, self._config.ignore):
                     continue
                 try:
                     self._process_one(catalog, rel_path)
@@ -262,20 +388,30 @@ class Daemon:
                     log.exception("file failed path=%s", rel_path)
 
     def _process_one(self, catalog: Catalog, rel_path: Path) -> None:
-        path = self._config.seeds_dir / rel_path
+        config = self._config
+        path = config.seeds_dir / rel_path
         now = self._clock()
         if path.is_dir() and not path.is_symlink():
             if catalog.file_record(rel_path) is not None:
                 forget_path(catalog, rel_path)
-            for child in sorted(p for p in path.rglob("*") if p.is_file() or p.is_symlink()):
-                child_rel = child.relative_to(self._config.seeds_dir)
-                if not is_ignored(child_rel, self._config.ignore):
-                    ingest_file(catalog, self._config, child_rel, now=now)
+            for child in sorted(path.rglob("*")):
+                child_rel = child.relative_to(config.seeds_dir)
+                if (child.is_file() or child.is_symlink()) and not is_ignored(
+                    child_rel, config.ignore
+                ):
+                    ingest_file(catalog, config, child_rel, now=now)
             return
         if not path.exists() and not path.is_symlink():
             forget_path(catalog, rel_path)
             return
-        ingest_file(catalog, self._config, rel_path, now=now)
+        ingest_file(catalog, config, rel_path, now=now)
+
+    def _publish_if_dirty(self) -> None:
+        catalog = self._require_catalog()
+        with self._catalog_lock:
+            dirty = catalog.has_dirty()
+        if dirty:
+            self._publish()
 
     def _publish(self) -> None:
         catalog = self._require_catalog()
@@ -292,6 +428,34 @@ class Daemon:
                 reconcile(catalog, self._config, now=self._clock())
         except Exception:
             log.exception("reconcile failed")
+
+    def _reload(self) -> None:
+        """Take over a changed seedfeed.toml; a broken one leaves the running one in place."""
+        if self._reload_config is None:
+            return
+        old = self._config
+        try:
+            new = self._reload_config()
+        except ConfigError as e:
+            log.error("config reload failed, keeping the running configuration error=%s", e)
+            return
+        changed = [f.name for f in fields(Config) if getattr(old, f.name) != getattr(new, f.name)]
+        frozen = [name for name in changed if name in _RESTART_ONLY]
+        if frozen:
+            log.warning("config change needs a restart to apply keys=%s", ",".join(frozen))
+            new = replace(new, **{name: getattr(old, name) for name in frozen})
+        log.info("config reloaded changed=%s", ",".join(changed) or "nothing")
+        self._config = new
+        self._queue.settle = new.settle
+        self._queue.settle_limit = new.settle_limit
+        catalog = self._require_catalog()
+        try:
+            with self._catalog_lock:
+                catalog.tune_auto_topics(new.auto_min_entries if new.auto_topics else 0)
+                apply_config(catalog, new)
+        except Exception:
+            log.exception("config reload failed to apply")
+        self._reconcile()
 
     def _require_catalog(self) -> Catalog:
         if self._catalog is None:
