@@ -6,7 +6,6 @@ entry by when it was first seen instead of trusting a typo.
 
 from __future__ import annotations
 
-import fnmatch
 import functools
 import hashlib
 import html
@@ -14,24 +13,25 @@ import itertools
 import logging
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from feeds.errors import RejectedFile
 from feeds.formats import (
     BYLINE,
-    CAPTION,
     DATE,
-    HEADER_LINE,
-    SEPARATOR,
     WEB_DATELINE,
-    WIRE_DATE,
     WIRE_DATELINE,
     Block,
     Parsed,
     date_line,
     header,
+    is_caption,
+    is_divider,
+    is_header_line,
     is_headline,
+    is_wire_stamp,
     markdown,
     match_date,
     press,
@@ -80,22 +80,28 @@ _SMALL_WORDS = frozenset(
 )
 _VOWELS = frozenset("AEIOUY")
 _CONFIRM_WINDOW = 12
+_DIVIDER_START = frozenset("-*_=~#")
+_DATE_LABEL_START = re.compile(
+    r"(?i)(?:last |first )?(?:updated|published|posted|modified|date|issued)"
+)
 
 
 def split_entries(document: Document, *, config: Config, now: datetime) -> tuple[Entry, ...]:
     """Every story in `document` as an Entry; RejectedFile when none has a title and a body."""
-    is_boilerplate = _boilerplate_matcher(config.boilerplate)
     lines = document.text.split("\n")
     suffix = document.rel_path.suffix
     if markdown.detect(lines, suffix):
         stories: list[list[str]] = [lines]
     else:
-        stories = _split_stories(lines, is_boilerplate)
+        stripped = [line.strip() for line in lines]
+        boilerplate = _boilerplate_lines(document.text, stripped, config.boilerplate)
+        stories = [
+            _clean(lines[a:b], boilerplate.__contains__) if dirty else _trim(lines[a:b])
+            for a, b, dirty in _split_stories(lines, stripped, boilerplate.__contains__)
+        ]
     zone = ZoneInfo(config.timezone)
     entries: list[Entry] = []
     for story in stories:
-        if not markdown.detect(story, suffix):
-            story = _clean(story, is_boilerplate)
         if not story:
             continue
         parsed = _parse_story(story, suffix)
@@ -107,19 +113,82 @@ def split_entries(document: Document, *, config: Config, now: datetime) -> tuple
     return tuple(entries)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Boilerplate:
+    """The configured boilerplate patterns sorted by shape, so most lines skip the regex."""
+
+    exact: frozenset[str]
+    prefixes: tuple[str, ...]
+    suffixes: tuple[str, ...]
+    inside: re.Pattern[str] | None  # the parts of `*part*` patterns
+    others: re.Pattern[str] | None  # any other wildcard pattern
+    short: int  # no exact or prefix pattern matches a longer line
+
+
 @functools.lru_cache(maxsize=16)
-def _boilerplate_matcher(patterns: tuple[str, ...]) -> Callable[[str], bool]:
-    if not patterns:
-        return lambda line: False
-    combined = re.compile(
-        "|".join(f"(?:{fnmatch.translate(p.strip().lower())})" for p in patterns if p.strip())
+def _boilerplate_rules(patterns: tuple[str, ...]) -> _Boilerplate:
+    exact: set[str] = set()
+    prefixes: list[str] = []
+    suffixes: list[str] = []
+    parts: list[str] = []
+    others: list[str] = []
+    for pattern in (p.strip().lower() for p in patterns):
+        core = pattern.strip("*")
+        if not core:
+            continue
+        if "*" in core:
+            others.append(".*".join(re.escape(part) for part in pattern.split("*")))
+        elif pattern == core:
+            exact.add(core)
+        elif pattern == core + "*":
+            prefixes.append(core)
+        elif pattern == "*" + core:
+            suffixes.append(core)
+        else:
+            parts.append(core)
+    return _Boilerplate(
+        exact=frozenset(exact),
+        prefixes=tuple(prefixes),
+        suffixes=tuple(suffixes),
+        inside=re.compile("|".join(map(re.escape, parts))) if parts else None,
+        others=re.compile("(?:" + "|".join(others) + r")\Z", re.DOTALL) if others else None,
+        short=max(map(len, (*exact, *prefixes)), default=0),
     )
-    return lambda line: combined.match(line.strip().lower()) is not None
 
 
-def _split_stories(lines: Sequence[str], is_boilerplate: Callable[[str], bool]) -> list[list[str]]:
-    """Cut a file at story boundaries found by general rules, not by blank-line counts."""
+def _boilerplate_lines(
+    text: str, stripped: Sequence[str], patterns: tuple[str, ...]
+) -> frozenset[str]:
+    """The distinct stripped lines that match a boilerplate pattern, whole and ignoring case."""
+    rules = _boilerplate_rules(patterns)
+    lowered = text.lower()
+    inside = rules.inside if rules.inside and rules.inside.search(lowered) else None
+    long_possible = bool(rules.suffixes or rules.others or inside)
+    found: set[str] = set()
+    for s in set(stripped):
+        if not s or (len(s) > rules.short and not long_possible):
+            continue
+        low = s.lower()
+        if (
+            low in rules.exact
+            or low.startswith(rules.prefixes)
+            or low.endswith(rules.suffixes)
+            or (inside is not None and inside.search(low) is not None)
+            or (rules.others is not None and rules.others.match(low) is not None)
+        ):
+            found.add(s)
+    return frozenset(found)
+
+
+def _split_stories(
+    lines: Sequence[str], stripped: Sequence[str], is_boilerplate: Callable[[str], bool]
+) -> list[tuple[int, int, bool]]:
+    """Cut a file at story boundaries found by general rules, not by blank-line counts.
+
+    Gives (start, end, dirty) line ranges; dirty ones hold boilerplate or dividers.
+    """
     starts = [0]
+    dirty: set[int] = set()  # indexes into starts
     n = len(lines)
     i = 0
     after_blank = True
@@ -127,7 +196,7 @@ def _split_stories(lines: Sequence[str], is_boilerplate: Callable[[str], bool]) 
     ended = False
     in_wire = False
     while i < n:
-        s = lines[i].strip()
+        s = stripped[i]
         if not s:
             after_blank = True
             i += 1
@@ -136,30 +205,39 @@ def _split_stories(lines: Sequence[str], is_boilerplate: Callable[[str], bool]) 
             if s.endswith("|") and after_blank and story_text:
                 starts.append(i)
                 story_text = 0
+            dirty.add(len(starts) - 1)
             i += 1
             continue
-        if SEPARATOR.match(s):
-            if _starts_after_separator(lines, i + 1, in_wire=in_wire):
+        if s[0] in _DIVIDER_START and is_divider(s):
+            dirty.add(len(starts) - 1)
+            if _starts_after_separator(stripped, i + 1, in_wire=in_wire):
                 starts.append(i + 1)
                 in_wire = False
-            story_text = 0
-            ended = False
+                story_text = 0
+                ended = False
             after_blank = True
             i += 1
             continue
         if after_blank:
-            skip = _confirmed_start(lines, i, is_boilerplate)
+            skip = _confirmed_start(lines, stripped, i, is_boilerplate)
             if skip is not None or (ended and story_text):
                 if i > starts[-1]:
                     starts.append(i)
-                in_wire = i + 1 < n and WIRE_DATE.match(lines[i + 1]) is not None
+                in_wire = i + 1 < n and is_wire_stamp(lines[i + 1])
                 story_text = 0
                 ended = False
                 if skip is not None:
+                    for k in range(i, skip):
+                        if stripped[k] and is_boilerplate(stripped[k]):
+                            dirty.add(len(starts) - 1)
                     i = skip
                     after_blank = False
                     continue
-            ended = bool(story_text) and date_line(s) is not None and _ends_paragraph(lines, i)
+            ended = (
+                bool(story_text)
+                and (i + 1 >= n or not stripped[i + 1])
+                and date_line(s) is not None
+            )
             if not ended:
                 story_text += 1
         elif wire_signature(s):
@@ -167,7 +245,7 @@ def _split_stories(lines: Sequence[str], is_boilerplate: Callable[[str], bool]) 
         after_blank = False
         i += 1
     starts.append(n)
-    return [list(lines[a:b]) for a, b in itertools.pairwise(starts) if b > a]
+    return [(a, b, k in dirty) for k, (a, b) in enumerate(itertools.pairwise(starts)) if b > a]
 
 
 def wire_signature(line: str) -> bool:
@@ -175,40 +253,32 @@ def wire_signature(line: str) -> bool:
     return line in ("Reuter", "REUTER", "reuter")
 
 
-def _ends_paragraph(lines: Sequence[str], i: int) -> bool:
-    return i + 1 >= len(lines) or not lines[i + 1].strip()
-
-
 def _confirmed_start(
-    lines: Sequence[str], i: int, is_boilerplate: Callable[[str], bool]
+    lines: Sequence[str], stripped: Sequence[str], i: int, is_boilerplate: Callable[[str], bool]
 ) -> int | None:
     """Where a new story's furniture ends, when a story clearly starts at line `i`; else None."""
     line = lines[i]
-    if i + 1 < len(lines) and WIRE_DATE.match(lines[i + 1]):
+    if i + 1 < len(lines) and is_wire_stamp(lines[i + 1]):
         return i + 2
-    if HEADER_LINE.match(line):
+    if is_header_line(line):
         size = header.header_size(lines[i:])
         if header.detect(lines[i : i + size + 1], ""):
             return i + size
         return None
-    if not is_headline(line):
-        return None
-    after = lines[i + 1].strip() if i + 1 < len(lines) else ""
-    labelled = date_line(after)
+    after = stripped[i + 1] if i + 1 < len(lines) else ""
     if after and not (
-        is_boilerplate(after)
-        or (labelled is not None and labelled[0])
-        or CAPTION.search(after)
-        or BYLINE.match(after)
+        is_boilerplate(after) or BYLINE.match(after) or _labelled_date(after) or is_caption(after)
     ):
         return None  # a headline stands alone; this is the first line of a wrapped paragraph
+    if not is_headline(line):
+        return None
     title = " ".join(line.split())
     seen = 0
     furniture = 0
     unknown = 0
     dated = False
     for j in range(i + 1, min(len(lines), i + 4 * _CONFIRM_WINDOW)):
-        s = lines[j].strip()
+        s = stripped[j]
         if not s:
             continue
         if is_boilerplate(s):
@@ -219,7 +289,7 @@ def _confirmed_start(
         if date_line(s) is not None:
             dated = dated or not unknown
             furniture += 1
-        elif CAPTION.search(s) is not None or BYLINE.match(s) is not None:
+        elif is_caption(s) or BYLINE.match(s) is not None:
             furniture += 1
         else:
             if dated:
@@ -233,40 +303,57 @@ def _confirmed_start(
     return None
 
 
-def _starts_after_separator(lines: Sequence[str], i: int, *, in_wire: bool) -> bool:
+def _labelled_date(line: str) -> bool:
+    if _DATE_LABEL_START.match(line) is None:
+        return False
+    found = date_line(line)
+    return found is not None and bool(found[0])
+
+
+def _starts_after_separator(stripped: Sequence[str], i: int, *, in_wire: bool) -> bool:
     """A divider ends a story only when a story start follows it; wire copy uses dividers
     between items of one story, so there only a header block or a wire stamp counts."""
-    while i < len(lines) and not lines[i].strip():
+    n = len(stripped)
+    while i < n and not stripped[i]:
         i += 1
-    if i >= len(lines):
+    if i >= n:
         return False
-    if HEADER_LINE.match(lines[i]) or (i + 1 < len(lines) and WIRE_DATE.match(lines[i + 1])):
+    if is_header_line(stripped[i]) or (i + 1 < n and is_wire_stamp(stripped[i + 1])):
         return True
-    alone = i + 1 >= len(lines) or not lines[i + 1].strip()
-    return not in_wire and alone and is_headline(lines[i])
+    alone = i + 1 >= n or not stripped[i + 1]
+    return not in_wire and alone and is_headline(stripped[i])
 
 
 def _clean(story: Sequence[str], is_boilerplate: Callable[[str], bool]) -> list[str]:
     """The story without boilerplate and dividers; its headline is kept whatever it says."""
     headline = next((line.strip() for line in story if line.strip()), "")
-    protected = [line for line in story if line.strip() == headline]
-    keep_headline = len(protected) > 1 or any(
-        WIRE_DATE.match(story[k + 1]) for k in range(len(story) - 1) if story[k].strip() == headline
-    )
-    kept = [
-        line.rstrip()
-        for line in story
-        if not (
-            line.strip()
-            and (is_boilerplate(line.strip()) or SEPARATOR.match(line))
-            and not (keep_headline and line.strip() == headline)
-        )
-    ]
-    while kept and not kept[0].strip():
-        kept.pop(0)
-    while kept and not kept[-1].strip():
-        kept.pop()
-    return kept
+    kept: list[str] = []
+    for line in story:
+        s = line.strip()
+        if (
+            s
+            and (is_boilerplate(s) or is_divider(s))
+            and not (s == headline and _is_headline_of(story, headline))
+        ):
+            continue
+        kept.append(line.rstrip())
+    return _trim(kept)
+
+
+def _trim(story: list[str]) -> list[str]:
+    """The story without blank lines around it."""
+    start, end = 0, len(story)
+    while start < end and not story[start].strip():
+        start += 1
+    while end > start and not story[end - 1].strip():
+        end -= 1
+    return story[start:end] if (start, end) != (0, len(story)) else story
+
+
+def _is_headline_of(story: Sequence[str], line: str) -> bool:
+    """Whether `line` is the story's headline: repeated after the furniture, or over a stamp."""
+    places = [k for k, text in enumerate(story) if text.strip() == line]
+    return len(places) > 1 or (places[0] + 1 < len(story) and is_wire_stamp(story[places[0] + 1]))
 
 
 def _parse_story(story: Sequence[str], suffix: str) -> Parsed:
@@ -275,7 +362,7 @@ def _parse_story(story: Sequence[str], suffix: str) -> Parsed:
     outer: Parsed | None = None
     if header.detect(story, suffix):
         outer = header.parse(story)
-        story = _clean(outer.rest, lambda line: False)
+        story = _trim(list(outer.rest))
     inner = next((f for f in _BODY_FORMATS if f.detect(story, suffix)), web)
     parsed = inner.parse(story) if story else Parsed(format=inner.NAME)
     if outer is None:

@@ -62,13 +62,17 @@ _DATE_LABEL = re.compile(
     r"(?i)^(?P<label>(?:last\s+|first\s+)?(?:updated|published|posted|modified|date[d]?|issued)\b"
     r"\s*(?:on|at)?\s*:?\s*)?(?P<rest>.{6,60})$"
 )
+_DIGIT = re.compile(r"\d")
+_STAMP_START = frozenset("0123456789 \t")
+_DIVIDER_START = frozenset("-*_=~#")
 WIRE_DATE = re.compile(r"^\s*\d{1,2}-[A-Za-z]{3}-\d{4}\s+\d{1,3}:\d\d:\d\d(?:\.\d+)?\s*$")
 BULLET = re.compile(r"^\s*(?:[•·▪◦‣●○■□\u2013*-]|\d{1,2}[.)])\s+(?=\S)")
-CAPTION = re.compile(
-    r"(?i)(?:\((?:[^()]{0,40}/)?(?:ap|afp|reuters|epa|file|photo|image|getty(?: images)?|xinhua"
+_CAPTION_CREDIT = re.compile(
+    r"(?i)\((?:[^()]{0,40}/)?(?:ap|afp|reuters|epa|file|photo|image|getty(?: images)?|xinhua"
     r"|bloomberg|shutterstock|supplied|handout|anadolu|pti|ani|afp via getty images)"
-    r"(?:/[^()]{0,30})?\)\s*$|^(?:photo|image|picture|caption|credit)s?\s*:)"
+    r"(?:/[^()]{0,30})?\)\s*$"
 )
+_CAPTION_LABEL = re.compile(r"(?i)^(?:photo|image|picture|caption|credit)s?\s*:")
 SEPARATOR = re.compile(r"^\s*([-*_=~#])(?:\s*\1){2,}\s*$")
 BYLINE = re.compile(r"^\s*(?i:by)\s+(?P<name>[A-Z][\w.\u2019'-]*(?:\s+[\w.\u2019'-]+){0,4})\s*$")
 HEADER_LINE = re.compile(
@@ -89,6 +93,30 @@ WEB_DATELINE = re.compile(
 _SENTENCE_END = re.compile(r"[.!?…][\"\u201d\u2019)]*(?=\s+[\"\u201c\u2018(]?[A-Z0-9])")
 
 
+def is_wire_stamp(line: str) -> bool:
+    """A wire date stamp line: `26-FEB-1987 15:01:01`."""
+    return line[:1] in _STAMP_START and WIRE_DATE.match(line) is not None
+
+
+def is_divider(line: str) -> bool:
+    """A divider line such as `---`, `* * *` or `===`."""
+    s = line.lstrip()
+    return s[:1] in _DIVIDER_START and SEPARATOR.match(s) is not None
+
+
+def is_header_line(line: str) -> bool:
+    """A `Key: value` line of a header block."""
+    return ":" in line and HEADER_LINE.match(line) is not None
+
+
+def is_caption(line: str) -> bool:
+    """An image caption or credit line: "... (AP/File)", "Photo: ..."."""
+    s = line.rstrip()
+    return (s.endswith(")") and _CAPTION_CREDIT.search(s) is not None) or (
+        _CAPTION_LABEL.match(s) is not None
+    )
+
+
 def match_date(text: str) -> re.Match[str] | None:
     """The date filling all of `text` (a time may follow), or None."""
     return DATE.fullmatch(text.strip(" \t.,|"))
@@ -97,7 +125,7 @@ def match_date(text: str) -> re.Match[str] | None:
 def date_line(line: str) -> tuple[str, str] | None:
     """(label, date text) when the line is a date alone, perhaps labelled; else None."""
     s = line.strip()
-    if not s or len(s) > 80 or s[-1] in ".,;" or not any(c.isdigit() for c in s):
+    if not s or len(s) > 80 or s[-1] in ".,;" or _DIGIT.search(s) is None:
         return None
     m = _DATE_LABEL.match(s)
     if m is None:
@@ -117,7 +145,7 @@ def is_headline(line: str) -> bool:
         and s[-1] not in ".,;:"
         and BULLET.match(line) is None
         and s.count(" ") < 30
-        and CAPTION.search(s) is None
+        and not is_caption(s)
         and date_line(s) is None
     )
 

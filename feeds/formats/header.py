@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from feeds.formats import HEADER_LINE, Parsed
+from feeds.formats import HEADER_LINE, Parsed, is_header_line
 
 NAME = "header"
 
@@ -25,7 +25,7 @@ def detect(lines: Sequence[str], suffix: str) -> bool:
 def header_size(lines: Sequence[str]) -> int:
     """How many lines at the top form a header block (0 if they don't)."""
     n = 0
-    while n < len(lines) and HEADER_LINE.match(lines[n]):
+    while n < len(lines) and is_header_line(lines[n]):
         n += 1
     if n and n < len(lines) and lines[n].strip():
         return 0

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 
 from feeds.formats import (
     BYLINE,
-    CAPTION,
     Parsed,
     date_line,
     dateline_place,
+    is_caption,
     is_headline,
     prose_blocks,
 )
@@ -29,7 +29,7 @@ def parse(lines: Sequence[str]) -> Parsed:
     title = " ".join(lines[0].split())
     start = _body_start(lines, title)
     furniture = lines[1:start]
-    body = [line for line in lines[start:] if not CAPTION.search(line.strip())]
+    body = [line for line in lines[start:] if not is_caption(line)]
     dates = _furniture_dates(furniture)
     if not dates:
         dates = _trailing_date(body)
@@ -59,7 +59,7 @@ def _body_start(lines: Sequence[str], title: str) -> int:
     i = 1
     while i < len(lines):
         s = lines[i].strip()
-        if s and not (CAPTION.search(s) or date_line(s) or BYLINE.match(s)):
+        if s and not (is_caption(s) or date_line(s) or BYLINE.match(s)):
             break
         i += 1
     return i

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from feeds.formats import WIRE_DATE, WIRE_DATELINE, Block, Parsed, paragraphs
+from feeds.formats import WIRE_DATELINE, Block, Parsed, is_wire_stamp
 
 NAME = "wire"
 
@@ -18,7 +18,7 @@ def detect(lines: Sequence[str], suffix: str) -> bool:
     """A headline followed by a wire stamp, or by a "CITY, Mon DD - " dateline."""
     if len(lines) < 2:
         return False
-    if WIRE_DATE.match(lines[1]):
+    if is_wire_stamp(lines[1]):
         return True
     body = next((line for line in lines[1:] if line.strip()), "")
     return len(lines[0]) <= 200 and WIRE_DATELINE.match(body) is not None
@@ -29,7 +29,7 @@ def parse(lines: Sequence[str]) -> Parsed:
     title = " ".join(lines[0].split())
     dates: tuple[str, ...] = ()
     body = list(lines[1:])
-    if body and WIRE_DATE.match(body[0]):
+    if body and is_wire_stamp(body[0]):
         dates = (body.pop(0).strip(),)
     _drop_signature(body)
     blocks = _blocks(body)
@@ -53,27 +53,36 @@ def _drop_signature(body: list[str]) -> None:
 
 
 def _blocks(body: Sequence[str]) -> tuple[Block, ...]:
+    """Reflowed paragraphs (an indented line starts one) and tables kept line by line."""
     blocks: list[Block] = []
-    for group in paragraphs(body):
-        text: list[str] = []
-        table: list[str] = []
-        for line in group:
+    text: list[str] = []
+    table: list[str] = []
+    for line in body:
+        if not line or line.isspace():
+            _flush(blocks, text, table)
+            continue
+        if line[0] == " " or "   " in line or "\t" in line:
             indent = len(line) - len(line.lstrip(" "))
-            if _COLUMN_GAP.search(line) or indent in (1, 2) or indent >= 6 or "\t" in line:
-                if text:
-                    blocks.append(Block(kind="p", lines=(" ".join(text),)))
-                    text = []
+            if _COLUMN_GAP.search(line) or indent in (1, 2) or indent >= 6:
+                _flush(blocks, text, [])
                 table.append(line.rstrip())
                 continue
-            if table:
-                blocks.append(Block(kind="pre", lines=tuple(table)))
-                table = []
-            if indent and text:
-                blocks.append(Block(kind="p", lines=(" ".join(text),)))
-                text = []
-            text.append(" ".join(line.split()))
-        if text:
-            blocks.append(Block(kind="p", lines=(" ".join(text),)))
+            if indent:
+                _flush(blocks, text, table)
         if table:
-            blocks.append(Block(kind="pre", lines=tuple(table)))
+            _flush(blocks, [], table)
+        text.append(line.strip())
+    _flush(blocks, text, table)
     return tuple(blocks)
+
+
+def _flush(blocks: list[Block], text: list[str], table: list[str]) -> None:
+    if text:
+        joined = " ".join(text)
+        if "  " in joined or "\t" in joined:
+            joined = " ".join(joined.split())
+        blocks.append(Block(kind="p", lines=(joined,)))
+        text.clear()
+    if table:
+        blocks.append(Block(kind="pre", lines=tuple(table)))
+        table.clear()
