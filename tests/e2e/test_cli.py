@@ -1,0 +1,124 @@
+"""End to end: the one-shot commands (`build`, `status`, `inspect`) as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.e2e.daemon import (
+    SAMPLE_FILES,
+    SAMPLE_TITLES,
+    Site,
+    assert_public_valid,
+    read_feed_on_disk,
+    run_cli,
+    snapshot_files,
+)
+
+pytestmark = pytest.mark.e2e
+
+# The first bytes of a PNG image, then NULs: what a wrong drop into seeds/ looks like.
+PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
+
+SUMMARY = re.compile(
+    r"files=(?P<files>\d+) entries=(?P<entries>\d+) rejected=(?P<rejected>\d+) "
+    r"topics=(?P<topics>\d+) seconds=\d+(\.\d+)?"
+)
+
+
+def _rfc3339_utc(text: object) -> datetime:
+    assert isinstance(text, str) and text.endswith("Z"), f"not RFC 3339 UTC: {text!r}"
+    moment = datetime.fromisoformat(text)
+    assert moment.utcoffset() == UTC.utcoffset(None)
+    return moment
+
+
+def test_build_then_status_account_for_every_file(site: Site) -> None:
+    (site.seeds / "picture.png").write_bytes(PNG_BYTES)
+
+    build = run_cli(site, "build", *site.path_options())
+    assert build.returncode == 0, build.stderr
+    lines = build.stdout.splitlines()
+    assert len(lines) == 1, build.stdout
+    summary = SUMMARY.fullmatch(lines[0])
+    assert summary is not None, lines[0]
+    assert summary.group("files", "entries", "rejected", "topics") == ("3", "3", "1", "3")
+    assert "picture.png" in build.stderr, "the log does not name the rejected file"
+    everything = read_feed_on_disk(site, "all")
+    assert everything is not None
+    assert len(everything.entries) == 3
+    assert {e.title for e in everything.entries} >= SAMPLE_TITLES
+    assert_public_valid(site.public)
+
+    status = run_cli(site, "status", "--json", *site.path_options())
+    assert status.returncode == 0, status.stderr
+    report = json.loads(status.stdout)
+    assert report["files"] == 3
+    assert report["entries"] == 3
+    assert {t["slug"]: t["entries"] for t in report["topics"]} == {
+        "pakistan": 3,
+        "counterterrorism": 2,
+        "sco": 2,
+    }
+    assert [r["file"] for r in report["rejected"]] == ["picture.png"]
+    assert "binary" in report["rejected"][0]["reason"]
+
+    text = run_cli(site, "status", *site.path_options())
+    assert text.returncode == 0, text.stderr
+    assert "picture.png" in text.stdout and report["rejected"][0]["reason"] in text.stdout
+
+    # A second build on an unchanged folder rewrites nothing.
+    written = snapshot_files(site.public)
+    again = run_cli(site, "build", *site.path_options())
+    assert again.returncode == 0, again.stderr
+    assert SUMMARY.fullmatch(again.stdout.strip()) is not None, again.stdout
+    assert snapshot_files(site.public) == written
+
+
+def _inspect(site: Site, *files: str) -> list[dict[str, object]]:
+    result = run_cli(site, "inspect", *files, "--json", "--config", str(site.config))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert isinstance(report, list)
+    return report
+
+
+def test_inspect_shows_entries_and_touches_nothing(site: Site) -> None:
+    sample = f"seeds/{SAMPLE_FILES[0]}"
+    (site.seeds / "picture.png").write_bytes(PNG_BYTES)
+
+    report = _inspect(site, sample, "seeds/picture.png")
+    assert not site.state.exists(), "inspect created the catalogue"
+    assert not site.public.exists(), "inspect wrote public/"
+    assert len(report) == 2
+    found, rejected = report
+    assert found["file"] == sample
+    entries = found["entries"]
+    assert isinstance(entries, list) and len(entries) == 2
+    assert {e["title"] for e in entries} == SAMPLE_TITLES
+    for entry in entries:
+        assert {"title", "published", "summary", "content", "topics"} <= entry.keys()
+        _rfc3339_utc(entry["published"])
+        if "updated" in entry:
+            _rfc3339_utc(entry["updated"])
+        assert entry["summary"] and entry["content"].startswith("<p>ISLAMABAD: Pakistan")
+        assert "pakistan" in entry["topics"]
+    published = sorted(_rfc3339_utc(e["published"]).date().isoformat() for e in entries)
+    assert published == ["2025-09-10", "2025-12-07"]
+    assert rejected["file"] == "seeds/picture.png"
+    assert isinstance(rejected["rejected"], str) and rejected["rejected"]
+    assert "entries" not in rejected
+
+    # With a catalogue and feeds in place, inspect leaves both exactly as they were.
+    build = run_cli(site, "build", *site.path_options())
+    assert build.returncode == 0, build.stderr
+    state_before = snapshot_files(site.state)
+    public_before = snapshot_files(site.public)
+    again = _inspect(site, sample)[0]["entries"]
+    assert isinstance(again, list)
+    assert [e["title"] for e in again] == [e["title"] for e in entries]
+    assert snapshot_files(site.state) == state_before
+    assert snapshot_files(site.public) == public_before

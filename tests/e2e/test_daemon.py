@@ -1,0 +1,403 @@
+"""End to end: the real `seedfeed run` on a temp folder, watched through its feeds.
+
+Every check reads the feeds both from disk and over HTTP (the two must be the same bytes),
+validates them against RFC 4287's schema and parses them as a feed reader does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import wait_until
+from tests.e2e.daemon import (
+    SAMPLE_TITLES,
+    DaemonProcess,
+    Feed,
+    Site,
+    assert_public_valid,
+    read_feed,
+    read_feed_on_disk,
+    run_cli,
+    snapshot_files,
+    wait_for_feed,
+)
+
+pytestmark = pytest.mark.e2e
+
+Daemons = Callable[..., DaemonProcess]
+
+RAIL_TITLE = "Islamabad hosts SCO talks on regional rail links"
+RAIL_TEXT = f"""\
+{RAIL_TITLE}
+
+Published 3 November 2025
+
+ISLAMABAD: Pakistan hosted officials from Shanghai Cooperation Organisation member states on \
+Monday to discuss regional rail links and trade corridors.
+
+The delegates agreed to meet again in Tashkent next spring, officials said. Closing words alpha.
+"""
+RAIL_EDITED_TEXT = RAIL_TEXT.replace(
+    "Closing words alpha.", "Closing words beta, added when the story was revised."
+)
+
+RALLY_TITLE = "Peshawar rally calls for early provincial polls"
+RALLY_TEXT = f"""\
+{RALLY_TITLE}
+
+Published 4 November 2025
+
+PESHAWAR: Several thousand supporters gathered in Peshawar on Tuesday to call for early \
+provincial polls, organisers said.
+
+Speakers urged the provincial assembly to set a date before the spring.
+"""
+
+SLOW_TITLE = "Islamabad traders reopen markets after a week-long strike"
+SLOW_MARKER = "The last chunk ends the story here, omega."
+
+BARRIER_TITLE = "Lahore book fair opens with record crowds"
+BARRIER_TEXT = f"""\
+{BARRIER_TITLE}
+
+Published 6 November 2025
+
+LAHORE: The annual book fair opened on Thursday with record crowds, the organisers said.
+
+Publishers from twelve cities brought more than a thousand new titles.
+"""
+
+
+def _slow_chunks() -> list[str]:
+    head = f"{SLOW_TITLE}\n\nPublished 5 November 2025\n\n"
+    paragraphs = [
+        f"Paragraph {n}: ISLAMABAD traders in the capital's markets described day {n} of the "
+        f"strike and the losses it brought to shops and stalls.\n\n"
+        for n in range(1, 12)
+    ]
+    return [head, *paragraphs, f"{SLOW_MARKER}\n"]
+
+
+def _one(feed: Feed, title: str) -> bool:
+    return len(feed.by_title(title)) == 1
+
+
+def _wait_index_count(daemon: DaemonProcess, slug: str, count: int) -> None:
+    """Wait until index.html (written last in each publish) lists `slug` with `count` entries."""
+    pattern = re.compile(rf'href="feeds/{re.escape(slug)}\.atom"[^>]*>[^<]*</a>\s*\((\d+) entr')
+
+    def listed() -> bool:
+        try:
+            found = pattern.search((daemon.site.public / "index.html").read_text("utf-8"))
+        except FileNotFoundError:
+            return False
+        return found is not None and int(found.group(1)) == count
+
+    listed.__name__ = f"index.html lists {slug}.atom with {count} entries"
+    wait_until(listed, timeout=10)
+
+
+def _wait_gone(daemon: DaemonProcess, slug: str, entry_id: str) -> None:
+    """Wait until feed `slug` no longer holds `entry_id` (an absent feed holds nothing)."""
+
+    def gone() -> bool:
+        feed = read_feed(daemon, slug)
+        return feed is None or feed.by_id(entry_id) is None
+
+    gone.__name__ = f"{entry_id} leaves {slug}.atom"
+    wait_until(gone, timeout=10)
+
+
+def _check_listed(daemon: DaemonProcess) -> None:
+    """index.html and feeds.opml are served and name every feed in public/feeds/.
+
+    They are written just after the feeds, so they get a deadline to catch up.
+    """
+    public = daemon.site.public
+    feeds = sorted(f"feeds/{p.name}" for p in (public / "feeds").glob("*.atom"))
+
+    def unlisted() -> list[str]:
+        index = (public / "index.html").read_text("utf-8")
+        opml = (public / "feeds.opml").read_text("utf-8")
+        return [
+            f"{feed} not in {name}"
+            for feed in feeds
+            for name, text in (("index.html", index), ("feeds.opml", opml))
+            if feed not in text
+        ]
+
+    def every_feed_listed() -> bool:
+        return not unlisted()
+
+    wait_until(every_feed_listed, timeout=10)
+    index = daemon.fetch("index.html")
+    assert index is not None and b'type="application/atom+xml"' in index
+    assert daemon.fetch("feeds.opml") is not None
+
+
+def test_feeds_follow_seeds_through_drop_edit_rename_and_delete(
+    site: Site, daemons: Daemons, tmp_path: Path
+) -> None:
+    daemon = daemons(site).start_serving()
+
+    # 1. The two sample clippings give exactly three entries.
+    everything = read_feed(daemon, "all")
+    assert everything is not None
+    assert len(everything.entries) == 3, [e.title for e in everything.entries]
+    assert {e.title for e in everything.entries} >= SAMPLE_TITLES
+    pakistan = read_feed(daemon, "pakistan")
+    assert pakistan is not None
+    assert pakistan.ids == everything.ids
+    assert everything.updated == max(e.updated for e in everything.entries)
+    _check_listed(daemon)
+    assert_public_valid(site.public)
+    sample_ids = everything.ids
+
+    # 2. A file renamed into seeds/, and one into a new subfolder, show up once each.
+    site.drop("rail.txt", RAIL_TEXT)
+    everything = wait_for_feed(daemon, "all", lambda f: _one(f, RAIL_TITLE), what="rail entry")
+    assert len(everything.entries) == 4
+    rail = everything.by_title(RAIL_TITLE)[0]
+    for slug in ("pakistan", "sco"):
+        wait_for_feed(daemon, slug, lambda f: rail.entry_id in f.ids, what="rail entry")
+    counterterrorism = read_feed(daemon, "counterterrorism")
+    assert counterterrorism is not None
+    assert rail.entry_id not in counterterrorism.ids
+
+    site.drop("politics/rally.txt", RALLY_TEXT)
+    everything = wait_for_feed(daemon, "all", lambda f: _one(f, RALLY_TITLE), what="rally entry")
+    assert len(everything.entries) == 5
+    rally = everything.by_title(RALLY_TITLE)[0]
+    for slug in ("politics", "pakistan"):
+        wait_for_feed(daemon, slug, lambda f: rally.entry_id in f.ids, what="rally entry")
+    politics = read_feed(daemon, "politics")
+    assert politics is not None
+    assert politics.ids == {rally.entry_id}, "politics.atom holds the politics/ folder only"
+    sco = read_feed(daemon, "sco")
+    assert sco is not None
+    assert rally.entry_id not in sco.ids
+    _check_listed(daemon)
+    assert_public_valid(site.public)
+
+    # 3. A file written slowly, in chunks, is read once, whole.
+    slow_path = site.seeds / "slow.txt"
+    paused = threading.Event()
+    with open(slow_path, "w", encoding="utf-8") as slow:
+        for chunk in _slow_chunks():
+            slow.write(chunk)
+            slow.flush()
+            paused.wait(timeout=0.1)
+            seen = read_feed_on_disk(site, "all")
+            assert seen is not None
+            assert len(seen.entries) == 5 and not seen.by_title(SLOW_TITLE), (
+                f"a half-written file was published: {[e.title for e in seen.entries]}"
+            )
+    everything = wait_for_feed(
+        daemon,
+        "all",
+        lambda f: any(SLOW_MARKER in e.content for e in f.by_title(SLOW_TITLE)),
+        what="the whole slow file",
+    )
+    assert len(everything.entries) == 6
+    assert len(everything.by_title(SLOW_TITLE)) == 1
+    wait_for_feed(daemon, "pakistan", lambda f: _one(f, SLOW_TITLE), what="slow entry")
+    _wait_index_count(daemon, "all", 6)
+    ingested = re.findall(r"file ingested path=slow\.txt\b", daemon.log_path.read_text("utf-8"))
+    assert len(ingested) == 1, f"slow.txt ingested {len(ingested)} times\n{daemon.log()}"
+    assert_public_valid(site.public)
+
+    # 4. Editing a file keeps its entry's id and published date and moves only its `updated`;
+    #    feeds it is not in keep their bytes and their mtime.
+    before = read_feed(daemon, "all")
+    assert before is not None
+    untouched = ("feeds/counterterrorism.atom", "feeds/politics.atom", "index.html", "feeds.opml")
+    untouched_before = snapshot_files(site.public, untouched)
+    touched_before = snapshot_files(
+        site.public, ("feeds/all.atom", "feeds/pakistan.atom", "feeds/sco.atom")
+    )
+    (site.seeds / "rail.txt").write_text(RAIL_EDITED_TEXT, encoding="utf-8")
+
+    def revised(feed: Feed) -> bool:
+        entry = feed.by_id(rail.entry_id)
+        return entry is not None and "Closing words beta" in entry.content
+
+    for slug in ("pakistan", "sco", "all"):
+        after = wait_for_feed(daemon, slug, revised, what="the revised rail entry")
+    edited = after.by_id(rail.entry_id)
+    old = before.by_id(rail.entry_id)
+    assert edited is not None and old is not None
+    assert edited.title == RAIL_TITLE
+    assert edited.published == old.published
+    assert edited.updated > old.updated
+    assert "Closing words alpha" not in edited.content
+    assert len(after.by_title(RAIL_TITLE)) == 1
+    assert after.updated == edited.updated
+    others_before = {e.entry_id: e.updated for e in before.entries if e.entry_id != rail.entry_id}
+    others_after = {e.entry_id: e.updated for e in after.entries if e.entry_id != rail.entry_id}
+    assert others_after == others_before
+    assert snapshot_files(site.public, untouched) == untouched_before, (
+        "a feed the edit does not concern was rewritten"
+    )
+    touched_after = snapshot_files(site.public, touched_before)
+    assert all(touched_after[n].data != touched_before[n].data for n in touched_before)
+    assert_public_valid(site.public)
+
+    # 5. Renaming a file inside seeds/ changes nothing a reader sees. The barrier file, dropped
+    #    after the rename, is published no earlier than whatever the rename caused.
+    before = after
+    os.rename(site.seeds / "rail.txt", site.seeds / "rail-renamed.txt")
+    site.drop("barrier.txt", BARRIER_TEXT)
+    after = wait_for_feed(daemon, "all", lambda f: _one(f, BARRIER_TITLE), what="barrier entry")
+    barrier = after.by_title(BARRIER_TITLE)[0]
+    assert after.ids == before.ids | {barrier.entry_id}, "the rename added or dropped an entry"
+    for entry in before.entries:
+        assert after.by_id(entry.entry_id) == entry, f"the rename changed {entry.title!r}"
+    for slug in ("pakistan", "sco"):
+        feed = read_feed(daemon, slug)
+        assert feed is not None
+        assert len(feed.by_title(RAIL_TITLE)) == 1 and rail.entry_id in feed.ids
+    assert_public_valid(site.public)
+
+    # 6. Deleting files takes their entries out of every feed.
+    (site.seeds / "rail-renamed.txt").unlink()
+    (site.seeds / "politics" / "rally.txt").unlink()
+    for slug in ("all", "pakistan", "sco"):
+        _wait_gone(daemon, slug, rail.entry_id)
+    for slug in ("all", "pakistan", "politics"):
+        _wait_gone(daemon, slug, rally.entry_id)
+    everything = read_feed(daemon, "all")
+    assert everything is not None
+    assert everything.ids == sample_ids | {
+        barrier.entry_id,
+        everything.by_title(SLOW_TITLE)[0].entry_id,
+    }
+    assert_public_valid(site.public)
+
+    # 11. SIGTERM: exit code 0 within 5 s.
+    daemon.stop()
+    assert_public_valid(site.public)
+
+
+def test_restart_after_kill_reconciles_without_duplicates(site: Site, daemons: Daemons) -> None:
+    daemon = daemons(site).start_serving()
+    site.drop("rail.txt", RAIL_TEXT)
+    first = wait_for_feed(daemon, "all", lambda f: _one(f, RAIL_TITLE), what="rail entry")
+    # Killed just after a drop: the file may or may not have reached the catalogue.
+    site.drop("politics/rally.txt", RALLY_TEXT)
+    daemon.kill()
+
+    # While it is down: one file comes, one goes.
+    site.drop("barrier.txt", BARRIER_TEXT)
+    (site.seeds / "rail.txt").unlink()
+
+    daemon.start_serving()
+    rail_id = first.by_title(RAIL_TITLE)[0].entry_id
+    expected_titles = {*SAMPLE_TITLES, RALLY_TITLE, BARRIER_TITLE}
+
+    def reconciled(feed: Feed) -> bool:
+        return rail_id not in feed.ids and expected_titles <= {e.title for e in feed.entries}
+
+    after = wait_for_feed(daemon, "all", reconciled, what="start-up reconcile")
+    assert len(after.entries) == 5, [e.title for e in after.entries]
+    assert all(_one(after, title) for title in expected_titles)
+    for entry in first.entries:
+        if entry.entry_id != rail_id:
+            assert after.by_id(entry.entry_id) is not None, f"{entry.title!r} changed its id"
+    wait_for_feed(daemon, "politics", lambda f: _one(f, RALLY_TITLE), what="rally entry")
+    pakistan = read_feed(daemon, "pakistan")
+    assert pakistan is not None and rail_id not in pakistan.ids
+    status = run_cli(site, "status", "--json", *site.path_options())
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["entries"] == 5, status.stdout
+    assert_public_valid(site.public)
+
+    # A second kill -9 and restart with nothing changed: the same entries, the same ids.
+    daemon.kill()
+    daemon.start_serving()
+    again = read_feed(daemon, "all")
+    assert again is not None
+    assert {(e.entry_id, e.updated) for e in again.entries} == {
+        (e.entry_id, e.updated) for e in after.entries
+    }
+    daemon.stop()
+    assert_public_valid(site.public)
+
+
+def test_build_after_the_daemon_changes_no_file(site: Site, daemons: Daemons) -> None:
+    site.drop("politics/rally.txt", RALLY_TEXT)
+    daemon = daemons(site).start_serving()
+    wait_for_feed(daemon, "politics", lambda f: _one(f, RALLY_TITLE), what="rally entry")
+    daemon.stop()
+    written = snapshot_files(site.public)
+    assert "feeds/all.atom" in written and "feeds/politics.atom" in written
+
+    build = run_cli(site, "build", *site.path_options())
+    assert build.returncode == 0, build.stderr
+    lines = build.stdout.splitlines()
+    assert len(lines) == 1, build.stdout
+    assert re.fullmatch(r"files=3 entries=4 rejected=0 topics=\d+ seconds=\d+(\.\d+)?", lines[0]), (
+        lines[0]
+    )
+    assert snapshot_files(site.public) == written, "seedfeed build rewrote the daemon's files"
+    assert_public_valid(site.public)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="build publishes only topics the catalogue marks dirty, so an up-to-date catalogue "
+    "with an empty public/ folder gives no feeds",
+)
+def test_build_from_a_copy_of_the_state_gives_the_daemons_files(
+    site: Site, daemons: Daemons
+) -> None:
+    daemon = daemons(site).start_serving()
+    daemon.stop()
+    state_copy = site.root / "state-copy"
+    public_copy = site.root / "public-copy"
+    shutil.copytree(site.state, state_copy, ignore=shutil.ignore_patterns("daemon.lock"))
+    build = run_cli(site, "build", *site.path_options(state=state_copy, public=public_copy))
+    assert build.returncode == 0, build.stderr
+    assert public_copy.is_dir()
+    daemon_files = {n: s.data for n, s in snapshot_files(site.public).items()}
+    build_files = {n: s.data for n, s in snapshot_files(public_copy).items()}
+    assert build_files == daemon_files
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="publishing renders only topics the catalogue marks dirty, so a restart after "
+    "public/ was deleted serves nothing until some seed changes",
+)
+def test_restart_writes_public_again_after_it_was_deleted(site: Site, daemons: Daemons) -> None:
+    daemon = daemons(site).start_serving()
+    first = read_feed(daemon, "all")
+    daemon.stop()
+    shutil.rmtree(site.public)
+
+    daemon.start()
+    wait_until(lambda: (site.public / "feeds" / "all.atom").is_file(), timeout=5)
+    daemon.wait_serving()
+    again = read_feed(daemon, "all")
+    assert first is not None and again is not None
+    assert again.data == first.data
+    daemon.stop()
+
+
+def test_a_second_daemon_on_the_same_state_refuses_to_start(site: Site, daemons: Daemons) -> None:
+    first = daemons(site).start_serving()
+    second = daemons(site, name="second").start()
+    code = second.wait_exit(timeout=15)
+    assert code != 0, second.log()
+    message = second.log()
+    assert str(site.state) in message and "lock" in message, message
+    assert "Traceback" not in message, message
+    first.wait_serving()
+    first.stop()
