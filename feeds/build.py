@@ -51,6 +51,7 @@ def open_catalog(config: Config) -> Catalog:
         config.state_dir,
         id_authority=config.id_authority,
         auto_min_entries=config.auto_min_entries if config.auto_topics else 0,
+        page_size=config.max_entries,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,7 +14,16 @@ from pathlib import Path
 from slugify import slugify
 
 from feeds.errors import CatalogError
-from feeds.model import Entry, FileRecord, FileStatus, StoredEntry, Topic, TopicMatch, TopicSource
+from feeds.model import (
+    Entry,
+    FileRecord,
+    FileStatus,
+    StoredEntry,
+    Tombstone,
+    Topic,
+    TopicMatch,
+    TopicSource,
+)
 from feeds.topics import topic_slug
 
 log = logging.getLogger(__name__)
@@ -82,7 +91,19 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             slug TEXT PRIMARY KEY,
             title TEXT NOT NULL,
             created TEXT NOT NULL)""",
+        "CREATE UNIQUE INDEX entries_by_slug ON entries (slug)",
+        """CREATE TABLE memberships (
+            slug TEXT NOT NULL,
+            entry_id TEXT NOT NULL REFERENCES entries (entry_id),
+            seq INTEGER NOT NULL,
+            left_at TEXT,
+            PRIMARY KEY (slug, entry_id))""",
+        "CREATE UNIQUE INDEX memberships_by_seq ON memberships (slug, seq)",
+        "CREATE INDEX memberships_by_entry ON memberships (entry_id)",
         "CREATE TABLE dirty (slug TEXT PRIMARY KEY)",
+        "CREATE TABLE dirty_entries (entry_id TEXT PRIMARY KEY)",
+        "CREATE TABLE dirty_pages (slug TEXT NOT NULL, page INTEGER NOT NULL, "
+        "PRIMARY KEY (slug, page))",
         "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ),
 )
@@ -139,23 +160,42 @@ class Catalog:
     """One open catalogue. One owner at a time; every change goes through `transaction`."""
 
     def __init__(
-        self, db: sqlite3.Connection, path: Path, *, id_authority: str, auto_min_entries: int
+        self,
+        db: sqlite3.Connection,
+        path: Path,
+        *,
+        id_authority: str,
+        auto_min_entries: int,
+        page_size: int,
+        clock: Callable[[], datetime],
     ) -> None:
         self._db = db
         self.path = path
         self._id_authority = id_authority
         self._auto_min = auto_min_entries
+        self.page_size = page_size
+        self._clock = clock
+        self._touched_entries: set[str] = set()
         self._touched_candidates: set[str] = set()
         self._depth = 0
 
     # -- opening -----------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, state_dir: Path, *, id_authority: str, auto_min_entries: int) -> Catalog:
+    def open(
+        cls,
+        state_dir: Path,
+        *,
+        id_authority: str,
+        auto_min_entries: int,
+        page_size: int = 50,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> Catalog:
         """Open the catalogue in `state_dir`, creating and migrating it as needed.
 
-        `auto_min_entries` is how many live entries a candidate needs to become a topic;
-        0 turns automatic topics off.
+        `auto_min_entries` is how many live entries a candidate needs to become a topic
+        (0 turns automatic topics off); `page_size` is the number of entries per feed document
+        and per archive page; `clock` stamps the moment an entry leaves a feed.
         """
         path = state_dir / CATALOG_NAME
         try:
@@ -167,7 +207,14 @@ class Catalog:
             db.execute("PRAGMA busy_timeout=5000")
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
-            catalog = cls(db, path, id_authority=id_authority, auto_min_entries=auto_min_entries)
+            catalog = cls(
+                db,
+                path,
+                id_authority=id_authority,
+                auto_min_entries=auto_min_entries,
+                page_size=page_size,
+                clock=clock,
+            )
             catalog._migrate()
             catalog.tune_auto_topics(auto_min_entries)
         except sqlite3.OperationalError as e:
@@ -222,9 +269,11 @@ class Catalog:
         try:
             yield
             self._settle_auto_topics()
+            self._sync_memberships()
         except BaseException:
             self._db.execute("ROLLBACK")
             self._touched_candidates.clear()
+            self._touched_entries.clear()
             raise
         self._db.execute("COMMIT")
 
@@ -402,9 +451,7 @@ class Catalog:
         base = slugify(entry.title, max_length=60, word_boundary=True) or "entry"
         prefix = f"tag:{self._id_authority},{now.astimezone(UTC):%Y-%m-%d}:"
         slug, counter = base, 1
-        while self._db.execute(
-            "SELECT 1 FROM entries WHERE entry_id = ?", (prefix + slug,)
-        ).fetchone():
+        while self._db.execute("SELECT 1 FROM entries WHERE slug = ?", (slug,)).fetchone():
             counter += 1
             slug = f"{base}-{counter}"
         return prefix + slug, slug
@@ -659,6 +706,8 @@ class Catalog:
     # -- dirty feeds -------------------------------------------------------------------------
 
     def _mark_entry_dirty(self, entry_id: str) -> None:
+        self._touched_entries.add(entry_id)
+        self._db.execute("INSERT OR IGNORE INTO dirty_entries (entry_id) VALUES (?)", (entry_id,))
         self._db.execute("INSERT OR IGNORE INTO dirty (slug) VALUES (?)", (ALL_SLUG,))
         self._db.execute(
             "INSERT OR IGNORE INTO dirty (slug) SELECT slug FROM entry_topics WHERE entry_id = ?",
@@ -667,6 +716,10 @@ class Catalog:
 
     def _mark_members_dirty(self, slug: str) -> None:
         """A topic appears or goes: its feed, and the feeds of its entries (their categories)."""
+        self._touched_entries.update(
+            r[0]
+            for r in self._db.execute("SELECT entry_id FROM candidates WHERE slug = ?", (slug,))
+        )
         self._db.execute("INSERT OR IGNORE INTO dirty (slug) VALUES (?)", (slug,))
         self._db.execute("INSERT OR IGNORE INTO dirty (slug) VALUES (?)", (ALL_SLUG,))
         self._db.execute(
@@ -677,10 +730,153 @@ class Catalog:
         )
 
     def mark_all_dirty(self) -> None:
-        """Every feed is rendered at the next publish (after a change of site settings)."""
+        """Every feed and archive page is rendered at the next publish (site settings changed)."""
         with self.transaction():
             self._db.execute("INSERT OR IGNORE INTO dirty (slug) VALUES (?)", (ALL_SLUG,))
             self._db.execute("INSERT OR IGNORE INTO dirty (slug) SELECT slug FROM topics")
+            self._db.execute(
+                "INSERT OR IGNORE INTO dirty_entries (entry_id) SELECT entry_id FROM entries "
+                "WHERE live"
+            )
+            for slug, top in self._db.execute(
+                "SELECT slug, max(seq) FROM memberships GROUP BY slug"
+            ).fetchall():
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO dirty_pages (slug, page) VALUES (?, ?)",
+                    [(slug, page) for page in range(1, top // self.page_size + 1)],
+                )
+
+    # -- memberships: archive pages and tombstones --------------------------------------------
+
+    def _sync_memberships(self) -> None:
+        """Record which feeds each changed entry now belongs to, and which archive pages moved.
+
+        A membership keeps its sequence number for good, so archive page `n` of a topic always
+        holds the entries that joined it `(n-1)*page_size+1` to `n*page_size`-th.
+        """
+        touched, self._touched_entries = self._touched_entries, set()
+        if not touched:
+            return
+        left_at = stamp(self._clock())
+        for entry_id in sorted(touched):
+            row = self._db.execute("SELECT live FROM entries WHERE entry_id = ?", (entry_id,))
+            found = row.fetchone()
+            live = found is not None and bool(found[0])
+            current = set()
+            if live:
+                current = {ALL_SLUG} | {
+                    r[0]
+                    for r in self._db.execute(
+                        "SELECT slug FROM entry_topics WHERE entry_id = ?", (entry_id,)
+                    )
+                }
+            held = {
+                r[0]: (int(r[1]), r[2])
+                for r in self._db.execute(
+                    "SELECT slug, seq, left_at FROM memberships WHERE entry_id = ?", (entry_id,)
+                )
+            }
+            for slug in sorted(current):
+                if slug not in held:
+                    (seq,) = self._db.execute(
+                        "SELECT coalesce(max(seq), 0) + 1 FROM memberships WHERE slug = ?", (slug,)
+                    ).fetchone()
+                    self._db.execute(
+                        "INSERT INTO memberships (slug, entry_id, seq) VALUES (?, ?, ?)",
+                        (slug, entry_id, seq),
+                    )
+                    held[slug] = (seq, None)
+                    if seq % self.page_size == 0:
+                        self._db.execute("INSERT OR IGNORE INTO dirty (slug) VALUES (?)", (slug,))
+                        self._dirty_page(slug, seq // self.page_size - 1)
+                elif held[slug][1] is not None:
+                    self._db.execute(
+                        "UPDATE memberships SET left_at = NULL WHERE slug = ? AND entry_id = ?",
+                        (slug, entry_id),
+                    )
+            for slug, (_, gone) in held.items():
+                if slug not in current and gone is None:
+                    self._db.execute(
+                        "UPDATE memberships SET left_at = ? WHERE slug = ? AND entry_id = ?",
+                        (left_at, slug, entry_id),
+                    )
+                    self._db.execute("INSERT OR IGNORE INTO dirty (slug) VALUES (?)", (slug,))
+            for slug, (seq, _) in held.items():
+                self._dirty_page(slug, (seq - 1) // self.page_size + 1)
+
+    def _dirty_page(self, slug: str, page: int) -> None:
+        """Mark archive page `page` of `slug` for rendering, if it exists (is full)."""
+        if page < 1:
+            return
+        (top,) = self._db.execute(
+            "SELECT coalesce(max(seq), 0) FROM memberships WHERE slug = ?", (slug,)
+        ).fetchone()
+        if page * self.page_size <= top:
+            self._db.execute(
+                "INSERT OR IGNORE INTO dirty_pages (slug, page) VALUES (?, ?)", (slug, page)
+            )
+
+    def archive_page_count(self, slug: str) -> int:
+        """How many full archive pages `slug` has (page 1 is the oldest)."""
+        (top,) = self._db.execute(
+            "SELECT coalesce(max(seq), 0) FROM memberships WHERE slug = ?", (slug,)
+        ).fetchone()
+        return int(top) // self.page_size
+
+    def archive_entries(self, slug: str, page: int) -> list[StoredEntry]:
+        """The live entries of archive page `page` of `slug`, newest first."""
+        columns = ", ".join(f"e.{c.strip()}" for c in _ENTRY_COLUMNS.split(","))
+        low = (page - 1) * self.page_size + 1
+        rows = self._db.execute(
+            f"SELECT {columns} FROM memberships m JOIN entries e USING (entry_id) "
+            "WHERE m.slug = ? AND m.seq BETWEEN ? AND ? AND m.left_at IS NULL AND e.live "
+            "ORDER BY e.updated DESC, e.published DESC, e.entry_id DESC",
+            (slug, low, low + self.page_size - 1),
+        ).fetchall()
+        return [self._stored_entry(row) for row in rows]
+
+    def tombstones(self, slug: str, *, since: datetime) -> list[Tombstone]:
+        """Entries that left `slug` at or after `since`, most recent first."""
+        rows = self._db.execute(
+            "SELECT entry_id, left_at FROM memberships WHERE slug = ? AND left_at >= ? "
+            "ORDER BY left_at DESC, entry_id",
+            (slug, stamp(since)),
+        )
+        return [Tombstone(entry_id=str(r[0]), when=_moment(str(r[1]))) for r in rows]
+
+    def dirty_entries(self) -> list[tuple[str, str, StoredEntry | None]]:
+        """Entries whose page must be written again: (entry_id, slug, the entry or None if gone)."""
+        rows = self._db.execute(
+            "SELECT d.entry_id, e.slug, e.live FROM dirty_entries d "
+            "JOIN entries e USING (entry_id) ORDER BY d.entry_id"
+        ).fetchall()
+        return [
+            (str(entry_id), str(slug), self.stored_entry(str(entry_id)) if live else None)
+            for entry_id, slug, live in rows
+        ]
+
+    def stored_entry(self, entry_id: str) -> StoredEntry | None:
+        columns = ", ".join(f"e.{c.strip()}" for c in _ENTRY_COLUMNS.split(","))
+        row = self._db.execute(
+            f"SELECT {columns} FROM entries e WHERE e.entry_id = ?", (entry_id,)
+        ).fetchone()
+        return None if row is None else self._stored_entry(row)
+
+    def clear_dirty_entries(self, entry_ids: Iterable[str]) -> None:
+        with self.transaction():
+            self._db.executemany(
+                "DELETE FROM dirty_entries WHERE entry_id = ?", [(e,) for e in entry_ids]
+            )
+
+    def dirty_pages(self) -> list[tuple[str, int]]:
+        return [
+            (str(r[0]), int(r[1]))
+            for r in self._db.execute("SELECT slug, page FROM dirty_pages ORDER BY slug, page")
+        ]
+
+    def clear_dirty_pages(self, pages: Iterable[tuple[str, int]]) -> None:
+        with self.transaction():
+            self._db.executemany("DELETE FROM dirty_pages WHERE slug = ? AND page = ?", list(pages))
 
     def has_dirty(self) -> bool:
         return self._db.execute("SELECT 1 FROM dirty LIMIT 1").fetchone() is not None

@@ -124,6 +124,26 @@ def _as_base_url(value: object, where: str) -> object:
     return url if url.endswith("/") else url + "/"
 
 
+FEED_FORMATS = ("atom", "rss", "json")
+
+
+def _as_formats(value: object, where: str) -> object:
+    formats = _as_strings(value, where)
+    unknown = [f for f in formats if f not in FEED_FORMATS]
+    if unknown or "atom" not in formats:
+        raise ConfigError(f"{where} must list formats among {list(FEED_FORMATS)}, atom included")
+    return tuple(f for f in FEED_FORMATS if f in formats)
+
+
+def _as_hub_url(value: object, where: str) -> object:
+    url = str(_as_str(value, where))
+    if not url:
+        return None
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"{where} must be an http:// or https:// URL, or empty")
+    return url
+
+
 _KEYS: Mapping[str, Mapping[str, tuple[str, _Convert]]] = {
     "site": {
         "title": ("site_title", _as_str),
@@ -151,6 +171,9 @@ _KEYS: Mapping[str, Mapping[str, tuple[str, _Convert]]] = {
     },
     "feeds": {
         "max_entries": ("max_entries", _as_positive_int),
+        "tombstone_days": ("tombstone_days", _as_int),
+        "formats": ("formats", _as_formats),
+        "hub_url": ("hub_url", _as_hub_url),
         "summary_length": ("summary_length", _as_positive_int),
         "timezone": ("timezone", _as_timezone),
         "title_case": ("title_case", _as_bool),

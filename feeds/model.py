@@ -108,6 +108,27 @@ class StoredEntry:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Tombstone:
+    """An entry that left a feed (RFC 6721 `at:deleted-entry`), shown for `tombstone_days`."""
+
+    entry_id: str
+    when: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeedPage:
+    """Which document of a topic's history is rendered (RFC 5005 archived feeds).
+
+    `number` is None for the subscription document, else the archive page (1 is the oldest).
+    `prev_archive` / `next_archive` are the neighbouring archive pages, when they exist.
+    """
+
+    number: int | None = None
+    prev_archive: int | None = None
+    next_archive: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TopicRule:
     """One topic of the taxonomy in `seedfeed.toml`."""
 
@@ -138,6 +159,9 @@ class Config:
     settle_limit: float = 30.0
     polling: bool = False
     max_entries: int = 50
+    tombstone_days: int = 30
+    formats: tuple[str, ...] = ("atom", "rss", "json")
+    hub_url: str | None = None
     summary_length: int = 300
     timezone: str = "UTC"
     title_case: bool = False

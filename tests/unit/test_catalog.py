@@ -217,3 +217,67 @@ def test_a_corrupt_catalogue_stops_with_advice(tmp_path: Path) -> None:
     (state / "catalog.sqlite3").write_bytes(b"this is not a database" * 100)
     with pytest.raises(CatalogError, match="move the state folder aside"):
         Catalog.open(state, id_authority="example.org", auto_min_entries=2)
+
+
+def _paged(tmp_path: Path, clock: list[datetime]) -> Catalog:
+    return Catalog.open(
+        tmp_path / "paged",
+        id_authority="example.org",
+        auto_min_entries=2,
+        page_size=2,
+        clock=lambda: clock[0],
+    )
+
+
+def test_archive_pages_fill_in_order_and_keep_their_entries(tmp_path: Path) -> None:
+    clock = [T0]
+    catalog = _paged(tmp_path, clock)
+    for n in range(5):
+        catalog.store_file(
+            _record(f"{n}.txt"),
+            [_entry(f"Story {n}", f"Body {n}.", topics=("water",))],
+            now=T0 + timedelta(minutes=n),
+        )
+    assert catalog.archive_page_count("water") == 2
+    assert catalog.archive_page_count(ALL_SLUG) == 2
+    assert {e.title for e in catalog.archive_entries("water", 1)} == {"Story 0", "Story 1"}
+    assert {e.title for e in catalog.archive_entries("water", 2)} == {"Story 2", "Story 3"}
+    assert set(catalog.dirty_pages()) == {("all", 1), ("all", 2), ("water", 1), ("water", 2)}
+    catalog.clear_dirty_pages(catalog.dirty_pages())
+    catalog.store_file(
+        _record("1.txt", "h2"),
+        [_entry("Story 1", "Body 1, edited.", topics=("water",))],
+        now=T0 + timedelta(hours=1),
+    )
+    assert set(catalog.dirty_pages()) == {("all", 1), ("water", 1)}
+    catalog.close()
+
+
+def test_an_entry_that_leaves_a_topic_leaves_a_tombstone(tmp_path: Path) -> None:
+    clock = [T0]
+    catalog = _paged(tmp_path, clock)
+    [gone] = catalog.store_file(_record("a.txt"), [_entry("One", "A.", topics=("water",))], now=T0)
+    catalog.store_file(_record("b.txt"), [_entry("Two", "B.", topics=("water",))], now=T0)
+    clock[0] = T0 + timedelta(days=1)
+    catalog.store_file(
+        _record("a.txt", "h2"), [_entry("One", "A.", topics=("fire",))], now=clock[0]
+    )
+    [stone] = catalog.tombstones("water", since=T0)
+    assert (stone.entry_id, stone.when) == (gone, clock[0])
+    assert catalog.tombstones("water", since=clock[0] + timedelta(seconds=1)) == []
+    assert catalog.tombstones(ALL_SLUG, since=T0) == []
+    catalog.forget_file(Path("a.txt"))
+    assert [t.entry_id for t in catalog.tombstones(ALL_SLUG, since=T0)] == [gone]
+    catalog.store_file(_record("c.txt"), [_entry("One", "A.", topics=("fire",))], now=clock[0])
+    assert catalog.tombstones(ALL_SLUG, since=T0) == []
+    catalog.close()
+
+
+def test_entry_pages_to_write_and_to_remove_are_tracked(catalog: Catalog) -> None:
+    [kept] = catalog.store_file(_record("a.txt"), [_entry("One", "A.")], now=T0)
+    [dropped] = catalog.store_file(_record("b.txt"), [_entry("Two", "B.")], now=T0)
+    catalog.clear_dirty_entries([e for e, _, _ in catalog.dirty_entries()])
+    catalog.forget_file(Path("b.txt"))
+    [(entry_id, slug, stored)] = catalog.dirty_entries()
+    assert (entry_id, slug, stored) == (dropped, "two", None)
+    assert kept != dropped
