@@ -1,0 +1,1 @@
+"""The seedfeed benchmark harness (`python -m bench.run`)."""

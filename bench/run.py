@@ -1,0 +1,794 @@
+"""The seedfeed benchmark: cold build, no-op rebuild, drop-to-feed latency, burst, memory.
+
+Run from the repository root: `.venv/bin/python -m bench.run [options]` (see bench/README.md).
+Prints a Markdown table and writes the same figures to `<work>/results.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import re
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+
+from bench.corpus import (
+    FLAVOURS,
+    SIZES,
+    CorpusMissing,
+    InputSet,
+    Story,
+    build_inputs,
+    find_corpus,
+    headered_text,
+    remove_tree,
+    stories_with_topics,
+)
+from bench.measure import Daemon, Timed, run_timed, wait_for
+
+REPO = Path(__file__).resolve().parent.parent
+PHASES = ("cold", "noop", "latency", "burst")
+DAEMON_SIZES = ("10k", "100k")  # catalogue sizes the daemon phases run on
+
+# The floors of issue 6, on a 2-core machine.
+FLOOR_COLD_10K_S = 3.0
+FLOOR_NOOP_100K_S = 1.0
+FLOOR_LATENCY_MEDIAN_MS = 150.0
+FLOOR_LATENCY_P95_MS = 300.0
+FLOOR_LATENCY_RATIO = 1.2
+FLOOR_BURST_FPS = 2000.0
+FLOOR_RSS_100K_MB = 150.0
+
+_BUILD_LINE = re.compile(r"files=(\d+) entries=(\d+) rejected=(\d+) topics=(\d+)")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Options:
+    work: Path
+    runs: int
+    phases: tuple[str, ...]
+    sizes: tuple[str, ...]
+    flavours: tuple[str, ...]
+    probes: int
+    burst_files: int
+    timeout: float
+    repeat_under: float
+    seedfeed: Path
+
+
+@dataclass(slots=True, kw_only=True)
+class BuildRow:
+    """The cold builds (and no-op rebuilds) of one flavour and size."""
+
+    flavour: str
+    size: str
+    files: int
+    cold: list[dict[str, float]] = field(default_factory=list)
+    noop: list[dict[str, float]] = field(default_factory=list)
+    entries: int | None = None
+    rejected: int | None = None
+    topics: int | None = None
+    error: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class LatencyRow:
+    size: str
+    catalogue_entries: int | None
+    samples_ms: list[float] = field(default_factory=list)
+    missed: int = 0
+    idle_rss_mb: float | None = None
+    idle_hwm_mb: float | None = None
+    error: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class BurstRow:
+    size: str
+    files: int
+    runs: list[dict[str, float]] = field(default_factory=list)
+    idle_rss_mb: float | None = None
+    error: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class Results:
+    machine: dict[str, object]
+    builds: list[BuildRow] = field(default_factory=list)
+    latency: list[LatencyRow] = field(default_factory=list)
+    bursts: list[BurstRow] = field(default_factory=list)
+
+
+# ----------------------------------------------------------------------------- options
+
+
+def _parse(argv: Sequence[str] | None) -> Options:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run",
+        description="Measure seedfeed on inputs built from the shared Reuters corpus.",
+    )
+    parser.add_argument(
+        "--work", type=Path, default=REPO / "bench" / "out", help="scratch folder (bench/out)"
+    )
+    parser.add_argument("--runs", type=int, default=3, help="repeats per timing; median shown")
+    parser.add_argument(
+        "--only", default=",".join(PHASES), help=f"phases to run, of {','.join(PHASES)}"
+    )
+    parser.add_argument("--sizes", default=",".join(SIZES), help=f"of {','.join(SIZES)}")
+    parser.add_argument(
+        "--flavours", default=",".join(FLAVOURS), help="cold/no-op input flavours: headered,raw"
+    )
+    parser.add_argument("--probes", type=int, default=50, help="files dropped for latency")
+    parser.add_argument("--burst-files", type=int, default=5000, help="files in a burst")
+    parser.add_argument(
+        "--timeout", type=float, default=3600, help="seconds before one command is killed"
+    )
+    parser.add_argument(
+        "--repeat-under",
+        type=float,
+        default=300,
+        help="repeat a cold build only when its first run took less than this many seconds",
+    )
+    parser.add_argument(
+        "--seedfeed", type=Path, default=REPO / ".venv" / "bin" / "seedfeed", help="the CLI"
+    )
+    args = parser.parse_args(argv)
+    phases = _choices(parser, "--only", args.only, PHASES)
+    sizes = _choices(parser, "--sizes", args.sizes, SIZES)
+    flavours = _choices(parser, "--flavours", args.flavours, FLAVOURS)
+    if args.runs < 1 or args.probes < 1 or args.burst_files < 1:
+        parser.error("--runs, --probes and --burst-files must be at least 1")
+    return Options(
+        work=args.work.resolve(),
+        runs=args.runs,
+        phases=phases,
+        sizes=sizes,
+        flavours=flavours,
+        probes=args.probes,
+        burst_files=args.burst_files,
+        timeout=args.timeout,
+        repeat_under=args.repeat_under,
+        seedfeed=args.seedfeed,
+    )
+
+
+def _choices(
+    parser: argparse.ArgumentParser, option: str, text: str, allowed: Sequence[str]
+) -> tuple[str, ...]:
+    chosen = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [c for c in chosen if c not in allowed]
+    if unknown or not chosen:
+        parser.error(f"{option}: {', '.join(unknown) or 'nothing'} not among {','.join(allowed)}")
+    return tuple(c for c in allowed if c in chosen)
+
+
+# ----------------------------------------------------------------------------- configs
+
+
+def _write_configs(work: Path) -> dict[str, Path]:
+    """The configs the runs use: shipped defaults except `max_entries = 50` (and the daemon's
+    short publish interval); raw runs use the project's seedfeed.toml taxonomy."""
+    work.mkdir(parents=True, exist_ok=True)
+    headered = work / "config-headered.toml"
+    headered.write_text("[feeds]\nmax_entries = 50\n", encoding="utf-8")
+    shipped = (REPO / "seedfeed.toml").read_text(encoding="utf-8")
+    raw_text, replaced = re.subn(r"(?m)^max_entries\s*=\s*\d+", "max_entries = 50", shipped)
+    if not replaced:
+        raw_text = raw_text.replace("[feeds]\n", "[feeds]\nmax_entries = 50\n", 1)
+    raw = work / "config-raw.toml"
+    raw.write_text(raw_text, encoding="utf-8")
+    daemon = work / "config-daemon.toml"
+    daemon.write_text(
+        "[feeds]\nmax_entries = 50\n\n[schedule]\npublish_every = 0.05\n", encoding="utf-8"
+    )
+    return {"headered": headered, "raw": raw, "daemon": daemon}
+
+
+def _paths_args(root: Path, seeds: Path) -> list[str]:
+    return [
+        "--seeds",
+        str(seeds),
+        "--public",
+        str(root / "public"),
+        "--state",
+        str(root / "state"),
+    ]
+
+
+# ----------------------------------------------------------------------------- builds
+
+
+def _timed_dict(timed: Timed, files: int) -> dict[str, float]:
+    return {
+        "wall_s": round(timed.wall, 4),
+        "cpu_s": round(timed.cpu, 4),
+        "peak_rss_mb": round(timed.peak_rss_mb, 1),
+        "docs_per_s": round(files / timed.wall, 1) if timed.wall > 0 else 0.0,
+    }
+
+
+def _failure(what: str, timed: Timed, log: Path) -> str:
+    if timed.timed_out:
+        return f"{what} killed after the timeout; log: {log}"
+    tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-5:]
+    return f"{what} exited {timed.returncode}; log: {log}; last lines: " + " | ".join(tail)
+
+
+def _build_command(opts: Options, config: Path, root: Path, seeds: Path) -> list[str]:
+    return [str(opts.seedfeed), "build", *_paths_args(root, seeds), "--config", str(config)]
+
+
+def _state_root(opts: Options, flavour: str, size: str) -> Path:
+    return opts.work / "runs" / f"{flavour}-{size}"
+
+
+def measure_builds(opts: Options, inputs: InputSet, config: Path) -> BuildRow:
+    """Cold builds on a fresh state folder, each followed (if asked) by a no-op rebuild."""
+    row = BuildRow(flavour=inputs.flavour, size=inputs.size, files=inputs.files)
+    root = _state_root(opts, inputs.flavour, inputs.size)
+    command = _build_command(opts, config, root, inputs.seeds_dir)
+    logs = opts.work / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    want_cold, want_noop = "cold" in opts.phases, "noop" in opts.phases
+    for run in range(opts.runs):
+        if want_cold or run == 0:
+            remove_tree(root)
+            log = logs / f"build-{inputs.flavour}-{inputs.size}-{run + 1}.log"
+            _say(f"cold build {inputs.flavour} {inputs.size} run {run + 1}/{opts.runs}")
+            timed = run_timed(command, log_path=log, timeout=opts.timeout)
+            if timed.returncode != 0:
+                row.error = _failure("seedfeed build", timed, log)
+                return row
+            (root / "BUILT").write_text(f"{inputs.files}\n")
+            match = _BUILD_LINE.search(timed.stdout)
+            if match:
+                row.entries, row.rejected, row.topics = (int(g) for g in match.groups()[1:])
+            if want_cold:
+                row.cold.append(_timed_dict(timed, inputs.files))
+                _say(f"  wall {timed.wall:.2f} s  {timed.stdout.strip()}")
+        if want_noop:
+            log = logs / f"noop-{inputs.flavour}-{inputs.size}-{run + 1}.log"
+            timed = run_timed(command, log_path=log, timeout=opts.timeout)
+            if timed.returncode != 0:
+                row.error = _failure("seedfeed build (no-op)", timed, log)
+                return row
+            row.noop.append(_timed_dict(timed, inputs.files))
+            _say(f"  no-op wall {timed.wall:.2f} s")
+        first = row.cold[0]["wall_s"] if row.cold else 0.0
+        if first > opts.repeat_under:
+            _say(f"  first run took {first:.0f} s > --repeat-under; not repeating")
+            break
+    return row
+
+
+def _ensure_state(opts: Options, inputs: InputSet, config: Path) -> Path:
+    """A built headered state for the daemon phases: the last cold run's, else a new build."""
+    root = _state_root(opts, inputs.flavour, inputs.size)
+    marker = root / "BUILT"
+    if marker.exists() and marker.read_text().strip() == str(inputs.files):
+        return root
+    remove_tree(root)
+    log = opts.work / "logs" / f"prepare-{inputs.flavour}-{inputs.size}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    _say(f"building the {inputs.size} catalogue for the daemon (not timed)")
+    timed = run_timed(
+        _build_command(opts, config, root, inputs.seeds_dir), log_path=log, timeout=opts.timeout
+    )
+    if timed.returncode != 0:
+        raise RuntimeError(_failure("seedfeed build", timed, log))
+    marker.write_text(f"{inputs.files}\n")
+    return root
+
+
+# ----------------------------------------------------------------------------- daemon
+
+
+def _start_daemon(opts: Options, root: Path, seeds: Path, config: Path, name: str) -> Daemon:
+    command = [
+        str(opts.seedfeed),
+        "run",
+        "--no-serve",
+        *_paths_args(root, seeds),
+        "--config",
+        str(config),
+    ]
+    return Daemon(command, log_path=opts.work / "logs" / f"{name}.log")
+
+
+def _count_files(state: Path, seedfeed: Path, config: Path) -> int:
+    """How many files the catalogue holds (read-only SQLite; `seedfeed status` if that fails)."""
+    try:
+        db = sqlite3.connect(f"file:{state / 'catalog.sqlite3'}?mode=ro", uri=True, timeout=5)
+        try:
+            (count,) = db.execute("SELECT count(*) FROM files").fetchone()
+        finally:
+            db.close()
+        return int(count)
+    except sqlite3.Error:
+        out = subprocess.run(
+            [str(seedfeed), "status", "--json", "--state", str(state), "--config", str(config)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        return int(json.loads(out)["files"])
+
+
+def _status_entries(opts: Options, root: Path, seeds: Path, config: Path) -> int | None:
+    out = subprocess.run(
+        [
+            str(opts.seedfeed),
+            "status",
+            "--json",
+            *_paths_args(root, seeds),
+            "--config",
+            str(config),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if out.returncode != 0:
+        return None
+    return int(json.loads(out.stdout)["entries"])
+
+
+def _in_both(first: Path, second: Path, marker: bytes) -> bool:
+    return _holds(first, marker) and _holds(second, marker)
+
+
+def _holds(path: Path, marker: bytes) -> bool:
+    try:
+        return marker in path.read_bytes()
+    except FileNotFoundError:
+        return False
+
+
+def measure_latency(
+    opts: Options, inputs: InputSet, config: Path, daemon_config: Path, probes: list[Story]
+) -> LatencyRow:
+    """Drop one headered file at a time (by rename) into a running daemon's seeds/."""
+    root = _ensure_state(opts, inputs, config)
+    row = LatencyRow(
+        size=inputs.size,
+        catalogue_entries=_status_entries(opts, root, inputs.seeds_dir, daemon_config),
+    )
+    tag = uuid.uuid4().hex[:8]
+    incoming = opts.work / "incoming"
+    incoming.mkdir(parents=True, exist_ok=True)
+    dropped: list[Path] = []
+    daemon = _start_daemon(opts, root, inputs.seeds_dir, daemon_config, f"latency-{inputs.size}")
+    try:
+        _say(f"latency {inputs.size}: waiting for the daemon to go idle")
+        if not daemon.wait_idle(timeout=opts.timeout):
+            row.error = f"the daemon did not become idle; log: {daemon.log_path}"
+            return row
+        row.idle_rss_mb, row.idle_hwm_mb = daemon.rss_mb(), daemon.hwm_mb()
+        all_feed = root / "public" / "feeds" / "all.atom"
+        misses_in_a_row = 0
+        for i in range(opts.probes):
+            story = probes[i % len(probes)]
+            marker = f"SEEDFEED PROBE {tag} {i:03d}"
+            text = headered_text(
+                f"{marker} {story.title}", datetime.now(UTC), story.topics, story.body
+            )
+            staged = incoming / f"probe-{tag}-{i:03d}.txt"
+            staged.write_text(text, encoding="utf-8")
+            target = inputs.seeds_dir / staged.name
+            topic_feed = root / "public" / "feeds" / f"{story.topics[0]}.atom"
+            needle = marker.encode()
+            started = time.perf_counter()
+            os.replace(staged, target)
+            dropped.append(target)
+            seen = wait_for(partial(_in_both, all_feed, topic_feed, needle), timeout=30)
+            if seen is None:
+                row.missed += 1
+                misses_in_a_row += 1
+                if misses_in_a_row >= 3 or not daemon.alive():
+                    row.error = f"3 drops never reached the feeds; log: {daemon.log_path}"
+                    return row
+                continue
+            misses_in_a_row = 0
+            row.samples_ms.append(round((seen - started) * 1000, 2))
+        _say(
+            f"  median {_median(row.samples_ms):.0f} ms  p95 {_p95(row.samples_ms):.0f} ms "
+            f"missed {row.missed}"
+        )
+    finally:
+        code = daemon.stop()
+        if code != 0 and row.error is None:
+            row.error = f"the daemon exited {code}; log: {daemon.log_path}"
+        for path in dropped:
+            path.unlink(missing_ok=True)
+    return row
+
+
+def _wait_published(
+    opts: Options, state: Path, config: Path, all_feed: Path, target: int
+) -> float | None:
+    """The moment the catalogue holds `target` files and all.atom was written after the last
+    file went in (written after the last poll that still saw fewer), or None at the deadline."""
+    below_since = time.time_ns()
+
+    def ingested() -> bool:
+        nonlocal below_since
+        polled = time.time_ns()
+        if _count_files(state, opts.seedfeed, config) >= target:
+            return True
+        below_since = polled
+        return False
+
+    def published() -> bool:
+        try:
+            return all_feed.stat().st_mtime_ns >= below_since
+        except FileNotFoundError:
+            return False
+
+    if wait_for(ingested, timeout=opts.timeout, poll=0.005) is None:
+        return None
+    return wait_for(published, timeout=60, poll=0.002)
+
+
+def measure_burst(
+    opts: Options,
+    inputs: InputSet,
+    config: Path,
+    daemon_config: Path,
+    stories: list[Story],
+) -> BurstRow:
+    """Drop `burst_files` files at once; time until the catalogue holds them and they are out."""
+    root = _ensure_state(opts, inputs, config)
+    row = BurstRow(size=inputs.size, files=opts.burst_files)
+    state = root / "state"
+    all_feed = root / "public" / "feeds" / "all.atom"
+    for run in range(opts.runs):
+        tag = uuid.uuid4().hex[:8]
+        staging = opts.work / "incoming" / f"burst-{tag}"
+        staging.mkdir(parents=True, exist_ok=True)
+        now = datetime.now(UTC)
+        names: list[str] = []
+        for i in range(opts.burst_files):
+            story = stories[i % len(stories)]
+            name = f"burst-{tag}-{i:05d}.txt"
+            title = f"SEEDFEED BURST {tag} {i:05d} {story.title}"
+            (staging / name).write_text(
+                headered_text(title, now, story.topics, story.body), encoding="utf-8"
+            )
+            names.append(name)
+        daemon = _start_daemon(
+            opts, root, inputs.seeds_dir, daemon_config, f"burst-{inputs.size}-{run + 1}"
+        )
+        try:
+            _say(f"burst {inputs.size} run {run + 1}/{opts.runs}: waiting for the daemon")
+            if not daemon.wait_idle(timeout=opts.timeout):
+                row.error = f"the daemon did not become idle; log: {daemon.log_path}"
+                return row
+            row.idle_rss_mb = daemon.rss_mb()
+            base = _count_files(state, opts.seedfeed, daemon_config)
+            target = base + opts.burst_files
+            started = time.perf_counter()
+            for name in names:
+                os.replace(staging / name, inputs.seeds_dir / name)
+            renamed = time.perf_counter() - started
+            done = _wait_published(opts, state, daemon_config, all_feed, target)
+            if done is None:
+                row.error = f"the burst never reached the feeds; log: {daemon.log_path}"
+                return row
+            seconds = done - started
+            row.runs.append(
+                {
+                    "seconds": round(seconds, 3),
+                    "files_per_s": round(opts.burst_files / seconds, 1),
+                    "rename_s": round(renamed, 3),
+                    "hwm_mb": round(daemon.hwm_mb() or 0.0, 1),
+                    "tree_peak_mb": round(daemon.tree_peak_mb(), 1),
+                }
+            )
+            _say(f"  {seconds:.2f} s  {opts.burst_files / seconds:.0f} files/s")
+        finally:
+            code = daemon.stop()
+            if code != 0 and row.error is None:
+                row.error = f"the daemon exited {code}; log: {daemon.log_path}"
+            for name in names:
+                (inputs.seeds_dir / name).unlink(missing_ok=True)
+            remove_tree(staging)
+    return row
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def _median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else math.nan
+
+
+def _p95(values: Sequence[float]) -> float:
+    """Nearest-rank 95th percentile."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def _med(runs: Sequence[dict[str, float]], key: str) -> float:
+    return _median([r[key] for r in runs])
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    if value is None or math.isnan(value):
+        return "–"
+    return f"{value:,.{digits}f}"
+
+
+def _verdict(ok: bool | None) -> str:
+    return "–" if ok is None else ("yes" if ok else "**no**")
+
+
+def render_markdown(results: Results) -> str:
+    m = results.machine
+    lines = [
+        f"seedfeed benchmark, {m['date']}: {m['cpu_count']} cores, Python {m['python']}, "
+        f"commit {m['commit']}; median of up to {m['runs']} runs each.",
+        "",
+    ]
+    if results.builds:
+        lines += [
+            "| input | size | files | entries | topics | runs | cold wall s | cold CPU s "
+            "| peak RSS MB | docs/s | no-op wall s | no-op CPU s |",
+            "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        ]
+        for b in results.builds:
+            lines.append(
+                f"| {b.flavour} | {b.size} | {b.files:,} | {b.entries or '–'} | {b.topics or '–'} "
+                f"| {len(b.cold) or len(b.noop)} | {_fmt(_med(b.cold, 'wall_s'))} "
+                f"| {_fmt(_med(b.cold, 'cpu_s'))} | {_fmt(_med(b.cold, 'peak_rss_mb'), 0)} "
+                f"| {_fmt(_med(b.cold, 'docs_per_s'), 0)} | {_fmt(_med(b.noop, 'wall_s'), 3)} "
+                f"| {_fmt(_med(b.noop, 'cpu_s'), 3)} |"
+            )
+            if b.error:
+                lines.append(f"|  | ↳ error: {b.error.replace('|', '/')} |||||||||||")
+        lines.append("")
+    if results.latency:
+        lines += [
+            "| drop-to-feed | catalogue entries | drops | median ms | p95 ms | missed "
+            "| daemon idle RSS MB | idle peak (VmHWM) MB |",
+            "|---|--:|--:|--:|--:|--:|--:|--:|",
+        ]
+        for lat in results.latency:
+            lines.append(
+                f"| {lat.size} | {lat.catalogue_entries or '–'} | {len(lat.samples_ms)} "
+                f"| {_fmt(_median(lat.samples_ms), 0)} | {_fmt(_p95(lat.samples_ms), 0)} "
+                f"| {lat.missed} | {_fmt(lat.idle_rss_mb, 0)} | {_fmt(lat.idle_hwm_mb, 0)} |"
+            )
+            if lat.error:
+                lines.append(f"|  | ↳ error: {lat.error.replace('|', '/')} |||||||")
+        lines.append("")
+    if results.bursts:
+        lines += [
+            "| burst | files | runs | seconds | files/s | renames s | idle RSS MB "
+            "| peak RSS (VmHWM) MB | peak RSS, with children MB |",
+            "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+        ]
+        for bu in results.bursts:
+            lines.append(
+                f"| {bu.size} | {bu.files:,} | {len(bu.runs)} | {_fmt(_med(bu.runs, 'seconds'))} "
+                f"| {_fmt(_med(bu.runs, 'files_per_s'), 0)} | {_fmt(_med(bu.runs, 'rename_s'))} "
+                f"| {_fmt(bu.idle_rss_mb, 0)} | {_fmt(_med(bu.runs, 'hwm_mb'), 0)} "
+                f"| {_fmt(_med(bu.runs, 'tree_peak_mb'), 0)} |"
+            )
+            if bu.error:
+                lines.append(f"|  | ↳ error: {bu.error.replace('|', '/')} ||||||||")
+        lines.append("")
+    targets = _targets(results)
+    if targets:
+        lines += ["| target (issue 6, 2 cores) | floor | measured | met |", "|---|--:|--:|---|"]
+        lines += [
+            f"| {name} | {floor} | {got} | {_verdict(ok)} |" for name, floor, got, ok in targets
+        ]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _targets(results: Results) -> list[tuple[str, str, str, bool | None]]:
+    found: list[tuple[str, str, str, bool | None]] = []
+
+    def build(flavour: str, size: str) -> BuildRow | None:
+        return next((b for b in results.builds if (b.flavour, b.size) == (flavour, size)), None)
+
+    cold = build("headered", "10k")
+    if cold and cold.cold:
+        wall = _med(cold.cold, "wall_s")
+        found.append(
+            (
+                "cold build, 10k headered",
+                f"< {FLOOR_COLD_10K_S} s",
+                f"{wall:.2f} s",
+                wall < FLOOR_COLD_10K_S,
+            )
+        )
+    noop = build("headered", "100k")
+    if noop and noop.noop:
+        wall = _med(noop.noop, "wall_s")
+        found.append(
+            (
+                "no-op rebuild, 100k",
+                f"< {FLOOR_NOOP_100K_S} s",
+                f"{wall:.2f} s",
+                wall < FLOOR_NOOP_100K_S,
+            )
+        )
+    medians: dict[str, float] = {}
+    for lat in results.latency:
+        if not lat.samples_ms:
+            continue
+        med, p95 = _median(lat.samples_ms), _p95(lat.samples_ms)
+        medians[lat.size] = med
+        found.append(
+            (
+                f"drop-to-feed median, {lat.size}",
+                f"< {FLOOR_LATENCY_MEDIAN_MS:.0f} ms",
+                f"{med:.0f} ms",
+                med < FLOOR_LATENCY_MEDIAN_MS,
+            )
+        )
+        found.append(
+            (
+                f"drop-to-feed p95, {lat.size}",
+                f"< {FLOOR_LATENCY_P95_MS:.0f} ms",
+                f"{p95:.0f} ms",
+                p95 < FLOOR_LATENCY_P95_MS,
+            )
+        )
+    if "10k" in medians and "100k" in medians and medians["10k"] > 0:
+        ratio = medians["100k"] / medians["10k"]
+        found.append(
+            (
+                "latency 100k / 10k",
+                f"< {FLOOR_LATENCY_RATIO}",
+                f"{ratio:.2f}",
+                ratio < FLOOR_LATENCY_RATIO,
+            )
+        )
+    for bu in results.bursts:
+        if bu.runs:
+            fps = _med(bu.runs, "files_per_s")
+            found.append(
+                (
+                    f"burst, {bu.size} catalogue",
+                    f"> {FLOOR_BURST_FPS:.0f} files/s",
+                    f"{fps:.0f} files/s",
+                    fps > FLOOR_BURST_FPS,
+                )
+            )
+    peaks = [lat.idle_hwm_mb for lat in results.latency if lat.size == "100k" and lat.idle_hwm_mb]
+    peaks += [
+        _med(bu.runs, "tree_peak_mb") for bu in results.bursts if bu.size == "100k" and bu.runs
+    ]
+    peaks += [_med(bu.runs, "hwm_mb") for bu in results.bursts if bu.size == "100k" and bu.runs]
+    if peaks:
+        peak = max(peaks)
+        found.append(
+            (
+                "daemon peak RSS, 100k entries",
+                f"< {FLOOR_RSS_100K_MB:.0f} MB",
+                f"{peak:.0f} MB",
+                peak < FLOOR_RSS_100K_MB,
+            )
+        )
+    return found
+
+
+def _machine(opts: Options) -> dict[str, object]:
+    commit = subprocess.run(
+        ["git", "-C", str(REPO), "describe", "--always", "--dirty"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "commit": commit or "unknown",
+        "runs": opts.runs,
+    }
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def _guarded(step: Callable[[], None], label: str, errors: list[str]) -> None:
+    try:
+        step()
+    except Exception as e:  # one failed row must not lose the others' figures
+        errors.append(f"{label}: {e}")
+        _say(f"{label} failed: {e}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    opts = _parse(argv)
+    try:
+        corpus = find_corpus(REPO)
+    except CorpusMissing as e:
+        print(f"bench: {e}", file=sys.stderr)
+        return 2
+    if not opts.seedfeed.exists():
+        print(f"bench: no seedfeed CLI at {opts.seedfeed} (run `make` first)", file=sys.stderr)
+        return 2
+    configs = _write_configs(opts.work)
+    results = Results(machine=_machine(opts))
+    errors: list[str] = []
+    if "cold" in opts.phases or "noop" in opts.phases:
+        for flavour in opts.flavours:
+            for size in opts.sizes:
+
+                def cold(flavour: str = flavour, size: str = size) -> None:
+                    _say(f"preparing {flavour} {size} inputs")
+                    inputs = build_inputs(corpus, opts.work, flavour, size)
+                    row = measure_builds(opts, inputs, configs[flavour])
+                    results.builds.append(row)
+                    if row.error:
+                        errors.append(f"build {flavour} {size}: {row.error}")
+
+                _guarded(cold, f"build {flavour} {size}", errors)
+    daemon_sizes = [s for s in opts.sizes if s in DAEMON_SIZES]
+    if ("latency" in opts.phases or "burst" in opts.phases) and daemon_sizes:
+        stories = stories_with_topics(corpus, max(opts.probes, 500))
+        for size in daemon_sizes:
+
+            def daemon_rows(size: str = size) -> None:
+                inputs = build_inputs(corpus, opts.work, "headered", size)
+                if "latency" in opts.phases:
+                    lat = measure_latency(
+                        opts, inputs, configs["headered"], configs["daemon"], stories
+                    )
+                    results.latency.append(lat)
+                    if lat.error:
+                        errors.append(f"latency {size}: {lat.error}")
+                if "burst" in opts.phases:
+                    bu = measure_burst(
+                        opts, inputs, configs["headered"], configs["daemon"], stories
+                    )
+                    results.bursts.append(bu)
+                    if bu.error:
+                        errors.append(f"burst {size}: {bu.error}")
+
+            _guarded(daemon_rows, f"daemon {size}", errors)
+    table = render_markdown(results)
+    print(table)
+    out = opts.work / "results.json"
+    payload = {
+        "machine": results.machine,
+        "builds": [asdict(b) for b in results.builds],
+        "latency": [asdict(lat) for lat in results.latency],
+        "bursts": [asdict(bu) for bu in results.bursts],
+        "targets": [
+            {"target": n, "floor": f, "measured": g, "met": ok} for n, f, g, ok in _targets(results)
+        ],
+        "errors": errors,
+        "markdown": table,
+    }
+    out.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    _say(f"figures written to {out}")
+    for error in errors:
+        _say(f"error: {error}")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
