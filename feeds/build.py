@@ -69,7 +69,15 @@ def apply_config(catalog: Catalog, config: Config) -> None:
         config.max_file_bytes,
     )
     tagging = _settings_key(config.taxonomy)
-    rendering = _settings_key(config.site_title, config.base_url, config.author, config.max_entries)
+    rendering = _settings_key(
+        config.site_title,
+        config.base_url,
+        config.author,
+        config.max_entries,
+        config.formats,
+        config.hub_url,
+        str(config.public_dir.resolve()),
+    )
     if catalog.setting("reading") not in (None, reading):
         log.info("reading settings changed: every file is read again")
         catalog.forget_file_stats()
@@ -78,6 +86,9 @@ def apply_config(catalog: Catalog, config: Config) -> None:
         retag(catalog, config)
     if catalog.setting("rendering") not in (None, rendering):
         log.info("site settings changed: every feed is rendered again")
+        catalog.mark_all_dirty()
+    elif not (config.public_dir / "feeds" / f"{ALL_SLUG}.atom").is_file():
+        log.info("public/ holds no feeds: every feed is rendered again")
         catalog.mark_all_dirty()
     for key, value in (("reading", reading), ("tagging", tagging), ("rendering", rendering)):
         catalog.save_setting(key, value)
