@@ -52,7 +52,8 @@ def read_document(seeds_dir: Path, rel_path: Path, *, max_file_bytes: int) -> Do
                 raise RejectedFile(rel_path, "not a regular file")
             if info.st_size > max_file_bytes:
                 raise RejectedFile(
-                    rel_path, f"larger than max_file_bytes ({info.st_size} > {max_file_bytes} bytes)"
+                    rel_path,
+                    f"larger than max_file_bytes ({info.st_size} > {max_file_bytes} bytes)",
                 )
             raw = f.read(max_file_bytes + 1)
     except PermissionError as e:
@@ -91,15 +92,48 @@ def _decode(rel_path: Path, raw: bytes) -> tuple[str, str]:
             try:
                 return raw.decode(codec), codec.removesuffix("-sig")
             except UnicodeDecodeError as e:
-                raise RejectedFile(rel_path, f"not valid {codec} despite its byte-order mark") from e
+                raise RejectedFile(
+                    rel_path, f"not valid {codec} despite its byte-order mark"
+                ) from e
     if raw.startswith(_BINARY_MAGIC):
         raise RejectedFile(rel_path, "binary file (image, PDF, archive or program), not text")
     if b"\x00" in raw:
-        raise RejectedFile(rel_path, "binary file (contains NUL bytes), not text")
+        utf16 = _utf16_without_bom(raw)
+        if utf16 is None:
+            raise RejectedFile(rel_path, "binary file (contains NUL bytes), not text")
+        try:
+            return raw.decode(utf16), utf16
+        except UnicodeDecodeError as e:
+            raise RejectedFile(rel_path, "binary file (contains NUL bytes), not text") from e
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    return _decode_legacy(rel_path, raw)
+
+
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """UTF-16 text saved without a byte-order mark: NULs in every other byte of mostly ASCII."""
+    if len(raw) < 4 or len(raw) % 2:
+        return None
+    even, odd = raw[0::2].count(0), raw[1::2].count(0)
+    half = len(raw) // 2
+    if odd >= 0.6 * half and even == 0:
+        return "utf-16-le"
+    if even >= 0.6 * half and odd == 0:
+        return "utf-16-be"
+    return None
+
+
+def _decode_legacy(rel_path: Path, raw: bytes) -> tuple[str, str]:
+    """Bytes that are not UTF-8: Windows-1252 (and Latin-1, its printable subset) when the
+    text reads as Western, else charset-normalizer's guess (Cyrillic, Greek, ...)."""
+    try:
+        western: str | None = raw.decode("cp1252")
+    except UnicodeDecodeError:
+        western = None
+    if western is not None and _reads_as_western(western):
+        return western, "cp1252" if _C1_BYTES.search(raw) else "iso-8859-1"
     best = from_bytes(raw).best()
     if best is None or best.encoding is None:
         raise RejectedFile(rel_path, "not text in any supported encoding")
@@ -108,6 +142,17 @@ def _decode(rel_path: Path, raw: bytes) -> tuple[str, str]:
         return raw.decode(encoding), encoding
     except UnicodeDecodeError as e:
         raise RejectedFile(rel_path, "not text in any supported encoding") from e
+
+
+def _reads_as_western(text: str) -> bool:
+    """Mostly ASCII letters with a few accented ones, as English, French or Spanish text is;
+    Cyrillic or Greek bytes read as Windows-1252 give almost nothing but accented letters."""
+    letters = sum(1 for c in text if c.isalpha())
+    accented = sum(1 for c in text if c.isalpha() and not c.isascii())
+    return accented <= 0.3 * letters
+
+
+_C1_BYTES = re.compile(b"[\x80-\x9f]")
 
 
 def _prefer_windows_1252(encoding: str) -> str:

@@ -21,11 +21,10 @@ from feeds.errors import RejectedFile
 from feeds.formats import (
     BYLINE,
     DATE,
-    WEB_DATELINE,
-    WIRE_DATELINE,
     Block,
     Parsed,
     date_line,
+    dateline,
     header,
     is_caption,
     is_divider,
@@ -195,6 +194,7 @@ def _split_stories(
     story_text = 0  # prose paragraphs seen since the current story started
     ended = False
     in_wire = False
+    under_header = False  # a header block was just read: what follows is its body
     while i < n:
         s = stripped[i]
         if not s:
@@ -221,9 +221,10 @@ def _split_stories(
         if after_blank:
             skip = _confirmed_start(lines, stripped, i, is_boilerplate)
             if skip is not None or (ended and story_text):
-                if i > starts[-1]:
+                if i > starts[-1] and not under_header:
                     starts.append(i)
-                in_wire = i + 1 < n and is_wire_stamp(lines[i + 1])
+                under_header = skip is not None and is_header_line(s)
+                in_wire = not under_header and i + 1 < n and is_wire_stamp(lines[i + 1])
                 story_text = 0
                 ended = False
                 if skip is not None:
@@ -240,6 +241,7 @@ def _split_stories(
             )
             if not ended:
                 story_text += 1
+            under_header = False
         elif wire_signature(s):
             ended = True
         after_blank = False
@@ -285,7 +287,7 @@ def _confirmed_start(
             furniture += 1
             continue
         if " ".join(s.split()) == title:
-            return j + 1 if furniture else None
+            return j + 1 if furniture or not unknown else None
         if date_line(s) is not None:
             dated = dated or not unknown
             furniture += 1
@@ -448,14 +450,15 @@ def summarize(blocks: Sequence[Block], length: int) -> str:
             )
             break
         if block.kind in ("p", "pre"):
-            text = " ".join(" ".join(block.lines).split())
-            break
-    return shorten(_strip_dateline(text), length)
+            text = _strip_dateline(" ".join(" ".join(block.lines).split()))
+            if text:
+                break
+    return shorten(text, length)
 
 
 def _strip_dateline(text: str) -> str:
-    m = WIRE_DATELINE.match(text) or WEB_DATELINE.match(text)
-    if m is None or not text[m.end() :].strip():
+    m = dateline(text)
+    if m is None:
         return text
     rest = text[m.end() :].lstrip()
     return rest[:1].upper() + rest[1:]

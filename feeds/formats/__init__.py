@@ -87,8 +87,8 @@ WIRE_DATELINE = re.compile(
     re.IGNORECASE,
 )
 WEB_DATELINE = re.compile(
-    r"^(?P<place>[A-Z][A-Z.'\u2019 -]*[A-Z.])(?:,\s*[A-Z][\w.' ]{1,30})?(?:\s*\([^)\n]{1,30}\))?"
-    r"\s*(?::|[—\u2013]|--?)\s+(?=\S)"
+    r"^(?P<place>[^\W\d_][^\W\d_.'\u2019 -]*(?:[.'\u2019 -]+[^\W\d_]+)*\.?)"
+    r"(?:,\s*[^\W\d_][\w.' ]{1,30})?(?:\s*\([^)\n]{1,30}\))?\s*(?::|[\u2014\u2013]|--?)\s+(?=\S)"
 )
 _SENTENCE_END = re.compile(r"[.!?…][\"\u201d\u2019)]*(?=\s+[\"\u201c\u2018(]?[A-Z0-9])")
 
@@ -137,12 +137,22 @@ def date_line(line: str) -> tuple[str, str] | None:
     return (m["label"] or "").strip(" :").lower(), rest
 
 
+def is_furniture(line: str) -> bool:
+    """A page-furniture line around a headline: a date, a caption or a byline."""
+    return date_line(line) is not None or is_caption(line) or BYLINE.match(line) is not None
+
+
+def opens_with_headline(group: Sequence[str]) -> bool:
+    """Whether a paragraph is a headline alone, or a headline over furniture lines."""
+    return is_headline(group[0]) and all(is_furniture(line) for line in group[1:])
+
+
 def is_headline(line: str) -> bool:
     """A line that could be a headline: short, no closing full stop, not a bullet or caption."""
     s = line.strip()
     return (
         2 <= len(s) <= 200
-        and s[-1] not in ".,;:"
+        and s[-1] not in ".,;:\u3002\uff0e"
         and BULLET.match(line) is None
         and s.count(" ") < 30
         and not is_caption(s)
@@ -194,11 +204,21 @@ def prose_blocks(lines: Sequence[str]) -> tuple[Block, ...]:
 
 def dateline_place(text: str) -> str | None:
     """The dateline city a story's first paragraph opens with, as written."""
-    m = WIRE_DATELINE.match(text) or WEB_DATELINE.match(text)
+    m = dateline(text)
     if m is None:
         return None
     place = m["place"].strip()
     return place if 2 <= len(place) <= 40 else None
+
+
+def dateline(text: str) -> re.Match[str] | None:
+    """The "CITY, Feb 26 - " or "CITY: " opening of a story's first paragraph, if any."""
+    m = WIRE_DATELINE.match(text)
+    if m is None:
+        m = WEB_DATELINE.match(text)
+        if m is None or not m["place"].isupper():
+            return None  # "However: ..." is prose; a web dateline is in capitals
+    return m
 
 
 def first_sentence(text: str) -> str:

@@ -11,6 +11,7 @@ from feeds.formats import (
     dateline_place,
     first_sentence,
     is_headline,
+    opens_with_headline,
     paragraphs,
     prose_blocks,
 )
@@ -32,7 +33,7 @@ def detect(lines: Sequence[str], suffix: str) -> bool:
     groups = paragraphs(lines)
     if not groups:
         return False
-    if len(groups[0]) > 1 or not is_headline(groups[0][0]):
+    if not opens_with_headline(groups[0]):
         return True
     return len(groups) > 2 and len(groups[-1]) == 1 and date_line(groups[-1][0]) is not None
 

@@ -1,7 +1,9 @@
-"""split_entries on the shipped sample seeds and on plain values."""
+"""split_entries on the shipped sample seeds, the clippings in tests/data and plain values."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -9,11 +11,13 @@ import pytest
 
 from feeds.config import DEFAULT_CONFIG
 from feeds.errors import RejectedFile
-from feeds.model import Document, Entry
+from feeds.ingest import decode_text
+from feeds.model import Config, Document, Entry
 from feeds.normalize import fingerprint, parse_date, shorten, split_entries, title_case
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
-NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
+DATA = Path(__file__).resolve().parents[1] / "data"
+CLIPPINGS = sorted(p for p in DATA.iterdir() if p.suffix in (".txt", ".md"))
 FURNITURE = ("Short Url", "Follow", "Updated", "(AP/File)", "Pakistani soldiers arrive")
 
 
@@ -29,19 +33,21 @@ def _document(text: str, name: str = "clip.txt") -> Document:
     )
 
 
-def _split(text: str, name: str = "clip.txt") -> tuple[Entry, ...]:
-    return split_entries(_document(text, name), config=DEFAULT_CONFIG, now=NOW)
+def _split(
+    text: str, now: datetime, name: str = "clip.txt", config: Config = DEFAULT_CONFIG
+) -> tuple[Entry, ...]:
+    return split_entries(_document(text, name), config=config, now=now)
 
 
-def _seed_entries() -> list[Entry]:
+def _seed_entries(now: datetime) -> list[Entry]:
     entries: list[Entry] = []
     for path in sorted(SEEDS.glob("*.txt")):
-        entries.extend(_split(path.read_text(encoding="utf-8"), path.name))
+        entries.extend(_split(path.read_text(encoding="utf-8"), now, path.name))
     return entries
 
 
-def test_sample_seeds_give_three_entries() -> None:
-    first, second, release = _seed_entries()
+def test_sample_seeds_give_three_entries(now: datetime) -> None:
+    first, second, release = _seed_entries(now)
 
     assert first.title == "Pakistan assumes chair of SCO\u2019s permanent body on counterterrorism"
     assert first.published == datetime(2025, 9, 10, tzinfo=UTC)
@@ -77,8 +83,8 @@ def test_sample_seeds_give_three_entries() -> None:
     assert release.format == "press"
 
 
-def test_sample_seed_entries_are_distinct_and_complete() -> None:
-    entries = _seed_entries()
+def test_sample_seed_entries_are_distinct_and_complete(now: datetime) -> None:
+    entries = _seed_entries(now)
     assert len({e.fingerprint for e in entries}) == 3
     for entry in entries:
         assert entry.body and entry.summary and entry.content
@@ -86,17 +92,19 @@ def test_sample_seed_entries_are_distinct_and_complete() -> None:
         assert entry.topics == () and entry.candidates == ()
 
 
-def test_changing_one_story_keeps_the_other_fingerprint() -> None:
+def test_changing_one_story_keeps_the_other_fingerprint(now: datetime) -> None:
     text = (SEEDS / "000_5a940adfff668c84.txt").read_text(encoding="utf-8")
-    before = _split(text)
-    after = _split(text.replace("Some participants of the rally", "Many participants of the rally"))
+    before = _split(text, now)
+    after = _split(
+        text.replace("Some participants of the rally", "Many participants of the rally"), now
+    )
     assert before[0].fingerprint == after[0].fingerprint
     assert before[1].fingerprint != after[1].fingerprint
 
 
-def test_file_without_a_story_is_rejected() -> None:
+def test_file_without_a_story_is_rejected(now: datetime) -> None:
     with pytest.raises(RejectedFile) as info:
-        _split("Short Url\nFollow\n\nShare\n")
+        _split("Short Url\nFollow\n\nShare\n", now)
     assert info.value.rel_path == Path("clip.txt")
 
 
@@ -104,8 +112,8 @@ def test_fingerprint_ignores_whitespace() -> None:
     assert fingerprint("A  title", "One\n\ntwo") == fingerprint("A title", "One two")
 
 
-def test_future_date_is_dropped() -> None:
-    (entry,) = _split("A headline\n\nUpdated 10 September 2030\n\nSome text of the story.\n")
+def test_future_date_is_dropped(now: datetime) -> None:
+    (entry,) = _split("A headline\n\nUpdated 10 September 2030\n\nSome text of the story.\n", now)
     assert entry.published is None
 
 
@@ -126,16 +134,16 @@ def test_future_date_is_dropped() -> None:
         ("no date here", None),
     ],
 )
-def test_parse_date(text: str, expected: datetime | None) -> None:
+def test_parse_date(text: str, expected: datetime | None, now: datetime) -> None:
     from zoneinfo import ZoneInfo
 
-    assert parse_date(text, zone=ZoneInfo("UTC"), now=NOW) == expected
+    assert parse_date(text, zone=ZoneInfo("UTC"), now=now) == expected
 
 
-def test_parse_date_reads_local_time_in_the_configured_zone() -> None:
+def test_parse_date_reads_local_time_in_the_configured_zone(now: datetime) -> None:
     from zoneinfo import ZoneInfo
 
-    got = parse_date("10 September 2025", zone=ZoneInfo("Asia/Karachi"), now=NOW)
+    got = parse_date("10 September 2025", zone=ZoneInfo("Asia/Karachi"), now=now)
     assert got == datetime(2025, 9, 9, 19, 0, tzinfo=UTC)
 
 
@@ -161,3 +169,50 @@ def test_shorten_prefers_a_sentence_end() -> None:
 )
 def test_title_case_keeps_acronyms(title: str, expected: str) -> None:
     assert title_case(title) == expected
+
+
+def test_there_are_enough_sample_clippings() -> None:
+    assert len(CLIPPINGS) >= 25
+    for path in CLIPPINGS:
+        assert path.with_name(f"{path.stem}.expected.json").is_file(), path.name
+
+
+@pytest.mark.parametrize("path", CLIPPINGS, ids=lambda p: p.name)
+def test_clipping_gives_expected_entries(path: Path, now: datetime) -> None:
+    expected = json.loads(path.with_name(f"{path.stem}.expected.json").read_text("utf-8"))
+    config = DEFAULT_CONFIG
+    if isinstance(expected, dict):
+        config = replace(DEFAULT_CONFIG, **expected["config"])
+        expected = expected["entries"]
+    text, _ = decode_text(Path(path.name), path.read_bytes())
+    entries = _split(text, now, path.name, config)
+
+    assert [e.title for e in entries] == [x["title"] for x in expected]
+    for entry, want in zip(entries, expected, strict=True):
+        published = entry.published.strftime("%Y-%m-%dT%H:%M:%SZ") if entry.published else None
+        assert published == want["published"]
+        assert entry.summary == want["summary"]
+        assert len(entry.summary) <= config.summary_length
+        assert entry.place == want["place"]
+        assert entry.author == want["author"]
+        assert entry.link == want["link"]
+        assert entry.source_name == want.get("source_name")
+        assert list(entry.declared_topics) == want["declared_topics"]
+        if "format" in want:
+            assert entry.format == want["format"]
+        if "content" in want:
+            assert entry.content == want["content"]
+        else:
+            assert entry.content.startswith(want["content_starts"])
+        for unwanted in want.get("content_excludes", ()):
+            assert unwanted not in entry.content
+            assert unwanted not in entry.body
+        assert entry.fingerprint == fingerprint(entry.title, entry.body)
+
+
+def test_same_story_in_two_files_has_one_fingerprint(now: datetime) -> None:
+    single = _split((DATA / "web-single.txt").read_text("utf-8"), now)
+    twice = (DATA / "web-single.txt").read_text("utf-8")
+    doubled = _split(twice + "\n\n" + (DATA / "web-no-date.txt").read_text("utf-8"), now)
+    assert single[0].fingerprint == doubled[0].fingerprint
+    assert len(doubled) == 2
