@@ -231,3 +231,24 @@ def first_sentence(text: str) -> str:
             continue
         return text[: m.end()]
     return text
+
+
+TITLE_LENGTH = 120
+_HONORIFIC = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Mx|Dr|Prof|Sir|Dame|H\.E|Hon|Rev|Amb)\.?\s+(?=[A-Z])|\bHis Excellency\s+"
+    r"|\bHer Excellency\s+"
+)
+_TRAILING_TIME = re.compile(
+    r"(?i)(?:[\s,]+(?:today|yesterday|this (?:morning|afternoon|evening|week)|on \w+day))+[.!]?$"
+)
+
+
+def title_from_prose(text: str) -> str:
+    """The first sentence without honorifics or a trailing "today", cut to TITLE_LENGTH."""
+    sentence = first_sentence(_HONORIFIC.sub("", text)).strip()
+    sentence = _TRAILING_TIME.sub("", sentence.rstrip(".!"))
+    sentence = sentence.rstrip(" ,;:.")
+    if len(sentence) <= TITLE_LENGTH:
+        return sentence
+    cut = sentence[: TITLE_LENGTH - 1].rsplit(" ", 1)[0].rstrip(" ,;:(-\u2013—")
+    return cut + "…"

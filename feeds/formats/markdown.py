@@ -9,7 +9,7 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from feeds.formats import Block, BlockKind, Parsed, dateline_place
+from feeds.formats import Block, BlockKind, Parsed, dateline_place, title_from_prose
 
 NAME = "markdown"
 
@@ -34,6 +34,10 @@ def parse(lines: Sequence[str]) -> Parsed:
         title = tokens[1].content.strip() or None
         tokens = tokens[3:]
     blocks = _blocks(tokens)
+    if title is None:
+        first = next((b for b in blocks if b.kind in ("h", "p")), None)
+        if first is not None:
+            title = first.lines[0] if first.kind == "h" else title_from_prose(first.lines[0])
     date = meta.get("date", meta.get("published"))
     dates = (_date_text(date),) if date is not None else ()
     topics = meta.get("tags", meta.get("topics", meta.get("categories")))

@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from feeds.formats import (
     Parsed,
     date_line,
     dateline_place,
-    first_sentence,
     is_headline,
     opens_with_headline,
     paragraphs,
     prose_blocks,
+    title_from_prose,
 )
 
 NAME = "press"
-
-TITLE_LENGTH = 120
-_HONORIFIC = re.compile(
-    r"\b(?:Mr|Mrs|Ms|Mx|Dr|Prof|Sir|Dame|H\.E|Hon|Rev|Amb)\.?\s+(?=[A-Z])|\bHis Excellency\s+"
-    r"|\bHer Excellency\s+"
-)
-_TRAILING_TIME = re.compile(
-    r"(?i)(?:[\s,]+(?:today|yesterday|this (?:morning|afternoon|evening|week)|on \w+day))+[.!]?$"
-)
 
 
 def detect(lines: Sequence[str], suffix: str) -> bool:
@@ -64,14 +54,3 @@ def parse(lines: Sequence[str]) -> Parsed:
     return Parsed(
         format=NAME, title=title, dates=tuple(reversed(dates)), blocks=blocks, place=place
     )
-
-
-def title_from_prose(text: str) -> str:
-    """The first sentence without honorifics or a trailing "today", cut to TITLE_LENGTH."""
-    sentence = first_sentence(_HONORIFIC.sub("", text)).strip()
-    sentence = _TRAILING_TIME.sub("", sentence.rstrip(".!"))
-    sentence = sentence.rstrip(" ,;:.")
-    if len(sentence) <= TITLE_LENGTH:
-        return sentence
-    cut = sentence[: TITLE_LENGTH - 1].rsplit(" ", 1)[0].rstrip(" ,;:(-\u2013—")
-    return cut + "…"

@@ -1,0 +1,263 @@
+"""The style modules and their shared line rules, on plain values."""
+
+from __future__ import annotations
+
+import pytest
+
+from feeds.formats import (
+    Block,
+    date_line,
+    dateline_place,
+    first_sentence,
+    header,
+    is_caption,
+    is_headline,
+    markdown,
+    press,
+    prose_blocks,
+    title_from_prose,
+    web,
+    wire,
+)
+
+WIRE = [
+    "HARBOUR BOARD APPROVES NEW BERTH",
+    "4-MAR-2026 11:42:07",
+    "",
+    "    ROTTERDAM, March 4 - The port's harbour board approved a",
+    "new berth on its western quay.",
+    "    The berth will take the largest ships.",
+    "        Quarter     Year-ago",
+    " Flour  52.1        49.0",
+    " Reuter",
+]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Updated 10 September 2025", ("updated", "10 September 2025")),
+        ("Published: 2026-03-12T09:30:00+08:00", ("published", "2026-03-12T09:30:00+08:00")),
+        ("11 August 2022", ("", "11 August 2022")),
+        ("March 12, 2026", ("", "March 12, 2026")),
+        ("Last updated Thursday, March 12, 2026 3:15 PM", ("last updated", None)),
+        ("February 17.", None),
+        ("March 19", None),
+        ("The meeting is on 11 August 2022 in Tashkent", None),
+        ("Follow", None),
+    ],
+)
+def test_date_line(line: str, expected: tuple[str, str | None] | None) -> None:
+    got = date_line(line)
+    if expected is None:
+        assert got is None
+    else:
+        assert got is not None and got[0] == expected[0]
+        if expected[1] is not None:
+            assert got[1] == expected[1]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Pakistan assumes chair of SCO\u2019s permanent body on counterterrorism", True),
+        ("Who pays for the new bridge?", True),
+        ("The board said the project would cost 310 mln euros.", False),
+        ("  \u2022 A bullet point", False),
+        ("Soldiers arrive at the station on March 12, 2025. (AP/File)", False),
+        ("Updated 07 December 2025", False),
+        (
+            "\u5317\u6d77\u9053\u3067\u98a8\u529b\u767a\u96fb\u6240\u304c\u7a3c\u50cd\u3057\u305f\u3002",
+            False,
+        ),
+    ],
+)
+def test_is_headline(line: str, expected: bool) -> None:
+    assert is_headline(line) is expected
+
+
+def test_captions() -> None:
+    assert is_caption("Farmers dry coffee beans in Dak Lak province. (Reuters)")
+    assert is_caption("Photo: a ferry leaves Sliema")
+    assert not is_caption("The bank (BNP) said it would cut rates")
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("ISLAMABAD: Pakistan has assumed the chair", "ISLAMABAD"),
+        ("SALVADOR, Feb 26 - Showers continued", "SALVADOR"),
+        ("PORTLAND, Ore., Feb 26 - Red Lion Inns said", "PORTLAND"),
+        ("Scarborough, Ontario, Feb 26 - The company said", "Scarborough"),
+        ("NEW YORK (AP) \u2014 Stocks rose", "NEW YORK"),
+        (
+            "\u041c\u041e\u0421\u041a\u0412\u0410: \u0421\u0435\u0433\u043e\u0434\u043d\u044f",
+            "\u041c\u041e\u0421\u041a\u0412\u0410",
+        ),
+        ("However: the board disagreed", None),
+        ("The board said on Monday", None),
+    ],
+)
+def test_dateline_place(text: str, place: str | None) -> None:
+    assert dateline_place(text) == place
+
+
+def test_first_sentence_skips_abbreviations() -> None:
+    text = "The U.S. envoy met Mr. Smith in Geneva. They talked for an hour."
+    assert first_sentence(text) == "The U.S. envoy met Mr. Smith in Geneva."
+
+
+def test_title_from_prose_drops_honorifics_and_today() -> None:
+    text = "The Director, Mr. Ruslan Mirzaev, called on the Minister at the Office, today. More."
+    assert (
+        title_from_prose(text)
+        == "The Director, Ruslan Mirzaev, called on the Minister at the Office"
+    )
+
+
+def test_title_from_prose_cuts_at_a_word() -> None:
+    title = title_from_prose("Word " * 40 + "end.")
+    assert len(title) <= 120
+    assert title.endswith("Word\u2026")
+
+
+def test_prose_blocks_reflow_and_bullets() -> None:
+    lines = ["Intro line one", "line two:", "- first", "- second", "  continued", "", "* star"]
+    assert prose_blocks(lines) == (
+        Block(kind="p", lines=("Intro line one line two:",)),
+        Block(kind="ul", lines=("first", "second continued")),
+        Block(kind="ul", lines=("star",)),
+    )
+
+
+def test_wire_reads_stamp_dateline_paragraphs_tables_and_drops_signature() -> None:
+    assert wire.detect(WIRE, ".txt")
+    parsed = wire.parse(WIRE)
+    assert parsed.title == "HARBOUR BOARD APPROVES NEW BERTH"
+    assert parsed.dates == ("4-MAR-2026 11:42:07",)
+    assert parsed.place == "ROTTERDAM"
+    assert parsed.blocks == (
+        Block(
+            kind="p",
+            lines=(
+                "ROTTERDAM, March 4 - The port's harbour board approved a new berth on its "
+                "western quay.",
+            ),
+        ),
+        Block(kind="p", lines=("The berth will take the largest ships.",)),
+        Block(kind="pre", lines=("        Quarter     Year-ago", " Flour  52.1        49.0")),
+    )
+
+
+@pytest.mark.parametrize(
+    "signature", ["Reuter", "REUTER", "REUTER...", "Reuter4", "REUTER11:43/VB"]
+)
+def test_wire_signature_variants(signature: str) -> None:
+    parsed = wire.parse(["TITLE", "1-APR-1987 10:00:00", "", "LONDON, April 1 - Text.", signature])
+    assert parsed.blocks == (Block(kind="p", lines=("LONDON, April 1 - Text.",)),)
+
+
+def test_wire_without_stamp_takes_the_dateline_day() -> None:
+    lines = ["WHEAT TENDER", "", "CAIRO, Jan 14 - The buyer received six offers."]
+    assert wire.detect(lines, ".txt")
+    assert wire.parse(lines).dates == ("Jan 14",)
+
+
+def test_web_skips_furniture_up_to_the_repeated_headline() -> None:
+    lines = [
+        "A headline",
+        "",
+        "A caption. (AP/File)",
+        "By Ama Mensah",
+        "Published 09 March 2026",
+        "Updated 11 March 2026",
+        "",
+        "A headline",
+        "",
+        "  \u2022 Point one",
+        "",
+        "ACCRA: The story.",
+    ]
+    assert web.detect(lines, ".txt")
+    parsed = web.parse(lines)
+    assert parsed.title == "A headline"
+    assert parsed.dates == ("09 March 2026", "11 March 2026")
+    assert parsed.author == "Ama Mensah"
+    assert parsed.place == "ACCRA"
+    assert parsed.blocks == (
+        Block(kind="ul", lines=("Point one",)),
+        Block(kind="p", lines=("ACCRA: The story.",)),
+    )
+
+
+def test_press_release_title_and_closing_date() -> None:
+    lines = [
+        "The Minister, Dr. A. Yusuf, opened the fair today.",
+        "",
+        "More text.",
+        "",
+        "11 August 2022",
+    ]
+    assert press.detect(lines, ".txt")
+    parsed = press.parse(lines)
+    assert parsed.title == "The Minister, A. Yusuf, opened the fair"
+    assert parsed.dates == ("11 August 2022",)
+    assert [b.lines[0] for b in parsed.blocks] == [lines[0], "More text."]
+
+
+def test_header_block_fields_and_body() -> None:
+    lines = [
+        "TITLE: Given title",
+        "tags: a, b; c",
+        "Source: Ledger",
+        "Link: https://x.test/1",
+        "",
+        "Body.",
+    ]
+    assert header.detect(lines, ".txt")
+    parsed = header.parse(lines)
+    assert parsed.title == "Given title"
+    assert parsed.declared_topics == ("a", "b", "c")
+    assert parsed.source_name == "Ledger"
+    assert parsed.link == "https://x.test/1"
+    assert parsed.rest == ("", "Body.")
+
+
+def test_header_needs_a_blank_line_after_it() -> None:
+    assert not header.detect(["Title: x", "Body straight after."], ".txt")
+    assert not header.detect(["Note: something", "", "Body."], ".txt")
+
+
+def test_markdown_front_matter_and_escaped_html() -> None:
+    lines = [
+        "---",
+        "title: Lagos opens a bus line",
+        "date: 2026-03-02",
+        "tags: [transport, Lagos]",
+        "author: C. Okonkwo",
+        "---",
+        "",
+        "LAGOS: The **first** line <b>opened</b>.",
+        "",
+        "- Fares by card",
+    ]
+    assert markdown.detect(lines, ".md") and not markdown.detect(lines, ".txt")
+    parsed = markdown.parse(lines)
+    assert parsed.title == "Lagos opens a bus line"
+    assert parsed.dates == ("2026-03-02",)
+    assert parsed.declared_topics == ("transport", "Lagos")
+    assert parsed.author == "C. Okonkwo"
+    assert parsed.place == "LAGOS"
+    assert parsed.content_html is not None
+    assert "<strong>first</strong>" in parsed.content_html
+    assert "&lt;b&gt;opened&lt;/b&gt;" in parsed.content_html
+    assert parsed.blocks == (
+        Block(kind="p", lines=("LAGOS: The first line <b>opened</b>.",)),
+        Block(kind="ul", lines=("Fares by card",)),
+    )
+
+
+def test_markdown_title_from_the_first_heading() -> None:
+    parsed = markdown.parse(["# The heading", "", "Text of the story."])
+    assert parsed.title == "The heading"
+    assert parsed.content_html == "<p>Text of the story.</p>"
