@@ -487,8 +487,8 @@ def parse_date(text: str, *, zone: ZoneInfo, now: datetime, context: str = "") -
         return None
     try:
         return _from_match(m, zone=zone, now=now, context=context)
-    except ValueError:
-        return None
+    except (ValueError, OverflowError):
+        return None  # "31 February", "2026-13-01" or a year out of range: no date
 
 
 def _from_match(m: re.Match[str], *, zone: ZoneInfo, now: datetime, context: str) -> datetime:

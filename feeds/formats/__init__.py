@@ -81,9 +81,9 @@ HEADER_LINE = re.compile(
 )
 # "ISLAMABAD: ", "NEW YORK (AP) — ", "SALVADOR, Feb 26 - ", "PORTLAND, Ore., Feb 26 - "
 WIRE_DATELINE = re.compile(
-    r"^(?P<place>[^\W\d][^,\n]{0,40}?),(?:[^,\n]{1,30},?)?\s*"
+    r"^(?P<place>[^\W\d][^,\n]{0,40}),(?:\s*[^\W\d][\w.]*(?:\s[^\W\d][\w.]*){0,2},?)?\s*"
     + _MONTHS.format("mon")
-    + r"\s+(?P<day>\d{1,2})\b(?:\s*\([^)\n]{1,30}\))?\s+-{1,2}(?:\s|$)",
+    + r"\s+(?P<day>\d{1,2})\b(?:\s*\([^)\n]{1,30}\))?\s*-{1,2}(?:\s|$|(?=[A-Z]))",
     re.IGNORECASE,
 )
 WEB_DATELINE = re.compile(
@@ -213,8 +213,11 @@ def dateline_place(text: str) -> str | None:
 
 def dateline(text: str) -> re.Match[str] | None:
     """The "CITY, Feb 26 - " or "CITY: " opening of a story's first paragraph, if any."""
-    m = WIRE_DATELINE.match(text)
+    head = text[:100]
+    m = WIRE_DATELINE.match(text) if "-" in head else None
     if m is None:
+        if ":" not in head and "-" not in head and "\u2014" not in head and "\u2013" not in head:
+            return None
         m = WEB_DATELINE.match(text)
         if m is None or not m["place"].isupper():
             return None  # "However: ..." is prose; a web dateline is in capitals

@@ -63,7 +63,7 @@ def _front_matter(lines: Sequence[str]) -> tuple[dict[str, object], Sequence[str
         if lines[end].strip() in ("---", "..."):
             try:
                 data = yaml.safe_load("\n".join(lines[1:end]))
-            except yaml.YAMLError:
+            except (yaml.YAMLError, ValueError):  # PyYAML raises ValueError for 2026-02-30
                 return {}, lines
             if not isinstance(data, dict):
                 return {}, lines
