@@ -48,7 +48,7 @@ def topic_slug(name: str) -> str:
     `-topic` appended (`all` -> `all-topic`). A name with nothing sluggable in it (only
     punctuation or symbols) gets `topic-` and the first 8 hex digits of its SHA-1.
     """
-    slug = slugify(name)
+    slug = _fast_slug(name) if name.isascii() and "&" not in name else slugify(name)
     if not slug:
         digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
         return f"topic-{digest}"
@@ -57,15 +57,34 @@ def topic_slug(name: str) -> str:
     return slug
 
 
-# ------------------------------------------------------------------ taxonomy phrases
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
-_SEP = r"[\s\-\u2010\u2011]"  # what may stand between the words of a phrase
+
+def _fast_slug(name: str) -> str:
+    """What python-slugify gives for a plain ASCII name without entities, computed directly."""
+    return _NOT_SLUG.sub("-", _DIGIT_COMMA.sub("", name.lower())).strip("-")
+
+
+_DIGIT_COMMA = re.compile(r"(?<=\d),(?=\d)")
+
+
+# ------------------------------------------------------------------ taxonomy phrases
+#
+# A taxonomy is compiled once (cached by its tuple of frozen rules) into one regex per
+# distinct phrase, each starting with a literal so the regex engine finds it with a fast
+# substring search, and a table of the words a phrase can start with. A text is split into
+# its set of lowercase ASCII words in C (encode, translate, split); only the phrases whose
+# first word is among them are searched for.
+
+_SEP_CLASS = r"[\s\-\u2010\u2011]"  # what may stand between the words of a phrase
 _PHRASE_SPLIT = re.compile(r"[\s\-\u2010\u2011\u2013]+")
 _APOSTROPHES = "'\u2019"
-# Prefixes that are written joined, hyphenated or spaced ("co-operation", "cooperation").
+# Prefixes written joined, hyphenated or spaced ("co-operation", "cooperation").
 _SHORT_PREFIXES = ("co", "non", "pre", "pro", "sub", "mid", "re")
-_MIN_PART = 4  # a word splits into two parts only where both parts have at least this many letters
+_MIN_PART = 4  # a word splits in two only where both parts have at least this many letters
 _ACRONYM_MAX = 6
+# Bytes -> bytes: ASCII letters and digits kept, everything else a space.
+_ASCII_WORDS = bytes(c if chr(c).isalnum() else 0x20 for c in range(256))
 
 
 def _is_acronym(token: str) -> bool:
@@ -73,163 +92,279 @@ def _is_acronym(token: str) -> bool:
     return len(token) <= _ACRONYM_MAX and token.isupper() and any(c.isalpha() for c in token)
 
 
-def _escape_letters(text: str) -> str:
-    return "".join(f"[{_APOSTROPHES}]" if c in _APOSTROPHES else re.escape(c) for c in text)
+def _lower(text: str) -> str:
+    """`text` in lowercase, character for character (offsets stay valid)."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
-def _split_points(word: str) -> list[int]:
+def _ascii_words(low: str) -> list[bytes]:
+    """The lowercase ASCII words of already-lowercased text; anything else separates them."""
+    return low.encode("ascii", "replace").translate(_ASCII_WORDS).split()
+
+
+def _split_points(word: str) -> set[int]:
     """Where a joined word may also be written with a space or hyphen ("counter|terrorism")."""
     if not word.isalpha():
-        return []
+        return set()
     points = set(range(_MIN_PART, len(word) - _MIN_PART + 1))
     lower = word.lower()
     points.update(
         len(p) for p in _SHORT_PREFIXES if lower.startswith(p) and len(word) - len(p) >= _MIN_PART
     )
-    return sorted(points)
+    return points
 
 
-def _word_pattern(word: str) -> str:
-    """`word` with an optional space or hyphen at each split point."""
-    points = _split_points(word)
-    if not points:
-        return _escape_letters(word)
-    pieces: list[str] = []
-    start = 0
-    for point in points:
-        pieces.append(_escape_letters(word[start:point]))
-        start = point
-    pieces.append(_escape_letters(word[start:]))
-    return f"{_SEP}?".join(pieces)
-
-
-def _plural_pattern(word: str) -> str:
-    """The last word of a phrase, also in its plural ("policy" -> "policies", "militants")."""
+def _plural_suffix(word: str) -> tuple[int, str]:
+    """How the plural of a phrase's last word is written: (letters dropped, regex suffix)."""
     lower = word.lower()
     if len(word) > 2 and lower.endswith("y") and lower[-2] not in "aeiou":
-        return f"{_word_pattern(word[:-1])}(?:y|ies)"
+        return 1, "(?:y|ies)"
     if lower.endswith(("s", "x", "z", "ch", "sh")):
-        return f"{_word_pattern(word)}(?:es)?"
+        return 0, "(?:es)?"
     if word[-1:].isalpha():
-        return f"{_word_pattern(word)}s?"
-    return _word_pattern(word)
+        return 0, "s?"
+    return 0, ""
 
 
-def _token_pattern(token: str, *, last: bool) -> str:
-    if _is_acronym(token):
-        plural = "s?" if last and token[-1].isalpha() and token[-1] != "S" else ""
-        return f"(?-i:{re.escape(token)}{plural})"
-    return _plural_pattern(token) if last else _word_pattern(token)
+def _phrase_tokens(phrase: str) -> list[str]:
+    return [t for t in _PHRASE_SPLIT.split(phrase.strip()) if t]
 
 
-def _phrase_pattern(phrase: str) -> str:
-    """A phrase as a regex: words joined by any whitespace or hyphens (or nothing)."""
-    tokens = [t for t in _PHRASE_SPLIT.split(phrase.strip()) if t]
-    parts = [_token_pattern(t, last=i == len(tokens) - 1) for i, t in enumerate(tokens)]
-    return f"{_SEP}*".join(parts)
+def _char_regex(char: str, *, exact: bool, cased: bool) -> str:
+    """One character: itself if the subject is lowercased or the word is an acronym."""
+    if char in _APOSTROPHES:
+        return f"[{_APOSTROPHES}]"
+    if not cased or exact:
+        return re.escape(char)
+    lower, upper = char.lower(), char.upper()
+    if lower == upper or len(lower) != 1 or len(upper) != 1:
+        return f"(?i:{re.escape(char)})"
+    return f"[{re.escape(lower)}{re.escape(upper)}]"
 
 
-def _has_acronym(phrase: str) -> bool:
-    return any(_is_acronym(t) for t in _PHRASE_SPLIT.split(phrase) if t)
+def _phrase_regex(phrase: str, *, cased: bool) -> re.Pattern[str]:
+    """The regex of one phrase, to run on the lowercased text (or the original if `cased`).
+
+    Words are joined by any whitespace or hyphens, or nothing; a long word may be split at
+    its split points; the last word may be plural; and the phrase stands between word
+    boundaries. The regex starts with the phrase's leading literal characters, then checks
+    the word boundary behind them, so the engine can search for that literal quickly.
+    """
+    tokens = _phrase_tokens(phrase)
+    items: list[tuple[str, bool]] = []  # (regex, is a plain literal character)
+    for i, token in enumerate(tokens):
+        last = i == len(tokens) - 1
+        if i:
+            items.append((f"{_SEP_CLASS}*", False))
+        acronym = _is_acronym(token)
+        word = token if (cased or acronym) else _lower(token)
+        dropped, suffix = (0, "") if not last else _plural_suffix(word)
+        if acronym:
+            suffix = "s?" if last and token[-1].isalpha() and token[-1] != "S" else ""
+            dropped = 0
+        points = set() if acronym else _split_points(word)
+        for j, char in enumerate(word[: len(word) - dropped]):
+            if j in points:
+                items.append((f"{_SEP_CLASS}?", False))
+            regex = _char_regex(char, exact=acronym, cased=cased)
+            items.append((regex, regex == re.escape(char) and char not in _APOSTROPHES))
+        if suffix:
+            items.append((suffix, False))
+    literal = 0
+    while literal < len(items) and items[literal][1]:
+        literal += 1
+    head = "".join(regex for regex, _ in items[:literal])
+    rest = "".join(regex for regex, _ in items[literal:])
+    return re.compile(rf"{head}(?<!\w{head}){rest}(?!\w)")
 
 
-def _phrase_key(phrase: str) -> str:
-    """Phrases with the same key match the same text ("counter-terrorism", "counterterrorism")."""
-    tokens = [t for t in _PHRASE_SPLIT.split(phrase) if t]
-    return "".join(t if _is_acronym(t) else t.lower() for t in tokens)
+def _first_words(phrase: str) -> set[bytes]:
+    """Every ASCII word a match of `phrase` can start with (see `_ascii_words`)."""
+    words: set[bytes] = set()
+    low = _lower(phrase)
+    tokens = [t for t in _PHRASE_SPLIT.split(low.strip()) if t]
+    joined = ""
+    for i, token in enumerate(tokens):
+        for point in sorted(_split_points(token)):
+            words.update(_ascii_words(joined + token[:point])[:1])
+        joined += token
+        words.update(_ascii_words(joined)[:1])
+        if i == len(tokens) - 1:
+            dropped, suffix = _plural_suffix(token)
+            for ending in ("s", "es", "ies") if suffix else ():
+                words.update(_ascii_words(joined[: len(joined) - dropped] + ending)[:1])
+    return words
 
 
-def _clean_phrases(phrases: Iterable[str]) -> tuple[str, ...]:
-    """Distinct phrases, the first spelling of each kept, longest first so it wins a tie."""
+@dataclass(frozen=True, slots=True)
+class _Owner:
+    """One phrase of one rule."""
+
+    rule: int
+    phrase: str
+    exclude: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    """A distinct phrase regex and the rule phrases it stands for."""
+
+    regex: re.Pattern[str]
+    cased: bool  # runs on the original text (it has acronyms), not the lowercased one
+    owners: tuple[_Owner, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Taxonomy:
+    """A taxonomy compiled for matching."""
+
+    rules: tuple[TopicRule, ...]
+    phrases: tuple[tuple[str, ...], ...]  # per rule: its distinct phrases, as written
+    regexes: tuple[_Phrase, ...]
+    starts: dict[bytes, tuple[int, ...]]  # first ASCII word -> indexes into `regexes`
+
+
+@lru_cache(maxsize=64)
+def _compile_taxonomy(rules: tuple[TopicRule, ...]) -> _Taxonomy:
+    by_regex: dict[tuple[str, bool], list[_Owner]] = {}
+    first_words: dict[tuple[str, bool], set[bytes]] = {}
+    compiled: dict[tuple[str, bool], re.Pattern[str]] = {}
+    per_rule: list[tuple[str, ...]] = []
+    for index, rule in enumerate(rules):
+        phrases = _distinct_phrases(rule.phrases)
+        per_rule.append(phrases)
+        owned = [(p, False) for p in phrases] + [(p, True) for p in _distinct_phrases(rule.exclude)]
+        for phrase, exclude in owned:
+            cased = _has_acronym(phrase)
+            regex = _phrase_regex(phrase, cased=cased)
+            key = (regex.pattern, cased)
+            compiled[key] = regex
+            by_regex.setdefault(key, []).append(_Owner(rule=index, phrase=phrase, exclude=exclude))
+            first_words.setdefault(key, set()).update(_first_words(phrase))
+    keys = sorted(by_regex)
+    starts: dict[bytes, list[int]] = {}
+    for position, key in enumerate(keys):
+        for word in first_words[key]:
+            starts.setdefault(word, []).append(position)
+    return _Taxonomy(
+        rules=rules,
+        phrases=tuple(per_rule),
+        regexes=tuple(
+            _Phrase(regex=compiled[key], cased=key[1], owners=tuple(by_regex[key])) for key in keys
+        ),
+        starts={word: tuple(found) for word, found in starts.items()},
+    )
+
+
+def _distinct_phrases(phrases: Iterable[str]) -> tuple[str, ...]:
+    """Phrases without blanks and repeats; of spellings that match alike, the first is kept."""
     distinct: dict[str, str] = {}
     for phrase in phrases:
         text = " ".join(phrase.split())
         if text:
-            distinct.setdefault(_phrase_key(text), text)
-    return tuple(sorted(distinct.values(), key=lambda p: (-len(p), p)))
-
-
-def _alternation(phrases: Sequence[str]) -> re.Pattern[str] | None:
-    """One regex for all `phrases`; group i+1 is phrases[i]."""
-    if not phrases:
-        return None
-    groups = "|".join(f"({_phrase_pattern(p)})" for p in phrases)
-    return re.compile(rf"(?<!\w)(?:{groups})(?!\w)", re.IGNORECASE)
-
-
-@dataclass(frozen=True, slots=True)
-class _CompiledRule:
-    rule: TopicRule
-    phrases: tuple[str, ...]
-    matcher: re.Pattern[str] | None
-    # The same phrases without the case-sensitive acronyms, for all-capitals titles.
-    caps_phrases: tuple[str, ...]
-    caps_matcher: re.Pattern[str] | None
-    excluder: re.Pattern[str] | None
-
-
-@lru_cache(maxsize=1024)
-def _compile_rule(rule: TopicRule) -> _CompiledRule:
-    phrases = _clean_phrases(rule.phrases)
-    caps_phrases = tuple(p for p in phrases if not _has_acronym(p))
-    return _CompiledRule(
-        rule=rule,
-        phrases=phrases,
-        matcher=_alternation(phrases),
-        caps_phrases=caps_phrases,
-        caps_matcher=_alternation(caps_phrases),
-        excluder=_alternation(_clean_phrases(rule.exclude)),
-    )
+            tokens = _phrase_tokens(text)
+            key = "".join(t if _is_acronym(t) else t.lower() for t in tokens)
+            distinct.setdefault(key, text)
+    return tuple(distinct.values())
 
 
 def _is_shouting(text: str) -> bool:
     """All capitals (wire headlines): acronyms cannot be told from ordinary words there."""
-    return not any(c.islower() for c in text) and any(c.isupper() for c in text)
+    return text.isupper()
 
 
-def _count_hits(matcher: re.Pattern[str] | None, phrases: Sequence[str], text: str) -> Counter[str]:
-    hits: Counter[str] = Counter()
-    if matcher is None or not text:
-        return hits
-    for match in matcher.finditer(text):
-        index = match.lastindex
-        if index is not None:
-            hits[phrases[index - 1]] += 1
+def _scan(taxonomy: _Taxonomy, text: str) -> list[tuple[int, int, _Owner]]:
+    """Every (start, end, rule phrase) in `text`, ordered by start, longest first."""
+    low = _lower(text)
+    selected: set[int] = set()
+    for word in taxonomy.starts.keys() & set(_ascii_words(low)):
+        selected.update(taxonomy.starts[word])
+    hits: list[tuple[int, int, _Owner]] = []
+    for index in selected:
+        phrase = taxonomy.regexes[index]
+        for match in phrase.regex.finditer(text if phrase.cased else low):
+            start, end = match.span()
+            hits.extend((start, end, owner) for owner in phrase.owners)
+    hits.sort(key=lambda hit: (hit[0], -hit[1], hit[2].rule, hit[2].phrase))
     return hits
 
 
-def _match_rule(rule: TopicRule, title: str, body: str) -> TopicMatch | None:
-    """The taxonomy topic `rule` gives an entry with this title and body, if any.
+# Between title and body when they are scanned as one text: no phrase reaches across it.
+_TITLE_END = "\n\x00\n"
+
+
+@dataclass(frozen=True, slots=True)
+class _Tally:
+    title: dict[str, int]
+    body: dict[str, int]
+
+
+def _tally(taxonomy: _Taxonomy, title: str, body: str) -> dict[int, _Tally]:
+    """Per rule index: how often each of its phrases occurs in the title and in the body.
+
+    Within one rule, hits do not overlap ("prime minister" is not also "minister"); a
+    rule that one of its `exclude` phrases vetoes is left out. In an all-capitals title
+    the case-sensitive acronyms are not looked for.
+    """
+    text = f"{title}{_TITLE_END}{body}"
+    title_end = len(title)
+    title_acronyms = not _is_shouting(title)
+    tallies: dict[int, _Tally] = {}
+    vetoed: set[int] = set()
+    rule_end: dict[int, int] = {}
+    for start, end, owner in _scan(taxonomy, text):
+        in_title = start < title_end
+        if in_title and not title_acronyms and _has_acronym(owner.phrase):
+            continue
+        if owner.exclude:
+            vetoed.add(owner.rule)
+            continue
+        if start < rule_end.get(owner.rule, 0):
+            continue
+        rule_end[owner.rule] = end
+        tally = tallies.get(owner.rule)
+        if tally is None:
+            tally = tallies[owner.rule] = _Tally(title={}, body={})
+        counts = tally.title if in_title else tally.body
+        counts[owner.phrase] = counts.get(owner.phrase, 0) + 1
+    return {rule: tally for rule, tally in tallies.items() if rule not in vetoed}
+
+
+@lru_cache(maxsize=4096)
+def _has_acronym(phrase: str) -> bool:
+    return any(_is_acronym(t) for t in _phrase_tokens(phrase))
+
+
+def _taxonomy_topics(taxonomy: _Taxonomy, title: str, body: str) -> list[TopicMatch]:
+    """The taxonomy topics of an entry with this title and body.
 
     Each occurrence of a phrase in the body is one hit and each in the title is
-    TITLE_WEIGHT (2) hits, because a headline states what the story is about; the topic
-    applies when the weighted hits reach `rule.min_hits` and no `exclude` phrase occurs.
+    TITLE_WEIGHT (2) hits, because a headline states what the story is about; a rule
+    applies when its weighted hits reach its `min_hits` and none of its `exclude`
+    phrases occurs in the title or body.
     """
-    compiled = _compile_rule(rule)
-    if compiled.matcher is None:
-        return None
-    if compiled.excluder is not None and (
-        compiled.excluder.search(title) or compiled.excluder.search(body)
-    ):
-        return None
-    body_hits = _count_hits(compiled.matcher, compiled.phrases, body)
-    if _is_shouting(title):
-        title_hits = _count_hits(compiled.caps_matcher, compiled.caps_phrases, title)
-    else:
-        title_hits = _count_hits(compiled.matcher, compiled.phrases, title)
-    title_total = sum(title_hits.values())
-    score = sum(body_hits.values()) + TITLE_WEIGHT * title_total
-    if score == 0 or score < rule.min_hits:
-        return None
-    counts = [
-        f'"{p}" \u00d7{body_hits[p] + title_hits[p]}'
-        for p in compiled.phrases
-        if body_hits[p] or title_hits[p]
-    ]
-    reason = f"taxonomy: {', '.join(counts)}"
-    if title_total:
-        reason += f" (title \u00d7{title_total})"
-    return TopicMatch(slug=rule.slug, title=rule.title, source=TopicSource.TAXONOMY, reason=reason)
+    found: list[TopicMatch] = []
+    for index, tally in sorted(_tally(taxonomy, title, body).items()):
+        rule = taxonomy.rules[index]
+        title_total = sum(tally.title.values())
+        score = sum(tally.body.values()) + TITLE_WEIGHT * title_total
+        if score < rule.min_hits:
+            continue
+        counts = [
+            f'"{p}" \u00d7{tally.title.get(p, 0) + tally.body.get(p, 0)}'
+            for p in taxonomy.phrases[index]
+            if p in tally.title or p in tally.body
+        ]
+        reason = f"taxonomy: {', '.join(counts)}"
+        if title_total:
+            reason += f" (title \u00d7{title_total})"
+        found.append(
+            TopicMatch(slug=rule.slug, title=rule.title, source=TopicSource.TAXONOMY, reason=reason)
+        )
+    return found
 
 
 # ------------------------------------------------------------------------ merging
@@ -288,10 +423,9 @@ def assign_topics(entry: Entry, *, rel_path: Path, config: Config) -> Entry:
     if len(rel_path.parts) > 1:
         folder = rel_path.parts[0]
         matches.append(_named_topic(folder, TopicSource.FOLDER, f'folder: "{folder}/"', config))
-    for rule in config.taxonomy:
-        found = _match_rule(rule, entry.title, entry.body)
-        if found is not None:
-            matches.append(found)
+    if config.taxonomy:
+        taxonomy = _compile_taxonomy(config.taxonomy)
+        matches.extend(_taxonomy_topics(taxonomy, entry.title, entry.body))
     candidates = extract_candidates(entry.title, entry.body, boilerplate=config.boilerplate)
     return replace(entry, topics=_merge(matches), candidates=candidates)
 
@@ -301,24 +435,28 @@ def assign_topics(entry: Entry, *, rel_path: Path, config: Config) -> Entry:
 _UPPER = "".join(
     c for c in map(chr, range(0x41, 0x2000)) if c.isupper() and c.isalpha() and len(c) == 1
 )
-_UPPER_CLASS = f"[{re.escape(_UPPER)}]"
-_LETTERS = r"[^\W\d_]"
-_ALNUM = r"[^\W_]"
-# A capitalised word: "Pakistan", "SCO", "O'Brien", "Tehreek-e-Taliban", "Anti-Terrorist",
-# or a dotted abbreviation ("U.S.").
-_CAP_WORD = (
-    rf"(?:(?:{_UPPER_CLASS}\.){{2,}}"
-    rf"|{_UPPER_CLASS}{_ALNUM}*(?:[{_APOSTROPHES}]{_UPPER_CLASS}{_ALNUM}*)?"
-    rf"(?:[-\u2010\u2011](?:{_LETTERS}{{1,3}}[-\u2010\u2011])?{_UPPER_CLASS}{_ALNUM}*)*)"
+_U = f"[{re.escape(_UPPER)}]"
+_L = r"[^\W\d_]"
+_A = r"[^\W_]"
+_H = r"[-\u2010\u2011]"
+# The rest of a capitalised word after its capital: "akistan", "CO", "'Brien",
+# "ehreek-e-Taliban", "nti-Terrorist", or the rest of a dotted abbreviation (".S.").
+_WORD_REST = (
+    rf"(?:\.(?:{_U}\.)+|{_A}*(?:['\u2019]{_U}{_A}*)?(?:{_H}(?:{_L}{{1,3}}{_H})?{_U}{_A}*)*)"
 )
-_CANDIDATE = re.compile(
-    rf"(?:(?P<initial>(?:^|(?<=[.!?:\u2022]))[ \t\u201c\"\u2018'(\[*\u2022\-\u2013\u2014]*)"
-    rf"|(?<![\w'\u2019\-\u2010\u2011.]))"
-    rf"(?P<name>{_CAP_WORD}(?:[ \t]+{_CAP_WORD})*)",
-    re.MULTILINE,
+# Runs of capitalised words, on one line or across one line break (wire copy is wrapped).
+# The pattern starts with the capital itself, so the regex engine skips everything else
+# quickly; the look-behind then rejects a capital inside a word, after an apostrophe or
+# hyphen, or after a dot ("U.S.").
+_NAME = re.compile(
+    rf"{_U}(?<![\w'\u2019\-\u2010\u2011.].){_WORD_REST}"
+    rf"(?:(?:[ \t]+|[ \t]*\n[ \t]*){_U}{_WORD_REST})*"
 )
-_WORD_SPLIT = re.compile(r"[ \t]+")
-_HYPHENS = re.compile(r"[-\u2010\u2011]")
+# What may stand between a sentence's end and its first word: spaces, quotes, bullets.
+_OPENERS = frozenset(" \t\u201c\"\u2018'([*")
+# What ends a sentence or opens a lead: also a bullet or a dash ("NEW YORK, March 3 - ").
+_SENTENCE_ENDS = frozenset(".!?:\u2022-\u2013\u2014")
+_HYPHENS = re.compile(_H)
 
 
 def _word_set(text: str) -> frozenset[str]:
@@ -343,9 +481,8 @@ _STOP_WORDS = _word_set(
     through throughout thus to together too toward towards under unless until up upon us very via
     was we well were what whatever when whence whenever where whereas wherever whether which while
     who whoever whole whom whose why will with within without would yet you your yours yourself
-    yourselves according added adding asked although amid despite following including instead
-    later like meanwhile most next no one said says separately still today tomorrow yesterday
-    yes ok oh dear hello thanks thank regards
+    yourselves according added adding asked amid despite following including instead later like
+    said says separately today tomorrow yesterday yes ok oh dear hello thanks thank regards
     """
 )
 _CALENDAR_WORDS = _word_set(
@@ -355,13 +492,23 @@ _CALENDAR_WORDS = _word_set(
     saturday sunday mon tue tues wed thu thur thurs fri sat sun am pm gmt utc est edt bst cet
     """
 )
+# Page furniture and wire-service words that are never topics.
+_FURNITURE_WORDS = _word_set(
+    """
+    updated update follow share short url press release releases reuter reuters ap afp file
+    photo photos image images picture caption copyright source sources advertisement subscribe
+    sign read more click here print email comments related close search window home news
+    breaking live video watch listen report reports story editor editing writing reporting
+    additional by staff correspondent desk newsletter note notes
+    """
+)
 # Titles and honorifics: a name never consists of these alone, and a person's name loses
 # them from its front ("Foreign Minister Bilawal Bhutto Zardari" -> "Bilawal Bhutto Zardari").
 _ROLE_WORDS = _word_set(
     """
     mr mrs ms miss mx dr prof sir dame lord lady madam mister lt gen col maj capt cpt sgt cpl
     adm cmdr brig rev fr hon sen rep gov pres president minister secretary director chairman
-    chairwoman chairperson premier chancellor king queen prince princess sheikh emir general
+    chairwoman chairperson premier chancellor king queen prince princess sheikh emir
     colonel major captain sergeant admiral commander governor mayor senator representative
     ambassador envoy spokesman spokeswoman spokesperson judge pope cardinal bishop imam maulana
     mufti mullah syed
@@ -374,7 +521,6 @@ _MODIFIER_WORDS = _word_set(
     former executive chief senior junior assistant general
     """
 )
-_TITLE_WORDS = _ROLE_WORDS | _MODIFIER_WORDS
 # Common nouns often capitalised as part of a name ("Ministry of Foreign Affairs"): never alone.
 _GENERIC_WORDS = _word_set(
     """
@@ -383,30 +529,66 @@ _GENERIC_WORDS = _word_set(
     city region organization organisation union association commission board house
     """
 )
-# Page furniture and wire-service words that are never topics.
-_FURNITURE_WORDS = _word_set(
+# Wire-copy abbreviations: company suffixes, US states in datelines, figures.
+_ABBREVIATION_WORDS = _word_set(
     """
-    updated update follow share short url press release releases reuter reuters ap afp file
-    photo photos image images picture caption copyright source sources advertisement subscribe
-    sign read more click here print email comments related close search window home news
-    breaking live video watch listen report reports story editor editing writing reporting
-    additional by staff correspondent desk newsletter
+    co inc corp corporation plc ltd llc ag sa nv ab bv gmbh spa cos bhd pty
+    ala ariz ark calif colo conn del fla ga ill ind kan ky la md mass mich minn miss mo mont neb
+    nev n.h. n.j. n.m. n.y. n.c. n.d. okla ore pa r.i. s.c. s.d. tenn tex va vt wash wis wyo d.c.
+    dlrs dlr mln bln pct cts shr shrs qtr revs avg oper vs net a.m. p.m.
     """
 )
-_SKIP_WORDS = _STOP_WORDS | _CALENDAR_WORDS | _FURNITURE_WORDS
-_ACRONYM_WORD = re.compile(r"^[^\W\d_][^\W_]*$")
+_DIRECTION_WORDS = _word_set(
+    """
+    north south east west northern southern eastern western central northeast northwest southeast
+    southwest united international national
+    """
+)
+_TITLE_WORDS = _ROLE_WORDS | _MODIFIER_WORDS
+# Stripped from either end of a name.
+_EDGE_WORDS = _STOP_WORDS | _CALENDAR_WORDS | _FURNITURE_WORDS | _ABBREVIATION_WORDS
+_NEVER_ALONE = _EDGE_WORDS | _TITLE_WORDS | _GENERIC_WORDS | _DIRECTION_WORDS
+_NEVER_ACRONYM = _CALENDAR_WORDS | _FURNITURE_WORDS | _ABBREVIATION_WORDS | frozenset({"i", "a"})
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+# What follows a dateline ("NEW YORK, March 3 -", "ISLAMABAD:", "TOKYO (Reuters) -").
+_DATELINE_END = re.compile(
+    rf"(?:,[ \t]*(?:[A-Z][A-Za-z.]{{1,6}},[ \t]*)?"
+    rf"(?i:{_MONTHS}|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec|\d)"
+    r"|[ \t]*\(\w+\)[ \t]*[-\u2013\u2014]|[ \t]*:|[ \t]+[-\u2013\u2014][ \t])"
+)
 
 
 @lru_cache(maxsize=64)
 def _boilerplate_names(boilerplate: tuple[str, ...]) -> frozenset[str]:
-    """Configured furniture lines without wildcards, lowercased and without punctuation."""
+    """Configured furniture lines without wildcards, lowercased, punctuation as spaces."""
     return frozenset(
         " ".join(re.findall(r"[^\W_]+", line.lower())) for line in boilerplate if "*" not in line
     )
 
 
-def _word_key(word: str) -> str:
-    return word.lower().rstrip(".").replace("\u2019", "'")
+def _is_acronym_word(word: str) -> bool:
+    return 1 < len(word) < _ACRONYM_MAX and word.isupper()
+
+
+def _is_edge(word: str) -> bool:
+    """A word stripped from either end of a name ("The", "However", "Updated", "May")."""
+    key = word.lower()
+    if _is_acronym_word(word):
+        return key in _NEVER_ACRONYM
+    return key in _EDGE_WORDS
+
+
+def _is_initial(text: str, start: int) -> bool:
+    """Whether `start` begins a sentence, a paragraph or a bullet (after quotes and spaces).
+
+    A single line break is not enough: wire copy is wrapped in the middle of sentences.
+    """
+    i = start - 1
+    breaks = 0
+    while i >= 0 and (text[i] in _OPENERS or text[i] == "\n"):
+        breaks += text[i] == "\n"
+        i -= 1
+    return i < 0 or breaks > 1 or text[i] in _SENTENCE_ENDS
 
 
 def _display_word(word: str) -> str:
@@ -425,13 +607,13 @@ def _acronyms_in(words: Sequence[str]) -> list[str]:
         part
         for word in words
         for part in _HYPHENS.split(word)
-        if 1 < len(part) < _ACRONYM_MAX and part.isupper() and part.isalpha()
+        if _is_acronym_word(part) and part.isalpha() and part.lower() not in _NEVER_ACRONYM
     ]
 
 
 def _is_title_cased(title: str) -> bool:
     """A Headline Where Most Words Are Capitalised: its capitals say nothing about names."""
-    words = [w for w in re.findall(r"[^\W\d_]{4,}", title)]
+    words = re.findall(r"[^\W\d_]{4,}", title)
     if len(words) < 3:
         return False
     capitalised = sum(1 for w in words if w[0].isupper())
@@ -440,37 +622,64 @@ def _is_title_cased(title: str) -> bool:
 
 def _strip_name(words: list[str]) -> list[str]:
     """Drop stop words from both ends and a leading title ("Prime Minister") from a name."""
-    while words and _word_key(words[0]) in _SKIP_WORDS:
+    while words and _is_edge(words[0]):
         words = words[1:]
-    while words and _word_key(words[-1]) in _SKIP_WORDS:
+    while words and _is_edge(words[-1]):
         words = words[:-1]
     titles = 0
-    while titles < len(words) and _word_key(words[titles]) in _TITLE_WORDS:
+    while titles < len(words) and words[titles].lower() in _TITLE_WORDS:
         titles += 1
-    if 0 < titles < len(words) and any(_word_key(w) in _ROLE_WORDS for w in words[:titles]):
+    if 0 < titles < len(words) and any(w.lower() in _ROLE_WORDS for w in words[:titles]):
         words = words[titles:]
     return words
 
 
 def _names_in(text: str, found: list[tuple[str, bool]]) -> None:
     """Append (name, sentence_initial) for each capitalised name in `text`."""
-    for match in _CANDIDATE.finditer(text):
-        words = _WORD_SPLIT.split(match.group("name"))
-        initial = match.group("initial") is not None
-        shouting = len(words) > 1 and all(w.isupper() for w in words)
-        if shouting:
-            # A run of capitals ("BAHIA COCOA REVIEW", "RATS SCO"): keep its acronyms only.
-            found.extend((w, False) for w in words if len(w) < _ACRONYM_MAX and "." not in w)
+    for match in _NAME.finditer(text):
+        raw = match.group()
+        initial = _is_initial(text, match.start())
+        if " " not in raw and "\t" not in raw:
+            if len(raw) > 1:
+                if initial and raw.isupper() and _DATELINE_END.match(text, match.end()):
+                    found.append((raw.capitalize(), False))  # "ROME, March 3 - ..."
+                    continue
+                found.append((_display_word(raw), initial))
+                if "-" in raw:
+                    found.extend((part, False) for part in _acronyms_in([raw]) if part != raw)
+            continue
+        words = raw.split()
+        if all(w.isupper() for w in words):
+            if (
+                len(words) == 2
+                and all(len(w) <= 4 for w in words)
+                and not (initial and _DATELINE_END.match(text, match.end()))
+            ):
+                # Two short words in capitals ("RATS SCO"): acronyms side by side.
+                found.extend((w, False) for w in words if _is_acronym_word(w) and not _is_edge(w))
+            else:
+                # A dateline ("NEW YORK, March 3 -") or a heading: one name in title case.
+                stripped = _strip_name([w.capitalize() for w in words])
+                if stripped:
+                    found.append((" ".join(stripped), False))
             continue
         stripped = _strip_name(words)
-        if len(stripped) != len(words) and stripped and stripped[0] != words[0]:
-            initial = False  # "The Foreign Office": the name itself is not sentence-initial
         if not stripped:
             continue
+        if stripped[0] is not words[0]:
+            initial = False  # "The Foreign Office": the name itself is not sentence-initial
         name = " ".join(_display_word(w) for w in stripped)
         found.append((name, initial))
-        if " " in name or "-" in name:
-            found.extend((part, False) for part in _acronyms_in(stripped) if part != name)
+        found.extend((part, False) for part in _acronyms_in(stripped) if part != name)
+
+
+def _is_noise(name: str, furniture: frozenset[str]) -> bool:
+    key = name.lower()
+    if " " in key:
+        return key in furniture or all(w in _NEVER_ALONE for w in key.split())
+    if _is_acronym_word(name):
+        return key in _NEVER_ACRONYM or key in furniture
+    return key in _NEVER_ALONE or key in furniture
 
 
 def extract_candidates(
@@ -484,7 +693,7 @@ def extract_candidates(
     `boilerplate` lines), numbers, all-capitals runs longer than acronyms, and a single
     word seen only at the start of a sentence ("However", "Addressing"). A title in all
     capitals or in Title Case is skipped, since its capitals say nothing about names.
-    One display string per slug (the most frequent spelling), sorted.
+    One display string per `topic_slug` (the most frequent spelling), sorted.
     """
     found: list[tuple[str, bool]] = []
     if title and not _is_shouting(title) and not _is_title_cased(title):
@@ -492,21 +701,12 @@ def extract_candidates(
     _names_in(body, found)
     furniture = _boilerplate_names(boilerplate)
     mid_sentence = {name for name, initial in found if not initial}
-    spellings: dict[str, Counter[str]] = {}
+    spellings: dict[str, dict[str, int]] = {}
     for name, initial in found:
-        key = _word_key(name)
-        if (
-            key in _SKIP_WORDS
-            or key in _TITLE_WORDS
-            or key in _GENERIC_WORDS
-            or key in furniture
-            or " ".join(re.findall(r"[^\W_]+", key)) in furniture
-            or len(name) < 2
-            or (initial and " " not in name and name not in mid_sentence)
-            or all(_word_key(w) in _TITLE_WORDS for w in name.split())
-        ):
+        if (initial and " " not in name and name not in mid_sentence) or _is_noise(name, furniture):
             continue
-        spellings.setdefault(topic_slug(name), Counter())[name] += 1
+        counts = spellings.setdefault(topic_slug(name), {})
+        counts[name] = counts.get(name, 0) + 1
     chosen = (
         min(counts.items(), key=lambda item: (-item[1], item[0]))[0]
         for counts in spellings.values()
