@@ -80,6 +80,11 @@ _SMALL_WORDS = frozenset(
 _VOWELS = frozenset("AEIOUY")
 _CONFIRM_WINDOW = 12
 _DIVIDER_START = frozenset("-*_=~#")
+# How a byline, a labelled date or a labelled caption line can start (a cheap first test).
+_FURNITURE_START = re.compile(
+    r"(?i)by\s|(?:last |first )?(?:updated|published|posted|modified|date|issued)"
+    r"|(?:photo|image|picture|caption|credit)s?\s*:"
+)
 _DATE_LABEL_START = re.compile(
     r"(?i)(?:last |first )?(?:updated|published|posted|modified|date|issued)"
 )
@@ -268,8 +273,14 @@ def _confirmed_start(
             return i + size
         return None
     after = stripped[i + 1] if i + 1 < len(lines) else ""
-    if after and not (
-        is_boilerplate(after) or BYLINE.match(after) or _labelled_date(after) or is_caption(after)
+    if (
+        after
+        and not is_boilerplate(after)
+        and (
+            _FURNITURE_START.match(after) is None
+            or not (BYLINE.match(after) or _labelled_date(after) or is_caption(after))
+        )
+        and not (after[-1] == ")" and is_caption(after))
     ):
         return None  # a headline stands alone; this is the first line of a wrapped paragraph
     if not is_headline(line):
