@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import html
+import itertools
 import logging
 import os
 import stat
@@ -25,6 +26,7 @@ from feeds.topics import assign_topics
 log = logging.getLogger(__name__)
 
 REJECTED_TITLE = "Rejected files"
+_BATCH = 500
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -121,30 +123,58 @@ def is_ignored(rel_path: Path, patterns: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatchcase(part, p) for part in rel_path.parts for p in patterns)
 
 
-def scan_seeds(config: Config) -> Iterator[Path]:
-    """Every file under `seeds/` that is not ignored, as a path relative to it."""
-    seeds = config.seeds_dir
-    for folder, dirnames, filenames in os.walk(seeds):
-        base = Path(folder).relative_to(seeds)
-        dirnames[:] = sorted(d for d in dirnames if not is_ignored(base / d, config.ignore))
-        for name in sorted(filenames):
-            rel_path = base / name
-            if not is_ignored(rel_path, config.ignore):
-                yield rel_path
+def scan_seeds(config: Config) -> Iterator[tuple[Path, os.stat_result]]:
+    """Every file under `seeds/` that is not ignored: its path relative to it, and its lstat.
+
+    Symlinked folders are not followed (a symlinked file is returned, and checked on reading).
+    """
+    stack = [Path()]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(config.seeds_dir / folder) as scan:
+                children = sorted(scan, key=lambda child: child.name)
+        except (FileNotFoundError, NotADirectoryError, PermissionError) as e:
+            log.warning("folder not scanned path=%s error=%s", folder, e.strerror)
+            continue
+        subfolders = []
+        for child in children:
+            rel_path = folder / child.name
+            if is_ignored(rel_path, config.ignore):
+                continue
+            if child.is_dir(follow_symlinks=False):
+                subfolders.append(rel_path)
+                continue
+            try:
+                yield rel_path, child.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+        stack.extend(reversed(subfolders))
 
 
 def ingest_file(catalog: Catalog, config: Config, rel_path: Path, *, now: datetime) -> bool:
     """Bring one file's entries (or its rejection) into the catalogue. True if it changed."""
-    path = config.seeds_dir / rel_path
     try:
-        info = path.lstat()
+        info = (config.seeds_dir / rel_path).lstat()
     except FileNotFoundError:
         return forget_path(catalog, rel_path)
-    known = catalog.file_record(rel_path)
+    return _ingest(catalog, config, rel_path, info, catalog.file_record(rel_path), now=now)
+
+
+def _ingest(
+    catalog: Catalog,
+    config: Config,
+    rel_path: Path,
+    info: os.stat_result,
+    known: FileRecord | None,
+    *,
+    now: datetime,
+) -> bool:
     if known is not None and known.status is FileStatus.OK and _same_stat(known, info):
         return False
     try:
-        _check_inside_seeds(config.seeds_dir, rel_path)
+        if stat.S_ISLNK(info.st_mode):
+            _check_inside_seeds(config.seeds_dir, rel_path)
         document = read_document(config.seeds_dir, rel_path, max_file_bytes=config.max_file_bytes)
         if known is not None and known.content_hash == document.content_hash:
             catalog.touch_file(_record_of(rel_path, info, document.content_hash))
@@ -156,17 +186,29 @@ def ingest_file(catalog: Catalog, config: Config, rel_path: Path, *, now: dateti
     except FileNotFoundError:
         return forget_path(catalog, rel_path)
     except RejectedFile as rejection:
-        rejected = replace(
-            _record_of(rel_path, info, None), status=FileStatus.REJECTED, reason=rejection.reason
-        )
-        if rejected == known:
-            log.debug("file still rejected path=%s", rel_path)
-            return False
-        log.warning("file rejected path=%s reason=%s", rel_path, rejection.reason)
-        catalog.reject_file(rejected, now=now)
-        return True
+        return _reject(catalog, rel_path, info, known, rejection.reason, now=now)
+    except OSError as e:
+        return _reject(catalog, rel_path, info, known, f"cannot be read: {e.strerror}", now=now)
     ids = catalog.store_file(_record_of(rel_path, info, document.content_hash), entries, now=now)
     log.info("file ingested path=%s entries=%d", rel_path, len(ids))
+    return True
+
+
+def _reject(
+    catalog: Catalog,
+    rel_path: Path,
+    info: os.stat_result,
+    known: FileRecord | None,
+    reason: str,
+    *,
+    now: datetime,
+) -> bool:
+    rejected = replace(_record_of(rel_path, info, None), status=FileStatus.REJECTED, reason=reason)
+    if rejected == known:
+        log.debug("file still rejected path=%s", rel_path)
+        return False
+    log.warning("file rejected path=%s reason=%s", rel_path, reason)
+    catalog.reject_file(rejected, now=now)
     return True
 
 
@@ -180,17 +222,27 @@ def forget_path(catalog: Catalog, rel_path: Path) -> bool:
 
 
 def reconcile(catalog: Catalog, config: Config, *, now: datetime) -> ReconcileReport:
-    """Bring the catalogue in line with `seeds/`: new, changed and removed files."""
+    """Bring the catalogue in line with `seeds/`: new, changed and removed files.
+
+    Files are handled in batches of `_BATCH` per transaction: one commit per batch, and a
+    crash loses at most the batch in hand (the next reconcile does it again).
+    """
     known = catalog.file_records()
     seen = ingested = 0
-    for rel_path in scan_seeds(config):
-        seen += 1
-        known.pop(rel_path, None)
-        if ingest_file(catalog, config, rel_path, now=now):
-            ingested += 1
-    for rel_path in known:
-        catalog.forget_file(rel_path)
-        log.info("file removed path=%s", rel_path)
+    scan = scan_seeds(config)
+    while True:
+        batch = list(itertools.islice(scan, _BATCH))
+        if not batch:
+            break
+        with catalog.transaction():
+            for rel_path, info in batch:
+                seen += 1
+                if _ingest(catalog, config, rel_path, info, known.pop(rel_path, None), now=now):
+                    ingested += 1
+    with catalog.transaction():
+        for rel_path in known:
+            catalog.forget_file(rel_path)
+            log.info("file removed path=%s", rel_path)
     rejected = len(catalog.rejected_files())
     log.info(
         "reconciled seen=%d ingested=%d removed=%d rejected=%d",

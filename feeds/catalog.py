@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -108,6 +109,7 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
 )
 
+_STORED_CACHE_SIZE = 4096
 _FILE_COLUMNS = "rel_path, size, mtime_ns, inode, content_hash, status, reason"
 _ENTRY_COLUMNS = "entry_id, slug, title, published, updated, summary, content, place, author, link"
 
@@ -137,7 +139,7 @@ def stamp(moment: datetime) -> str:
 
 
 def _moment(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    return datetime.fromisoformat(text)
 
 
 def _file_record(row: sqlite3.Row | tuple[object, ...]) -> FileRecord:
@@ -176,6 +178,9 @@ class Catalog:
         self.page_size = page_size
         self._clock = clock
         self._touched_entries: set[str] = set()
+        # StoredEntry values by id, for entries that appear in several feeds of one publish;
+        # an entry leaves it as soon as anything about it changes.
+        self._stored: OrderedDict[str, StoredEntry] = OrderedDict()
         self._touched_candidates: set[str] = set()
         self._depth = 0
 
@@ -385,6 +390,7 @@ class Catalog:
                 if entry_id not in ids:
                     ids.append(entry_id)
             self._db.execute("DELETE FROM sources WHERE rel_path = ?", (rel,))
+            self._sources_changed(sorted({h.entry_id for h in held} ^ set(ids)))
             self._db.executemany(
                 "INSERT INTO sources (rel_path, position, entry_id) VALUES (?, ?, ?)",
                 [(rel, position, entry_id) for position, entry_id in enumerate(ids)],
@@ -414,6 +420,7 @@ class Catalog:
     def _drop_sources(self, rel: str) -> None:
         held = [h.entry_id for h in self._held_entries(rel)]
         self._db.execute("DELETE FROM sources WHERE rel_path = ?", (rel,))
+        self._sources_changed(held)
         self._refresh_liveness(held)
 
     def _held_entries(self, rel: str) -> list[_Held]:
@@ -650,9 +657,9 @@ class Catalog:
 
     def _settle_auto_topic(self, slug: str) -> None:
         (count,) = self._db.execute(
-            "SELECT count(*) FROM candidates c JOIN entries e USING (entry_id) "
-            "WHERE c.slug = ? AND e.live",
-            (slug,),
+            "SELECT count(*) FROM (SELECT 1 FROM candidates c JOIN entries e USING (entry_id) "
+            "WHERE c.slug = ? AND e.live LIMIT ?)",
+            (slug, max(self._auto_min, 1)),
         ).fetchone()
         active = (
             self._db.execute("SELECT 1 FROM auto_topics WHERE slug = ?", (slug,)).fetchone()
@@ -674,14 +681,14 @@ class Catalog:
                 "SELECT entry_id, slug, ?, ?, ? FROM candidates WHERE slug = ?",
                 (label, TopicSource.AUTO.value, "auto: a name shared by several entries", slug),
             )
-            log.info("automatic topic on slug=%s entries=%d", slug, count)
+            log.info("automatic topic on slug=%s", slug)
         else:
             self._db.execute("DELETE FROM auto_topics WHERE slug = ?", (slug,))
             self._db.execute(
                 "DELETE FROM entry_topics WHERE slug = ? AND source = ?",
                 (slug, TopicSource.AUTO.value),
             )
-            log.info("automatic topic off slug=%s entries=%d", slug, count)
+            log.info("automatic topic off slug=%s", slug)
         self._mark_members_dirty(slug)
 
     def tune_auto_topics(self, auto_min_entries: int) -> None:
@@ -707,6 +714,7 @@ class Catalog:
 
     def _mark_entry_dirty(self, entry_id: str) -> None:
         self._touched_entries.add(entry_id)
+        self._stored.pop(entry_id, None)
         self._db.execute("INSERT OR IGNORE INTO dirty_entries (entry_id) VALUES (?)", (entry_id,))
         self._db.execute("INSERT OR IGNORE INTO dirty (slug) VALUES (?)", (ALL_SLUG,))
         self._db.execute(
@@ -714,8 +722,17 @@ class Catalog:
             (entry_id,),
         )
 
+    def _sources_changed(self, entry_ids: Iterable[str]) -> None:
+        """An entry's list of files changed: its page shows them, so it is written again."""
+        for entry_id in entry_ids:
+            self._stored.pop(entry_id, None)
+            self._db.execute(
+                "INSERT OR IGNORE INTO dirty_entries (entry_id) VALUES (?)", (entry_id,)
+            )
+
     def _mark_members_dirty(self, slug: str) -> None:
         """A topic appears or goes: its feed, and the feeds of its entries (their categories)."""
+        self._stored.clear()
         self._touched_entries.update(
             r[0]
             for r in self._db.execute("SELECT entry_id FROM candidates WHERE slug = ?", (slug,))
@@ -955,6 +972,17 @@ class Catalog:
 
     def _stored_entry(self, row: Sequence[object]) -> StoredEntry:
         entry_id = str(row[0])
+        cached = self._stored.get(entry_id)
+        if cached is not None:
+            self._stored.move_to_end(entry_id)
+            return cached
+        stored = self._read_stored_entry(entry_id, row)
+        self._stored[entry_id] = stored
+        if len(self._stored) > _STORED_CACHE_SIZE:
+            self._stored.popitem(last=False)
+        return stored
+
+    def _read_stored_entry(self, entry_id: str, row: Sequence[object]) -> StoredEntry:
         topics = tuple(
             TopicMatch(slug=r[0], title=r[1], source=TopicSource(r[2]), reason=r[3])
             for r in self._db.execute(

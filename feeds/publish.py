@@ -6,8 +6,12 @@ an unchanged document is not rewritten, so its mtime and ETag stay put.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import os
+from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -56,6 +60,58 @@ def write_atomically(path: Path, data: bytes) -> bool:
     _fsync_dir(path.parent)
     log.info("written path=%s bytes=%d", path, len(data))
     return True
+
+
+def write_files_atomically(files: Mapping[Path, bytes]) -> list[Path]:
+    """Write many documents atomically in one go; return the paths whose bytes changed.
+
+    Every changed document goes to its temp file first; one flush of the file system makes
+    them all durable (instead of one fsync each); then each is renamed into place and each
+    folder is synced once. A reader sees each file whole, old or new.
+    """
+    changed = [path for path, data in files.items() if not _holds(path, data)]
+    if not changed:
+        return []
+    written: list[Path] = []
+    try:
+        for path in changed:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temp_path(path).write_bytes(files[path])
+            written.append(path)
+        _flush_file_system(changed[0].parent, [temp_path(p) for p in changed])
+        for path in changed:
+            os.replace(temp_path(path), path)
+    except BaseException:
+        for path in written:
+            temp_path(path).unlink(missing_ok=True)
+        raise
+    for folder in sorted({path.parent for path in changed}):
+        _fsync_dir(folder)
+    for path in changed:
+        log.info("written path=%s bytes=%d", path, len(files[path]))
+    return changed
+
+
+@cache
+def _syncfs() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
+    name = ctypes.util.find_library("c")
+    libc = ctypes.CDLL(name, use_errno=True) if name else None
+    return getattr(libc, "syncfs", None)
+
+
+def _flush_file_system(folder: Path, paths: list[Path]) -> None:
+    """Make `paths` durable: syncfs(2) on their file system where there is one, else fsync each."""
+    syncfs = _syncfs()
+    if syncfs is not None:
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            if syncfs(fd) == 0:
+                return
+        finally:
+            os.close(fd)
+    for path in paths:
+        with open(path, "rb") as f:
+            os.fsync(f.fileno())
 
 
 def remove_stale_temp_files(public_dir: Path) -> int:
