@@ -28,6 +28,7 @@ from feeds.formats import (
     header,
     is_caption,
     is_divider,
+    is_furniture,
     is_header_line,
     is_headline,
     is_wire_stamp,
@@ -163,25 +164,45 @@ def _boilerplate_rules(patterns: tuple[str, ...]) -> _Boilerplate:
 def _boilerplate_lines(
     text: str, stripped: Sequence[str], patterns: tuple[str, ...]
 ) -> frozenset[str]:
-    """The distinct stripped lines that match a boilerplate pattern, whole and ignoring case."""
+    """The distinct stripped lines that match a boilerplate pattern, whole and ignoring case.
+
+    A line matched only through a wildcard is left alone where it continues prose (a
+    wrapped wire line "Ready-to-Serve Cookies, effective" is not a cookie banner).
+    """
     rules = _boilerplate_rules(patterns)
     lowered = text.lower()
     inside = rules.inside if rules.inside and rules.inside.search(lowered) else None
     long_possible = bool(rules.suffixes or rules.others or inside)
-    found: set[str] = set()
+    exact: set[str] = set()
+    wild: set[str] = set()
     for s in set(stripped):
         if not s or (len(s) > rules.short and not long_possible):
             continue
         low = s.lower()
-        if (
-            low in rules.exact
-            or low.startswith(rules.prefixes)
+        if low in rules.exact:
+            exact.add(s)
+        elif (
+            low.startswith(rules.prefixes)
             or low.endswith(rules.suffixes)
             or (inside is not None and inside.search(low) is not None)
             or (rules.others is not None and rules.others.match(low) is not None)
         ):
-            found.add(s)
-    return frozenset(found)
+            wild.add(s)
+    if wild:
+        wild -= {
+            s for k, s in enumerate(stripped) if s in wild and _in_prose(stripped, k, exact | wild)
+        }
+    return frozenset(exact | wild)
+
+
+def _in_prose(stripped: Sequence[str], k: int, boilerplate: set[str]) -> bool:
+    """Whether line `k` has a neighbour in the same paragraph that is prose, not furniture."""
+    for j in (k - 1, k + 1):
+        if 0 <= j < len(stripped):
+            s = stripped[j]
+            if s and s not in boilerplate and not is_furniture(s):
+                return True
+    return False
 
 
 def _split_stories(

@@ -216,3 +216,82 @@ def test_same_story_in_two_files_has_one_fingerprint(now: datetime) -> None:
     doubled = _split(twice + "\n\n" + (DATA / "web-no-date.txt").read_text("utf-8"), now)
     assert single[0].fingerprint == doubled[0].fingerprint
     assert len(doubled) == 2
+
+
+def test_boilerplate_patterns_match_whole_lines_ignoring_case(now: datetime) -> None:
+    config = replace(DEFAULT_CONFIG, boilerplate=("share", "Click here to*", "*cookies*", "*|"))
+    text = (
+        "A headline about bakeries\n\nUpdated 3 March 2026\n\n"
+        "BERLIN: Bakers share their recipes.\n\nSHARE\n\nclick here to subscribe\n\n"
+        "We use cookies to improve this site\n\nNews|\n\nSales rose again.\n"
+    )
+    (entry,) = _split(text, now, config=config)
+    assert entry.body == "BERLIN: Bakers share their recipes.\n\nSales rose again."
+
+
+def test_a_wrapped_line_matching_a_wildcard_pattern_stays_in_its_paragraph(now: datetime) -> None:
+    text = (
+        "BAKER NAMES NEW AGENCY\n1-APR-1987 16:18:14\n\nCINCINNATI, April 1 - The baker named\n"
+        "an agency for its Ready-to-Serve Cookies, effective\nimmediately.\n"
+    )
+    (entry,) = _split(text, now)
+    assert entry.body.endswith("Ready-to-Serve Cookies, effective immediately.")
+
+
+def test_a_headline_matching_a_boilerplate_pattern_is_kept(now: datetime) -> None:
+    config = replace(DEFAULT_CONFIG, boilerplate=("*cookies*",))
+    text = "GIRL SCOUTS SELL MORE COOKIES\n7-APR-1987 09:58:22\n\nNEW YORK, April 7 - Sales rose.\n"
+    (entry,) = _split(text, now, config=config)
+    assert entry.title == "GIRL SCOUTS SELL MORE COOKIES"
+
+
+def test_title_case_applies_only_to_all_caps_titles(now: datetime) -> None:
+    config = replace(DEFAULT_CONFIG, title_case=True)
+    wire_text = (
+        "OPEC OUTPUT FALLS IN MARCH\n2-APR-1987 10:00:00\n\nVIENNA, April 2 - Output fell.\n"
+    )
+    assert _split(wire_text, now, config=config)[0].title == "OPEC Output Falls in March"
+    web_text = "OPEC output falls in March\n\nUpdated 2 April 2026\n\nVIENNA: Output fell.\n"
+    assert _split(web_text, now, config=config)[0].title == "OPEC output falls in March"
+
+
+def test_header_date_wins_over_the_body_date(now: datetime) -> None:
+    text = "Date: 2026-01-02\nTags: a\n\nHEADLINE\n3-MAR-2026 10:00:00\n\nLIMA, March 3 - Text.\n"
+    (entry,) = _split(text, now)
+    assert entry.published == datetime(2026, 1, 2, tzinfo=UTC)
+    assert entry.title == "HEADLINE"
+    assert entry.declared_topics == ("a",)
+
+
+def test_odd_inputs_give_entries_or_a_rejection_never_a_crash(now: datetime) -> None:
+    pieces = [
+        "Headline",
+        "",
+        "Updated 31 February 2026",
+        "9999-12-31T23:59:59-14:00",
+        "---",
+        "* * *",
+        "Title:",
+        "Date: 2026-02-30",
+        " Reuter",
+        "1-JAN-0001 00:00:00",
+        "• ",
+        "-",
+        "Feb 29",
+        "Press Releases|",
+        "Follow",
+        "CITY: text.",
+        "   a   b   c",
+        "Some prose sentence here.",
+    ]
+    for size in range(1, len(pieces)):
+        for start in range(len(pieces)):
+            lines = [pieces[(start + k * 7) % len(pieces)] for k in range(size)]
+            for name in ("odd.txt", "odd.md"):
+                try:
+                    entries = _split("\n".join(lines), now, name)
+                except RejectedFile:
+                    continue
+                for entry in entries:
+                    assert entry.title and entry.body
+                    assert entry.published is None or entry.published <= now
