@@ -251,7 +251,36 @@ def title_from_prose(text: str) -> str:
     sentence = first_sentence(_HONORIFIC.sub("", text)).strip()
     sentence = _TRAILING_TIME.sub("", sentence.rstrip(".!"))
     sentence = sentence.rstrip(" ,;:.")
+    if len(sentence) > TITLE_LENGTH:
+        sentence = _ACRONYM.sub(_shorten_to_acronym, sentence)
     if len(sentence) <= TITLE_LENGTH:
         return sentence
     cut = sentence[: TITLE_LENGTH - 1].rsplit(" ", 1)[0].rstrip(" ,;:(-\u2013—")
     return cut + "…"
+
+
+_ACRONYM = re.compile(r"((?:[^\W\d_][\w'\u2019-]*\s+){1,14})\(([A-Z][A-Z0-9&-]{1,14})\)")
+_CONNECTORS = frozenset({"of", "the", "and", "for", "on", "de", "&"})
+
+
+def _shorten_to_acronym(m: re.Match[str]) -> str:
+    """ "the Regional Anti-Terrorist Structure (RATS)" -> "RATS" when the initials match."""
+    acronym = m[2]
+    letters = sorted(c for c in acronym if c.isalpha())
+    words = m[1].split()
+    initials: list[str] = []
+    for start in range(len(words) - 1, -1, -1):
+        word = words[start]
+        if word.lower() in _CONNECTORS:
+            continue
+        if not word[:1].isupper():
+            break
+        initials.extend(part[0] for part in word.split("-") if part[:1].isupper())
+        if sorted(initials) == letters:
+            kept = words[:start]
+            if kept and kept[-1].lower() == "the":
+                kept.pop()
+            return " ".join([*kept, acronym]) if kept else acronym
+        if len(initials) > len(letters):
+            break
+    return m[0]

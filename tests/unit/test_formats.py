@@ -261,3 +261,22 @@ def test_markdown_title_from_the_first_heading() -> None:
     parsed = markdown.parse(["# The heading", "", "Text of the story."])
     assert parsed.title == "The heading"
     assert parsed.content_html == "<p>Text of the story.</p>"
+
+
+def test_long_title_uses_an_acronym_for_the_name_it_stands_for() -> None:
+    text = (
+        "The Director of the Executive Committee of the Regional Anti-Terrorist Structure of "
+        "Shanghai Cooperation Organization (SCO-RATS), Mr. Ruslan Mirzaev, called on the "
+        "Minister at the Foreign Office, today."
+    )
+    assert title_from_prose(text) == (
+        "The Director of the Executive Committee of SCO-RATS, Ruslan Mirzaev, called on the "
+        "Minister at the Foreign Office"
+    )
+
+
+def test_short_title_keeps_the_full_name() -> None:
+    text = "The World Health Organization (WHO) opened an office in Lusaka today."
+    assert (
+        title_from_prose(text) == "The World Health Organization (WHO) opened an office in Lusaka"
+    )
