@@ -227,6 +227,20 @@ class _Taxonomy:
     starts: dict[bytes, tuple[int, ...]]  # first ASCII word -> indexes into `regexes`
 
 
+_LAST_COMPILED: list[tuple[tuple[TopicRule, ...], _Taxonomy]] = []
+
+
+def _compiled(rules: tuple[TopicRule, ...]) -> _Taxonomy:
+    """The compiled form of `rules`; the last one is remembered by identity, since hashing
+    a whole taxonomy for the cache on every entry would cost more than matching it."""
+    last = _LAST_COMPILED
+    if last and last[0][0] is rules:
+        return last[0][1]
+    compiled = _compile_taxonomy(rules)
+    _LAST_COMPILED[:] = [(rules, compiled)]
+    return compiled
+
+
 @lru_cache(maxsize=64)
 def _compile_taxonomy(rules: tuple[TopicRule, ...]) -> _Taxonomy:
     by_regex: dict[tuple[str, bool], list[_Owner]] = {}
@@ -272,8 +286,8 @@ def _distinct_phrases(phrases: Iterable[str]) -> tuple[str, ...]:
 
 
 def _is_shouting(text: str) -> bool:
-    """All capitals (wire headlines): acronyms cannot be told from ordinary words there."""
-    return text.isupper()
+    """A headline in capitals ("BAHIA COCOA REVIEW"): acronyms cannot be told from words."""
+    return text.isupper() and len(text.split()) > 2
 
 
 def _scan(taxonomy: _Taxonomy, text: str) -> list[tuple[int, int, _Owner]]:
@@ -424,7 +438,7 @@ def assign_topics(entry: Entry, *, rel_path: Path, config: Config) -> Entry:
         folder = rel_path.parts[0]
         matches.append(_named_topic(folder, TopicSource.FOLDER, f'folder: "{folder}/"', config))
     if config.taxonomy:
-        taxonomy = _compile_taxonomy(config.taxonomy)
+        taxonomy = _compiled(config.taxonomy)
         matches.extend(_taxonomy_topics(taxonomy, entry.title, entry.body))
     candidates = extract_candidates(entry.title, entry.body, boilerplate=config.boilerplate)
     return replace(entry, topics=_merge(matches), candidates=candidates)
@@ -583,6 +597,8 @@ def _is_initial(text: str, start: int) -> bool:
 
     A single line break is not enough: wire copy is wrapped in the middle of sentences.
     """
+    if start > 1 and text[start - 1] == " " and text[start - 2].isalnum():
+        return False  # the common case: "... in Kabul"
     i = start - 1
     breaks = 0
     while i >= 0 and (text[i] in _OPENERS or text[i] == "\n"):
@@ -639,7 +655,10 @@ def _names_in(text: str, found: list[tuple[str, bool]]) -> None:
     for match in _NAME.finditer(text):
         raw = match.group()
         initial = _is_initial(text, match.start())
-        if " " not in raw and "\t" not in raw:
+        if raw.isalpha() and not raw.isupper():
+            found.append((raw, initial))  # the common case: one capitalised word
+            continue
+        if " " not in raw and "\t" not in raw and "\n" not in raw:
             if len(raw) > 1:
                 if initial and raw.isupper() and _DATELINE_END.match(text, match.end()):
                     found.append((raw.capitalize(), False))  # "ROME, March 3 - ..."
@@ -757,9 +776,15 @@ def add_auto_topics(entries: Sequence[Entry], *, config: Config) -> tuple[Entry,
         if not autos:
             result.append(entry)
             continue
-        kept = [t for t in entry.topics if t.source is not TopicSource.AUTO]
+        kept = [_without_auto(t) for t in entry.topics if t.source is not TopicSource.AUTO]
         result.append(replace(entry, topics=_merge([*kept, *autos])))
     return tuple(result)
+
+
+def _without_auto(topic: TopicMatch) -> TopicMatch:
+    """`topic` without the reason an earlier `add_auto_topics` merged into it."""
+    parts = [part for part in topic.reason.split("; ") if not part.startswith("auto: ")]
+    return replace(topic, reason="; ".join(parts))
 
 
 def explain_topics(entry: Entry) -> tuple[str, ...]:

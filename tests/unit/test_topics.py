@@ -328,6 +328,7 @@ def test_acronyms_do_not_count_in_an_all_capitals_title() -> None:
         "ct"
     ]
     assert topics_of(make_entry(title="RATS meets in Tashkent", body="No more."), ct) == ["ct"]
+    assert topics_of(make_entry(title="SCO-RATS", body="No more."), ct) == ["ct"]
 
 
 def test_exclude_vetoes_the_topic() -> None:
@@ -518,6 +519,14 @@ def test_wire_dateline_in_capitals_is_a_place() -> None:
     assert found == ("New York", "Temple Inland")
 
 
+def test_names_wrapped_over_two_lines_are_one_name() -> None:
+    assert extract_candidates("", "talks in New\nYork and Khyber\n  Pakhtunkhwa") == (
+        "Khyber Pakhtunkhwa",
+        "New York",
+    )
+    assert extract_candidates("", "talks in Kabul\n\nMost of all") == ("Kabul",)
+
+
 def test_acronyms_inside_names_are_candidates_too() -> None:
     assert extract_candidates("", "under the SCO Charter and SCO-RATS.") == (
         "RATS",
@@ -568,6 +577,11 @@ def test_auto_topic_compares_by_slug_and_keeps_stronger_sources() -> None:
             TopicSource.AUTO,
         )
     assert add_auto_topics(done, config=config) == done  # running again changes nothing
+    third = assign_topics(make_entry(body="Floods hit Pakistan."), rel_path=TOP, config=config)
+    again = add_auto_topics([*done, third], config=config)
+    assert (
+        again[0].topics[1].reason == 'taxonomy: "Pakistan" \u00d71; auto: "Pakistan" in 3 entries'
+    )
 
 
 def test_explain_lists_every_topic() -> None:
