@@ -20,7 +20,7 @@ _REPEAT_WINDOW = 12  # non-blank lines after the headline where its repeat may a
 
 
 def detect(lines: Sequence[str], suffix: str) -> bool:
-    """Any story that opens with a headline line (the general fallback style)."""
+    """A story that opens with a headline line (the general fallback style)."""
     return bool(lines) and is_headline(lines[0])
 
 
