@@ -57,6 +57,13 @@ def open_catalog(config: Config) -> Catalog:
     )
 
 
+def update(catalog: Catalog, config: Config, *, now: datetime) -> PublishReport:
+    """`seedfeed build`, and the daemon's start: settings, then seeds/, then public/."""
+    apply_config(catalog, config)
+    reconcile(catalog, config, now=now)
+    return publish_dirty(catalog, config, now=now)
+
+
 def apply_config(catalog: Catalog, config: Config) -> None:
     """Bring the catalogue in line with changed settings: re-read, re-tag or re-render.
 

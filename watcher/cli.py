@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
-from feeds.build import apply_config, open_catalog, publish_dirty, reconcile
+from feeds.build import open_catalog, update
 from feeds.config import find_config_file, load_config
 from feeds.errors import ConfigError, RejectedFile, SeedfeedError
 from feeds.ingest import read_document
@@ -176,9 +176,7 @@ def _build(args: argparse.Namespace, config: Config) -> int:
     with hold_state_lock(config.state_dir):
         catalog = open_catalog(config)
         try:
-            apply_config(catalog, config)
-            reconcile(catalog, config, now=_now())
-            publish_dirty(catalog, config, now=_now())
+            update(catalog, config, now=_now())
             counts = catalog.counts()
         finally:
             catalog.close()

@@ -41,6 +41,7 @@ from feeds.build import (
     open_catalog,
     publish_dirty,
     reconcile,
+    update,
 )
 from feeds.catalog import Catalog
 from feeds.errors import ConfigError, SeedfeedError
@@ -268,9 +269,7 @@ class Daemon:
         scheduler = BackgroundScheduler(timezone=UTC)
         try:
             with self._catalog_lock:
-                apply_config(catalog, config)
-            self._reconcile()
-            self._publish()
+                update(catalog, config, now=self._clock())
             self._schedule(scheduler)
             scheduler.start()
             if server is not None:

@@ -10,9 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from feeds.build import is_ignored, open_catalog, publish_dirty, reconcile, scan_seeds
+from feeds.build import (
+    apply_config,
+    is_ignored,
+    open_catalog,
+    publish_dirty,
+    reconcile,
+    scan_seeds,
+    update,
+)
 from feeds.config import DEFAULT_CONFIG
-from feeds.model import Config
+from feeds.model import Config, TopicRule
 from tests.atom_schema import assert_valid_atom, parse_with_feedparser
 from tests.conftest import REPO
 
@@ -37,8 +45,7 @@ def config(tmp_path: Path) -> Config:
 def _build(config: Config, now: datetime) -> None:
     catalog = open_catalog(config)
     try:
-        reconcile(catalog, config, now=now)
-        publish_dirty(catalog, config, now=now)
+        update(catalog, config, now=now)
     finally:
         catalog.close()
 
@@ -114,3 +121,32 @@ def test_hidden_and_temporary_names_are_ignored(config: Config) -> None:
     assert sorted(p.name for p, _ in scan_seeds(config)) == sorted(s.name for s in SAMPLES)
     assert is_ignored(Path(".hidden/story.txt"), config.ignore)
     assert not is_ignored(Path("politics/story.txt"), config.ignore)
+
+
+def test_a_changed_taxonomy_retags_and_rebuilds_only_the_feeds_it_changes(config: Config) -> None:
+    config = replace(config, auto_topics=False)
+    pakistan = TopicRule(slug="pakistan", title="Pakistan", phrases=("Pakistan",))
+    sco = TopicRule(slug="sco", title="SCO", phrases=("SCO",))
+    _build(replace(config, taxonomy=(pakistan, sco)), T0)
+    feeds_dir = config.public_dir / "feeds"
+    assert len(parse_with_feedparser((feeds_dir / "pakistan.atom").read_bytes()).entries) == 3
+    assert len(parse_with_feedparser((feeds_dir / "sco.atom").read_bytes()).entries) == 2
+    before = _mtimes(config.public_dir)
+    opposition = TopicRule(slug="opposition", title="Opposition", phrases=("Imran Khan",))
+    changed = replace(config, taxonomy=(pakistan, sco, opposition))
+    catalog = open_catalog(changed)
+    try:
+        apply_config(catalog, changed)
+        # The rally story gains a topic: its feeds change (a new category), the SCO feed does not.
+        assert catalog.dirty_slugs() == ["all", "opposition", "pakistan"]
+        reconcile(catalog, changed, now=T0)
+        publish_dirty(catalog, changed, now=T0)
+    finally:
+        catalog.close()
+    after = _mtimes(config.public_dir)
+    assert after[feeds_dir / "sco.atom"] == before[feeds_dir / "sco.atom"]
+    assert after[feeds_dir / "pakistan.atom"] != before[feeds_dir / "pakistan.atom"]
+    opposition_feed = parse_with_feedparser((feeds_dir / "opposition.atom").read_bytes())
+    assert [e.title for e in opposition_feed.entries] == [
+        "Pakistan opposition rallies in Khyber Pakhtunkhwa to demand release of Imran Khan"
+    ]
