@@ -1,7 +1,7 @@
 """Entry -> topics: explicit headers, the top-level folder, taxonomy rules and automatic names.
 
 Pure: no I/O, no clock, no threads. Every regular expression is compiled once, either at
-import or on first use of a rule (cached by the frozen `TopicRule` / boilerplate tuple).
+import or on first use of a taxonomy (cached by its tuple of frozen `TopicRule`s).
 """
 
 from __future__ import annotations
@@ -58,14 +58,13 @@ def topic_slug(name: str) -> str:
 
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
+_DIGIT_COMMA = re.compile(r"(?<=\d),(?=\d)")
 
 
 def _fast_slug(name: str) -> str:
-    """What python-slugify gives for a plain ASCII name without entities, computed directly."""
+    """What python-slugify gives for a plain ASCII name without entities, computed directly
+    (slugify costs several microseconds a call; a story has a dozen candidate names)."""
     return _NOT_SLUG.sub("-", _DIGIT_COMMA.sub("", name.lower())).strip("-")
-
-
-_DIGIT_COMMA = re.compile(r"(?<=\d),(?=\d)")
 
 
 # ------------------------------------------------------------------ taxonomy phrases
@@ -278,7 +277,7 @@ def _distinct_phrases(phrases: Iterable[str]) -> tuple[str, ...]:
     distinct: dict[str, str] = {}
     for phrase in phrases:
         text = " ".join(phrase.split())
-        if text:
+        if any(c.isalnum() for c in text):  # a phrase of punctuation alone never matches
             tokens = _phrase_tokens(text)
             key = "".join(t if _is_acronym(t) else t.lower() for t in tokens)
             distinct.setdefault(key, text)
@@ -587,9 +586,9 @@ def _is_acronym_word(word: str) -> bool:
 def _is_edge(word: str) -> bool:
     """A word stripped from either end of a name ("The", "However", "Updated", "May")."""
     key = word.lower()
-    if _is_acronym_word(word):
-        return key in _NEVER_ACRONYM
-    return key in _EDGE_WORDS
+    if key not in _EDGE_WORDS:
+        return False
+    return key in _NEVER_ACRONYM or not _is_acronym_word(word)  # "US" is not "us"
 
 
 def _is_initial(text: str, start: int) -> bool:
@@ -693,12 +692,15 @@ def _names_in(text: str, found: list[tuple[str, bool]]) -> None:
 
 
 def _is_noise(name: str, furniture: frozenset[str]) -> bool:
+    """Whether `name` is no topic: furniture, or only stop words, titles and generic nouns."""
     key = name.lower()
+    if key in furniture:
+        return True
     if " " in key:
-        return key in furniture or all(w in _NEVER_ALONE for w in key.split())
-    if _is_acronym_word(name):
-        return key in _NEVER_ACRONYM or key in furniture
-    return key in _NEVER_ALONE or key in furniture
+        return all(word in _NEVER_ALONE for word in key.split())
+    if key not in _NEVER_ALONE:
+        return False
+    return key in _NEVER_ACRONYM or not _is_acronym_word(name)  # "US" is not "us"
 
 
 def extract_candidates(
@@ -727,7 +729,9 @@ def extract_candidates(
         counts = spellings.setdefault(topic_slug(name), {})
         counts[name] = counts.get(name, 0) + 1
     chosen = (
-        min(counts.items(), key=lambda item: (-item[1], item[0]))[0]
+        next(iter(counts))
+        if len(counts) == 1
+        else min(counts.items(), key=lambda item: (-item[1], item[0]))[0]
         for counts in spellings.values()
     )
     return tuple(sorted(chosen))
