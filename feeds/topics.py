@@ -717,7 +717,7 @@ def extract_candidates(
     One display string per `topic_slug` (the most frequent spelling), sorted.
     """
     found: list[tuple[str, bool]] = []
-    if title and not _is_shouting(title) and not _is_title_cased(title):
+    if title and not title.isupper() and not _is_title_cased(title):
         _names_in(title, found)
     _names_in(body, found)
     furniture = _boilerplate_names(boilerplate)

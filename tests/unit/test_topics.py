@@ -508,6 +508,7 @@ def test_sentence_initial_word_is_kept_when_seen_mid_sentence() -> None:
 
 def test_all_capitals_title_is_not_mined_for_candidates() -> None:
     assert extract_candidates("BAHIA COCOA REVIEW SHOWS RAIN", "Rain fell in Bahia.") == ("Bahia",)
+    assert extract_candidates("MARKET REPORT", "Rain fell in Bahia.") == ("Bahia",)
 
 
 def test_title_case_headline_is_not_mined_for_candidates() -> None:
