@@ -5,6 +5,8 @@ once, one small dependency, and `shutdown()` returns within a poll interval, unl
 event loop in a thread) and the conditional-request rules (ETag, If-None-Match,
 If-Modified-Since, 304, HEAD). This module only decides which file a URL names, reads
 it once, and hands werkzeug the bytes with their ETag, date, type and encoding.
+Connections are served by a bounded pool of worker threads; werkzeug closes each
+connection after one response, so an idle reader never holds a worker.
 """
 
 from __future__ import annotations
