@@ -9,17 +9,20 @@ parses it as a feed reader does, and fails on duplicate entry ids.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import cast
 
@@ -73,6 +76,33 @@ match = ["SCO", "Shanghai Cooperation Organization", "Shanghai Cooperation Organ
          "SCO-RATS"]
 """
 
+Setting = int | float | bool | str | Sequence[str]
+
+
+def _toml_value(value: Setting) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(value if isinstance(value, str) else list(value), ensure_ascii=False)
+
+
+def config_text(
+    *, port: int = 8080, settings: Mapping[str, Mapping[str, Setting]] | None = None
+) -> str:
+    """The test configuration with `settings` (table -> key -> value) put in their tables."""
+    lines = TEST_CONFIG.format(port=port).splitlines()
+    for table, values in (settings or {}).items():
+        header = f"[{table}]"
+        if header not in lines:
+            lines += ["", header]
+        start = lines.index(header) + 1
+        end = next((i for i in range(start, len(lines)) if lines[i].startswith("[")), len(lines))
+        kept = [line for line in lines[start:end] if line.partition("=")[0].strip() not in values]
+        added = [f"{key} = {_toml_value(value)}" for key, value in values.items()]
+        lines[start:end] = added + kept
+    return "\n".join(lines) + "\n"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Site:
@@ -85,8 +115,19 @@ class Site:
     config: Path
 
     @classmethod
-    def create(cls, root: Path, *, samples: bool = True, port: int = 8080) -> Site:
-        """Lay out a site under `root`; with `samples`, seeds/ holds the two sample clippings."""
+    def create(
+        cls,
+        root: Path,
+        *,
+        samples: bool = True,
+        port: int = 8080,
+        settings: Mapping[str, Mapping[str, Setting]] | None = None,
+    ) -> Site:
+        """Lay out a site under `root`; with `samples`, seeds/ holds the two sample clippings.
+
+        `settings` adds keys to the test configuration, by table: `{"ingest": {"max_file_bytes":
+        4096}}`; a key given here replaces the test configuration's own.
+        """
         site = cls(
             root=root,
             seeds=root / "seeds",
@@ -98,7 +139,7 @@ class Site:
         if samples:
             for name in SAMPLE_FILES:
                 shutil.copyfile(SAMPLE_SEEDS / name, site.seeds / name)
-        site.config.write_text(TEST_CONFIG.format(port=port), encoding="utf-8")
+        site.config.write_text(config_text(port=port, settings=settings), encoding="utf-8")
         return site
 
     def path_options(self, *, state: Path | None = None, public: Path | None = None) -> list[str]:
@@ -152,10 +193,21 @@ def run_cli(site: Site, *args: str, timeout: float = 30.0) -> subprocess.Complet
 class DaemonProcess:
     """`seedfeed run` on a site, as a separate process, with its log kept in a file."""
 
-    def __init__(self, site: Site, *, name: str = "daemon") -> None:
+    def __init__(
+        self,
+        site: Site,
+        *,
+        name: str = "daemon",
+        args: Sequence[str] = (),
+        prefix: Sequence[str] = (),
+    ) -> None:
+        """`args` go after `seedfeed run`'s own (e.g. `--polling`); `prefix` goes before the
+        interpreter (e.g. `setpriv --reuid=65534 ...` to run as another user)."""
         self.site = site
         self.port = free_port()
         self.log_path = site.root / f"{name}.log"
+        self.args = tuple(args)
+        self.prefix = tuple(prefix)
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -170,7 +222,12 @@ class DaemonProcess:
             log.write(f"--- seedfeed run on port {self.port}\n".encode())
             log.flush()
             self._process = subprocess.Popen(
-                seedfeed_command("run", *self.site.path_options(), "--port", str(self.port)),
+                [
+                    *self.prefix,
+                    *seedfeed_command(
+                        "run", *self.site.path_options(), "--port", str(self.port), *self.args
+                    ),
+                ],
                 cwd=self.site.root,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -219,6 +276,15 @@ class DaemonProcess:
             process.wait()
             pytest.fail(f"seedfeed run did not exit within {timeout} s of SIGTERM\n{self.log()}")
         assert code == 0, f"seedfeed run exited with {code} after SIGTERM\n{self.log()}"
+
+    def send_signal(self, signum: signal.Signals) -> None:
+        """Send `signum` (SIGHUP, ...) to the running daemon."""
+        self._fail_if_exited()
+        self._require_process().send_signal(signum)
+
+    def exit_code(self) -> int | None:
+        """The exit code if the daemon has ended, else None."""
+        return self._require_process().poll()
 
     def kill(self) -> None:
         """kill -9: no chance to finish anything."""
@@ -406,3 +472,74 @@ def snapshot_files(folder: Path, names: Iterable[str] | None = None) -> dict[str
         )
         for path in paths
     }
+
+
+# --- the catalogue, as `seedfeed status` and its SQLite file show it -------------------------
+
+
+def read_status(site: Site, *, prefix: Sequence[str] = ()) -> dict[str, object]:
+    """`seedfeed status --json` for the site, run with `prefix` (e.g. as another user)."""
+    result = subprocess.run(
+        [*prefix, *seedfeed_command("status", "--json", *site.path_options())],
+        cwd=site.root,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 0, f"seedfeed status failed: {result.stderr}"
+    report = json.loads(result.stdout)
+    assert isinstance(report, dict)
+    return report
+
+
+def rejected_reasons(site: Site, *, prefix: Sequence[str] = ()) -> dict[str, str]:
+    """The rejected files `seedfeed status --json` lists, with their reasons."""
+    rejected = read_status(site, prefix=prefix)["rejected"]
+    assert isinstance(rejected, list)
+    return {str(r["file"]): str(r["reason"]) for r in rejected}
+
+
+def query_catalog(site: Site, sql: str, *args: object) -> list[tuple[object, ...]]:
+    """Rows of one read-only query on the site's catalogue (the daemon may be writing)."""
+    path = site.state / "catalog.sqlite3"
+    if not path.exists():
+        return []
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    try:
+        return [tuple(row) for row in db.execute(sql, args)]
+    finally:
+        db.close()
+
+
+def catalog_files(site: Site) -> dict[str, tuple[int, int, str]]:
+    """Every file the catalogue knows: rel_path -> (size, mtime_ns, status)."""
+    return {
+        str(path): (int(str(size)), int(str(mtime)), str(status))
+        for path, size, mtime, status in query_catalog(
+            site, "SELECT rel_path, size, mtime_ns, status FROM files"
+        )
+    }
+
+
+def catalog_idle(site: Site) -> bool:
+    """True when the catalogue has nothing left to publish."""
+    return not query_catalog(
+        site,
+        "SELECT slug FROM dirty UNION ALL SELECT entry_id FROM dirty_entries "
+        "UNION ALL SELECT slug FROM dirty_pages LIMIT 1",
+    )
+
+
+def seed_files(site: Site, ignore: Iterable[str]) -> dict[str, tuple[int, int]]:
+    """Every file under seeds/ that no ignore pattern hides: rel_path -> (size, mtime_ns)."""
+    patterns = tuple(ignore)
+    found: dict[str, tuple[int, int]] = {}
+    for path in site.seeds.rglob("*"):
+        rel = path.relative_to(site.seeds)
+        if any(fnmatchcase(part, p) for part in rel.parts for p in patterns):
+            continue
+        info = path.lstat()
+        if not path.is_dir() or path.is_symlink():
+            found[rel.as_posix()] = (info.st_size, info.st_mtime_ns)
+    return found

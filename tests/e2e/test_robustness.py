@@ -1,0 +1,560 @@
+"""End to end: bad input and awkward file events, each against the real `seedfeed run`.
+
+Every bad input must leave the daemon running and the file exactly as it was, and end as a
+rejection with a reason (in `seedfeed status --json` and in `public/feeds/_rejected.atom`) or
+as entries where the file is usable. Most tests share one daemon (starting one per test would
+cost more than the test); each works in its own folder of seeds/ with titles of its own.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import shutil
+import stat
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from tests.conftest import wait_until
+from tests.e2e.daemon import (
+    DaemonProcess,
+    Feed,
+    Setting,
+    Site,
+    assert_public_valid,
+    catalog_files,
+    query_catalog,
+    read_feed,
+    read_status,
+    rejected_reasons,
+    wait_for_feed,
+)
+
+pytestmark = pytest.mark.e2e
+
+MAX_FILE_BYTES = 4096
+SETTLE_LIMIT = 1.0
+SETTINGS: dict[str, dict[str, Setting]] = {
+    "schedule": {"settle": 0.2, "settle_limit": SETTLE_LIMIT, "publish_every": 0.2},
+    "ingest": {"max_file_bytes": MAX_FILE_BYTES},
+    "feeds": {"max_entries": 500},
+}
+NOBODY = 65534
+
+
+def story(title: str, body: str = "") -> str:
+    """A short headered clipping."""
+    text = body or f"The harbour authority said on Friday that {title.lower()} went ahead."
+    return f"Title: {title}\nDate: 2025-10-03\nTopics: harbours\n\n{text}\n"
+
+
+def fingerprint(path: Path) -> tuple[int, int, bytes]:
+    """What must not change about a file seedfeed reads: mode, mtime, bytes (links: target)."""
+    info = path.lstat()
+    data = os.readlink(path).encode() if path.is_symlink() else path.read_bytes()
+    return info.st_mode, info.st_mtime_ns, data
+
+
+# --- a daemon shared by the tests of this module ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shared_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
+    root = tmp_path_factory.mktemp("robustness") / "site"
+    site = Site.create(root, samples=False, settings=SETTINGS)
+    daemon = DaemonProcess(site).start_serving()
+    try:
+        yield daemon
+    finally:
+        if daemon.running:
+            daemon.stop()
+
+
+@pytest.fixture
+def daemon(shared_daemon: DaemonProcess) -> Iterator[DaemonProcess]:
+    """The shared daemon; the test fails if it died or logged a traceback meanwhile."""
+    start = shared_daemon.log_path.stat().st_size
+    yield shared_daemon
+    assert shared_daemon.running, f"the daemon died\n{shared_daemon.log()}"
+    with open(shared_daemon.log_path, "rb") as log:
+        log.seek(start)
+        written = log.read().decode("utf-8", errors="replace")
+    assert "Traceback" not in written, written[-6000:]
+    assert_public_valid(shared_daemon.site.public)
+
+
+def titles_in_all(daemon: DaemonProcess) -> list[str]:
+    feed = read_feed(daemon, "all")
+    return [] if feed is None else [e.title for e in feed.entries]
+
+
+def wait_titles(
+    daemon: DaemonProcess,
+    present: set[str],
+    absent: frozenset[str] | set[str] = frozenset(),
+    timeout: float = 10,
+) -> Feed:
+    """Wait until all.atom holds each of `present` exactly once and none of `absent`."""
+
+    def holds(feed: Feed) -> bool:
+        titles = [e.title for e in feed.entries]
+        return all(titles.count(t) == 1 for t in present) and not absent & set(titles)
+
+    return wait_for_feed(
+        daemon, "all", holds, timeout=timeout, what=f"holds {sorted(present)}, not {absent}"
+    )
+
+
+def wait_rejected(daemon: DaemonProcess, rel: str, words: str, *, timeout: float = 10) -> str:
+    """Wait until `rel` is rejected with a reason containing `words`; return the reason.
+
+    The reason must show in `seedfeed status --json` and in the operator feed _rejected.atom.
+    """
+    site = daemon.site
+
+    def recorded() -> bool:
+        return catalog_files(site).get(rel, (0, 0, ""))[2] == "rejected"
+
+    recorded.__name__ = f"{rel} is rejected"
+    wait_until(recorded, timeout=timeout)
+    reason = rejected_reasons(site).get(rel)
+    assert reason is not None, f"{rel} missing from seedfeed status"
+    assert words in reason, f"{rel}: {reason!r} does not say {words!r}"
+
+    def listed(feed: Feed) -> bool:
+        return any(
+            e.title == f"Rejected: {rel}" and reason in html.unescape(e.content)
+            for e in feed.entries
+        )
+
+    wait_for_feed(daemon, "_rejected", listed, what=f"lists {rel}: {reason}")
+    return reason
+
+
+def assert_not_published(site: Site, marker: str) -> None:
+    for path in site.public.rglob("*"):
+        if path.is_file():
+            assert marker.encode() not in path.read_bytes(), f"{marker!r} leaked into {path}"
+
+
+# --- bad input --------------------------------------------------------------------------------
+
+BINARY = {
+    "png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)),
+    "pdf": b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n" * 4,
+    "zip": b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(range(200)),
+    "nul": b"Title: Hidden text\n\nA story with a NUL\x00byte in the middle of it all.\n" * 3,
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BINARY))
+def test_binary_file_is_rejected(daemon: DaemonProcess, kind: str) -> None:
+    site = daemon.site
+    path = site.seeds / "binary" / f"upload-{kind}.txt"
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(BINARY[kind])
+    before = fingerprint(path)
+    wait_rejected(daemon, f"binary/upload-{kind}.txt", "binary")
+    assert fingerprint(path) == before
+    assert "Hidden text" not in titles_in_all(daemon)
+
+
+@pytest.mark.parametrize("content", [b"", b"  \n\t\r\n   \n"], ids=["empty", "whitespace"])
+def test_empty_or_blank_file_is_rejected(daemon: DaemonProcess, content: bytes) -> None:
+    name = f"blank-{len(content)}.txt"
+    path = daemon.site.seeds / name
+    path.write_bytes(content)
+    before = fingerprint(path)
+    wait_rejected(daemon, name, "empty or whitespace only")
+    assert fingerprint(path) == before
+
+
+def test_file_over_max_file_bytes_is_rejected(daemon: DaemonProcess) -> None:
+    title = "Oversized harbour report"
+    path = daemon.site.seeds / "oversized.txt"
+    path.write_text(story(title, "Cranes and quays. " * 400), encoding="utf-8")
+    assert path.stat().st_size > MAX_FILE_BYTES
+    before = fingerprint(path)
+    reason = wait_rejected(daemon, "oversized.txt", "larger than max_file_bytes")
+    assert str(MAX_FILE_BYTES) in reason
+    assert fingerprint(path) == before
+    assert title not in titles_in_all(daemon)
+
+
+def test_undecodable_bytes_are_rejected_and_stray_bytes_read(daemon: DaemonProcess) -> None:
+    site = daemon.site
+    garbage = site.seeds / "garbage.txt"
+    # High bytes with no text in any encoding: the first bytes of a random stream.
+    garbage.write_bytes(bytes((x * 97 + 13) % 128 + 128 for x in range(600)))
+    stray = site.seeds / "stray-bytes.txt"
+    stray.write_bytes(
+        b"Title: Harbour caf\xe9 reopens\nDate: 2025-10-03\n\n"
+        b"The caf\xe9 by the quay reopened on Friday after the storm.\n"
+    )
+    before = {p: fingerprint(p) for p in (garbage, stray)}
+    wait_rejected(daemon, "garbage.txt", "not text")
+    wait_titles(daemon, {"Harbour caf\u00e9 reopens"})
+    assert {p: fingerprint(p) for p in before} == before
+
+
+def test_symlink_outside_seeds_is_never_published(daemon: DaemonProcess) -> None:
+    site = daemon.site
+    marker = "Secret outside seeds, zeta nine"
+    outside = site.root / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text(story(marker), encoding="utf-8")
+    links = site.seeds / "links"
+    links.mkdir()
+    (links / "to-file.txt").symlink_to(outside / "secret.txt")
+    (links / "to-folder").symlink_to(outside, target_is_directory=True)
+    before = {p: fingerprint(p) for p in (links / "to-file.txt", links / "to-folder")}
+    wait_rejected(daemon, "links/to-file.txt", "outside seeds/")
+    wait_rejected(daemon, "links/to-folder", "outside seeds/")
+    # A story dropped afterwards is published; the secret still is not.
+    site.drop("links/after.txt", story("Harbour story after the symlinks"))
+    wait_titles(daemon, {"Harbour story after the symlinks"}, {marker})
+    assert_not_published(site, marker)
+    assert {p: fingerprint(p) for p in before} == before
+
+
+def test_symlink_loop_is_rejected(daemon: DaemonProcess) -> None:
+    loops = daemon.site.seeds / "loops"
+    loops.mkdir()
+    (loops / "a.txt").symlink_to("b.txt")
+    (loops / "b.txt").symlink_to("a.txt")
+    (loops / "self.txt").symlink_to("self.txt")
+    before = {p.name: fingerprint(p) for p in loops.iterdir()}
+    for name in ("a.txt", "b.txt", "self.txt"):
+        wait_rejected(daemon, f"loops/{name}", "symlink loop")
+    assert {p.name: fingerprint(p) for p in loops.iterdir()} == before
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "harbour report with spaces.txt",
+        "Überseehafen – Kräne für Hamburg, São Paulo, Москва.txt",
+        "long-" + "quayside-" * 26 + "end.txt",
+    ],
+    ids=["spaces", "non-ascii", "long"],
+)
+def test_awkward_names_are_ingested(daemon: DaemonProcess, name: str) -> None:
+    assert len(name.encode()) < 256
+    title = f"Harbour name test {len(name)} {name[:12]}"
+    daemon.site.drop(f"names/{name}", story(title))
+    wait_titles(daemon, {title})
+    assert f"names/{name}" in catalog_files(daemon.site)
+    assert f"names/{name}" not in rejected_reasons(daemon.site)
+
+
+def test_deeply_nested_folders_are_ingested(daemon: DaemonProcess) -> None:
+    site = daemon.site
+    folder = site.seeds.joinpath(*(f"level{n}" for n in range(30)))
+    folder.mkdir(parents=True)
+    (folder / "deep.txt").write_text(story("Harbour story thirty folders down"), encoding="utf-8")
+    wait_titles(daemon, {"Harbour story thirty folders down"})
+    # A second one, created together with its folders in one go, also arrives.
+    second = site.seeds.joinpath("nest", *(f"n{n}" for n in range(30)))
+    second.mkdir(parents=True)
+    (second / "deeper.txt").write_text(story("Harbour story in fresh deep folders"), "utf-8")
+    wait_titles(daemon, {"Harbour story in fresh deep folders"})
+
+
+def test_file_replaced_by_a_folder_of_the_same_name(daemon: DaemonProcess) -> None:
+    site = daemon.site
+    site.drop("replaced.txt", story("Harbour file before it became a folder"))
+    wait_titles(daemon, {"Harbour file before it became a folder"})
+    (site.seeds / "replaced.txt").unlink()
+    (site.seeds / "replaced.txt").mkdir()
+    (site.seeds / "replaced.txt" / "inner.txt").write_text(
+        story("Harbour file inside the new folder"), encoding="utf-8"
+    )
+    wait_titles(
+        daemon,
+        {"Harbour file inside the new folder"},
+        {"Harbour file before it became a folder"},
+    )
+    files = catalog_files(site)
+    assert "replaced.txt" not in files and "replaced.txt/inner.txt" in files
+
+
+def test_file_truncated_to_zero_after_ingest(daemon: DaemonProcess) -> None:
+    site = daemon.site
+    title = "Harbour story later truncated"
+    path = site.drop("truncated.txt", story(title))
+    feed = wait_titles(daemon, {title})
+    entry_id = feed.by_title(title)[0].entry_id
+    for slug in ("harbours", "all"):
+        wait_for_feed(daemon, slug, lambda f: entry_id in f.ids, what="the entry")
+    os.truncate(path, 0)
+    before = fingerprint(path)
+    wait_rejected(daemon, "truncated.txt", "empty or whitespace only")
+    for slug in ("harbours", "all"):
+        wait_for_feed(daemon, slug, lambda f: entry_id not in f.ids, what="the entry gone")
+    assert fingerprint(path) == before
+
+
+def test_file_that_keeps_growing_is_read_anyway_then_whole(daemon: DaemonProcess) -> None:
+    site = daemon.site
+    title = "Harbour log that keeps growing"
+    path = site.seeds / "growing.txt"
+    seen_while_growing = False
+    paced = threading.Event()
+    started = time.monotonic()
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(f"Title: {title}\nDate: 2025-10-03\n\nLine 0 of the log.")
+        line = 1
+        # Keep appending for at least three settle limits, and until the entry showed.
+        while time.monotonic() - started < 3 * SETTLE_LIMIT or not seen_while_growing:
+            assert time.monotonic() - started < 15, (
+                f"a file growing for 15 s was never published\n{daemon.log()}"
+            )
+            out.write(f" Line {line}.")
+            out.flush()
+            line += 1
+            paced.wait(timeout=0.05)
+            if line % 5 == 0:
+                feed = read_feed(daemon, "all")
+                seen_while_growing |= feed is not None and bool(feed.by_title(title))
+        out.write(" The end, omega.\n")
+    assert path.stat().st_size < MAX_FILE_BYTES
+
+    def final(feed: Feed) -> bool:
+        found = feed.by_title(title)
+        return len(found) == 1 and "The end, omega." in found[0].content
+
+    wait_for_feed(daemon, "all", final, what="the final content")
+
+
+# --- unreadable permissions: needs a user that permission bits apply to ---------------------
+
+
+@pytest.fixture
+def unprivileged() -> Iterator[tuple[list[str], Path]]:
+    """A command prefix that runs as an unprivileged user, and a folder that user may use."""
+    if os.geteuid() != 0:
+        yield [], Path(tempfile.mkdtemp(prefix="seedfeed-e2e-"))
+        return
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root and setpriv is missing: permission bits would not apply")
+    prefix = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+    root = Path(tempfile.mkdtemp(prefix="seedfeed-e2e-"))
+    root.chmod(0o755)
+    os.chown(root, NOBODY, NOBODY)
+    try:
+        yield prefix, root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_unreadable_file_is_rejected_then_ingested_when_readable(
+    unprivileged: tuple[list[str], Path],
+) -> None:
+    prefix, root = unprivileged
+    site = Site.create(root / "site", samples=False, settings=SETTINGS)
+    if prefix:
+        for path in (site.root, site.seeds, site.config):
+            os.chown(path, NOBODY, NOBODY)
+    daemon = DaemonProcess(site, prefix=prefix)
+    try:
+        daemon.start_serving()
+        title = "Harbour story behind closed permissions"
+        path = site.seeds / "locked.txt"
+        path.write_text(story(title), encoding="utf-8")
+        path.chmod(0)
+        if prefix:
+            os.chown(path, NOBODY, NOBODY)
+        before = fingerprint(path)
+
+        def rejected() -> bool:
+            return "locked.txt" in rejected_reasons(site, prefix=prefix)
+
+        wait_until(rejected, timeout=10)
+        reason = rejected_reasons(site, prefix=prefix)["locked.txt"]
+        assert "permission denied" in reason, reason
+        wait_for_feed(
+            daemon,
+            "_rejected",
+            lambda f: bool(f.by_title("Rejected: locked.txt")),
+            what="lists locked.txt",
+        )
+        assert fingerprint(path) == before
+
+        path.chmod(0o644)
+        wait_titles(daemon, {title})
+        assert "locked.txt" not in rejected_reasons(site, prefix=prefix)
+        wait_for_feed(
+            daemon,
+            "_rejected",
+            lambda f: not f.by_title("Rejected: locked.txt"),
+            what="no longer lists locked.txt",
+        )
+        assert path.read_bytes() == before[2]
+        daemon.stop()
+    finally:
+        if daemon.running:
+            daemon.kill()
+
+
+# --- file events ------------------------------------------------------------------------------
+
+IGNORED_NAMES = (".x", "x~", "x.swp", "x.tmp", "x.part", "x.crdownload", "4913")
+
+
+def test_temp_names_never_become_entries(daemon: DaemonProcess) -> None:
+    site = daemon.site
+    folder = site.seeds / "temps"
+    folder.mkdir()
+    hidden = {f"Harbour temp file {name}" for name in IGNORED_NAMES}
+    for name in IGNORED_NAMES:
+        (folder / name).write_text(story(f"Harbour temp file {name}"), encoding="utf-8")
+    (folder / ".hidden-folder").mkdir()
+    (folder / ".hidden-folder" / "inside.txt").write_text(story("Harbour hidden folder"), "utf-8")
+    hidden.add("Harbour hidden folder")
+    # Written after the temp files, so it settles after them: when it shows, they had their turn.
+    (folder / "barrier.txt").write_text(story("Harbour temp barrier"), encoding="utf-8")
+    wait_titles(daemon, {"Harbour temp barrier"}, hidden)
+    known = [p for p in catalog_files(site) if p.startswith("temps/")]
+    assert known == ["temps/barrier.txt"], known
+    assert not [p for p in rejected_reasons(site) if p.startswith("temps/")]
+
+
+def test_editor_save_through_a_temp_file_keeps_the_id(daemon: DaemonProcess) -> None:
+    site = daemon.site
+    title = "Harbour story saved by an editor"
+    path = site.drop("editor/story.txt", story(title, "First draft of the harbour story."))
+    first = wait_titles(daemon, {title}).by_title(title)[0]
+    swap = path.with_name(".story.txt.swp")
+    swap.write_text("swap file contents, not a story", encoding="utf-8")
+    temp = path.with_name("4913")
+    temp.write_text("", encoding="utf-8")
+    temp.unlink()
+    saved = path.with_name("story.txt~")
+    saved.write_text(story(title, "Second draft of the harbour story, revised."), "utf-8")
+    os.replace(saved, path)
+    swap.unlink()
+
+    def revised(feed: Feed) -> bool:
+        found = feed.by_title(title)
+        return len(found) == 1 and "Second draft" in found[0].content
+
+    after = wait_for_feed(daemon, "all", revised, what="the revised story").by_title(title)[0]
+    assert after.entry_id == first.entry_id
+    assert after.published == first.published
+    assert after.updated > first.updated
+
+
+def test_moving_a_folder_inside_seeds_keeps_every_id(daemon: DaemonProcess) -> None:
+    site = daemon.site
+    titles = {f"Harbour folder story {n}" for n in range(4)}
+    for n, title in enumerate(sorted(titles)):
+        site.drop(f"movable/sub/story-{n}.txt", story(title))
+    before = {t: e.entry_id for t in titles for e in wait_titles(daemon, titles).by_title(t)}
+    (site.seeds / "moved-to").mkdir()
+    os.rename(site.seeds / "movable", site.seeds / "moved-to" / "movable-renamed")
+
+    def moved() -> bool:
+        paths = [p for p in catalog_files(site) if "movable" in p]
+        return sorted(paths) == [f"moved-to/movable-renamed/sub/story-{n}.txt" for n in range(4)]
+
+    wait_until(moved, timeout=10)
+    after = wait_titles(daemon, titles)
+    assert {t: after.by_title(t)[0].entry_id for t in titles} == before
+
+
+def test_moving_a_file_out_of_seeds_removes_its_entries(daemon: DaemonProcess) -> None:
+    site = daemon.site
+    title = "Harbour story that leaves seeds"
+    path = site.drop("leaving.txt", story(title))
+    entry_id = wait_titles(daemon, {title}).by_title(title)[0].entry_id
+    os.rename(path, site.root / "left-seeds.txt")
+    for slug in ("all", "harbours"):
+        wait_for_feed(daemon, slug, lambda f: entry_id not in f.ids, what="the entry gone")
+    assert "leaving.txt" not in catalog_files(site)
+
+
+def test_same_content_in_two_files_is_one_entry(daemon: DaemonProcess) -> None:
+    site = daemon.site
+    title = "Harbour story dropped twice"
+    text = story(title)
+    site.drop("twice/one.txt", text)
+    site.drop("twice/two.txt", text)
+
+    def both_known() -> bool:
+        return {"twice/one.txt", "twice/two.txt"} <= set(catalog_files(site))
+
+    wait_until(both_known, timeout=10)
+    entry_id = wait_titles(daemon, {title}).by_title(title)[0].entry_id
+    sources = query_catalog(
+        site, "SELECT rel_path FROM sources WHERE entry_id = ? ORDER BY rel_path", entry_id
+    )
+    assert sources == [("twice/one.txt",), ("twice/two.txt",)]
+    (site.seeds / "twice" / "one.txt").unlink()
+
+    def one_left() -> bool:
+        return "twice/one.txt" not in catalog_files(site)
+
+    wait_until(one_left, timeout=10)
+    feed = wait_titles(daemon, {title})
+    assert feed.by_title(title)[0].entry_id == entry_id
+
+
+def _entry_xml(feed: Feed, entry_id: str) -> bytes:
+    root = etree.fromstring(feed.data)
+    for entry in root.iterfind("{http://www.w3.org/2005/Atom}entry"):
+        if entry.findtext("{http://www.w3.org/2005/Atom}id") == entry_id:
+            return bytes(etree.tostring(entry))
+    raise AssertionError(f"{entry_id} not in {feed.slug}.atom")
+
+
+def test_editing_one_story_of_two_keeps_the_other(daemon: DaemonProcess) -> None:
+    site = daemon.site
+    kept, edited = "Harbour pair story kept", "Harbour pair story edited"
+
+    def pair(edit: str) -> str:
+        return (
+            f"{story(kept, 'The kept story stays as it is.')}\n---\n\n"
+            f"{story(edited, f'The edited story, version {edit}.')}"
+        )
+
+    path = site.drop("pair.txt", pair("one"))
+    before = wait_titles(daemon, {kept, edited})
+    kept_entry = before.by_title(kept)[0]
+    edited_entry = before.by_title(edited)[0]
+    kept_xml = _entry_xml(before, kept_entry.entry_id)
+    path.write_text(pair("two"), encoding="utf-8")
+
+    def revised(feed: Feed) -> bool:
+        found = feed.by_title(edited)
+        return len(found) == 1 and "version two" in found[0].content
+
+    after = wait_for_feed(daemon, "all", revised, what="the edited story")
+    assert after.by_title(edited)[0].entry_id == edited_entry.entry_id
+    assert after.by_title(edited)[0].updated > edited_entry.updated
+    assert after.by_title(kept)[0] == kept_entry
+    assert _entry_xml(after, kept_entry.entry_id) == kept_xml
+
+
+# --- polling ----------------------------------------------------------------------------------
+
+
+def test_polling_picks_up_a_dropped_file(tmp_path: Path) -> None:
+    site = Site.create(tmp_path / "site", samples=False, settings=SETTINGS)
+    daemon = DaemonProcess(site, args=["--polling"])
+    try:
+        daemon.start_serving()
+        assert "polling seeds/" in daemon.log()
+        (site.seeds / "polled.txt").write_text(story("Harbour story found by polling"), "utf-8")
+        wait_titles(daemon, {"Harbour story found by polling"}, timeout=15)
+        daemon.stop()
+    finally:
+        if daemon.running:
+            daemon.kill()
+    assert read_status(site)["entries"] == 1
+    assert stat.S_ISREG((site.seeds / "polled.txt").stat().st_mode)
