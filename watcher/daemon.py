@@ -264,8 +264,8 @@ class Daemon:
         alarm = _OverflowAlarm(self.request_reconcile)
         for name in _OVERFLOW_LOGGERS:
             logging.getLogger(name).addHandler(alarm)
-        observer = self._start_observer()
         server = PublicServer(config.public_dir, config.host, config.port) if self._serve else None
+        observer = self._start_observer()
         scheduler = BackgroundScheduler(timezone=UTC)
         try:
             with self._catalog_lock:

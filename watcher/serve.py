@@ -31,6 +31,8 @@ from urllib.parse import quote
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, get_sockaddr, select_address_family
 from werkzeug.wrappers import Request, Response
 
+from feeds.errors import SeedfeedError
+
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
@@ -278,6 +280,10 @@ def _bind(host: str, port: int) -> socket.socket:
     return socket.create_server(address, family=family, backlog=128)
 
 
+class ServeError(SeedfeedError):
+    """The HTTP server cannot listen where it was asked to (port taken, unknown address)."""
+
+
 class PublicServer:
     """An HTTP server for `public/`, started and stopped with the daemon."""
 
@@ -291,7 +297,10 @@ class PublicServer:
         threads: int = 32,
     ) -> None:
         app = _PublicApp(public_dir, max_age=max_age)
-        sock = _bind(host, port)
+        try:
+            sock = _bind(host, port)
+        except OSError as e:
+            raise ServeError(f"cannot serve on {host}:{port}: {e.strerror or e}") from e
         try:
             self._server = _PooledServer(sock, app, threads=threads)
         finally:

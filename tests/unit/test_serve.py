@@ -21,7 +21,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 
 from tests.conftest import wait_until
-from watcher.serve import PublicServer
+from watcher.serve import PublicServer, ServeError
 
 MODIFIED = datetime(2026, 11, 20, 8, 0, 0, tzinfo=UTC)
 SECRET = b"private notes that must never be served"
@@ -400,7 +400,7 @@ def test_a_port_in_use_raises_without_printing(
 ) -> None:
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
-        with pytest.raises(OSError):
+        with pytest.raises(ServeError, match=f"cannot serve on 127.0.0.1:{port}"):
             PublicServer(public, "127.0.0.1", port)
 
     assert capfd.readouterr() == ("", "")
