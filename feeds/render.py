@@ -1,4 +1,4 @@
-"""Feed documents from catalogue values: Atom feeds, the index page and the OPML list.
+"""Feed documents from catalogue values: Atom, RSS 2.0 and JSON Feed, and the OPML list.
 
 Pure and deterministic: every value that reaches the output comes from the
 arguments, so the same catalogue always renders to the same bytes (and the HTTP
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import io
+import json
 import logging
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping, Sequence
@@ -17,23 +18,53 @@ from typing import BinaryIO, Protocol
 
 from feedgen.feed import FeedGenerator
 
-from feeds.model import Config, StoredEntry, Topic
+from feeds.model import Config, FeedPage, StoredEntry, Tombstone, Topic
+from feeds.urls import (
+    ALL_SLUG,
+    FEED_FORMATS,
+    MEDIA_TYPES,
+    archive_path,
+    archive_url,
+    entry_page_path,
+    entry_page_url,
+    feed_path,
+    feed_url,
+    topic_page_path,
+    topic_page_url,
+)
+
+__all__ = [
+    "archive_path",
+    "archive_url",
+    "entry_page_path",
+    "entry_page_url",
+    "feed_id",
+    "feed_path",
+    "feed_updated",
+    "feed_url",
+    "render_atom",
+    "render_index",
+    "render_json_feed",
+    "render_opml",
+    "render_rss",
+    "topic_page_path",
+    "topic_page_url",
+]
 
 log = logging.getLogger(__name__)
 
 GENERATOR_NAME = "seedfeed"
 GENERATOR_VERSION = "0.1.0"
-ALL_SLUG = "all"
-ATOM_TYPE = "application/atom+xml"
+ATOM_TYPE = MEDIA_TYPES["atom"]
+JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 UNTITLED = "(untitled)"
-
-
-class _XmlElement(Protocol):
-    """The part of an lxml element seedfeed touches, typed."""
-
-    def iter(self, tag: str) -> Iterator[_XmlElement]: ...
-    def get(self, key: str) -> str | None: ...
-    def set(self, key: str, value: str) -> None: ...
+HISTORY_NS = "http://purl.org/syndication/history/1.0"
+TOMBSTONES_NS = "http://purl.org/atompub/tombstones/1.0"
+NAMESPACES = {"fh": HISTORY_NS, "at": TOMBSTONES_NS}
+ARCHIVE_TAG = f"{{{HISTORY_NS}}}archive"
+DELETED_ENTRY_TAG = f"{{{TOMBSTONES_NS}}}deleted-entry"
+SUBSCRIPTION = FeedPage()
+EXTENSION = "seedfeed_history"
 
 
 class _XmlDocument(Protocol):
@@ -42,6 +73,25 @@ class _XmlDocument(Protocol):
     def write(
         self, file: BinaryIO, *, pretty_print: bool, encoding: str, xml_declaration: bool
     ) -> None: ...
+
+
+class _XmlElement(Protocol):
+    """The part of an lxml element seedfeed touches, typed."""
+
+    @property
+    def tag(self) -> str: ...
+    def __iter__(self) -> Iterator[_XmlElement]: ...
+    def iter(self, tag: str) -> Iterator[_XmlElement]: ...
+    def get(self, key: str) -> str | None: ...
+    def set(self, key: str, value: str) -> None: ...
+    def items(self) -> list[tuple[str, str]]: ...
+    def append(self, element: _XmlElement) -> None: ...
+    def insert(self, index: int, element: _XmlElement) -> None: ...
+    def index(self, child: _XmlElement) -> int: ...
+    def getroottree(self) -> _XmlDocument: ...
+    def makeelement(
+        self, tag: str, attrib: Mapping[str, str], nsmap: Mapping[str | None, str]
+    ) -> _XmlElement: ...
 
 
 class _AtomEntry(Protocol):
@@ -63,12 +113,26 @@ class _AtomFeed(Protocol):
 
     def id(self, id: str) -> object: ...
     def title(self, title: str) -> object: ...
+    def description(self, description: str) -> object: ...
+    def language(self, language: str) -> object: ...
     def updated(self, updated: datetime) -> object: ...
     def author(self, author: dict[str, str]) -> object: ...
     def link(self, link: list[dict[str, str]]) -> object: ...
     def generator(self, generator: str, *, version: str, uri: str) -> object: ...
     def add_entry(self, *, order: str) -> _AtomEntry: ...
-    def _create_atom(self, *, extensions: bool) -> tuple[_XmlElement, _XmlDocument]: ...
+    def register_extension(
+        self,
+        namespace: str,
+        extension_class_feed: type[_FeedExtension],
+        extension_class_entry: None,
+        *,
+        atom: bool,
+        rss: bool,
+    ) -> None: ...
+    def _create_atom(self, *, extensions: bool) -> tuple[_XmlElement, object]: ...
+    def rss_str(
+        self, *, pretty: bool, extensions: bool, encoding: str, xml_declaration: bool
+    ) -> bytes: ...
 
 
 def _new_feed() -> _AtomFeed:
@@ -76,13 +140,17 @@ def _new_feed() -> _AtomFeed:
     return feed
 
 
-def feed_url(slug: str, *, config: Config) -> str:
-    """Where the Atom feed of topic `slug` is served."""
-    return f"{config.base_url}feeds/{slug}.atom"
+def _to_bytes(root: _XmlElement) -> bytes:
+    buffer = io.BytesIO()
+    root.getroottree().write(buffer, pretty_print=True, encoding="UTF-8", xml_declaration=True)
+    return buffer.getvalue()
 
 
 def feed_id(topic: Topic, *, config: Config) -> str:
-    """The feed's `tag:` URI: fixed by the authority, the topic's creation date and its slug."""
+    """The feed's `tag:` URI: fixed by the authority, the topic's creation date and its slug.
+
+    Archive documents share it (RFC 5005 §4): they are pages of the same feed.
+    """
     return f"tag:{config.id_authority},{topic.created:%Y-%m-%d}:feeds/{topic.slug}"
 
 
@@ -92,44 +160,143 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def render_atom(topic: Topic, entries: Sequence[StoredEntry], *, config: Config) -> bytes:
-    """One Atom 1.0 document for `topic` holding `entries` in the order given."""
+def feed_updated(topic: Topic, entries: Sequence[StoredEntry]) -> datetime:
+    """When a feed last changed: its newest entry's `updated`, else the topic's creation."""
+    return _utc(max((_utc(entry.updated) for entry in entries), default=topic.created))
+
+
+def render_atom(
+    topic: Topic,
+    entries: Sequence[StoredEntry],
+    *,
+    config: Config,
+    page: FeedPage = SUBSCRIPTION,
+    tombstones: Sequence[Tombstone] = (),
+) -> bytes:
+    """One Atom 1.0 document for `topic` holding `entries` in the order given.
+
+    `page` says whether this is the subscription document (`page.number is None`) or an
+    RFC 5005 archive document, and which neighbouring archive pages exist. `tombstones`
+    become RFC 6721 `at:deleted-entry` elements, in the order given. The feed's `updated`
+    is the newest entry's or tombstone's moment, else the topic's creation.
+    """
     feed = _new_feed()
     feed.id(feed_id(topic, config=config))
     feed.title(topic.title or UNTITLED)
-    newest = max((entry.updated for entry in entries), default=topic.created)
-    feed.updated(_utc(newest))
+    moments = [_utc(entry.updated) for entry in entries] + [_utc(t.when) for t in tombstones]
+    feed.updated(max(moments, default=_utc(topic.created)))
     feed.author({"name": config.author})
-    feed.link(
-        [
-            {"href": feed_url(topic.slug, config=config), "rel": "self", "type": ATOM_TYPE},
-            {"href": config.base_url, "rel": "alternate", "type": "text/html"},
-        ]
-    )
+    feed.link(_atom_feed_links(topic.slug, page=page, config=config))
     feed.generator(GENERATOR_NAME, version=GENERATOR_VERSION, uri=config.base_url)
     for entry in entries:
         _add_entry(feed, entry)
-    return _serialize(feed)
+    extensions: list[tuple[str, Mapping[str, str]]] = []
+    if page.number is not None:
+        extensions.append((ARCHIVE_TAG, {}))
+    extensions += [
+        (DELETED_ENTRY_TAG, {"ref": t.entry_id, "when": _utc(t.when).isoformat()})
+        for t in tombstones
+    ]
+    if extensions:
+        feed.register_extension(EXTENSION, _extension(extensions), None, atom=True, rss=False)
+    root, _ = feed._create_atom(extensions=True)
+    _add_entry_links(root, entries, config=config)
+    return _to_bytes(root)
 
 
-def _serialize(feed: _AtomFeed) -> bytes:
-    """feedgen's tree as bytes, with the `rel` feedgen 1.0 drops from entry links put back.
+def _atom_feed_links(slug: str, *, page: FeedPage, config: Config) -> list[dict[str, str]]:
+    """The feed-level links: self, alternates, RFC 5005 paging and the WebSub hub."""
+    current = feed_url(slug, config=config)
+    html_link = {
+        "href": topic_page_url(slug, config=config),
+        "rel": "alternate",
+        "type": "text/html",
+    }
+    if page.number is not None:
+        links = [
+            {"href": archive_url(slug, page.number, config=config), "rel": "self"},
+            html_link,
+            {"href": current, "rel": "current", "type": ATOM_TYPE},
+        ]
+    else:
+        links = [{"href": current, "rel": "self"}, html_link]
+        links += [
+            {"href": feed_url(slug, config=config, fmt=fmt), "rel": "alternate"}
+            | {"type": MEDIA_TYPES[fmt]}
+            for fmt in FEED_FORMATS
+            if fmt != "atom" and fmt in config.formats
+        ]
+    links[0]["type"] = ATOM_TYPE
+    if page.prev_archive is not None:
+        href = archive_url(slug, page.prev_archive, config=config)
+        links.append({"href": href, "rel": "prev-archive", "type": ATOM_TYPE})
+    if page.next_archive is not None:
+        href = archive_url(slug, page.next_archive, config=config)
+        links.append({"href": href, "rel": "next-archive", "type": ATOM_TYPE})
+    if config.hub_url is not None and page.number is None:
+        links.append({"href": config.hub_url, "rel": "hub"})
+    return links
 
-    feedgen 1.0's `FeedEntry.atom_entry` shadows its link dict with the new element and
-    so never writes an entry link's `rel` or `type`; seedfeed's only entry link is the
-    story's page, so it is marked `alternate` explicitly rather than by default.
+
+class _FeedExtension(Protocol):
+    """A feedgen feed extension: namespaces to declare, elements to add before the entries."""
+
+    def extend_ns(self) -> dict[str, str]: ...
+    def extend_atom(self, feed: _XmlElement) -> _XmlElement: ...
+    def extend_rss(self, feed: _XmlElement) -> _XmlElement: ...
+
+
+def _extension(elements: Sequence[tuple[str, Mapping[str, str]]]) -> type[_FeedExtension]:
+    """A feedgen extension writing `elements` (RFC 5005 fh:archive, RFC 6721 at:deleted-entry).
+
+    Going through feedgen's extension hook declares the namespaces once on atom:feed
+    with their usual prefixes, and places the elements before the first atom:entry,
+    the only place RFC 4287's schema allows foreign elements in a feed.
     """
-    root, document = feed._create_atom(extensions=False)
-    for element in root.iter("entry"):
-        for link in element.iter("link"):
-            if link.get("rel") is None:
-                link.set("rel", "alternate")
-    buffer = io.BytesIO()
-    document.write(buffer, pretty_print=True, encoding="UTF-8", xml_declaration=True)
-    return buffer.getvalue()
+    nsmap = {
+        prefix: uri
+        for prefix, uri in NAMESPACES.items()
+        if any(tag.startswith(f"{{{uri}}}") for tag, _ in elements)
+    }
+
+    class _Extension:
+        def extend_ns(self) -> dict[str, str]:
+            return nsmap
+
+        def extend_atom(self, feed: _XmlElement) -> _XmlElement:
+            for tag, attrib in elements:
+                feed.append(feed.makeelement(tag, attrib, {}))
+            return feed
+
+        def extend_rss(self, feed: _XmlElement) -> _XmlElement:
+            return feed
+
+    return _Extension
 
 
-def _add_entry(feed: _AtomFeed, entry: StoredEntry) -> None:
+def _add_entry_links(root: _XmlElement, entries: Sequence[StoredEntry], *, config: Config) -> None:
+    """Each entry's links: its page (`alternate`) and the original article (`related`).
+
+    feedgen 1.0's `FeedEntry.atom_entry` shadows its link dict with the new element and so
+    never writes an entry link's `rel` or `type`; seedfeed writes entry links itself.
+    """
+    for element, entry in zip(root.iter("entry"), entries, strict=True):
+        children = list(element)
+        at = next((i + 1 for i, c in enumerate(children) if c.tag == "content"), len(children))
+        links = [
+            {
+                "href": entry_page_url(entry.slug, config=config),
+                "rel": "alternate",
+                "type": "text/html",
+            }
+        ]
+        if entry.link:
+            links.append({"href": entry.link, "rel": "related"})
+        for offset, attrib in enumerate(links):
+            element.insert(at + offset, element.makeelement("link", attrib, {}))
+
+
+def _add_entry(feed: _AtomFeed, entry: StoredEntry) -> _AtomEntry:
     item = feed.add_entry(order="append")
     item.id(entry.entry_id)
     item.title(entry.title or UNTITLED)
@@ -141,8 +308,69 @@ def _add_entry(feed: _AtomFeed, entry: StoredEntry) -> None:
         item.category([{"term": match.slug, "label": match.title} for match in entry.topics])
     if entry.author:
         item.author({"name": entry.author})
+    return item
+
+
+def render_rss(topic: Topic, entries: Sequence[StoredEntry], *, config: Config) -> bytes:
+    """One RSS 2.0 document for `topic` holding `entries` in the order given.
+
+    Each item's `guid` is the entry id (not a permalink), its `link` the entry's page;
+    `lastBuildDate` follows the Atom feed's `updated` rule, so it never shows the clock.
+    """
+    feed = _new_feed()
+    feed.id(feed_id(topic, config=config))
+    title = topic.title or UNTITLED
+    feed.title(title)
+    feed.description(f"{title}: news clippings from {config.site_title}")
+    feed.language("en")
+    feed.updated(feed_updated(topic, entries))
+    feed.link(
+        [
+            {"href": feed_url(topic.slug, config=config, fmt="rss"), "rel": "self"}
+            | {"type": MEDIA_TYPES["rss"]},
+            {"href": topic_page_url(topic.slug, config=config), "rel": "alternate"},
+        ]
+    )
+    feed.generator(GENERATOR_NAME, version=GENERATOR_VERSION, uri=config.base_url)
+    for entry in entries:
+        item = _add_entry(feed, entry)
+        item.link({"href": entry_page_url(entry.slug, config=config), "rel": "alternate"})
+    return feed.rss_str(pretty=True, extensions=False, encoding="UTF-8", xml_declaration=True)
+
+
+def render_json_feed(topic: Topic, entries: Sequence[StoredEntry], *, config: Config) -> bytes:
+    """One JSON Feed 1.1 document for `topic` holding `entries` in the order given."""
+    document: dict[str, object] = {
+        "version": JSON_FEED_VERSION,
+        "title": topic.title or UNTITLED,
+        "home_page_url": topic_page_url(topic.slug, config=config),
+        "feed_url": feed_url(topic.slug, config=config, fmt="json"),
+        "language": "en",
+        "authors": [{"name": config.author}],
+        "items": [_json_item(entry, config=config) for entry in entries],
+    }
+    if config.hub_url is not None:
+        document["hubs"] = [{"type": "WebSub", "url": config.hub_url}]
+    text = json.dumps(document, ensure_ascii=False, sort_keys=True, indent=2)
+    return (text + "\n").encode("utf-8")
+
+
+def _json_item(entry: StoredEntry, *, config: Config) -> dict[str, object]:
+    item: dict[str, object] = {
+        "id": entry.entry_id,
+        "url": entry_page_url(entry.slug, config=config),
+        "title": entry.title or UNTITLED,
+        "content_html": entry.content,
+        "summary": entry.summary,
+        "date_published": _utc(entry.published).isoformat(),
+        "date_modified": _utc(entry.updated).isoformat(),
+        "tags": [match.title for match in entry.topics],
+    }
     if entry.link:
-        item.link({"href": entry.link, "rel": "alternate"})
+        item["external_url"] = entry.link
+    if entry.author:
+        item["authors"] = [{"name": entry.author}]
+    return item
 
 
 def _listing_key(topic: Topic) -> tuple[bool, str, str]:
@@ -212,7 +440,7 @@ def render_opml(topics: Sequence[Topic], *, config: Config) -> bytes:
                 "text": topic.title,
                 "title": topic.title,
                 "xmlUrl": feed_url(topic.slug, config=config),
-                "htmlUrl": config.base_url,
+                "htmlUrl": topic_page_url(topic.slug, config=config),
             },
         )
     ET.indent(root)

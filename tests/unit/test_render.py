@@ -1,7 +1,8 @@
-"""feeds.render: valid, deterministic Atom feeds, the index page and the OPML list."""
+"""feeds.render: valid, deterministic Atom, RSS and JSON feeds, archives, tombstones, OPML."""
 
 from __future__ import annotations
 
+import json
 import sys
 import xml.etree.ElementTree as ET
 from dataclasses import replace
@@ -16,8 +17,27 @@ _ROOT = str(Path(__file__).resolve().parents[2])
 if _ROOT not in sys.path:  # until pytest puts the project root on sys.path itself
     sys.path.insert(0, _ROOT)
 
-from feeds.model import Config, StoredEntry, Topic, TopicMatch, TopicSource  # noqa: E402
-from feeds.render import render_atom, render_index, render_opml  # noqa: E402
+from feeds.model import (  # noqa: E402
+    Config,
+    FeedPage,
+    StoredEntry,
+    Tombstone,
+    Topic,
+    TopicMatch,
+    TopicSource,
+)
+from feeds.render import (  # noqa: E402
+    archive_path,
+    entry_page_path,
+    feed_path,
+    feed_url,
+    render_atom,
+    render_index,
+    render_json_feed,
+    render_opml,
+    render_rss,
+    topic_page_path,
+)
 from tests.atom_schema import assert_valid_atom, parse_with_feedparser  # noqa: E402
 
 CONFIG = Config(
@@ -82,8 +102,11 @@ def test_one_entry_feed_is_valid_and_carries_every_field() -> None:
     assert item.content[0].type == "text/html"
     assert item.content[0].value == HTML_BODY
     assert item.author == "Ana Reporter"
-    assert item.link == "https://source.example.com/a/0"
-    assert [link.rel for link in item.links] == ["alternate"]
+    assert item.link == "https://news.example.org/entries/story-0.html"
+    assert [(link.rel, link.href) for link in item.links] == [
+        ("alternate", "https://news.example.org/entries/story-0.html"),
+        ("related", "https://source.example.com/a/0"),
+    ]
     assert [(tag.term, tag.label) for tag in item.tags] == [
         ("energy", "Energy"),
         ("weird", '<b>&"'),
@@ -94,7 +117,11 @@ def test_one_entry_feed_is_valid_and_carries_every_field() -> None:
 
 def test_raw_xml_marks_links_and_generator_explicitly() -> None:
     data = render_atom(ENERGY, [make_entry(0)], config=CONFIG)
-    assert b'<link href="https://source.example.com/a/0" rel="alternate"/>' in data
+    assert (
+        b'<link href="https://news.example.org/entries/story-0.html" rel="alternate"'
+        b' type="text/html"/>' in data
+    )
+    assert b'<link href="https://source.example.com/a/0" rel="related"/>' in data
     assert (
         b'<generator uri="https://news.example.org/" version="0.1.0">seedfeed</generator>' in data
     )
@@ -115,11 +142,13 @@ def test_naive_dates_are_refused() -> None:
         render_atom(ENERGY, [naive], config=CONFIG)
 
 
-def test_entry_without_author_or_link_has_neither() -> None:
+def test_entry_without_author_or_link_links_only_its_page() -> None:
     data = render_atom(ENERGY, [make_entry(1)], config=CONFIG)
     assert_valid_atom(data)
     item = parse_with_feedparser(data).entries[0]
-    assert "links" not in item or item.links == []
+    assert [(link.rel, link.href, link.type) for link in item.links] == [
+        ("alternate", "https://news.example.org/entries/story-1.html", "text/html")
+    ]
     assert item.get("author") in (None, "The Desk")
 
 
@@ -150,9 +179,13 @@ def test_feed_updated_is_the_newest_entry_updated() -> None:
 def test_feed_metadata_self_alternate_author_generator() -> None:
     data = render_atom(ENERGY, ENTRIES[:2], config=CONFIG)
     parsed = parse_with_feedparser(data)
-    links = {link.rel: (link.href, link.type) for link in parsed.feed.links}
-    assert links["self"] == ("https://news.example.org/feeds/energy.atom", "application/atom+xml")
-    assert links["alternate"] == ("https://news.example.org/", "text/html")
+    links = [(link.rel, link.href, link.type) for link in parsed.feed.links]
+    assert links == [
+        ("self", "https://news.example.org/feeds/energy.atom", "application/atom+xml"),
+        ("alternate", "https://news.example.org/topics/energy.html", "text/html"),
+        ("alternate", "https://news.example.org/feeds/energy.rss", "application/rss+xml"),
+        ("alternate", "https://news.example.org/feeds/energy.json", "application/feed+json"),
+    ]
     assert parsed.feed.title == "Energy"
     assert parsed.feed.author == "The Desk"
     assert parsed.feed.generator == "seedfeed"
@@ -250,5 +283,181 @@ def test_opml_lists_every_feed_once_all_first() -> None:
     ]
     assert outlines[1].get("text") == '<b>&"' and outlines[1].get("title") == '<b>&"'
     assert all(o.get("type") == "rss" for o in outlines)
-    assert all(o.get("htmlUrl") == "https://news.example.org/" for o in outlines)
+    assert [o.get("htmlUrl") for o in outlines] == [
+        "https://news.example.org/",
+        "https://news.example.org/topics/weird.html",
+        "https://news.example.org/topics/asia.html",
+        "https://news.example.org/topics/energy.html",
+    ]
     assert render_opml(TOPICS, config=CONFIG) == data
+
+
+def test_paths_and_urls_of_every_published_document() -> None:
+    assert feed_path("energy", "atom") == "feeds/energy.atom"
+    assert feed_path("energy", "rss") == "feeds/energy.rss"
+    assert feed_path("energy", "json") == "feeds/energy.json"
+    assert archive_path("energy", 3) == "feeds/archive/energy/3.atom"
+    assert entry_page_path("story-0") == "entries/story-0.html"
+    assert topic_page_path("energy") == "topics/energy.html"
+    assert feed_url("energy", config=CONFIG) == "https://news.example.org/feeds/energy.atom"
+    assert feed_url("a", config=CONFIG, fmt="json") == "https://news.example.org/feeds/a.json"
+    with pytest.raises(ValueError, match="format"):
+        feed_path("energy", "xml")
+    with pytest.raises(ValueError, match="from 1"):
+        archive_path("energy", 0)
+
+
+def test_alternates_follow_the_configured_formats_and_all_points_at_the_front_page() -> None:
+    config = replace(CONFIG, formats=("atom", "json"))
+    parsed = parse_with_feedparser(render_atom(ALL, [], config=config))
+    assert [(link.rel, link.href) for link in parsed.feed.links] == [
+        ("self", "https://news.example.org/feeds/all.atom"),
+        ("alternate", "https://news.example.org/"),
+        ("alternate", "https://news.example.org/feeds/all.json"),
+    ]
+
+
+GONE = (
+    Tombstone(
+        entry_id="tag:news.example.org,1987-03-01:gone-b", when=CREATED + timedelta(days=200)
+    ),
+    Tombstone(entry_id="tag:news.example.org,1987-03-01:gone-a", when=CREATED + timedelta(days=2)),
+)
+TOMBSTONES_NS = "{http://purl.org/atompub/tombstones/1.0}"
+HISTORY_NS = "{http://purl.org/syndication/history/1.0}"
+ATOM_NS = "{http://www.w3.org/2005/Atom}"
+
+
+def test_subscription_document_with_prev_archive_hub_and_tombstones_is_valid() -> None:
+    config = replace(CONFIG, hub_url="https://hub.example.net/publish")
+    page = FeedPage(prev_archive=4)
+    data = render_atom(ENERGY, ENTRIES[:3], config=config, page=page, tombstones=GONE)
+    assert_valid_atom(data)
+    parsed = parse_with_feedparser(data)
+    assert [item.id for item in parsed.entries] == [e.entry_id for e in ENTRIES[:3]]
+    links = {link.rel: link.href for link in parsed.feed.links}
+    assert links["self"] == "https://news.example.org/feeds/energy.atom"
+    assert links["prev-archive"] == "https://news.example.org/feeds/archive/energy/4.atom"
+    assert links["hub"] == "https://hub.example.net/publish"
+    assert "next-archive" not in links and "current" not in links
+    root = ET.fromstring(data)
+    assert root.find(f"{HISTORY_NS}archive") is None
+    deleted = root.findall(f"{TOMBSTONES_NS}deleted-entry")
+    assert [(d.get("ref"), d.get("when")) for d in deleted] == [
+        ("tag:news.example.org,1987-03-01:gone-b", "1987-09-17T08:00:00+00:00"),
+        ("tag:news.example.org,1987-03-01:gone-a", "1987-03-03T08:00:00+00:00"),
+    ]
+    # A removal changes the feed: its `updated` is the newest entry or tombstone.
+    assert parsed.feed.updated == "1987-09-17T08:00:00+00:00"
+    assert b'xmlns:at="http://purl.org/atompub/tombstones/1.0"' in data
+    assert data.count(b"xmlns:at=") == 1
+
+
+def test_tombstones_alone_keep_the_feed_valid() -> None:
+    data = render_atom(ENERGY, [], config=CONFIG, tombstones=GONE[1:])
+    assert_valid_atom(data)
+    assert parse_with_feedparser(data).entries == []
+    assert len(ET.fromstring(data).findall(f"{TOMBSTONES_NS}deleted-entry")) == 1
+
+
+def test_archive_document_links_current_and_both_neighbours() -> None:
+    page = FeedPage(number=2, prev_archive=1, next_archive=3)
+    config = replace(CONFIG, hub_url="https://hub.example.net/publish")
+    data = render_atom(ENERGY, ENTRIES[10:20], config=config, page=page)
+    assert_valid_atom(data)
+    parsed = parse_with_feedparser(data)
+    assert parsed.feed.id == "tag:news.example.org,1987-03-01:feeds/energy"
+    links = {link.rel: link.href for link in parsed.feed.links}
+    assert links == {
+        "self": "https://news.example.org/feeds/archive/energy/2.atom",
+        "alternate": "https://news.example.org/topics/energy.html",
+        "current": "https://news.example.org/feeds/energy.atom",
+        "prev-archive": "https://news.example.org/feeds/archive/energy/1.atom",
+        "next-archive": "https://news.example.org/feeds/archive/energy/3.atom",
+    }
+    root = ET.fromstring(data)
+    assert root.find(f"{HISTORY_NS}archive") is not None
+    children = [child.tag for child in root]
+    assert children.index(f"{HISTORY_NS}archive") < children.index(f"{ATOM_NS}entry")
+
+
+def test_oldest_archive_page_has_no_prev_archive() -> None:
+    data = render_atom(ENERGY, ENTRIES[:1], config=CONFIG, page=FeedPage(number=1, next_archive=2))
+    assert_valid_atom(data)
+    rels = [link.rel for link in parse_with_feedparser(data).feed.links]
+    assert rels == ["self", "alternate", "current", "next-archive"]
+
+
+def test_rss_carries_the_same_entries_with_opaque_guids() -> None:
+    data = render_rss(ENERGY, ENTRIES[:5], config=CONFIG)
+    parsed = parse_with_feedparser(data)
+    assert parsed.version == "rss20"
+    assert [item.id for item in parsed.entries] == [e.entry_id for e in ENTRIES[:5]]
+    assert all(item.guidislink is False for item in parsed.entries)
+    assert [item.link for item in parsed.entries] == [
+        f"https://news.example.org/entries/story-{n}.html" for n in range(5)
+    ]
+    assert parsed.entries[0].title == ENTRIES[0].title
+    assert parsed.entries[0].summary == ENTRIES[0].summary
+    assert parsed.entries[0].content[0].value == HTML_BODY
+    assert parsed.entries[0].published == "Mon, 29 Jun 1987 12:00:00 +0000"
+    assert [tag.term for tag in parsed.entries[0].tags] == ["Energy", '<b>&"']
+    assert parsed.feed.link == "https://news.example.org/topics/energy.html"
+    self_links = [link.href for link in parsed.feed.links if link.rel == "self"]
+    assert self_links == ["https://news.example.org/feeds/energy.rss"]
+    root = ET.fromstring(data)
+    assert root.findtext("channel/lastBuildDate") == "Tue, 30 Jun 1987 12:00:00 +0000"
+    assert root.findtext("channel/generator") == "seedfeed"
+    assert [g.get("isPermaLink") for g in root.iter("guid")] == ["false"] * 5
+
+
+def test_empty_rss_is_dated_by_topic_creation() -> None:
+    root = ET.fromstring(render_rss(ENERGY, [], config=CONFIG))
+    assert root.findtext("channel/lastBuildDate") == "Sun, 01 Mar 1987 08:00:00 +0000"
+
+
+def test_json_feed_has_the_version_1_1_fields() -> None:
+    data = render_json_feed(ENERGY, ENTRIES[:3], config=CONFIG)
+    assert data.endswith(b"}\n")
+    assert "石油".encode() in data  # UTF-8, not \u escapes
+    document = json.loads(data)
+    assert document["version"] == "https://jsonfeed.org/version/1.1"
+    assert document["title"] == "Energy"
+    assert document["home_page_url"] == "https://news.example.org/topics/energy.html"
+    assert document["feed_url"] == "https://news.example.org/feeds/energy.json"
+    items = document["items"]
+    assert [item["id"] for item in items] == [e.entry_id for e in ENTRIES[:3]]
+    first = items[0]
+    assert first["url"] == "https://news.example.org/entries/story-0.html"
+    assert first["external_url"] == "https://source.example.com/a/0"
+    assert first["title"] == ENTRIES[0].title
+    assert first["content_html"] == HTML_BODY
+    assert first["summary"] == ENTRIES[0].summary
+    assert first["date_published"] == "1987-06-29T12:00:00+00:00"
+    assert first["date_modified"] == "1987-06-30T12:00:00+00:00"
+    assert first["tags"] == ["Energy", '<b>&"']
+    assert first["authors"] == [{"name": "Ana Reporter"}]
+    assert "external_url" not in items[1] and "authors" not in items[1]
+    assert "hubs" not in document
+
+
+def test_json_feed_names_the_hub_when_configured() -> None:
+    config = replace(CONFIG, hub_url="https://hub.example.net/publish")
+    document = json.loads(render_json_feed(ALL, [], config=config))
+    assert document["hubs"] == [{"type": "WebSub", "url": "https://hub.example.net/publish"}]
+    assert document["items"] == []
+
+
+def test_every_format_is_deterministic_and_free_of_the_clock() -> None:
+    this_year = str(datetime.now(UTC).year).encode()
+    page = FeedPage(number=3, prev_archive=2)
+    outputs = [
+        lambda: render_atom(ENERGY, ENTRIES, config=CONFIG, page=page, tombstones=GONE),
+        lambda: render_rss(ENERGY, ENTRIES, config=CONFIG),
+        lambda: render_json_feed(ENERGY, ENTRIES, config=CONFIG),
+        lambda: render_rss(ENERGY, [], config=CONFIG),
+    ]
+    for render in outputs:
+        first = render()
+        assert render() == first
+        assert this_year not in first

@@ -1,0 +1,69 @@
+"""Where seedfeed publishes each document: its path under `public/` and its URL.
+
+Paths are POSIX strings relative to `public/` (the publisher joins them to the folder,
+the pages turn them into relative links); URLs are the same paths under
+`config.base_url`, for feed documents and autodiscovery links.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from feeds.model import Config
+
+log = logging.getLogger(__name__)
+
+ALL_SLUG = "all"
+FEED_FORMATS = ("atom", "rss", "json")
+MEDIA_TYPES = {
+    "atom": "application/atom+xml",
+    "rss": "application/rss+xml",
+    "json": "application/feed+json",
+}
+FORMAT_NAMES = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
+
+
+def feed_path(slug: str, fmt: str = "atom") -> str:
+    """`feeds/{slug}.{atom,rss,json}`: a topic's subscription document in format `fmt`."""
+    if fmt not in MEDIA_TYPES:
+        raise ValueError(f"unknown feed format: {fmt!r} (expected one of {FEED_FORMATS})")
+    return f"feeds/{slug}.{fmt}"
+
+
+def archive_path(slug: str, number: int) -> str:
+    """`feeds/archive/{slug}/{n}.atom`: archive document `number` (1 is the oldest)."""
+    if number < 1:
+        raise ValueError(f"archive pages are numbered from 1, not {number}")
+    return f"feeds/archive/{slug}/{number}.atom"
+
+
+def entry_page_path(slug: str) -> str:
+    """`entries/{slug}.html`: an entry's HTML page (entry slugs are unique)."""
+    return f"entries/{slug}.html"
+
+
+def topic_page_path(slug: str) -> str:
+    """`topics/{slug}.html`: a topic's HTML page listing its newest entries."""
+    return f"topics/{slug}.html"
+
+
+def feed_url(slug: str, *, config: Config, fmt: str = "atom") -> str:
+    """Where topic `slug`'s subscription document in format `fmt` is served."""
+    return config.base_url + feed_path(slug, fmt)
+
+
+def archive_url(slug: str, number: int, *, config: Config) -> str:
+    """Where archive document `number` of topic `slug` is served."""
+    return config.base_url + archive_path(slug, number)
+
+
+def entry_page_url(slug: str, *, config: Config) -> str:
+    """Where the HTML page of the entry with slug `slug` is served."""
+    return config.base_url + entry_page_path(slug)
+
+
+def topic_page_url(slug: str, *, config: Config) -> str:
+    """The HTML home of topic `slug`: its topic page, or the site's front page for `all`."""
+    if slug == ALL_SLUG:
+        return config.base_url
+    return config.base_url + topic_page_path(slug)
