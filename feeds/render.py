@@ -1,5 +1,8 @@
 """Feed documents from catalogue values: Atom, RSS 2.0 and JSON Feed, and the OPML list.
 
+The HTML pages live in `feeds.pages` and the published paths in `feeds.urls`; both are
+re-exported here, so `feeds.render` is the one place the build step imports from.
+
 Pure and deterministic: every value that reaches the output comes from the
 arguments, so the same catalogue always renders to the same bytes (and the HTTP
 server's ETag stays put). This is the only module that imports feedgen.
@@ -7,20 +10,26 @@ server's ETag stays put). This is the only module that imports feedgen.
 
 from __future__ import annotations
 
-import html
 import io
 import json
 import logging
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import BinaryIO, Protocol
 
 from feedgen.feed import FeedGenerator
 
 from feeds.model import Config, FeedPage, StoredEntry, Tombstone, Topic
+from feeds.pages import (
+    UNTITLED,
+    in_utc,
+    ordered_topics,
+    render_entry_page,
+    render_index,
+    render_topic_page,
+)
 from feeds.urls import (
-    ALL_SLUG,
     FEED_FORMATS,
     MEDIA_TYPES,
     archive_path,
@@ -43,10 +52,12 @@ __all__ = [
     "feed_updated",
     "feed_url",
     "render_atom",
+    "render_entry_page",
     "render_index",
     "render_json_feed",
     "render_opml",
     "render_rss",
+    "render_topic_page",
     "topic_page_path",
     "topic_page_url",
 ]
@@ -57,7 +68,6 @@ GENERATOR_NAME = "seedfeed"
 GENERATOR_VERSION = "0.1.0"
 ATOM_TYPE = MEDIA_TYPES["atom"]
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
-UNTITLED = "(untitled)"
 HISTORY_NS = "http://purl.org/syndication/history/1.0"
 TOMBSTONES_NS = "http://purl.org/atompub/tombstones/1.0"
 NAMESPACES = {"fh": HISTORY_NS, "at": TOMBSTONES_NS}
@@ -154,15 +164,9 @@ def feed_id(topic: Topic, *, config: Config) -> str:
     return f"tag:{config.id_authority},{topic.created:%Y-%m-%d}:feeds/{topic.slug}"
 
 
-def _utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        raise ValueError(f"naive datetime reached render: {moment.isoformat()}")
-    return moment.astimezone(UTC)
-
-
 def feed_updated(topic: Topic, entries: Sequence[StoredEntry]) -> datetime:
     """When a feed last changed: its newest entry's `updated`, else the topic's creation."""
-    return _utc(max((_utc(entry.updated) for entry in entries), default=topic.created))
+    return in_utc(max((in_utc(entry.updated) for entry in entries), default=topic.created))
 
 
 def render_atom(
@@ -183,8 +187,8 @@ def render_atom(
     feed = _new_feed()
     feed.id(feed_id(topic, config=config))
     feed.title(topic.title or UNTITLED)
-    moments = [_utc(entry.updated) for entry in entries] + [_utc(t.when) for t in tombstones]
-    feed.updated(max(moments, default=_utc(topic.created)))
+    moments = [in_utc(entry.updated) for entry in entries] + [in_utc(t.when) for t in tombstones]
+    feed.updated(max(moments, default=in_utc(topic.created)))
     feed.author({"name": config.author})
     feed.link(_atom_feed_links(topic.slug, page=page, config=config))
     feed.generator(GENERATOR_NAME, version=GENERATOR_VERSION, uri=config.base_url)
@@ -194,7 +198,7 @@ def render_atom(
     if page.number is not None:
         extensions.append((ARCHIVE_TAG, {}))
     extensions += [
-        (DELETED_ENTRY_TAG, {"ref": t.entry_id, "when": _utc(t.when).isoformat()})
+        (DELETED_ENTRY_TAG, {"ref": t.entry_id, "when": in_utc(t.when).isoformat()})
         for t in tombstones
     ]
     if extensions:
@@ -300,8 +304,8 @@ def _add_entry(feed: _AtomFeed, entry: StoredEntry) -> _AtomEntry:
     item = feed.add_entry(order="append")
     item.id(entry.entry_id)
     item.title(entry.title or UNTITLED)
-    item.published(_utc(entry.published))
-    item.updated(_utc(entry.updated))
+    item.published(in_utc(entry.published))
+    item.updated(in_utc(entry.updated))
     item.summary(entry.summary, type="text")
     item.content(entry.content, type="html")
     if entry.topics:
@@ -362,8 +366,8 @@ def _json_item(entry: StoredEntry, *, config: Config) -> dict[str, object]:
         "title": entry.title or UNTITLED,
         "content_html": entry.content,
         "summary": entry.summary,
-        "date_published": _utc(entry.published).isoformat(),
-        "date_modified": _utc(entry.updated).isoformat(),
+        "date_published": in_utc(entry.published).isoformat(),
+        "date_modified": in_utc(entry.updated).isoformat(),
         "tags": [match.title for match in entry.topics],
     }
     if entry.link:
@@ -373,65 +377,13 @@ def _json_item(entry: StoredEntry, *, config: Config) -> dict[str, object]:
     return item
 
 
-def _listing_key(topic: Topic) -> tuple[bool, str, str]:
-    return (topic.slug != ALL_SLUG, topic.title.casefold(), topic.slug)
-
-
-def _ordered(topics: Sequence[Topic]) -> list[Topic]:
-    """`all` first, then the topics by title (case-insensitive), slug breaking ties."""
-    return sorted(topics, key=_listing_key)
-
-
-def render_index(topics: Sequence[Topic], counts: Mapping[str, int], *, config: Config) -> bytes:
-    """`index.html`: every feed with its entry count, subscribe link and autodiscovery link."""
-    ordered = _ordered(topics)
-    site = html.escape(config.site_title)
-    head_links = [
-        f'<link rel="alternate" type="{ATOM_TYPE}" title="{html.escape(topic.title)}"'
-        f' href="{html.escape(feed_url(topic.slug, config=config))}">'
-        for topic in ordered
-    ]
-    items = [_index_item(topic, counts.get(topic.slug, 0), config=config) for topic in ordered]
-    lines = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{site}</title>",
-        *head_links,
-        "</head>",
-        "<body>",
-        f"<h1>{site}</h1>",
-        "<p>Subscribe to any of these Atom feeds in your feed reader.</p>",
-        '<ul class="feeds">',
-        *items,
-        "</ul>",
-        '<p>All feeds as one list for your reader: <a href="feeds.opml">feeds.opml</a></p>',
-        "</body>",
-        "</html>",
-        "",
-    ]
-    return "\n".join(lines).encode("utf-8")
-
-
-def _index_item(topic: Topic, count: int, *, config: Config) -> str:
-    href = html.escape(f"feeds/{topic.slug}.atom")
-    noun = "entry" if count == 1 else "entries"
-    return (
-        f'<li><a href="{href}">{html.escape(topic.title)}</a>'
-        f" ({count} {noun}) &middot; "
-        f'<a href="{href}" type="{ATOM_TYPE}">subscribe</a></li>'
-    )
-
-
 def render_opml(topics: Sequence[Topic], *, config: Config) -> bytes:
     """`feeds.opml`: OPML 2.0 listing every feed, `all` first, for importing into a reader."""
     root = ET.Element("opml", {"version": "2.0"})
     head = ET.SubElement(root, "head")
     ET.SubElement(head, "title").text = config.site_title
     body = ET.SubElement(root, "body")
-    for topic in _ordered(topics):
+    for topic in ordered_topics(topics):
         ET.SubElement(
             body,
             "outline",

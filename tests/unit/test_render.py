@@ -7,7 +7,6 @@ import sys
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from html.parser import HTMLParser
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -32,7 +31,6 @@ from feeds.render import (  # noqa: E402
     feed_path,
     feed_url,
     render_atom,
-    render_index,
     render_json_feed,
     render_opml,
     render_rss,
@@ -210,62 +208,12 @@ def test_non_utc_dates_are_written_in_utc() -> None:
     assert parsed.entries[0].updated == "1987-06-30T15:00:00+00:00"
 
 
-class _Collector(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.links: list[dict[str, str | None]] = []
-        self.anchors: list[str | None] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "link":
-            self.links.append(dict(attrs))
-        elif tag == "a":
-            self.anchors.append(dict(attrs).get("href"))
-
-
 TOPICS = (
     Topic(slug="weird", title='<b>&"', created=CREATED),
     ENERGY,
     ALL,
     Topic(slug="asia", title="Asia", created=CREATED),
 )
-
-
-def test_index_lists_all_first_then_topics_by_title_with_autodiscovery() -> None:
-    data = render_index(TOPICS, {"all": 50, "energy": 1, "asia": 0, "weird": 2}, config=CONFIG)
-    page = data.decode("utf-8")
-    assert page.startswith("<!DOCTYPE html>")
-    assert '<meta charset="utf-8">' in page
-    collector = _Collector()
-    collector.feed(page)
-    feeds = [link for link in collector.links if link.get("rel") == "alternate"]
-    assert [link["href"] for link in feeds] == [
-        "https://news.example.org/feeds/all.atom",
-        "https://news.example.org/feeds/weird.atom",
-        "https://news.example.org/feeds/asia.atom",
-        "https://news.example.org/feeds/energy.atom",
-    ]
-    assert all(link["type"] == "application/atom+xml" for link in feeds)
-    assert feeds[1]["title"] == '<b>&"'
-    assert "feeds.opml" in collector.anchors
-    for slug in ("all", "energy", "asia", "weird"):
-        assert f"feeds/{slug}.atom" in collector.anchors
-    assert "(50 entries)" in page and "(1 entry)" in page and "(0 entries)" in page
-
-
-def test_index_escapes_titles() -> None:
-    config = replace(CONFIG, site_title="A & <B>")
-    page = render_index(TOPICS, {}, config=config).decode("utf-8")
-    assert "<b>&" not in page
-    assert "&lt;b&gt;&amp;&quot;" in page
-    assert "<title>A &amp; &lt;B&gt;</title>" in page
-
-
-def test_index_is_deterministic() -> None:
-    counts = {"all": 3, "energy": 3}
-    assert render_index(TOPICS, counts, config=CONFIG) == render_index(
-        tuple(reversed(TOPICS)), counts, config=CONFIG
-    )
 
 
 def test_opml_lists_every_feed_once_all_first() -> None:
