@@ -73,6 +73,7 @@ TOMBSTONES_NS = "http://purl.org/atompub/tombstones/1.0"
 NAMESPACES = {"fh": HISTORY_NS, "at": TOMBSTONES_NS}
 ARCHIVE_TAG = f"{{{HISTORY_NS}}}archive"
 DELETED_ENTRY_TAG = f"{{{TOMBSTONES_NS}}}deleted-entry"
+ATOM_LINK_TAG = "{http://www.w3.org/2005/Atom}link"
 SUBSCRIPTION = FeedPage()
 EXTENSION = "seedfeed_history"
 
@@ -104,8 +105,17 @@ class _XmlElement(Protocol):
     ) -> _XmlElement: ...
 
 
+class _DublinCore(Protocol):
+    """The part of feedgen's Dublin Core entry extension seedfeed uses, typed."""
+
+    def dc_creator(self, creator: str) -> object: ...
+
+
 class _AtomEntry(Protocol):
     """The part of feedgen's FeedEntry seedfeed uses, typed."""
+
+    @property
+    def dc(self) -> _DublinCore: ...
 
     def id(self, id: str) -> object: ...
     def title(self, title: str) -> object: ...
@@ -130,6 +140,7 @@ class _AtomFeed(Protocol):
     def link(self, link: list[dict[str, str]]) -> object: ...
     def generator(self, generator: str, *, version: str, uri: str) -> object: ...
     def add_entry(self, *, order: str) -> _AtomEntry: ...
+    def load_extension(self, name: str, *, atom: bool, rss: bool) -> None: ...
     def register_extension(
         self,
         namespace: str,
@@ -251,11 +262,13 @@ class _FeedExtension(Protocol):
 
 
 def _extension(elements: Sequence[tuple[str, Mapping[str, str]]]) -> type[_FeedExtension]:
-    """A feedgen extension writing `elements` (RFC 5005 fh:archive, RFC 6721 at:deleted-entry).
+    """A feedgen extension writing `elements`: RFC 5005 fh:archive and RFC 6721
+    at:deleted-entry in Atom, the WebSub hub's atom:link in an RSS channel.
 
-    Going through feedgen's extension hook declares the namespaces once on atom:feed
+    Going through feedgen's extension hook declares the namespaces once on the root
     with their usual prefixes, and places the elements before the first atom:entry,
-    the only place RFC 4287's schema allows foreign elements in a feed.
+    the only place RFC 4287's schema allows foreign elements in a feed (in RSS: before
+    the first item).
     """
     nsmap = {
         prefix: uri
@@ -273,6 +286,9 @@ def _extension(elements: Sequence[tuple[str, Mapping[str, str]]]) -> type[_FeedE
             return feed
 
         def extend_rss(self, feed: _XmlElement) -> _XmlElement:
+            channel = next(iter(feed))
+            for tag, attrib in elements:
+                channel.append(channel.makeelement(tag, attrib, {}))
             return feed
 
     return _Extension
@@ -336,10 +352,18 @@ def render_rss(topic: Topic, entries: Sequence[StoredEntry], *, config: Config) 
         ]
     )
     feed.generator(GENERATOR_NAME, version=GENERATOR_VERSION, uri=config.base_url)
+    if config.hub_url is not None:
+        hub = [(ATOM_LINK_TAG, {"href": config.hub_url, "rel": "hub"})]
+        feed.register_extension(EXTENSION, _extension(hub), None, atom=False, rss=True)
+    if any(entry.author for entry in entries):
+        # RSS 2.0's <author> must be an e-mail address; Dublin Core carries a name.
+        feed.load_extension("dc", atom=False, rss=True)
     for entry in entries:
         item = _add_entry(feed, entry)
         item.link({"href": entry_page_url(entry.slug, config=config), "rel": "alternate"})
-    return feed.rss_str(pretty=True, extensions=False, encoding="UTF-8", xml_declaration=True)
+        if entry.author:
+            item.dc.dc_creator(entry.author)
+    return feed.rss_str(pretty=True, extensions=True, encoding="UTF-8", xml_declaration=True)
 
 
 def render_json_feed(topic: Topic, entries: Sequence[StoredEntry], *, config: Config) -> bytes:

@@ -409,3 +409,20 @@ def test_every_format_is_deterministic_and_free_of_the_clock() -> None:
         first = render()
         assert render() == first
         assert this_year not in first
+
+
+def test_rss_names_authors_with_dublin_core_and_the_hub_when_configured() -> None:
+    config = replace(CONFIG, hub_url="https://hub.example.net/publish")
+    data = render_rss(ENERGY, ENTRIES[:4], config=config)
+    parsed = parse_with_feedparser(data)
+    assert [item.get("author") for item in parsed.entries] == [
+        "Ana Reporter",
+        None,
+        None,
+        "Ana Reporter",
+    ]
+    hubs = [link.href for link in parsed.feed.links if link.rel == "hub"]
+    assert hubs == ["https://hub.example.net/publish"]
+    plain = render_rss(ENERGY, ENTRIES[1:3], config=CONFIG)
+    assert b"dc:creator" not in plain and b'rel="hub"' not in plain
+    assert b"xmlns:dc" not in plain
