@@ -11,22 +11,33 @@ import os
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from feeds.catalog import ALL_SLUG, REJECTED_SLUG, Catalog
+from feeds.catalog import REJECTED_SLUG, Catalog
 from feeds.errors import RejectedFile
 from feeds.ingest import read_document
-from feeds.model import Config, FileRecord, FileStatus, StoredEntry, Topic, TopicSource
+from feeds.model import (
+    Config,
+    FeedPage,
+    FileRecord,
+    FileStatus,
+    StoredEntry,
+    Topic,
+    TopicSource,
+)
 from feeds.normalize import split_entries
-from feeds.publish import write_atomically
-from feeds.render import feed_id, render_atom, render_index, render_opml
+from feeds.pages import render_entry_page, render_index, render_topic_page
+from feeds.publish import remove_file, write_files_atomically
+from feeds.render import feed_id, render_atom, render_json_feed, render_opml, render_rss
 from feeds.topics import assign_topics
+from feeds.urls import ALL_SLUG, archive_path, entry_page_path, feed_path, topic_page_path
 
 log = logging.getLogger(__name__)
 
 REJECTED_TITLE = "Rejected files"
 _BATCH = 500
+_NEWEST_ON_INDEX = 20
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,10 +52,12 @@ class ReconcileReport:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PublishReport:
-    """What one publish did: feeds rendered, and how many of them changed on disk."""
+    """What one publish did: documents rendered, how many changed on disk, and the URLs of
+    the subscription feeds that changed (for WebSub)."""
 
     rendered: int
     written: int
+    changed_feeds: tuple[str, ...]
 
 
 def open_catalog(config: Config) -> Catalog:
@@ -262,37 +275,90 @@ def reconcile(catalog: Catalog, config: Config, *, now: datetime) -> ReconcileRe
 
 
 def publish_dirty(catalog: Catalog, config: Config, *, now: datetime) -> PublishReport:
-    """Render every feed whose entries changed, then the index and the OPML list."""
+    """Render what changed: dirty feeds in every format, archive pages, entry and topic pages,
+    the index and the OPML list; write them in one atomic batch; then clear the dirt."""
     slugs = catalog.dirty_slugs()
-    if not slugs:
-        return PublishReport(rendered=0, written=0)
-    feeds_dir = config.public_dir / "feeds"
-    written = rendered = 0
-    for slug in slugs:
-        if slug == REJECTED_SLUG:
-            topic = catalog.topic(slug, title=REJECTED_TITLE, now=now)
-            assert topic is not None
-            entries = _rejection_entries(topic, catalog, config)
-        else:
-            title = config.site_title if slug == ALL_SLUG else None
-            found = catalog.topic(slug, title=title, now=now)
-            if found is None:
-                continue
-            topic = found
-            entries = catalog.feed_entries(slug, limit=config.max_entries)
-        rendered += 1
-        if write_atomically(feeds_dir / f"{slug}.atom", render_atom(topic, entries, config=config)):
-            written += 1
-    all_topic = catalog.topic(ALL_SLUG, title=config.site_title, now=now)
-    assert all_topic is not None
-    topics_with_counts = catalog.topics()
-    counts = {topic.slug: count for topic, count in topics_with_counts}
+    pages = catalog.dirty_pages()
+    entries = catalog.dirty_entries()
+    if not (slugs or pages or entries):
+        return PublishReport(rendered=0, written=0, changed_feeds=())
+    public = config.public_dir
+    files: dict[Path, bytes] = {}
+    resolved = {slug: _resolve_topic(catalog, config, slug, now=now) for slug in slugs}
+    listed = catalog.topics()
+    counts = {topic.slug: count for topic, count in listed}
     counts[ALL_SLUG] = catalog.counts().entries
-    topics = [all_topic, *(topic for topic, _ in topics_with_counts)]
-    write_atomically(config.public_dir / "index.html", render_index(topics, counts, config=config))
-    write_atomically(config.public_dir / "feeds.opml", render_opml(topics, config=config))
+    since = now - timedelta(days=config.tombstone_days)
+    for slug, found in resolved.items():
+        if found is None:
+            continue
+        if slug == REJECTED_SLUG:
+            rejections = _rejection_entries(found, catalog, config)
+            files[public / feed_path(slug)] = render_atom(found, rejections, config=config)
+            continue
+        newest = catalog.feed_entries(slug, limit=config.max_entries)
+        archived = catalog.archive_page_count(slug)
+        files[public / feed_path(slug)] = render_atom(
+            found,
+            newest,
+            config=config,
+            page=FeedPage(prev_archive=archived or None),
+            tombstones=catalog.tombstones(slug, since=since),
+        )
+        if "rss" in config.formats:
+            files[public / feed_path(slug, "rss")] = render_rss(found, newest, config=config)
+        if "json" in config.formats:
+            files[public / feed_path(slug, "json")] = render_json_feed(found, newest, config=config)
+        files[public / topic_page_path(slug)] = render_topic_page(
+            found, newest, counts.get(slug, 0), config=config
+        )
+    for slug, number in pages:
+        archived = catalog.archive_page_count(slug)
+        found = _resolve_topic(catalog, config, slug, now=now)
+        if found is None or number > archived:
+            continue
+        files[public / archive_path(slug, number)] = render_atom(
+            found,
+            catalog.archive_entries(slug, number),
+            config=config,
+            page=FeedPage(
+                number=number,
+                prev_archive=number - 1 or None,
+                next_archive=number + 1 if number < archived else None,
+            ),
+        )
+    gone: list[Path] = []
+    for _, entry_slug, stored in entries:
+        path = public / entry_page_path(entry_slug)
+        if stored is None:
+            gone.append(path)
+        else:
+            files[path] = render_entry_page(stored, config=config)
+    all_topic = _resolve_topic(catalog, config, ALL_SLUG, now=now)
+    assert all_topic is not None
+    topics = [all_topic, *(topic for topic, _ in listed)]
+    newest_overall = catalog.feed_entries(ALL_SLUG, limit=_NEWEST_ON_INDEX)
+    files[public / "index.html"] = render_index(topics, counts, newest_overall, config=config)
+    files[public / "feeds.opml"] = render_opml(topics, config=config)
+    changed = write_files_atomically(files)
+    for path in gone:
+        remove_file(path)
     catalog.clear_dirty(slugs)
-    return PublishReport(rendered=rendered, written=written)
+    catalog.clear_dirty_pages(pages)
+    catalog.clear_dirty_entries(entry_id for entry_id, _, _ in entries)
+    feeds_dir = public / "feeds"
+    changed_feeds = tuple(
+        config.base_url + path.relative_to(public).as_posix()
+        for path in changed
+        if path.parent == feeds_dir and not path.name.startswith("_")
+    )
+    return PublishReport(rendered=len(files), written=len(changed), changed_feeds=changed_feeds)
+
+
+def _resolve_topic(catalog: Catalog, config: Config, slug: str, *, now: datetime) -> Topic | None:
+    """The topic behind a feed slug, created on its first publish; None if it has no entries."""
+    titles = {ALL_SLUG: config.site_title, REJECTED_SLUG: REJECTED_TITLE}
+    return catalog.topic(slug, title=titles.get(slug), now=now)
 
 
 def _rejection_entries(topic: Topic, catalog: Catalog, config: Config) -> list[StoredEntry]:

@@ -26,11 +26,11 @@ from feeds.model import (
     TopicSource,
 )
 from feeds.topics import topic_slug
+from feeds.urls import ALL_SLUG
 
 log = logging.getLogger(__name__)
 
 CATALOG_NAME = "catalog.sqlite3"
-ALL_SLUG = "all"
 REJECTED_SLUG = "_rejected"
 SCHEMA_VERSION = 1
 

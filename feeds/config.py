@@ -13,6 +13,7 @@ from slugify import slugify
 
 from feeds.errors import ConfigError
 from feeds.model import Config, TopicRule
+from feeds.urls import FEED_FORMATS
 
 log = logging.getLogger(__name__)
 
@@ -122,9 +123,6 @@ def _as_base_url(value: object, where: str) -> object:
     if not url.startswith(("http://", "https://")):
         raise ConfigError(f"{where} must be an http:// or https:// URL")
     return url if url.endswith("/") else url + "/"
-
-
-FEED_FORMATS = ("atom", "rss", "json")
 
 
 def _as_formats(value: object, where: str) -> object:

@@ -49,6 +49,7 @@ from feeds.model import Config
 from feeds.publish import remove_stale_temp_files
 from watcher.notify import send_notification, watchdog_interval
 from watcher.serve import PublicServer
+from watcher.websub import notify_hub
 
 log = logging.getLogger(__name__)
 
@@ -414,9 +415,12 @@ class Daemon:
 
     def _publish(self) -> None:
         catalog = self._require_catalog()
+        config = self._config
         try:
             with self._catalog_lock:
-                publish_dirty(catalog, self._config, now=self._clock())
+                report = publish_dirty(catalog, config, now=self._clock())
+            if config.hub_url and report.changed_feeds:
+                notify_hub(config.hub_url, report.changed_feeds)
         except Exception:
             log.exception("publish failed")
 

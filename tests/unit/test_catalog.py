@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from feeds.catalog import ALL_SLUG, SCHEMA_VERSION, Catalog
+from feeds.catalog import SCHEMA_VERSION, Catalog
 from feeds.errors import CatalogError
 from feeds.model import Entry, FileRecord, FileStatus, TopicMatch, TopicSource
+from feeds.urls import ALL_SLUG
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
