@@ -3,7 +3,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit e2e clean system-deps
+.PHONY: run test lint typecheck unit e2e bench clean system-deps
+
+# Debian packages the client tests drive: newsboat (a terminal feed reader) and Chromium.
+SYSTEM_PACKAGES := newsboat chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,8 +17,22 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/seedfeed run
 
-test: $(STAMP) lint typecheck
+test: $(STAMP) system-deps lint typecheck
 	$(BIN)/pytest -q
+
+# Installs the client programs with apt-get when run as root and they are missing.
+system-deps:
+	@missing=""; \
+	command -v newsboat >/dev/null || missing="$$missing newsboat"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing Debian packages:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES); \
+		else \
+			echo "missing:$$missing (install them, e.g. sudo apt-get install$$missing; their tests are skipped)"; \
+		fi; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check feeds watcher tests
@@ -23,6 +40,10 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# The benchmark harness of bench/ (see bench/README.md); prints a Markdown table.
+bench: $(STAMP)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
