@@ -1,0 +1,407 @@
+"""End to end: a burst of 2,000 files, and a loop of bursts cut short by kill -9.
+
+Nothing may be lost and nothing doubled: every file in seeds/ ends in the catalogue once, every
+entry has one id that never changes, and every document in public/ is valid Atom after any
+crash. The figures (time, kills, entries) are printed; run with `-s` to see them.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from feeds.config import DEFAULT_IGNORE
+from tests.conftest import wait_until
+from tests.e2e.daemon import (
+    DaemonProcess,
+    Feed,
+    Setting,
+    Site,
+    assert_public_valid,
+    catalog_files,
+    catalog_idle,
+    parse_feed,
+    query_catalog,
+    read_feed,
+    read_feed_on_disk,
+    read_status,
+    seed_files,
+)
+
+pytestmark = pytest.mark.e2e
+
+Daemons = Callable[..., DaemonProcess]
+
+TOPICS = ("harbours", "railways", "airports", "bridges")
+CRASH_ROUNDS = int(os.environ.get("SEEDFEED_CRASH_ROUNDS", "20"))
+CRASH_SEED = int(os.environ.get("SEEDFEED_CRASH_SEED", "20261125"))
+
+
+def story(title: str, topic: str, body: str) -> str:
+    """A short headered clipping."""
+    return f"Title: {title}\nDate: 2025-10-03\nTopics: {topic}\n\n{body}\n"
+
+
+def feeds_on_disk(site: Site) -> dict[str, Feed]:
+    """Every Atom document in public/feeds/, validated, by file name."""
+    return {
+        path.stem: parse_feed(path.stem, path.read_bytes())
+        for path in sorted((site.public / "feeds").glob("*.atom"))
+    }
+
+
+def ids_across(feeds: dict[str, Feed]) -> dict[str, str]:
+    """title -> entry id over all feeds; fails when a title has two ids or an id two titles."""
+    by_title: dict[str, str] = {}
+    by_id: dict[str, str] = {}
+    for feed in feeds.values():
+        if feed.slug.startswith("_"):
+            continue
+        for entry in feed.entries:
+            assert by_title.setdefault(entry.title, entry.entry_id) == entry.entry_id, (
+                f"{entry.title!r} has two ids: {by_title[entry.title]} and {entry.entry_id}"
+            )
+            assert by_id.setdefault(entry.entry_id, entry.title) == entry.title, (
+                f"{entry.entry_id} names two entries: {by_id[entry.entry_id]!r}, {entry.title!r}"
+            )
+    return by_title
+
+
+def out_of_step(site: Site) -> str:
+    """How the catalogue differs from seeds/ and what is left to publish ("" when in step)."""
+    known = catalog_files(site)
+    stats = {p: (size, mtime) for p, (size, mtime, _) in known.items()}
+    present = seed_files(site, DEFAULT_IGNORE)
+    missing = sorted(set(present) - set(stats))
+    extra = sorted(set(stats) - set(present))
+    stale = sorted(p for p in set(present) & set(stats) if present[p] != stats[p])
+    rejected = sorted(p for p, (_, _, status) in known.items() if status != "ok")
+    problems = [
+        f"{what}: {len(paths)} {paths[:5]}"
+        for what, paths in (
+            ("not in the catalogue", missing),
+            ("gone from seeds/", extra),
+            ("changed since read", stale),
+            ("rejected", rejected),
+        )
+        if paths
+    ]
+    if not catalog_idle(site):
+        problems.append("feeds left to publish")
+    return "; ".join(problems)
+
+
+def in_step(site: Site) -> bool:
+    """The catalogue knows exactly the files in seeds/, as they are now, and published all."""
+    return not out_of_step(site)
+
+
+def wait_in_step(daemon: DaemonProcess, check: Callable[[], bool], *, timeout: float) -> None:
+    """Wait until `check` holds; on failure say how the catalogue differs from seeds/."""
+
+    def holds() -> bool:
+        assert daemon.running, f"the daemon died\n{daemon.log()}"
+        return check()
+
+    try:
+        wait_until(holds, timeout=timeout, interval=0.1)
+    except pytest.fail.Exception:
+        pytest.fail(
+            f"not in step with seeds/ within {timeout} s: {out_of_step(daemon.site)}\n"
+            f"{daemon.log()}"
+        )
+
+
+# --- the burst --------------------------------------------------------------------------------
+
+BURST_FILES = 2000
+BURST_COPIED = 200
+BURST_SLOW = 100
+BURST_MAX_ENTRIES = 200
+SLOW_MARKER = "Closing chunk of a slow file, omega."
+
+
+def test_a_burst_of_2000_files_is_ingested_exactly_once(tmp_path: Path, daemons: Daemons) -> None:
+    settings: dict[str, dict[str, Setting]] = {
+        "schedule": {"settle": 0.2, "publish_every": 0.2},
+        "feeds": {"max_entries": BURST_MAX_ENTRIES},
+    }
+    site = Site.create(tmp_path / "site", samples=False, settings=settings)
+    daemon = daemons(site).start_serving()
+    staging = site.root / "staging"
+    staging.mkdir()
+    titles: dict[str, str] = {}  # rel_path -> title
+    renamed, copied, slow = [], [], []
+    for n in range(BURST_FILES):
+        rel = f"burst/{n % 10}/story-{n:04d}.txt"
+        titles[rel] = f"Burst story {n:04d} on the {TOPICS[n % 4]} desk"
+        if n % 20 == 7:
+            slow.append(rel)
+        elif n % 10 == 3:
+            copied.append(rel)
+        else:
+            renamed.append(rel)
+    assert len(slow) == BURST_SLOW and len(copied) == BURST_COPIED
+    for rel in renamed + copied:
+        n = int(rel[-8:-4])
+        (staging / Path(rel).name).write_text(
+            story(titles[rel], TOPICS[n % 4], f"Burst body {n}, quays and cranes."), "utf-8"
+        )
+    for folder in range(10):
+        (site.seeds / "burst" / str(folder)).mkdir(parents=True)
+
+    started = time.monotonic()
+    paced = threading.Event()
+    slow_files = [open(site.seeds / rel, "w", encoding="utf-8") for rel in slow]  # noqa: SIM115
+    try:
+        for rel, out in zip(slow, slow_files, strict=True):
+            out.write(f"Title: {titles[rel]}\nDate: 2025-10-03\nTopics: harbours\n\n")
+            out.flush()
+        for rel in renamed:
+            os.replace(staging / Path(rel).name, site.seeds / rel)
+        for rel in copied:
+            shutil.copyfile(staging / Path(rel).name, site.seeds / rel)
+        for chunk in ("Slowly written body, part one.", " Part two.", f" {SLOW_MARKER}\n"):
+            paced.wait(timeout=0.05)
+            for out in slow_files:
+                out.write(chunk)
+                out.flush()
+    finally:
+        for out in slow_files:
+            out.close()
+
+    def all_in() -> bool:
+        return in_step(site) and len(catalog_files(site)) == BURST_FILES
+
+    wait_in_step(daemon, all_in, timeout=60)
+    everything = read_feed(daemon, "all")
+    elapsed = time.monotonic() - started
+    assert everything is not None
+
+    status = read_status(site)
+    assert (status["files"], status["entries"], status["rejected"]) == (
+        BURST_FILES,
+        BURST_FILES,
+        [],
+    )
+    assert set(catalog_files(site)) == set(titles)
+
+    ingested = Counter(
+        re.findall(r"file ingested path=(burst/\S+) ", daemon.log_path.read_text("utf-8"))
+    )
+    assert set(ingested) == set(titles)
+    twice = sorted(p for p, count in ingested.items() if count != 1)
+    assert not twice, f"{len(twice)} files ingested more than once: {twice[:10]}"
+
+    doubled = query_catalog(site, "SELECT title FROM entries GROUP BY title HAVING count(*) > 1")
+    assert not doubled, f"titles stored twice: {doubled[:10]}"
+    unfinished = query_catalog(
+        site, "SELECT title FROM entries WHERE content NOT LIKE ?", "%omega%"
+    )
+    slow_titles = {titles[rel] for rel in slow}
+    assert not slow_titles & {str(row[0]) for row in unfinished}, "a slow file was read half"
+
+    # all.atom holds the newest max_entries; the others are older (or as old) in the catalogue.
+    assert len(everything.entries) == BURST_MAX_ENTRIES
+    assert {e.title for e in everything.entries} <= set(titles.values())
+    stamps = dict(
+        (str(i), str(u)) for i, u in query_catalog(site, "SELECT entry_id, updated FROM entries")
+    )
+    shown = everything.ids
+    oldest_shown = min(stamps[i] for i in shown)
+    newest_hidden = max(stamp for i, stamp in stamps.items() if i not in shown)
+    assert newest_hidden <= oldest_shown, "all.atom left out a newer entry"
+
+    feeds = feeds_on_disk(site)
+    ids_across(feeds)
+    for topic in TOPICS:
+        feed = feeds[topic]
+        assert len(feed.entries) == BURST_MAX_ENTRIES
+        assert all(topic in e.title or topic == "harbours" for e in feed.entries), topic
+    assert_public_valid(site.public)
+    daemon.stop()
+    print(
+        f"\nburst: files={BURST_FILES} (renamed={len(renamed)} copied={len(copied)} "
+        f"slow={len(slow)}) entries={status['entries']} seconds={elapsed:.2f}"
+    )
+
+
+# --- the crash loop ---------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Seed:
+    title: str
+    topic: str
+    revision: int
+
+
+@dataclass(slots=True)
+class CrashFigures:
+    rounds: int = 0
+    kills: int = 0
+    kills_mid_work: int = 0
+    files_dropped: int = 0
+    edits: int = 0
+    deletes: int = 0
+    duplicates: int = 0
+    lost: int = 0
+
+
+class CrashLoop:
+    """The files the test put into seeds/, and what the feeds must show of them."""
+
+    def __init__(self, site: Site, rng: random.Random) -> None:
+        self.site = site
+        self.rng = rng
+        self.seeds: dict[str, Seed] = {}
+        self.ids: dict[str, str] = {}  # title -> entry id, from the first time it was seen
+        self.figures = CrashFigures()
+        self._next = 0
+        self._staging = site.root / "staging"
+        self._staging.mkdir()
+
+    def _write(self, rel: str, seed: Seed) -> None:
+        text = story(
+            seed.title, seed.topic, f"Crash body for {seed.title}, revision {seed.revision}."
+        )
+        target = self.site.seeds / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        how = self.rng.random()
+        if how < 0.7:
+            aside = self._staging / target.name
+            aside.write_text(text, encoding="utf-8")
+            os.replace(aside, target)
+        else:
+            target.write_text(text, encoding="utf-8")
+
+    def add(self, count: int) -> None:
+        for _ in range(count):
+            n = self._next
+            self._next += 1
+            rel = f"crash/{n % 7}/story-{n:05d}.txt"
+            seed = Seed(title=f"Crash story {n:05d}", topic=TOPICS[n % 4], revision=1)
+            self._write(rel, seed)
+            self.seeds[rel] = seed
+            self.figures.files_dropped += 1
+
+    def edit(self, count: int) -> None:
+        for rel in self.rng.sample(sorted(self.seeds), min(count, len(self.seeds))):
+            seed = self.seeds[rel]
+            seed.revision += 1
+            self._write(rel, seed)
+            self.figures.edits += 1
+
+    def delete(self, count: int) -> None:
+        for rel in self.rng.sample(sorted(self.seeds), min(count, len(self.seeds))):
+            (self.site.seeds / rel).unlink()
+            del self.seeds[rel]
+            self.figures.deletes += 1
+
+    def burst(self) -> None:
+        self.add(self.rng.randint(100, 160))
+        self.edit(self.rng.randint(5, 20))
+        if len(self.seeds) > 300:
+            self.delete(self.rng.randint(40, 120))
+
+    def check(self, daemon: DaemonProcess) -> None:
+        """Wait until the daemon is idle and in step with seeds/; then check every promise."""
+        site = self.site
+        expected = Counter(seed.title for seed in self.seeds.values())
+
+        def settled() -> bool:
+            assert daemon.running, f"the daemon died\n{daemon.log()}"
+            if not in_step(site):
+                return False
+            feed = read_feed_on_disk(site, "all")
+            return feed is not None and Counter(e.title for e in feed.entries) == expected
+
+        try:
+            wait_until(settled, timeout=30, interval=0.1)
+        except pytest.fail.Exception:
+            self._count_damage(expected)
+            raise
+        leftovers = sorted(str(p) for p in site.public.rglob(".*.tmp"))
+        assert not leftovers, f"temp files left after the restart: {leftovers}"
+        status = read_status(site)
+        assert (status["files"], status["entries"], status["rejected"]) == (
+            len(self.seeds),
+            len(self.seeds),
+            [],
+        )
+        feeds = feeds_on_disk(site)
+        titles_to_ids = ids_across(feeds)
+        changed = {t: (self.ids[t], i) for t, i in titles_to_ids.items() if self.ids.get(t, i) != i}
+        assert not changed, f"ids changed across a crash: {changed}"
+        self.ids.update(titles_to_ids)
+        revisions = {seed.title: seed.revision for seed in self.seeds.values()}
+        for entry in feeds["all"].entries:
+            assert f"revision {revisions[entry.title]}." in entry.content, entry.title
+        for topic in TOPICS:
+            want = {s.title for s in self.seeds.values() if s.topic == topic}
+            got = {e.title for e in feeds[topic].entries} if topic in feeds else set()
+            assert got == want, f"{topic}.atom: missing {want - got}, extra {got - want}"
+        assert_public_valid(site.public)
+
+    def _count_damage(self, expected: Counter[str]) -> None:
+        feed = read_feed_on_disk(self.site, "all")
+        seen = Counter() if feed is None else Counter(e.title for e in feed.entries)
+        self.figures.duplicates += sum(n - 1 for n in seen.values() if n > 1)
+        self.figures.lost += len(set(expected) - set(seen))
+        print(f"\ncrash loop damage: {self.figures}")
+
+
+def test_kill_9_in_bursts_loses_and_doubles_nothing(tmp_path: Path, daemons: Daemons) -> None:
+    settings: dict[str, dict[str, Setting]] = {
+        "schedule": {"settle": 0.2, "publish_every": 0.2},
+        "feeds": {"max_entries": 5000},
+    }
+    site = Site.create(tmp_path / "site", samples=False, settings=settings)
+    rng = random.Random(CRASH_SEED)
+    loop = CrashLoop(site, rng)
+    daemon = daemons(site)
+    pause = threading.Event()
+    started = time.monotonic()
+    for _ in range(CRASH_ROUNDS):
+        if not daemon.running:
+            daemon.start()
+        loop.burst()
+        pause.wait(timeout=rng.uniform(0.0, 0.8))
+        daemon.kill()
+        loop.figures.kills += 1
+        loop.figures.kills_mid_work += bool(out_of_step(site))
+        if rng.random() < 0.3:
+            loop.add(rng.randint(1, 10))
+            loop.edit(rng.randint(1, 5))
+            loop.delete(rng.randint(0, 5))
+        daemon.start()
+        if rng.random() < 0.3:
+            # Killed again during the start-up reconcile and publish.
+            pause.wait(timeout=rng.uniform(0.05, 0.6))
+            daemon.kill()
+            loop.figures.kills += 1
+            loop.figures.kills_mid_work += bool(out_of_step(site))
+            daemon.start()
+        daemon.wait_serving()
+        loop.check(daemon)
+        loop.figures.rounds += 1
+    daemon.stop()
+    figures = loop.figures
+    print(
+        f"\ncrash loop: rounds={figures.rounds} kills={figures.kills} "
+        f"(mid-work={figures.kills_mid_work}) "
+        f"dropped={figures.files_dropped} edits={figures.edits} deletes={figures.deletes} "
+        f"files={len(loop.seeds)} entries_seen={len(loop.ids)} "
+        f"duplicates={figures.duplicates} lost={figures.lost} "
+        f"seconds={time.monotonic() - started:.1f}"
+    )
