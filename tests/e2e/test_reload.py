@@ -1,0 +1,137 @@
+"""End to end: SIGHUP reloads seedfeed.toml in the running daemon; a broken file changes nothing."""
+
+from __future__ import annotations
+
+import re
+import signal
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import wait_until
+from tests.e2e.daemon import (
+    DaemonProcess,
+    Feed,
+    Setting,
+    Site,
+    assert_public_valid,
+    config_text,
+    read_feed,
+    read_status,
+    wait_for_feed,
+)
+
+pytestmark = pytest.mark.e2e
+
+Daemons = Callable[..., DaemonProcess]
+
+SETTINGS: dict[str, dict[str, Setting]] = {"schedule": {"settle": 0.2, "publish_every": 0.2}}
+FERRY_RULE = """
+[topics.ferries]
+title = "Ferries"
+match = ["ferry", "ferries"]
+"""
+FERRY_TITLE = "Islamabad orders new ferry for the Indus crossing"
+RAIL_TITLE = "Islamabad hosts SCO talks on regional rail links"
+
+
+def story(title: str, body: str) -> str:
+    return f"Title: {title}\nDate: 2025-10-03\n\n{body}\n"
+
+
+def wait_logged(daemon: DaemonProcess, pattern: str, *, after: int) -> str:
+    """Wait until the daemon's log, past byte `after`, has a line matching `pattern`."""
+
+    def logged() -> str | None:
+        with open(daemon.log_path, "rb") as log:
+            log.seek(after)
+            text = log.read().decode("utf-8", errors="replace")
+        found = re.search(pattern, text)
+        return None if found is None else found.group(0)
+
+    logged.__name__ = f"log says {pattern!r}"
+    return str(wait_until(logged, timeout=10))
+
+
+def entry_ids(feed: Feed) -> dict[str, str]:
+    return {e.title: e.entry_id for e in feed.entries}
+
+
+def test_sighup_takes_a_new_taxonomy_without_a_restart(tmp_path: Path, daemons: Daemons) -> None:
+    site = Site.create(tmp_path / "site", samples=False, settings=SETTINGS)
+    site.drop(
+        "ferry.txt",
+        story(FERRY_TITLE, "ISLAMABAD: Pakistan ordered a new ferry for the Indus on Monday."),
+    )
+    site.drop(
+        "rail.txt",
+        story(RAIL_TITLE, "ISLAMABAD: Pakistan hosted SCO officials to discuss rail links."),
+    )
+    daemon = daemons(site).start_serving()
+    before = wait_for_feed(daemon, "all", lambda f: len(f.entries) == 2, what="both stories")
+    wait_for_feed(daemon, "sco", lambda f: set(entry_ids(f)) == {RAIL_TITLE}, what="rail")
+    assert read_feed(daemon, "ferries") is None
+
+    # A new topic, and the sco rule (the last table of the test configuration) dropped.
+    text = config_text(settings=SETTINGS)
+    without_sco = text[: text.index("[topics.sco]")]
+    site.config.write_text(without_sco + FERRY_RULE, encoding="utf-8")
+    mark = daemon.log_path.stat().st_size
+    daemon.send_signal(signal.SIGHUP)
+
+    ferries = wait_for_feed(
+        daemon, "ferries", lambda f: set(entry_ids(f)) == {FERRY_TITLE}, what="ferry entry"
+    )
+    assert ferries.entries[0].entry_id == entry_ids(before)[FERRY_TITLE]
+    assert "ferries" in ferries.entries[0].categories
+
+    def no_sco(feed: Feed) -> bool:
+        return not any("sco" in e.categories for e in feed.entries)
+
+    after = wait_for_feed(daemon, "all", no_sco, what="no entry tagged sco")
+    assert entry_ids(after) == entry_ids(before), "re-tagging changed an id"
+    sco = read_feed(daemon, "sco")
+    assert sco is None or not sco.entries, "sco.atom still lists entries after its rule went"
+    line = wait_logged(daemon, r"config reloaded changed=\S*", after=mark)
+    assert "taxonomy" in line, line
+    assert daemon.running
+    # The sco feed stays, empty, for its subscribers; status counts what each topic holds.
+    topics = read_status(site)["topics"]
+    assert isinstance(topics, list)
+    counts = {str(t["slug"]): int(t["entries"]) for t in topics}
+    assert counts.get("ferries") == 1 and counts.get("sco", 0) == 0, counts
+    assert_public_valid(site.public)
+    daemon.stop()
+
+
+def test_broken_config_on_sighup_keeps_the_old_one_running(
+    tmp_path: Path, daemons: Daemons
+) -> None:
+    site = Site.create(tmp_path / "site", samples=False, settings=SETTINGS)
+    daemon = daemons(site).start_serving()
+    good = site.config.read_text(encoding="utf-8")
+    site.config.write_text(good + FERRY_RULE + "\n[topics.broken\nmatch = [\n", "utf-8")
+    mark = daemon.log_path.stat().st_size
+    daemon.send_signal(signal.SIGHUP)
+    line = wait_logged(daemon, r".*ERROR.*config reload failed.*", after=mark)
+    assert "not valid TOML" in line, line
+
+    # Still running, still with the old taxonomy: a ferry story lands in pakistan, no ferries.
+    site.drop(
+        "ferry.txt",
+        story(FERRY_TITLE, "ISLAMABAD: Pakistan ordered a new ferry for the Indus on Monday."),
+    )
+    wait_for_feed(daemon, "pakistan", lambda f: FERRY_TITLE in entry_ids(f), what="ferry")
+    assert read_feed(daemon, "ferries") is None
+    assert daemon.running
+
+    # Once the file is fixed, the next SIGHUP takes it.
+    site.config.write_text(good + FERRY_RULE, "utf-8")
+    daemon.send_signal(signal.SIGHUP)
+    wait_for_feed(daemon, "ferries", lambda f: FERRY_TITLE in entry_ids(f), what="ferry")
+
+    # SIGTERM still ends it with exit code 0 within 5 s (stop() fails the test otherwise).
+    daemon.stop()
+    assert daemon.exit_code() == 0
+    assert_public_valid(site.public)
