@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import html
 import itertools
 import logging
 import os
+import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -140,33 +142,44 @@ def retag(catalog: Catalog, config: Config) -> int:
 
 def is_ignored(rel_path: Path, patterns: tuple[str, ...]) -> bool:
     """True when any part of `rel_path` matches an ignore pattern (hidden, temp, editor files)."""
-    return any(fnmatch.fnmatchcase(part, p) for part in rel_path.parts for p in patterns)
+    matches = _ignore_matcher(patterns)
+    return any(matches(part) for part in rel_path.parts)
 
 
-def scan_seeds(config: Config) -> Iterator[tuple[Path, os.stat_result]]:
-    """Every file under `seeds/` that is not ignored: its path relative to it, and its lstat.
+@functools.cache
+def _ignore_matcher(patterns: tuple[str, ...]) -> Callable[[str], bool]:
+    """One compiled expression for all the shell patterns (fnmatch rules, case-sensitive)."""
+    if not patterns:
+        return lambda name: False
+    expression = re.compile("|".join(fnmatch.translate(p) for p in patterns))
+    return lambda name: expression.match(name) is not None
 
-    Symlinked folders are not followed (a symlinked file is returned, and checked on reading).
+
+def scan_seeds(config: Config) -> Iterator[tuple[str, os.stat_result]]:
+    """Every file under `seeds/` that is not ignored: its POSIX path relative to it, and its
+    lstat. Symlinked folders are not followed (a symlinked file is returned, checked on reading).
     """
-    stack = [Path()]
+    ignored = _ignore_matcher(config.ignore)
+    root = str(config.seeds_dir)
+    stack = [""]
     while stack:
         folder = stack.pop()
         try:
-            with os.scandir(config.seeds_dir / folder) as scan:
+            with os.scandir(os.path.join(root, folder) if folder else root) as scan:
                 children = sorted(scan, key=lambda child: child.name)
         except (FileNotFoundError, NotADirectoryError, PermissionError) as e:
             log.warning("folder not scanned path=%s error=%s", folder, e.strerror)
             continue
         subfolders = []
         for child in children:
-            rel_path = folder / child.name
-            if is_ignored(rel_path, config.ignore):
+            if ignored(child.name):
                 continue
+            rel = f"{folder}/{child.name}" if folder else child.name
             if child.is_dir(follow_symlinks=False):
-                subfolders.append(rel_path)
+                subfolders.append(rel)
                 continue
             try:
-                yield rel_path, child.stat(follow_symlinks=False)
+                yield rel, child.stat(follow_symlinks=False)
             except FileNotFoundError:
                 continue
         stack.extend(reversed(subfolders))
@@ -234,7 +247,7 @@ def _reject(
 
 def forget_path(catalog: Catalog, rel_path: Path) -> bool:
     """A path left `seeds/` (a file, or a folder with everything in it)."""
-    known = [p for p in catalog.file_records() if p == rel_path or rel_path in p.parents]
+    known = catalog.paths_under(rel_path)
     for path in known:
         catalog.forget_file(path)
         log.info("file removed path=%s", path)
@@ -247,7 +260,7 @@ def reconcile(catalog: Catalog, config: Config, *, now: datetime) -> ReconcileRe
     Files are handled in batches of `_BATCH` per transaction: one commit per batch, and a
     crash loses at most the batch in hand (the next reconcile does it again).
     """
-    known = catalog.file_records()
+    known = catalog.file_stats()
     seen = ingested = 0
     scan = scan_seeds(config)
     while True:
@@ -255,14 +268,18 @@ def reconcile(catalog: Catalog, config: Config, *, now: datetime) -> ReconcileRe
         if not batch:
             break
         with catalog.transaction():
-            for rel_path, info in batch:
+            for rel, info in batch:
                 seen += 1
-                if _ingest(catalog, config, rel_path, info, known.pop(rel_path, None), now=now):
+                stats = known.pop(rel, None)
+                if stats is not None and stats == _quick_stat(info):
+                    continue
+                rel_path = Path(rel)
+                if _ingest(catalog, config, rel_path, info, catalog.file_record(rel_path), now=now):
                     ingested += 1
     with catalog.transaction():
-        for rel_path in known:
-            catalog.forget_file(rel_path)
-            log.info("file removed path=%s", rel_path)
+        for rel in known:
+            catalog.forget_file(Path(rel))
+            log.info("file removed path=%s", rel)
     rejected = len(catalog.rejected_files())
     log.info(
         "reconciled seen=%d ingested=%d removed=%d rejected=%d",
@@ -284,6 +301,7 @@ def publish_dirty(catalog: Catalog, config: Config, *, now: datetime) -> Publish
         return PublishReport(rendered=0, written=0, changed_feeds=())
     public = config.public_dir
     files: dict[Path, bytes] = {}
+    pages_and_lists: dict[Path, bytes] = {}
     resolved = {slug: _resolve_topic(catalog, config, slug, now=now) for slug in slugs}
     listed = catalog.topics()
     counts = {topic.slug: count for topic, count in listed}
@@ -309,15 +327,17 @@ def publish_dirty(catalog: Catalog, config: Config, *, now: datetime) -> Publish
             files[public / feed_path(slug, "rss")] = render_rss(found, newest, config=config)
         if "json" in config.formats:
             files[public / feed_path(slug, "json")] = render_json_feed(found, newest, config=config)
-        files[public / topic_page_path(slug)] = render_topic_page(
+        pages_and_lists[public / topic_page_path(slug)] = render_topic_page(
             found, newest, counts.get(slug, 0), config=config
         )
+    # Subscription feeds first: they are what readers poll, so they land before the pages.
+    changed = write_files_atomically(files)
     for slug, number in pages:
         archived = catalog.archive_page_count(slug)
         found = _resolve_topic(catalog, config, slug, now=now)
         if found is None or number > archived:
             continue
-        files[public / archive_path(slug, number)] = render_atom(
+        pages_and_lists[public / archive_path(slug, number)] = render_atom(
             found,
             catalog.archive_entries(slug, number),
             config=config,
@@ -333,14 +353,16 @@ def publish_dirty(catalog: Catalog, config: Config, *, now: datetime) -> Publish
         if stored is None:
             gone.append(path)
         else:
-            files[path] = render_entry_page(stored, config=config)
+            pages_and_lists[path] = render_entry_page(stored, config=config)
     all_topic = _resolve_topic(catalog, config, ALL_SLUG, now=now)
     assert all_topic is not None
     topics = [all_topic, *(topic for topic, _ in listed)]
     newest_overall = catalog.feed_entries(ALL_SLUG, limit=_NEWEST_ON_INDEX)
-    files[public / "index.html"] = render_index(topics, counts, newest_overall, config=config)
-    files[public / "feeds.opml"] = render_opml(topics, config=config)
-    changed = write_files_atomically(files)
+    pages_and_lists[public / "index.html"] = render_index(
+        topics, counts, newest_overall, config=config
+    )
+    pages_and_lists[public / "feeds.opml"] = render_opml(topics, config=config)
+    changed += write_files_atomically(pages_and_lists)
     for path in gone:
         remove_file(path)
     catalog.clear_dirty(slugs)
@@ -352,7 +374,8 @@ def publish_dirty(catalog: Catalog, config: Config, *, now: datetime) -> Publish
         for path in changed
         if path.parent == feeds_dir and not path.name.startswith("_")
     )
-    return PublishReport(rendered=len(files), written=len(changed), changed_feeds=changed_feeds)
+    rendered = len(files) + len(pages_and_lists)
+    return PublishReport(rendered=rendered, written=len(changed), changed_feeds=changed_feeds)
 
 
 def _resolve_topic(catalog: Catalog, config: Config, slug: str, *, now: datetime) -> Topic | None:
@@ -399,6 +422,13 @@ def _check_inside_seeds(seeds_dir: Path, rel_path: Path) -> None:
         raise
     if not real.is_relative_to(seeds_dir.resolve()):
         raise RejectedFile(rel_path, "symlink to a file outside seeds/ (never published)")
+
+
+def _quick_stat(info: os.stat_result) -> tuple[int, int, int, str]:
+    """What `Catalog.file_stats` holds for a file that needs no second look."""
+    if stat.S_ISLNK(info.st_mode):
+        return (-1, -1, -1, "")
+    return (info.st_size, info.st_mtime_ns, info.st_ino, FileStatus.OK.value)
 
 
 def _same_stat(record: FileRecord, info: os.stat_result) -> bool:

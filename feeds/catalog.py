@@ -100,6 +100,7 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             left_at TEXT,
             PRIMARY KEY (slug, entry_id))""",
         "CREATE UNIQUE INDEX memberships_by_seq ON memberships (slug, seq)",
+        "CREATE TABLE topic_counts (slug TEXT PRIMARY KEY, entries INTEGER NOT NULL)",
         "CREATE INDEX memberships_by_entry ON memberships (entry_id)",
         "CREATE TABLE dirty (slug TEXT PRIMARY KEY)",
         "CREATE TABLE dirty_entries (entry_id TEXT PRIMARY KEY)",
@@ -298,10 +299,23 @@ class Catalog:
 
     # -- files -------------------------------------------------------------------------------
 
-    def file_records(self) -> dict[Path, FileRecord]:
-        """Every file the catalogue knows, by its path under `seeds/`."""
-        rows = self._db.execute(f"SELECT {_FILE_COLUMNS} FROM files")
-        return {Path(row[0]): _file_record(row) for row in rows}
+    def paths_under(self, rel_path: Path) -> list[Path]:
+        """The known files at `rel_path` or below it (a folder that went away)."""
+        rel = rel_path.as_posix()
+        # Everything below "a/b" sorts from "a/b/" up to, not including, "a/b0" ("0" follows "/").
+        rows = self._db.execute(
+            "SELECT rel_path FROM files WHERE rel_path = ? OR (rel_path >= ? AND rel_path < ?) "
+            "ORDER BY rel_path",
+            (rel, rel + "/", rel + "0"),
+        )
+        return [Path(r[0]) for r in rows]
+
+    def file_stats(self) -> dict[str, tuple[int, int, int, str]]:
+        """(size, mtime_ns, inode, status) of every known file, by POSIX path: for the scan."""
+        return {
+            str(r[0]): (int(r[1]), int(r[2]), int(r[3]), str(r[4]))
+            for r in self._db.execute("SELECT rel_path, size, mtime_ns, inode, status FROM files")
+        }
 
     def file_record(self, rel_path: Path) -> FileRecord | None:
         row = self._db.execute(
@@ -803,6 +817,7 @@ class Catalog:
                         (slug, entry_id, seq),
                     )
                     held[slug] = (seq, None)
+                    self._count_member(slug, +1)
                     if seq % self.page_size == 0:
                         self._db.execute("INSERT OR IGNORE INTO dirty (slug) VALUES (?)", (slug,))
                         self._dirty_page(slug, seq // self.page_size - 1)
@@ -811,15 +826,24 @@ class Catalog:
                         "UPDATE memberships SET left_at = NULL WHERE slug = ? AND entry_id = ?",
                         (slug, entry_id),
                     )
+                    self._count_member(slug, +1)
             for slug, (_, gone) in held.items():
                 if slug not in current and gone is None:
                     self._db.execute(
                         "UPDATE memberships SET left_at = ? WHERE slug = ? AND entry_id = ?",
                         (left_at, slug, entry_id),
                     )
+                    self._count_member(slug, -1)
                     self._db.execute("INSERT OR IGNORE INTO dirty (slug) VALUES (?)", (slug,))
             for slug, (seq, _) in held.items():
                 self._dirty_page(slug, (seq - 1) // self.page_size + 1)
+
+    def _count_member(self, slug: str, change: int) -> None:
+        self._db.execute(
+            "INSERT INTO topic_counts (slug, entries) VALUES (?, ?) "
+            "ON CONFLICT (slug) DO UPDATE SET entries = entries + excluded.entries",
+            (slug, change),
+        )
 
     def _dirty_page(self, slug: str, page: int) -> None:
         """Mark archive page `page` of `slug` for rendering, if it exists (is full)."""
@@ -943,9 +967,8 @@ class Catalog:
     def topics(self) -> list[tuple[Topic, int]]:
         """Every published topic (not `all` nor `_rejected`) with its count of live entries."""
         rows = self._db.execute(
-            "SELECT t.slug, t.title, t.created, "
-            "(SELECT count(*) FROM entry_topics et JOIN entries e USING (entry_id) "
-            " WHERE et.slug = t.slug AND e.live) FROM topics t "
+            "SELECT t.slug, t.title, t.created, coalesce(c.entries, 0) "
+            "FROM topics t LEFT JOIN topic_counts c USING (slug) "
             "WHERE t.slug != ? AND t.slug NOT LIKE '\\_%' ESCAPE '\\' "
             "ORDER BY lower(t.title), t.slug",
             (ALL_SLUG,),
@@ -1017,10 +1040,12 @@ class Catalog:
         (rejected,) = self._db.execute(
             "SELECT count(*) FROM files WHERE status = ?", (FileStatus.REJECTED.value,)
         ).fetchone()
-        (entries,) = self._db.execute("SELECT count(*) FROM entries WHERE live").fetchone()
+        row = self._db.execute(
+            "SELECT entries FROM topic_counts WHERE slug = ?", (ALL_SLUG,)
+        ).fetchone()
+        entries = 0 if row is None else int(row[0])
         (topics,) = self._db.execute(
-            "SELECT count(DISTINCT t.slug) FROM entry_topics t JOIN entries e USING (entry_id) "
-            "WHERE e.live"
+            "SELECT count(*) FROM topic_counts WHERE entries > 0 AND slug != ?", (ALL_SLUG,)
         ).fetchone()
         return CatalogCounts(files=files, rejected=rejected, entries=entries, topics=topics)
 

@@ -118,7 +118,7 @@ def test_hidden_and_temporary_names_are_ignored(config: Config) -> None:
         (config.seeds_dir / name).write_text("Title: Half\n\nNot ready.\n")
     (config.seeds_dir / ".git").mkdir()
     (config.seeds_dir / ".git" / "HEAD").write_text("ref: main\n")
-    assert sorted(p.name for p, _ in scan_seeds(config)) == sorted(s.name for s in SAMPLES)
+    assert sorted(rel for rel, _ in scan_seeds(config)) == sorted(s.name for s in SAMPLES)
     assert is_ignored(Path(".hidden/story.txt"), config.ignore)
     assert not is_ignored(Path("politics/story.txt"), config.ignore)
 

@@ -196,7 +196,7 @@ def test_a_failed_transaction_leaves_nothing_behind(catalog: Catalog) -> None:
     with pytest.raises(RuntimeError), catalog.transaction():
         catalog.store_file(_record("a.txt"), [_entry("One", "First.")], now=T0)
         raise RuntimeError("crash")
-    assert catalog.file_records() == {}
+    assert catalog.file_stats() == {}
     assert catalog.dirty_slugs() == []
 
 
@@ -282,3 +282,21 @@ def test_entry_pages_to_write_and_to_remove_are_tracked(catalog: Catalog) -> Non
     [(entry_id, slug, stored)] = catalog.dirty_entries()
     assert (entry_id, slug, stored) == (dropped, "two", None)
     assert kept != dropped
+
+
+def test_paths_under_a_folder_are_found_by_prefix_exactly(catalog: Catalog) -> None:
+    for name in ("news/a.txt", "news/deep/b.txt", "news0.txt", "News/c.txt", "newsroom/d.txt"):
+        catalog.store_file(_record(name), [_entry(name, name)], now=T0)
+    assert catalog.paths_under(Path("news")) == [Path("news/a.txt"), Path("news/deep/b.txt")]
+    assert catalog.paths_under(Path("news0.txt")) == [Path("news0.txt")]
+
+
+def test_counts_follow_entries_and_topics(catalog: Catalog) -> None:
+    catalog.store_file(_record("a.txt"), [_entry("One", "A.", topics=("water",))], now=T0)
+    catalog.store_file(_record("b.txt"), [_entry("Two", "B.", topics=("water", "fire"))], now=T0)
+    assert (catalog.counts().entries, catalog.counts().topics) == (2, 2)
+    catalog.forget_file(Path("b.txt"))
+    assert (catalog.counts().entries, catalog.counts().topics) == (1, 1)
+    catalog.topic("water", now=T0)
+    catalog.topic("fire", now=T0)
+    assert {t.slug: n for t, n in catalog.topics()} == {"fire": 0, "water": 1}
