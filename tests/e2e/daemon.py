@@ -19,7 +19,8 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from fnmatch import fnmatchcase
@@ -200,11 +201,15 @@ class DaemonProcess:
         name: str = "daemon",
         args: Sequence[str] = (),
         prefix: Sequence[str] = (),
+        port: int | None = None,
     ) -> None:
         """`args` go after `seedfeed run`'s own (e.g. `--polling`); `prefix` goes before the
-        interpreter (e.g. `setpriv --reuid=65534 ...` to run as another user)."""
+        interpreter (e.g. `setpriv --reuid=65534 ...` to run as another user). `port` pins the
+        port for every start (a site whose `base_url` names it, so the links in its feeds
+        resolve); without it each start takes a fresh free port."""
         self.site = site
-        self.port = free_port()
+        self._pinned_port = port
+        self.port = port or free_port()
         self.log_path = site.root / f"{name}.log"
         self.args = tuple(args)
         self.prefix = tuple(prefix)
@@ -215,9 +220,9 @@ class DaemonProcess:
         return self._process is not None and self._process.poll() is None
 
     def start(self) -> DaemonProcess:
-        """Start the daemon on a fresh free port (a restart gets a new one)."""
+        """Start the daemon on its pinned port, else on a fresh free one (new at each restart)."""
         assert not self.running, "the daemon is running already"
-        self.port = free_port()
+        self.port = self._pinned_port or free_port()
         with open(self.log_path, "ab") as log:
             log.write(f"--- seedfeed run on port {self.port}\n".encode())
             log.flush()
@@ -316,6 +321,27 @@ class DaemonProcess:
     def _require_process(self) -> subprocess.Popen[bytes]:
         assert self._process is not None, "the daemon was never started"
         return self._process
+
+
+@contextmanager
+def served_site(
+    root: Path,
+    *,
+    samples: bool = True,
+    settings: Mapping[str, Mapping[str, Setting]] | None = None,
+    args: Sequence[str] = (),
+) -> Iterator[DaemonProcess]:
+    """A site under `root` whose `base_url` names the port its daemon serves on, so every
+    absolute link in its feeds, pages and OPML resolves; the daemon is serving inside the block
+    and killed after it if still running."""
+    port = free_port()
+    site = Site.create(root, samples=samples, port=port, settings=settings)
+    daemon = DaemonProcess(site, port=port, args=args)
+    try:
+        yield daemon.start_serving()
+    finally:
+        if daemon.running:
+            daemon.kill()
 
 
 # --- feeds ---------------------------------------------------------------------------------
@@ -508,6 +534,10 @@ def query_catalog(site: Site, sql: str, *args: object) -> list[tuple[object, ...
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
     try:
         return [tuple(row) for row in db.execute(sql, args)]
+    except sqlite3.OperationalError as e:
+        if "no such table" in str(e):
+            return []  # created, not yet migrated: a daemon killed while starting
+        raise
     finally:
         db.close()
 
