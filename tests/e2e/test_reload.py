@@ -135,3 +135,48 @@ def test_broken_config_on_sighup_keeps_the_old_one_running(
     daemon.stop()
     assert daemon.exit_code() == 0
     assert_public_valid(site.public)
+
+
+def test_sighup_applies_reading_and_ignore_settings_and_names_restart_only_keys(
+    tmp_path: Path, daemons: Daemons
+) -> None:
+    settings: dict[str, dict[str, Setting]] = {
+        **SETTINGS,
+        "ingest": {"max_file_bytes": 2048},
+    }
+    site = Site.create(tmp_path / "site", samples=False, settings=settings)
+    big_title = "Islamabad publishes a long report on the Indus ferry"
+    site.drop("big.txt", story(big_title, "The report runs long. " * 150))
+    draft_title = "Islamabad ferry schedule, still a draft"
+    site.drop("schedule.draft", story(draft_title, "A draft of the winter ferry schedule."))
+    daemon = daemons(site).start_serving()
+    wait_for_feed(daemon, "all", lambda f: draft_title in entry_ids(f), what="the draft")
+    rejected = wait_for_feed(
+        daemon, "_rejected", lambda f: bool(f.entries), what="the big file rejected"
+    )
+    assert [e.title for e in rejected.entries] == ["Rejected: big.txt"]
+
+    site.config.write_text(
+        config_text(
+            settings={
+                **SETTINGS,
+                "ingest": {"max_file_bytes": 65536, "ignore": [".*", "*~", "*.draft"]},
+                "serve": {"host": "localhost"},
+            }
+        ),
+        encoding="utf-8",
+    )
+    mark = daemon.log_path.stat().st_size
+    daemon.send_signal(signal.SIGHUP)
+
+    def reread(feed: Feed) -> bool:
+        titles = entry_ids(feed)
+        return big_title in titles and draft_title not in titles
+
+    wait_for_feed(daemon, "all", reread, what="the big file read, the draft ignored")
+    wait_for_feed(daemon, "_rejected", lambda f: not f.entries, what="nothing rejected")
+    warning = wait_logged(daemon, r".*WARNING.*needs a restart.*", after=mark)
+    assert "host" in warning, warning
+    assert (site.seeds / "schedule.draft").is_file() and (site.seeds / "big.txt").is_file()
+    daemon.wait_serving()
+    daemon.stop()

@@ -709,3 +709,68 @@ def test_file_name_that_is_not_utf8_is_read_or_rejected(tmp_path: Path) -> None:
     finally:
         if daemon.running:
             daemon.kill()
+
+
+def test_folder_moved_in_with_a_symlink_outside_publishes_nothing_outside(
+    daemon: DaemonProcess,
+) -> None:
+    site = daemon.site
+    marker = "Secret beside a moved folder, kappa four"
+    secret = site.root / "secret-kappa.txt"
+    secret.write_text(story(marker), encoding="utf-8")
+    bundle = site.root / "bundle"
+    (bundle / "inner").mkdir(parents=True)
+    (bundle / "inner" / "link.txt").symlink_to(secret)
+    (bundle / "inner" / "link-folder").symlink_to(site.root, target_is_directory=True)
+    (bundle / "real.txt").write_text(story("Harbour story in a moved bundle"), "utf-8")
+    os.rename(bundle, site.seeds / "bundle")
+    wait_rejected(daemon, "bundle/inner/link.txt", "outside seeds/")
+    wait_rejected(daemon, "bundle/inner/link-folder", "outside seeds/")
+    wait_titles(daemon, {"Harbour story in a moved bundle"}, {marker})
+    assert_not_published(site, marker)
+
+
+def test_a_rejected_file_that_is_deleted_leaves_the_operator_feed(daemon: DaemonProcess) -> None:
+    site = daemon.site
+    path = site.seeds / "rejected-then-deleted.txt"
+    path.write_bytes(BINARY["png"])
+    wait_rejected(daemon, "rejected-then-deleted.txt", "binary")
+    path.unlink()
+    wait_for_feed(
+        daemon,
+        "_rejected",
+        lambda f: not f.by_title("Rejected: rejected-then-deleted.txt"),
+        what="no longer lists the deleted file",
+    )
+    assert "rejected-then-deleted.txt" not in rejected_reasons(site)
+
+
+def test_folder_replaced_by_a_file_of_the_same_name(daemon: DaemonProcess) -> None:
+    site = daemon.site
+    inside = {f"Harbour story in a folder soon a file {n}" for n in range(2)}
+    for n, title in enumerate(sorted(inside)):
+        site.drop(f"becomes-file/{n}.txt", story(title))
+    wait_titles(daemon, inside)
+    shutil.rmtree(site.seeds / "becomes-file")
+    site.drop("becomes-file", story("Harbour file where a folder was"))
+    wait_titles(daemon, {"Harbour file where a folder was"}, inside)
+    assert [p for p in catalog_files(site) if p.startswith("becomes-file")] == ["becomes-file"]
+
+
+def test_a_story_split_out_into_its_own_file_keeps_its_id(daemon: DaemonProcess) -> None:
+    site = daemon.site
+    first, second = "Harbour split story first", "Harbour split story second"
+    second_text = story(second, "The second story moves to a file of its own.")
+    path = site.drop("split.txt", f"{story(first)}\n---\n\n{second_text}")
+    before = wait_titles(daemon, {first, second})
+    ids = {t: before.by_title(t)[0].entry_id for t in (first, second)}
+    path.write_text(story(first), encoding="utf-8")
+    site.drop("split-second.txt", second_text)
+
+    def both_files() -> bool:
+        files = catalog_files(site)
+        return "split-second.txt" in files and files["split.txt"][0] == path.stat().st_size
+
+    wait_until(both_files, timeout=10)
+    after = wait_titles(daemon, {first, second})
+    assert {t: after.by_title(t)[0].entry_id for t in (first, second)} == ids
