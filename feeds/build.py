@@ -11,10 +11,11 @@ import logging
 import os
 import re
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from feeds.catalog import REJECTED_SLUG, Catalog
 from feeds.errors import RejectedFile
@@ -40,6 +41,8 @@ log = logging.getLogger(__name__)
 REJECTED_TITLE = "Rejected files"
 _BATCH = 500
 _NEWEST_ON_INDEX = 20
+_CHUNK = 400
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,7 +95,7 @@ def apply_config(catalog: Catalog, config: Config) -> None:
         config.title_case,
         config.max_file_bytes,
     )
-    tagging = _settings_key(config.taxonomy)
+    tagging = _settings_key(config.taxonomy, config.auto_topics)
     rendering = _settings_key(
         config.site_title,
         config.base_url,
@@ -292,90 +295,147 @@ def reconcile(catalog: Catalog, config: Config, *, now: datetime) -> ReconcileRe
 
 
 def publish_dirty(catalog: Catalog, config: Config, *, now: datetime) -> PublishReport:
-    """Render what changed: dirty feeds in every format, archive pages, entry and topic pages,
-    the index and the OPML list; write them in one atomic batch; then clear the dirt."""
-    slugs = catalog.dirty_slugs()
-    pages = catalog.dirty_pages()
-    entries = catalog.dirty_entries()
-    if not (slugs or pages or entries):
+    """Render and write what changed, then clear its dirt: subscription feeds in every format
+    first (what readers poll), then archive pages, entry pages, topic pages, index and OPML.
+
+    Work goes in chunks of `_CHUNK` documents: memory stays flat on a cold build of any size,
+    and each chunk is written atomically before its dirt is cleared (a crash redoes it).
+    """
+    if not catalog.has_dirty():
         return PublishReport(rendered=0, written=0, changed_feeds=())
-    public = config.public_dir
-    files: dict[Path, bytes] = {}
-    pages_and_lists: dict[Path, bytes] = {}
+    slugs = catalog.dirty_slugs()
     resolved = {slug: _resolve_topic(catalog, config, slug, now=now) for slug in slugs}
     listed = catalog.topics()
     counts = {topic.slug: count for topic, count in listed}
     counts[ALL_SLUG] = catalog.counts().entries
-    since = now - timedelta(days=config.tombstone_days)
-    for slug, found in resolved.items():
-        if found is None:
-            continue
-        if slug == REJECTED_SLUG:
-            rejections = _rejection_entries(found, catalog, config)
-            files[public / feed_path(slug)] = render_atom(found, rejections, config=config)
-            continue
-        newest = catalog.feed_entries(slug, limit=config.max_entries)
-        archived = catalog.archive_page_count(slug)
-        files[public / feed_path(slug)] = render_atom(
-            found,
-            newest,
-            config=config,
-            page=FeedPage(prev_archive=archived or None),
-            tombstones=catalog.tombstones(slug, since=since),
-        )
-        if "rss" in config.formats:
-            files[public / feed_path(slug, "rss")] = render_rss(found, newest, config=config)
-        if "json" in config.formats:
-            files[public / feed_path(slug, "json")] = render_json_feed(found, newest, config=config)
-        pages_and_lists[public / topic_page_path(slug)] = render_topic_page(
-            found, newest, counts.get(slug, 0), config=config
-        )
-    # Subscription feeds first: they are what readers poll, so they land before the pages.
-    changed = write_files_atomically(files)
-    for slug, number in pages:
-        archived = catalog.archive_page_count(slug)
-        found = _resolve_topic(catalog, config, slug, now=now)
-        if found is None or number > archived:
-            continue
-        pages_and_lists[public / archive_path(slug, number)] = render_atom(
-            found,
-            catalog.archive_entries(slug, number),
-            config=config,
-            page=FeedPage(
-                number=number,
-                prev_archive=number - 1 or None,
-                next_archive=number + 1 if number < archived else None,
-            ),
-        )
-    gone: list[Path] = []
-    for _, entry_slug, stored in entries:
-        path = public / entry_page_path(entry_slug)
-        if stored is None:
-            gone.append(path)
-        else:
-            pages_and_lists[path] = render_entry_page(stored, config=config)
+    tally = _Tally(config)
+    for topic_chunk in _chunks(slugs, _CHUNK // 4):
+        feeds: dict[Path, bytes] = {}
+        pages: dict[Path, bytes] = {}
+        for slug in topic_chunk:
+            topic = resolved[slug]
+            if topic is not None:
+                _render_topic(catalog, config, topic, counts, feeds, pages, now=now)
+        tally.write(feeds)
+        tally.write(pages)
+        catalog.clear_dirty(topic_chunk)
+    for page_chunk in _chunks(catalog.dirty_pages(), _CHUNK):
+        archives: dict[Path, bytes] = {}
+        for slug, number in page_chunk:
+            _render_archive(catalog, config, slug, number, archives, now=now)
+        tally.write(archives)
+        catalog.clear_dirty_pages(page_chunk)
+    while entries := catalog.dirty_entries(limit=_CHUNK):
+        written: dict[Path, bytes] = {}
+        for _, entry_slug, stored in entries:
+            path = config.public_dir / entry_page_path(entry_slug)
+            if stored is None:
+                remove_file(path)
+            else:
+                written[path] = render_entry_page(stored, config=config)
+        tally.write(written)
+        catalog.clear_dirty_entries(entry_id for entry_id, _, _ in entries)
     all_topic = _resolve_topic(catalog, config, ALL_SLUG, now=now)
     assert all_topic is not None
     topics = [all_topic, *(topic for topic, _ in listed)]
-    newest_overall = catalog.feed_entries(ALL_SLUG, limit=_NEWEST_ON_INDEX)
-    pages_and_lists[public / "index.html"] = render_index(
-        topics, counts, newest_overall, config=config
+    newest = catalog.feed_entries(ALL_SLUG, limit=_NEWEST_ON_INDEX)
+    tally.write(
+        {
+            config.public_dir / "index.html": render_index(topics, counts, newest, config=config),
+            config.public_dir / "feeds.opml": render_opml(topics, config=config),
+        }
     )
-    pages_and_lists[public / "feeds.opml"] = render_opml(topics, config=config)
-    changed += write_files_atomically(pages_and_lists)
-    for path in gone:
-        remove_file(path)
-    catalog.clear_dirty(slugs)
-    catalog.clear_dirty_pages(pages)
-    catalog.clear_dirty_entries(entry_id for entry_id, _, _ in entries)
-    feeds_dir = public / "feeds"
-    changed_feeds = tuple(
-        config.base_url + path.relative_to(public).as_posix()
-        for path in changed
-        if path.parent == feeds_dir and not path.name.startswith("_")
+    return tally.report()
+
+
+class _Tally:
+    """Writes batches of documents and remembers what changed, for the PublishReport."""
+
+    def __init__(self, config: Config) -> None:
+        self._config = config
+        self._rendered = 0
+        self._changed: list[Path] = []
+
+    def write(self, files: dict[Path, bytes]) -> None:
+        self._rendered += len(files)
+        self._changed += write_files_atomically(files)
+
+    def report(self) -> PublishReport:
+        public = self._config.public_dir
+        feeds_dir = public / "feeds"
+        changed_feeds = tuple(
+            self._config.base_url + path.relative_to(public).as_posix()
+            for path in self._changed
+            if path.parent == feeds_dir and not path.name.startswith("_")
+        )
+        return PublishReport(
+            rendered=self._rendered, written=len(self._changed), changed_feeds=changed_feeds
+        )
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _render_topic(
+    catalog: Catalog,
+    config: Config,
+    topic: Topic,
+    counts: dict[str, int],
+    feeds: dict[Path, bytes],
+    pages: dict[Path, bytes],
+    *,
+    now: datetime,
+) -> None:
+    """A topic's subscription documents (Atom, RSS, JSON Feed) and its HTML page."""
+    public, slug = config.public_dir, topic.slug
+    if slug == REJECTED_SLUG:
+        rejections = _rejection_entries(topic, catalog, config)
+        feeds[public / feed_path(slug)] = render_atom(topic, rejections, config=config)
+        return
+    newest = catalog.feed_entries(slug, limit=config.max_entries)
+    archived = catalog.archive_page_count(slug)
+    feeds[public / feed_path(slug)] = render_atom(
+        topic,
+        newest,
+        config=config,
+        page=FeedPage(prev_archive=archived or None),
+        tombstones=catalog.tombstones(slug, since=now - timedelta(days=config.tombstone_days)),
     )
-    rendered = len(files) + len(pages_and_lists)
-    return PublishReport(rendered=rendered, written=len(changed), changed_feeds=changed_feeds)
+    if "rss" in config.formats:
+        feeds[public / feed_path(slug, "rss")] = render_rss(topic, newest, config=config)
+    if "json" in config.formats:
+        feeds[public / feed_path(slug, "json")] = render_json_feed(topic, newest, config=config)
+    pages[public / topic_page_path(slug)] = render_topic_page(
+        topic, newest, counts.get(slug, 0), config=config
+    )
+
+
+def _render_archive(
+    catalog: Catalog,
+    config: Config,
+    slug: str,
+    number: int,
+    archives: dict[Path, bytes],
+    *,
+    now: datetime,
+) -> None:
+    """Archive page `number` of `slug` (RFC 5005), when that page is full."""
+    archived = catalog.archive_page_count(slug)
+    topic = _resolve_topic(catalog, config, slug, now=now)
+    if topic is None or number > archived:
+        return
+    archives[config.public_dir / archive_path(slug, number)] = render_atom(
+        topic,
+        catalog.archive_entries(slug, number),
+        config=config,
+        page=FeedPage(
+            number=number,
+            prev_archive=number - 1 or None,
+            next_archive=number + 1 if number < archived else None,
+        ),
+    )
 
 
 def _resolve_topic(catalog: Catalog, config: Config, slug: str, *, now: datetime) -> Topic | None:

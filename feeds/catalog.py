@@ -885,16 +885,21 @@ class Catalog:
         )
         return [Tombstone(entry_id=str(r[0]), when=_moment(str(r[1]))) for r in rows]
 
-    def dirty_entries(self) -> list[tuple[str, str, StoredEntry | None]]:
-        """Entries whose page must be written again: (entry_id, slug, the entry or None if gone)."""
+    def dirty_entries(self, *, limit: int) -> list[tuple[str, str, StoredEntry | None]]:
+        """Up to `limit` entries whose page must be written again:
+        (entry_id, slug, the entry, or None when it left every file)."""
         rows = self._db.execute(
             "SELECT d.entry_id, e.slug, e.live FROM dirty_entries d "
-            "JOIN entries e USING (entry_id) ORDER BY d.entry_id"
+            "JOIN entries e USING (entry_id) ORDER BY d.entry_id LIMIT ?",
+            (limit,),
         ).fetchall()
         return [
             (str(entry_id), str(slug), self.stored_entry(str(entry_id)) if live else None)
             for entry_id, slug, live in rows
         ]
+
+    def has_dirty_entries(self) -> bool:
+        return self._db.execute("SELECT 1 FROM dirty_entries LIMIT 1").fetchone() is not None
 
     def stored_entry(self, entry_id: str) -> StoredEntry | None:
         columns = ", ".join(f"e.{c.strip()}" for c in _ENTRY_COLUMNS.split(","))
@@ -920,7 +925,11 @@ class Catalog:
             self._db.executemany("DELETE FROM dirty_pages WHERE slug = ? AND page = ?", list(pages))
 
     def has_dirty(self) -> bool:
-        return self._db.execute("SELECT 1 FROM dirty LIMIT 1").fetchone() is not None
+        """Anything at all for the next publish: feeds, archive pages or entry pages."""
+        return any(
+            self._db.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None
+            for table in ("dirty", "dirty_pages", "dirty_entries")
+        )
 
     def dirty_slugs(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT slug FROM dirty ORDER BY slug")]

@@ -439,7 +439,11 @@ def assign_topics(entry: Entry, *, rel_path: Path, config: Config) -> Entry:
     if config.taxonomy:
         taxonomy = _compiled(config.taxonomy)
         matches.extend(_taxonomy_topics(taxonomy, entry.title, entry.body))
-    candidates = extract_candidates(entry.title, entry.body, boilerplate=config.boilerplate)
+    candidates = (
+        extract_candidates(entry.title, entry.body, boilerplate=config.boilerplate)
+        if config.auto_topics
+        else ()
+    )
     return replace(entry, topics=_merge(matches), candidates=candidates)
 
 

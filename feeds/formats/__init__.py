@@ -238,20 +238,32 @@ def first_sentence(text: str) -> str:
 
 TITLE_LENGTH = 120
 _HONORIFIC = re.compile(
-    r"\b(?:Mr|Mrs|Ms|Mx|Dr|Prof|Sir|Dame|H\.E|Hon|Rev|Amb)\.?\s+(?=[A-Z])|\bHis Excellency\s+"
-    r"|\bHer Excellency\s+"
+    # The lookahead on the first letter lets most positions fail at once.
+    r"\b(?=[MDPSHRA])(?:(?:Mr|Mrs|Ms|Mx|Dr|Prof|Sir|Dame|H\.E|Hon|Rev|Amb)\.?\s+(?=[A-Z])"
+    r"|His Excellency\s+|Her Excellency\s+)"
 )
 _TRAILING_TIME = re.compile(
     r"(?i)(?:[\s,]+(?:today|yesterday|this (?:morning|afternoon|evening|week)|on \w+day))+[.!]?$"
 )
 
 
+def _without_trailing_time(sentence: str) -> str:
+    """`sentence` less a closing "today"/"on Monday"; only its tail is searched."""
+    tail = sentence[-_TAIL:]
+    m = _TRAILING_TIME.search(tail)
+    return sentence if m is None else sentence[: len(sentence) - len(tail) + m.start()]
+
+
+_TAIL = 80
+
+
 def title_from_prose(text: str) -> str:
     """The first sentence without honorifics or a trailing "today", cut to TITLE_LENGTH."""
-    sentence = first_sentence(_HONORIFIC.sub("", text)).strip()
-    sentence = _TRAILING_TIME.sub("", sentence.rstrip(".!"))
+    # The first sentence lies in the opening stretch; only that much is searched.
+    sentence = first_sentence(_HONORIFIC.sub("", text[:_OPENING])).strip()
+    sentence = _without_trailing_time(sentence.rstrip(".!"))
     sentence = sentence.rstrip(" ,;:.")
-    if len(sentence) > TITLE_LENGTH:
+    if len(sentence) > TITLE_LENGTH and "(" in sentence:
         sentence = _ACRONYM.sub(_shorten_to_acronym, sentence)
     if len(sentence) <= TITLE_LENGTH:
         return sentence
@@ -259,6 +271,7 @@ def title_from_prose(text: str) -> str:
     return cut + "…"
 
 
+_OPENING = 4 * TITLE_LENGTH + 400
 _ACRONYM = re.compile(r"((?:[^\W\d_][\w'\u2019-]*\s+){1,14})\(([A-Z][A-Z0-9&-]{1,14})\)")
 _CONNECTORS = frozenset({"of", "the", "and", "for", "on", "de", "&"})
 
