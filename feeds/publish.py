@@ -6,12 +6,10 @@ an unchanged document is not rewritten, so its mtime and ETag stay put.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import logging
 import os
 from collections.abc import Mapping
-from functools import cache
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -20,7 +18,7 @@ TEMP_PATTERN = ".*.tmp"
 
 
 def temp_path(path: Path) -> Path:
-    """The hidden temp file `write_atomically` uses beside `path`."""
+    """The hidden temp file a document is written to before it is renamed to `path`."""
     return path.with_name(f".{path.name}.tmp")
 
 
@@ -41,32 +39,11 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_atomically(path: Path, data: bytes) -> bool:
-    """Put `data` at `path` by temp file, fsync and rename; False if it already held them."""
-    if _holds(path, data):
-        log.debug("unchanged path=%s bytes=%d", path, len(data))
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_path(path)
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-    log.info("written path=%s bytes=%d", path, len(data))
-    return True
-
-
 def write_files_atomically(files: Mapping[Path, bytes]) -> list[Path]:
     """Write many documents atomically in one go; return the paths whose bytes changed.
 
-    Every changed document goes to its temp file first; one flush of the file system makes
-    them all durable (instead of one fsync each); then each is renamed into place and each
+    Every changed document goes to its temp file, each is made durable (the fsyncs run side by
+    side, so the file system commits them together), then each is renamed into place and each
     folder is synced once. A reader sees each file whole, old or new.
     """
     changed = [path for path, data in files.items() if not _holds(path, data)]
@@ -74,11 +51,13 @@ def write_files_atomically(files: Mapping[Path, bytes]) -> list[Path]:
         return []
     written: list[Path] = []
     try:
+        for folder in {path.parent for path in changed}:
+            folder.mkdir(parents=True, exist_ok=True)
         for path in changed:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temp_path(path).write_bytes(files[path])
             written.append(path)
-        _flush_file_system(changed[0].parent, [temp_path(p) for p in changed])
+            _write_file(temp_path(path), files[path])
+        with ThreadPoolExecutor(max_workers=_SYNC_THREADS) as pool:
+            list(pool.map(_fsync_file, [temp_path(p) for p in changed]))
         for path in changed:
             os.replace(temp_path(path), path)
     except BaseException:
@@ -92,26 +71,25 @@ def write_files_atomically(files: Mapping[Path, bytes]) -> list[Path]:
     return changed
 
 
-@cache
-def _syncfs() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
-    name = ctypes.util.find_library("c")
-    libc = ctypes.CDLL(name, use_errno=True) if name else None
-    return getattr(libc, "syncfs", None)
+_SYNC_THREADS = 8
 
 
-def _flush_file_system(folder: Path, paths: list[Path]) -> None:
-    """Make `paths` durable: syncfs(2) on their file system where there is one, else fsync each."""
-    syncfs = _syncfs()
-    if syncfs is not None:
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            if syncfs(fd) == 0:
-                return
-        finally:
-            os.close(fd)
-    for path in paths:
-        with open(path, "rb") as f:
-            os.fsync(f.fileno())
+def _write_file(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def remove_stale_temp_files(public_dir: Path) -> int:

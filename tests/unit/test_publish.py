@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from feeds.publish import remove_file, remove_stale_temp_files, write_atomically
+from feeds.publish import remove_file, remove_stale_temp_files, write_files_atomically
+
+
+def write_atomically(path: Path, data: bytes) -> bool:
+    """One document through the batch writer: True when its bytes changed on disk."""
+    return write_files_atomically({path: data}) == [path]
 
 
 def test_first_write_creates_parent_folders(tmp_path: Path) -> None:
@@ -66,7 +71,6 @@ def test_writes_are_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> 
         write_atomically(path, b"x")
     assert [(r.levelno, r.getMessage().split()[0]) for r in caplog.records] == [
         (logging.INFO, "written"),
-        (logging.DEBUG, "unchanged"),
     ]
 
 
@@ -94,3 +98,13 @@ def test_remove_file(tmp_path: Path) -> None:
     assert remove_file(path) is True
     assert not path.exists()
     assert remove_file(path) is False
+
+
+def test_a_batch_writes_only_what_changed(tmp_path: Path) -> None:
+    same, other, new = tmp_path / "a.atom", tmp_path / "b.atom", tmp_path / "deep" / "c.atom"
+    write_files_atomically({same: b"same", other: b"old"})
+    kept = same.stat().st_mtime_ns
+    assert write_files_atomically({same: b"same", other: b"new", new: b"c"}) == [other, new]
+    assert same.stat().st_mtime_ns == kept
+    assert (other.read_bytes(), new.read_bytes()) == (b"new", b"c")
+    assert not list(tmp_path.rglob(".*.tmp"))
