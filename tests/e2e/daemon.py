@@ -557,6 +557,18 @@ def catalog_idle(site: Site) -> bool:
     return not query_catalog(site, "SELECT slug FROM dirty LIMIT 1")
 
 
+def publish_idle(site: Site) -> bool:
+    """True when nothing waits to be published: no feed, archive page or entry page.
+
+    A publish writes subscription feeds first and clears their flags before it writes archive
+    and entry pages, so `catalog_idle` can hold while those are still on their way.
+    """
+    return not any(
+        query_catalog(site, f"SELECT 1 FROM {table} LIMIT 1")
+        for table in ("dirty", "dirty_pages", "dirty_entries")
+    )
+
+
 def seed_files(site: Site, ignore: Iterable[str]) -> dict[str, tuple[int, int]]:
     """Every file under seeds/ that no ignore pattern hides: rel_path -> (size, mtime_ns)."""
     patterns = tuple(ignore)

@@ -35,7 +35,7 @@ from tests.e2e.daemon import (
     DaemonProcess,
     Feed,
     assert_public_valid,
-    catalog_idle,
+    publish_idle,
     read_feed,
     served_site,
 )
@@ -135,7 +135,7 @@ class Published:
 
 def read_published(daemon: DaemonProcess, urls: list[str]) -> Published:
     """Every subscribed feed once publishing has finished (nothing dirty, disk == HTTP)."""
-    wait_until(lambda: catalog_idle(daemon.site), timeout=10)
+    wait_until(lambda: publish_idle(daemon.site), timeout=10)
     feeds = {}
     for url in urls:
         feed = read_feed(daemon, slug_of(url))
