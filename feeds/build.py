@@ -42,6 +42,7 @@ REJECTED_TITLE = "Rejected files"
 _BATCH = 500
 _NEWEST_ON_INDEX = 20
 _CHUNK = 400
+_LISTS_PENDING = "lists_pending"
 T = TypeVar("T")
 
 
@@ -294,14 +295,20 @@ def reconcile(catalog: Catalog, config: Config, *, now: datetime) -> ReconcileRe
     return ReconcileReport(seen=seen, ingested=ingested, rejected=rejected, removed=len(known))
 
 
-def publish_dirty(catalog: Catalog, config: Config, *, now: datetime) -> PublishReport:
+def publish_dirty(
+    catalog: Catalog, config: Config, *, now: datetime, lists: bool = True
+) -> PublishReport:
     """Render and write what changed, then clear its dirt: subscription feeds in every format
     first (what readers poll), then archive pages, entry pages, topic pages, index and OPML.
 
     Work goes in chunks of `_CHUNK` documents: memory stays flat on a cold build of any size,
     and each chunk is written atomically before its dirt is cleared (a crash redoes it).
+    With `lists` false, index.html and feeds.opml (which name every topic, so their cost grows
+    with the catalogue) are left for a later publish: the daemon renders them at most every
+    few seconds, so a drop reaches the feeds in time independent of the catalogue's size.
     """
-    if not catalog.has_dirty():
+    pending_lists = lists_pending(catalog)
+    if not catalog.has_dirty() and not (lists and pending_lists):
         return PublishReport(rendered=0, written=0, changed_feeds=())
     slugs = catalog.dirty_slugs()
     resolved = {slug: _resolve_topic(catalog, config, slug, now=now) for slug in slugs}
@@ -335,6 +342,10 @@ def publish_dirty(catalog: Catalog, config: Config, *, now: datetime) -> Publish
                 written[path] = render_entry_page(stored, config=config)
         tally.write(written)
         catalog.clear_dirty_entries(entry_id for entry_id, _, _ in entries)
+    if not lists:
+        if not pending_lists:
+            catalog.save_setting(_LISTS_PENDING, "1")
+        return tally.report()
     all_topic = _resolve_topic(catalog, config, ALL_SLUG, now=now)
     assert all_topic is not None
     topics = [all_topic, *(topic for topic, _ in listed)]
@@ -345,7 +356,14 @@ def publish_dirty(catalog: Catalog, config: Config, *, now: datetime) -> Publish
             config.public_dir / "feeds.opml": render_opml(topics, config=config),
         }
     )
+    if pending_lists:
+        catalog.save_setting(_LISTS_PENDING, "0")
     return tally.report()
+
+
+def lists_pending(catalog: Catalog) -> bool:
+    """True when index.html and feeds.opml wait for a publish with `lists=True`."""
+    return catalog.setting(_LISTS_PENDING) == "1"
 
 
 class _Tally:

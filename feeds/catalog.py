@@ -79,8 +79,12 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             title TEXT NOT NULL,
             source TEXT NOT NULL,
             reason TEXT NOT NULL,
+            updated TEXT NOT NULL,
+            published TEXT NOT NULL,
             PRIMARY KEY (entry_id, slug))""",
-        "CREATE INDEX entry_topics_by_slug ON entry_topics (slug, entry_id)",
+        # A topic's newest entries straight from the index, whatever the topic's size.
+        "CREATE INDEX entry_topics_newest "
+        "ON entry_topics (slug, updated DESC, published DESC, entry_id DESC)",
         """CREATE TABLE candidates (
             entry_id TEXT NOT NULL REFERENCES entries (entry_id),
             slug TEXT NOT NULL,
@@ -546,6 +550,10 @@ class Catalog:
                     entry_id,
                 ),
             )
+            self._db.execute(
+                "UPDATE entry_topics SET updated = ?, published = ? WHERE entry_id = ?",
+                (stamp(now), published, entry_id),
+            )
         if topics_changed:
             self.retag_entry(entry_id, entry)
         elif text_changed:
@@ -626,9 +634,9 @@ class Catalog:
 
     def _save_topics(self, entry_id: str, entry: Entry) -> None:
         self._db.executemany(
-            "INSERT INTO entry_topics (entry_id, slug, title, source, reason) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [(entry_id, t.slug, t.title, t.source.value, t.reason) for t in _fixed_topics(entry)],
+            "INSERT INTO entry_topics (entry_id, slug, title, source, reason, updated, published) "
+            "SELECT entry_id, ?, ?, ?, ?, updated, published FROM entries WHERE entry_id = ?",
+            [(t.slug, t.title, t.source.value, t.reason, entry_id) for t in _fixed_topics(entry)],
         )
         labels = _candidate_labels(entry)
         self._db.executemany(
@@ -637,9 +645,11 @@ class Catalog:
         )
         self._touched_candidates.update(labels)
         self._db.execute(
-            "INSERT OR IGNORE INTO entry_topics (entry_id, slug, title, source, reason) "
-            "SELECT c.entry_id, c.slug, a.label, ?, ? FROM candidates c "
-            "JOIN auto_topics a USING (slug) WHERE c.entry_id = ?",
+            "INSERT OR IGNORE INTO entry_topics "
+            "(entry_id, slug, title, source, reason, updated, published) "
+            "SELECT c.entry_id, c.slug, a.label, ?, ?, e.updated, e.published FROM candidates c "
+            "JOIN auto_topics a USING (slug) JOIN entries e USING (entry_id) "
+            "WHERE c.entry_id = ?",
             (TopicSource.AUTO.value, "auto: a name shared by several entries", entry_id),
         )
 
@@ -691,8 +701,10 @@ class Catalog:
             ).fetchone()
             self._db.execute("INSERT INTO auto_topics (slug, label) VALUES (?, ?)", (slug, label))
             self._db.execute(
-                "INSERT OR IGNORE INTO entry_topics (entry_id, slug, title, source, reason) "
-                "SELECT entry_id, slug, ?, ?, ? FROM candidates WHERE slug = ?",
+                "INSERT OR IGNORE INTO entry_topics "
+                "(entry_id, slug, title, source, reason, updated, published) "
+                "SELECT c.entry_id, c.slug, ?, ?, ?, e.updated, e.published FROM candidates c "
+                "JOIN entries e USING (entry_id) WHERE c.slug = ?",
                 (label, TopicSource.AUTO.value, "auto: a name shared by several entries", slug),
             )
             log.info("automatic topic on slug=%s", slug)
@@ -997,7 +1009,7 @@ class Catalog:
             rows = self._db.execute(
                 f"SELECT {columns} FROM entry_topics t JOIN entries e USING (entry_id) "
                 "WHERE t.slug = ? AND e.live "
-                "ORDER BY e.updated DESC, e.published DESC, e.entry_id DESC LIMIT ?",
+                "ORDER BY t.updated DESC, t.published DESC, t.entry_id DESC LIMIT ?",
                 (slug, limit),
             ).fetchall()
         return [self._stored_entry(row) for row in rows]

@@ -38,6 +38,7 @@ from feeds.build import (
     forget_path,
     ingest_file,
     is_ignored,
+    lists_pending,
     open_catalog,
     publish_dirty,
     reconcile,
@@ -57,6 +58,8 @@ LOCK_NAME = "daemon.lock"
 # After a quiet period, size and mtime are compared once more this much later.
 _STAT_RECHECK = 0.05
 _IDLE_WAIT = 1.0
+# index.html and feeds.opml name every topic; in a busy daemon they are written this often.
+_LISTS_EVERY = 2.0
 # Settings a running daemon cannot take over; a reload logs that they need a restart.
 _RESTART_ONLY = frozenset({"seeds_dir", "public_dir", "state_dir", "host", "port", "polling"})
 _INOTIFY_LIMITS = {errno.ENOSPC: "max_user_watches", errno.EMFILE: "max_user_instances"}
@@ -228,6 +231,7 @@ class Daemon:
         self._reconcile_wanted = threading.Event()
         self._catalog_lock = threading.Lock()
         self._catalog: Catalog | None = None
+        self._lists_due = 0.0
 
     # -- control, safe from signal handlers and other threads --------------------------------
 
@@ -408,17 +412,21 @@ class Daemon:
 
     def _publish_if_dirty(self) -> None:
         catalog = self._require_catalog()
+        lists = time.monotonic() >= self._lists_due
         with self._catalog_lock:
-            dirty = catalog.has_dirty()
+            dirty = catalog.has_dirty() or (lists and lists_pending(catalog))
         if dirty:
-            self._publish()
+            self._publish(lists=lists)
 
-    def _publish(self) -> None:
+    def _publish(self, *, lists: bool = True) -> None:
+        """Publish what is dirty; index.html and feeds.opml at most every `_LISTS_EVERY` s."""
         catalog = self._require_catalog()
         config = self._config
         try:
             with self._catalog_lock:
-                report = publish_dirty(catalog, config, now=self._clock())
+                report = publish_dirty(catalog, config, now=self._clock(), lists=lists)
+            if lists:
+                self._lists_due = time.monotonic() + _LISTS_EVERY
             if config.hub_url and report.changed_feeds:
                 notify_hub(config.hub_url, report.changed_feeds)
         except Exception:
