@@ -17,6 +17,7 @@ import shutil
 import socket
 import sqlite3
 import subprocess
+import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -607,3 +608,31 @@ def test_every_client_sees_drops_edits_and_deletes_once(
     OUTPUT.mkdir(exist_ok=True)
     (OUTPUT / "clients.json").write_text(json.dumps(report, indent=2) + "\n", "utf-8")
     print(json.dumps(report, indent=2))
+
+
+def test_rss_and_json_feed_hold_the_same_entries_as_atom(served: DaemonProcess) -> None:
+    """The RSS 2.0 and JSON Feed 1.1 documents beside a topic's Atom feed parse cleanly, are
+    served with their media types, and hold the same entry ids in the same order."""
+    daemon = served
+    daemon.site.drop("rail.txt", RAIL_TEXT)
+    urls = subscription_urls(daemon)
+    published = wait_published(
+        daemon, urls, "the rail story is published", {"pakistan": holds(RAIL_TITLE)}
+    )
+    origin = f"http://127.0.0.1:{daemon.port}/feeds/"
+    for slug in ("pakistan", "all"):
+        atom_ids = [entry.entry_id for entry in published.feeds[origin + f"{slug}.atom"].entries]
+        assert len(atom_ids) == 4, f"{slug}.atom: {atom_ids}"  # three sample entries and rail
+        rss = feedparser.parse(origin + f"{slug}.rss")
+        assert rss.status == 200 and rss.bozo == 0, rss.get("bozo_exception")
+        assert rss.version == "rss20"
+        assert rss.headers["content-type"] == "application/rss+xml; charset=utf-8"
+        assert [str(e.id) for e in rss.entries] == atom_ids
+        guids = etree.fromstring(daemon.fetch(f"feeds/{slug}.rss") or b"").iter("guid")
+        assert {g.get("isPermaLink") for g in guids} == {"false"}
+        with urllib.request.urlopen(origin + f"{slug}.json", timeout=10) as served_json:
+            assert served_json.headers["Content-Type"] == "application/feed+json; charset=utf-8"
+            document = json.loads(served_json.read())
+        assert document["version"] == "https://jsonfeed.org/version/1.1"
+        assert document["feed_url"] == origin + f"{slug}.json"
+        assert [item["id"] for item in document["items"]] == atom_ids
