@@ -251,7 +251,7 @@ def measure_builds(opts: Options, inputs: InputSet, config: Path) -> BuildRow:
             if timed.returncode != 0:
                 row.error = _failure("seedfeed build", timed, log)
                 return row
-            (root / "BUILT").write_text(f"{inputs.files}\n")
+            (root / "BUILT").write_text(_built_stamp(inputs))
             match = _BUILD_LINE.search(timed.stdout)
             if match:
                 row.entries, row.rejected, row.topics = (int(g) for g in match.groups()[1:])
@@ -274,10 +274,11 @@ def measure_builds(opts: Options, inputs: InputSet, config: Path) -> BuildRow:
 
 
 def _ensure_state(opts: Options, inputs: InputSet, config: Path) -> Path:
-    """A built headered state for the daemon phases: the last cold run's, else a new build."""
+    """A built headered state for the daemon phases: the last cold run's if the same commit
+    built it, else a new (untimed) build."""
     root = _state_root(opts, inputs.flavour, inputs.size)
     marker = root / "BUILT"
-    if marker.exists() and marker.read_text().strip() == str(inputs.files):
+    if marker.exists() and marker.read_text() == _built_stamp(inputs):
         return root
     remove_tree(root)
     log = opts.work / "logs" / f"prepare-{inputs.flavour}-{inputs.size}.log"
@@ -288,8 +289,20 @@ def _ensure_state(opts: Options, inputs: InputSet, config: Path) -> Path:
     )
     if timed.returncode != 0:
         raise RuntimeError(_failure("seedfeed build", timed, log))
-    marker.write_text(f"{inputs.files}\n")
+    marker.write_text(_built_stamp(inputs))
     return root
+
+
+def _built_stamp(inputs: InputSet) -> str:
+    """What a reusable state was built from: the input size and the commit of seedfeed.
+
+    A catalogue built by another commit is built again, so the daemon figures always
+    describe the code under test (and a schema change without a migration shows up in the
+    cold build rather than as a daemon crash on an old catalogue)."""
+    head = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    return f"{inputs.files} {head}\n"
 
 
 # ----------------------------------------------------------------------------- daemon
