@@ -401,11 +401,15 @@ def _parse_story(story: Sequence[str], suffix: str) -> Parsed:
     parsed = inner.parse(story) if story else Parsed(format=inner.NAME)
     if outer is None:
         return parsed
+    blocks = parsed.blocks
+    if outer.title and not blocks and parsed.title:
+        # A one-line body under a titled header is the story's text, not a second headline.
+        blocks = (Block(kind="p", lines=(parsed.title,)),)
     return Parsed(
         format=outer.format,
         title=outer.title or parsed.title,
         dates=outer.dates + parsed.dates,
-        blocks=parsed.blocks,
+        blocks=blocks,
         place=parsed.place,
         author=outer.author or parsed.author,
         link=outer.link or parsed.link,

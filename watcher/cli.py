@@ -113,7 +113,9 @@ def _setup_logging(verbose: bool, quiet: bool) -> None:
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
     if not verbose:
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        # A publish longer than `publish_every` makes APScheduler warn at every skipped tick;
+        # the job simply runs again once the last one is done.
+        logging.getLogger("apscheduler").setLevel(logging.ERROR)
 
 
 def _config(args: argparse.Namespace) -> Config:
