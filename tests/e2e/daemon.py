@@ -310,7 +310,11 @@ class DaemonProcess:
             text = self.log_path.read_text(encoding="utf-8", errors="replace")
         except FileNotFoundError:
             return "(no log)"
-        return f"--- log of {self.log_path}:\n{text[-8000:]}"
+        tail = text[-8000:]
+        crash = text.rfind("Traceback")
+        if crash != -1 and crash < len(text) - 8000:
+            tail = f"{text[crash : crash + 4000]}\n[...]\n{text[-4000:]}"
+        return f"--- log of {self.log_path}:\n{tail}"
 
     def _fail_if_exited(self) -> None:
         process = self._require_process()

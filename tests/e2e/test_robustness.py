@@ -55,7 +55,7 @@ def story(title: str, body: str = "") -> str:
     return f"Title: {title}\nDate: 2025-10-03\nTopics: harbours\n\n{text}\n"
 
 
-def fingerprint(path: Path) -> tuple[int, int, bytes]:
+def file_state(path: Path) -> tuple[int, int, bytes]:
     """What must not change about a file seedfeed reads: mode, mtime, bytes (links: target)."""
     info = path.lstat()
     data = os.readlink(path).encode() if path.is_symlink() else path.read_bytes()
@@ -160,9 +160,9 @@ def test_binary_file_is_rejected(daemon: DaemonProcess, kind: str) -> None:
     path = site.seeds / "binary" / f"upload-{kind}.txt"
     path.parent.mkdir(exist_ok=True)
     path.write_bytes(BINARY[kind])
-    before = fingerprint(path)
+    before = file_state(path)
     wait_rejected(daemon, f"binary/upload-{kind}.txt", "binary")
-    assert fingerprint(path) == before
+    assert file_state(path) == before
     assert "Hidden text" not in titles_in_all(daemon)
 
 
@@ -171,9 +171,9 @@ def test_empty_or_blank_file_is_rejected(daemon: DaemonProcess, content: bytes) 
     name = f"blank-{len(content)}.txt"
     path = daemon.site.seeds / name
     path.write_bytes(content)
-    before = fingerprint(path)
+    before = file_state(path)
     wait_rejected(daemon, name, "empty or whitespace only")
-    assert fingerprint(path) == before
+    assert file_state(path) == before
 
 
 def test_file_over_max_file_bytes_is_rejected(daemon: DaemonProcess) -> None:
@@ -181,10 +181,10 @@ def test_file_over_max_file_bytes_is_rejected(daemon: DaemonProcess) -> None:
     path = daemon.site.seeds / "oversized.txt"
     path.write_text(story(title, "Cranes and quays. " * 400), encoding="utf-8")
     assert path.stat().st_size > MAX_FILE_BYTES
-    before = fingerprint(path)
+    before = file_state(path)
     reason = wait_rejected(daemon, "oversized.txt", "larger than max_file_bytes")
     assert str(MAX_FILE_BYTES) in reason
-    assert fingerprint(path) == before
+    assert file_state(path) == before
     assert title not in titles_in_all(daemon)
 
 
@@ -198,10 +198,10 @@ def test_undecodable_bytes_are_rejected_and_stray_bytes_read(daemon: DaemonProce
         b"Title: Harbour caf\xe9 reopens\nDate: 2025-10-03\n\n"
         b"The caf\xe9 by the quay reopened on Friday after the storm.\n"
     )
-    before = {p: fingerprint(p) for p in (garbage, stray)}
+    before = {p: file_state(p) for p in (garbage, stray)}
     wait_rejected(daemon, "garbage.txt", "not text")
     wait_titles(daemon, {"Harbour caf\u00e9 reopens"})
-    assert {p: fingerprint(p) for p in before} == before
+    assert {p: file_state(p) for p in before} == before
 
 
 def test_symlink_outside_seeds_is_never_published(daemon: DaemonProcess) -> None:
@@ -214,14 +214,14 @@ def test_symlink_outside_seeds_is_never_published(daemon: DaemonProcess) -> None
     links.mkdir()
     (links / "to-file.txt").symlink_to(outside / "secret.txt")
     (links / "to-folder").symlink_to(outside, target_is_directory=True)
-    before = {p: fingerprint(p) for p in (links / "to-file.txt", links / "to-folder")}
+    before = {p: file_state(p) for p in (links / "to-file.txt", links / "to-folder")}
     wait_rejected(daemon, "links/to-file.txt", "outside seeds/")
     wait_rejected(daemon, "links/to-folder", "outside seeds/")
     # A story dropped afterwards is published; the secret still is not.
     site.drop("links/after.txt", story("Harbour story after the symlinks"))
     wait_titles(daemon, {"Harbour story after the symlinks"}, {marker})
     assert_not_published(site, marker)
-    assert {p: fingerprint(p) for p in before} == before
+    assert {p: file_state(p) for p in before} == before
 
 
 def test_symlink_loop_is_rejected(daemon: DaemonProcess) -> None:
@@ -230,10 +230,10 @@ def test_symlink_loop_is_rejected(daemon: DaemonProcess) -> None:
     (loops / "a.txt").symlink_to("b.txt")
     (loops / "b.txt").symlink_to("a.txt")
     (loops / "self.txt").symlink_to("self.txt")
-    before = {p.name: fingerprint(p) for p in loops.iterdir()}
+    before = {p.name: file_state(p) for p in loops.iterdir()}
     for name in ("a.txt", "b.txt", "self.txt"):
         wait_rejected(daemon, f"loops/{name}", "symlink loop")
-    assert {p.name: fingerprint(p) for p in loops.iterdir()} == before
+    assert {p.name: file_state(p) for p in loops.iterdir()} == before
 
 
 @pytest.mark.parametrize(
@@ -294,11 +294,11 @@ def test_file_truncated_to_zero_after_ingest(daemon: DaemonProcess) -> None:
     for slug in ("harbours", "all"):
         wait_for_feed(daemon, slug, lambda f: entry_id in f.ids, what="the entry")
     os.truncate(path, 0)
-    before = fingerprint(path)
+    before = file_state(path)
     wait_rejected(daemon, "truncated.txt", "empty or whitespace only")
     for slug in ("harbours", "all"):
         wait_for_feed(daemon, slug, lambda f: entry_id not in f.ids, what="the entry gone")
-    assert fingerprint(path) == before
+    assert file_state(path) == before
 
 
 def test_file_that_keeps_growing_is_read_anyway_then_whole(daemon: DaemonProcess) -> None:
@@ -371,7 +371,7 @@ def test_unreadable_file_is_rejected_then_ingested_when_readable(
         path.chmod(0)
         if prefix:
             os.chown(path, NOBODY, NOBODY)
-        before = fingerprint(path)
+        before = file_state(path)
 
         def rejected() -> bool:
             return "locked.txt" in rejected_reasons(site, prefix=prefix)
@@ -385,7 +385,7 @@ def test_unreadable_file_is_rejected_then_ingested_when_readable(
             lambda f: bool(f.by_title("Rejected: locked.txt")),
             what="lists locked.txt",
         )
-        assert fingerprint(path) == before
+        assert file_state(path) == before
 
         path.chmod(0o644)
         wait_titles(daemon, {title})
@@ -561,14 +561,6 @@ def test_polling_picks_up_a_dropped_file(tmp_path: Path) -> None:
     assert stat.S_ISREG((site.seeds / "polled.txt").stat().st_mode)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="watcher/daemon.py _SeedsHandler queues a move's source path as immediate, so the "
-    "worker forgets story.txt (its entry leaves the feeds, its sources row goes) before the "
-    "new story.txt settles; feeds/catalog.py Catalog._match then has no held entry to match "
-    "by title and mints a second id for the same story",
-)
 def test_vim_style_save_renames_the_original_aside_and_keeps_the_id(
     daemon: DaemonProcess,
 ) -> None:
@@ -672,13 +664,6 @@ def test_reordering_and_dropping_stories_of_one_file(daemon: DaemonProcess) -> N
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a file name that is not UTF-8 (b'caf\\xe9.txt') reaches SQLite as a str with "
-    "surrogate escapes: feeds/catalog.py Catalog.file_record raises UnicodeEncodeError "
-    "('surrogates not allowed'); feeds/build.py reconcile has no per-file guard, so "
-    "`seedfeed build` dies with a traceback and `seedfeed run` cannot start",
-)
 def test_file_name_that_is_not_utf8_is_read_or_rejected(tmp_path: Path) -> None:
     site = Site.create(tmp_path / "site", samples=False, settings=SETTINGS)
     title = "Harbour story under a Latin-1 file name"
