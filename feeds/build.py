@@ -195,7 +195,8 @@ def ingest_file(catalog: Catalog, config: Config, rel_path: Path, *, now: dateti
         info = (config.seeds_dir / rel_path).lstat()
     except FileNotFoundError:
         return forget_path(catalog, rel_path)
-    return _ingest(catalog, config, rel_path, info, catalog.file_record(rel_path), now=now)
+    known = catalog.file_record(catalog_name(rel_path))
+    return _ingest(catalog, config, rel_path, info, known, now=now)
 
 
 def _ingest(
@@ -209,6 +210,10 @@ def _ingest(
 ) -> bool:
     if known is not None and known.status is FileStatus.OK and _same_stat(known, info):
         return False
+    name = catalog_name(rel_path)
+    if name != rel_path:
+        reason = "the file name is not valid UTF-8: rename the file"
+        return _reject(catalog, name, info, known, reason, now=now)
     try:
         if stat.S_ISLNK(info.st_mode):
             _check_inside_seeds(config.seeds_dir, rel_path)
@@ -249,9 +254,20 @@ def _reject(
     return True
 
 
+def catalog_name(rel_path: Path) -> Path:
+    """The path the catalogue keeps for a file: itself, or, for a name that is not UTF-8
+    (SQLite text must be), a readable form with the stray bytes escaped (`caf\\xe9.txt`)."""
+    text = rel_path.as_posix()
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return Path(os.fsencode(text).decode("utf-8", "backslashreplace"))
+    return rel_path
+
+
 def forget_path(catalog: Catalog, rel_path: Path) -> bool:
     """A path left `seeds/` (a file, or a folder with everything in it)."""
-    known = catalog.paths_under(rel_path)
+    known = catalog.paths_under(catalog_name(rel_path))
     for path in known:
         catalog.forget_file(path)
         log.info("file removed path=%s", path)
@@ -274,11 +290,12 @@ def reconcile(catalog: Catalog, config: Config, *, now: datetime) -> ReconcileRe
         with catalog.transaction():
             for rel, info in batch:
                 seen += 1
-                stats = known.pop(rel, None)
+                rel_path = Path(rel)
+                name = catalog_name(rel_path)
+                stats = known.pop(name.as_posix(), None)
                 if stats is not None and stats == _quick_stat(info):
                     continue
-                rel_path = Path(rel)
-                if _ingest(catalog, config, rel_path, info, catalog.file_record(rel_path), now=now):
+                if _ingest(catalog, config, rel_path, info, catalog.file_record(name), now=now):
                     ingested += 1
     with catalog.transaction():
         for rel in known:
@@ -298,11 +315,12 @@ def reconcile(catalog: Catalog, config: Config, *, now: datetime) -> ReconcileRe
 def publish_dirty(
     catalog: Catalog, config: Config, *, now: datetime, lists: bool = True
 ) -> PublishReport:
-    """Render and write what changed, then clear its dirt: subscription feeds in every format
-    first (what readers poll), then archive pages, entry pages, topic pages, index and OPML.
+    """Render and write what changed, then clear its dirt: archive and entry pages, then the
+    subscription feeds in every format with their topic pages, then index.html and feeds.opml.
 
-    Work goes in chunks of `_CHUNK` documents: memory stays flat on a cold build of any size,
-    and each chunk is written atomically before its dirt is cleared (a crash redoes it).
+    Work goes in chunks of `_CHUNK` documents, so memory stays flat on a cold build of any
+    size; each chunk is written atomically, and dirt is cleared only after what it needs is
+    written (a crash or a failed write redoes it at the next publish).
     With `lists` false, index.html and feeds.opml (which name every topic, so their cost grows
     with the catalogue) are left for a later publish: the daemon renders them at most every
     few seconds, so a drop reaches the feeds in time independent of the catalogue's size.
@@ -316,6 +334,27 @@ def publish_dirty(
     counts = {topic.slug: count for topic, count in listed}
     counts[ALL_SLUG] = catalog.counts().entries
     tally = _Tally(config)
+    # Feeds link to archive and entry pages, so those are written first, and pages of deleted
+    # entries are removed only once no feed links to them.
+    for page_chunk in _chunks(catalog.dirty_pages(), _CHUNK):
+        archives: dict[Path, bytes] = {}
+        for slug, number in page_chunk:
+            _render_archive(catalog, config, slug, number, archives, now=now)
+        tally.write(archives)
+        catalog.clear_dirty_pages(page_chunk)
+    gone: list[tuple[str, Path]] = []
+    last = ""
+    while entries := catalog.dirty_entries(limit=_CHUNK, after=last):
+        written: dict[Path, bytes] = {}
+        for entry_id, entry_slug, stored in entries:
+            path = config.public_dir / entry_page_path(entry_slug)
+            if stored is None:
+                gone.append((entry_id, path))
+            else:
+                written[path] = render_entry_page(stored, config=config)
+        tally.write(written)
+        catalog.clear_dirty_entries(e for e, _, stored in entries if stored is not None)
+        last = entries[-1][0]
     for topic_chunk in _chunks(slugs, _CHUNK // 4):
         feeds: dict[Path, bytes] = {}
         pages: dict[Path, bytes] = {}
@@ -325,23 +364,10 @@ def publish_dirty(
                 _render_topic(catalog, config, topic, counts, feeds, pages, now=now)
         tally.write(feeds)
         tally.write(pages)
-        catalog.clear_dirty(topic_chunk)
-    for page_chunk in _chunks(catalog.dirty_pages(), _CHUNK):
-        archives: dict[Path, bytes] = {}
-        for slug, number in page_chunk:
-            _render_archive(catalog, config, slug, number, archives, now=now)
-        tally.write(archives)
-        catalog.clear_dirty_pages(page_chunk)
-    while entries := catalog.dirty_entries(limit=_CHUNK):
-        written: dict[Path, bytes] = {}
-        for _, entry_slug, stored in entries:
-            path = config.public_dir / entry_page_path(entry_slug)
-            if stored is None:
-                remove_file(path)
-            else:
-                written[path] = render_entry_page(stored, config=config)
-        tally.write(written)
-        catalog.clear_dirty_entries(entry_id for entry_id, _, _ in entries)
+    for _, path in gone:
+        remove_file(path)
+    catalog.clear_dirty_entries(entry_id for entry_id, _ in gone)
+    catalog.clear_dirty(slugs)
     if not lists:
         if not pending_lists:
             catalog.save_setting(_LISTS_PENDING, "1")

@@ -73,6 +73,13 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             entry_id TEXT NOT NULL REFERENCES entries (entry_id),
             PRIMARY KEY (rel_path, position))""",
         "CREATE INDEX sources_by_entry ON sources (entry_id)",
+        # What a file held when it went away: a file saved anew under the same name (editors
+        # rename the old one aside first) keeps its stories' ids by title or position.
+        """CREATE TABLE former_sources (
+            rel_path TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            entry_id TEXT NOT NULL REFERENCES entries (entry_id),
+            PRIMARY KEY (rel_path, position))""",
         """CREATE TABLE entry_topics (
             entry_id TEXT NOT NULL REFERENCES entries (entry_id),
             slug TEXT NOT NULL,
@@ -397,7 +404,7 @@ class Catalog:
         rel = record.rel_path.as_posix()
         with self.transaction():
             self._save_file(record, now)
-            held = self._held_entries(rel)
+            held = self._held_entries(rel) or self._formerly_held_entries(rel)
             ids: list[str] = []
             for position, entry in enumerate(entries):
                 entry_id = self._match(entry, held, position, set(ids))
@@ -437,6 +444,13 @@ class Catalog:
 
     def _drop_sources(self, rel: str) -> None:
         held = [h.entry_id for h in self._held_entries(rel)]
+        if held:
+            self._db.execute("DELETE FROM former_sources WHERE rel_path = ?", (rel,))
+            self._db.execute(
+                "INSERT INTO former_sources (rel_path, position, entry_id) "
+                "SELECT rel_path, position, entry_id FROM sources WHERE rel_path = ?",
+                (rel,),
+            )
         self._db.execute("DELETE FROM sources WHERE rel_path = ?", (rel,))
         self._sources_changed(held)
         self._refresh_liveness(held)
@@ -445,6 +459,16 @@ class Catalog:
         rows = self._db.execute(
             "SELECT e.entry_id, e.fingerprint, e.title FROM sources s "
             "JOIN entries e USING (entry_id) WHERE s.rel_path = ? ORDER BY s.position",
+            (rel,),
+        )
+        return [_Held(entry_id=r[0], fingerprint=r[1], title=r[2]) for r in rows]
+
+    def _formerly_held_entries(self, rel: str) -> list[_Held]:
+        """The stories a file held when it went away, if none of them lives on elsewhere."""
+        rows = self._db.execute(
+            "SELECT e.entry_id, e.fingerprint, e.title FROM former_sources f "
+            "JOIN entries e USING (entry_id) WHERE f.rel_path = ? AND NOT e.live "
+            "ORDER BY f.position",
             (rel,),
         )
         return [_Held(entry_id=r[0], fingerprint=r[1], title=r[2]) for r in rows]
@@ -897,13 +921,15 @@ class Catalog:
         )
         return [Tombstone(entry_id=str(r[0]), when=_moment(str(r[1]))) for r in rows]
 
-    def dirty_entries(self, *, limit: int) -> list[tuple[str, str, StoredEntry | None]]:
-        """Up to `limit` entries whose page must be written again:
+    def dirty_entries(
+        self, *, limit: int, after: str = ""
+    ) -> list[tuple[str, str, StoredEntry | None]]:
+        """Up to `limit` entries, by id from just `after`, whose page must be written again:
         (entry_id, slug, the entry, or None when it left every file)."""
         rows = self._db.execute(
             "SELECT d.entry_id, e.slug, e.live FROM dirty_entries d "
-            "JOIN entries e USING (entry_id) ORDER BY d.entry_id LIMIT ?",
-            (limit,),
+            "JOIN entries e USING (entry_id) WHERE d.entry_id > ? ORDER BY d.entry_id LIMIT ?",
+            (after, limit),
         ).fetchall()
         return [
             (str(entry_id), str(slug), self.stored_entry(str(entry_id)) if live else None)

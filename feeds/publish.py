@@ -59,6 +59,7 @@ def write_files_atomically(files: Mapping[Path, bytes]) -> list[Path]:
         with ThreadPoolExecutor(max_workers=_SYNC_THREADS) as pool:
             list(pool.map(_fsync_file, [temp_path(p) for p in changed]))
         for path in changed:
+            _advance_mtime(temp_path(path), path)
             os.replace(temp_path(path), path)
     except BaseException:
         for path in written:
@@ -72,6 +73,25 @@ def write_files_atomically(files: Mapping[Path, bytes]) -> list[Path]:
 
 
 _SYNC_THREADS = 8
+
+
+def _advance_mtime(new: Path, old: Path) -> None:
+    """Give a replacement a later whole second than the file it replaces.
+
+    HTTP dates (Last-Modified) count whole seconds, and readers that poll with
+    If-Modified-Since drop a response that is not newer: two versions within one second would
+    look the same to them.
+    """
+    try:
+        before = old.stat().st_mtime_ns // _SECOND
+    except FileNotFoundError:
+        return
+    info = new.stat()
+    if info.st_mtime_ns // _SECOND <= before:
+        os.utime(new, ns=(info.st_atime_ns, (before + 1) * _SECOND))
+
+
+_SECOND = 1_000_000_000
 
 
 def _write_file(path: Path, data: bytes) -> None:

@@ -34,6 +34,7 @@ from watchdog.observers.inotify import InotifyObserver
 from watchdog.observers.polling import PollingObserver
 
 from feeds.build import (
+    PublishReport,
     apply_config,
     forget_path,
     ingest_file,
@@ -168,6 +169,17 @@ def _size_and_mtime(path: Path) -> tuple[int, int] | None:
     return info.st_size, info.st_mtime_ns
 
 
+_SETTLING_EVENTS = (
+    FileCreatedEvent,
+    FileModifiedEvent,
+    FileClosedEvent,
+    FileAttribEvent,
+    FileDeletedEvent,
+    DirCreatedEvent,
+    DirDeletedEvent,
+)
+
+
 class _SeedsHandler(FileSystemEventHandler):
     """Records the paths that events name; the worker does the work."""
 
@@ -178,20 +190,15 @@ class _SeedsHandler(FileSystemEventHandler):
         log.debug(
             "watch event type=%s path=%s dest=%s", event.event_type, event.src_path, event.dest_path
         )
+        # A path that appears by rename is complete: it is read at once. A path that goes away
+        # waits `settle` like a write: editors save by renaming the file aside and writing it
+        # anew, and the story must be edited in place, not deleted and added back.
         if isinstance(event, FileMovedEvent | DirMovedEvent):
-            for path in (event.src_path, event.dest_path):
-                if path:
-                    self._queue.add(Path(os.fsdecode(path)), immediate=True)
-        elif isinstance(event, FileDeletedEvent | DirDeletedEvent):
-            self._queue.add(Path(os.fsdecode(event.src_path)), immediate=True)
-        elif isinstance(
-            event,
-            FileCreatedEvent
-            | FileModifiedEvent
-            | FileClosedEvent
-            | FileAttribEvent
-            | DirCreatedEvent,
-        ):
+            if event.src_path:
+                self._queue.add(Path(os.fsdecode(event.src_path)))
+            if event.dest_path:
+                self._queue.add(Path(os.fsdecode(event.dest_path)), immediate=True)
+        elif isinstance(event, _SETTLING_EVENTS):
             self._queue.add(Path(os.fsdecode(event.src_path)))
 
 
@@ -274,7 +281,8 @@ class Daemon:
         scheduler = BackgroundScheduler(timezone=UTC)
         try:
             with self._catalog_lock:
-                update(catalog, config, now=self._clock())
+                report = update(catalog, config, now=self._clock())
+            self._announce(report)
             self._schedule(scheduler)
             scheduler.start()
             if server is not None:
@@ -427,10 +435,14 @@ class Daemon:
                 report = publish_dirty(catalog, config, now=self._clock(), lists=lists)
             if lists:
                 self._lists_due = time.monotonic() + _LISTS_EVERY
-            if config.hub_url and report.changed_feeds:
-                notify_hub(config.hub_url, report.changed_feeds)
+            self._announce(report)
         except Exception:
             log.exception("publish failed")
+
+    def _announce(self, report: PublishReport) -> None:
+        """Tell the WebSub hub, if one is configured, which subscription feeds changed."""
+        if self._config.hub_url and report.changed_feeds:
+            notify_hub(self._config.hub_url, report.changed_feeds)
 
     def _reconcile(self) -> None:
         catalog = self._require_catalog()
