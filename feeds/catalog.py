@@ -224,6 +224,10 @@ class Catalog:
             db.execute("PRAGMA busy_timeout=5000")
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
+            # A batch of 500 files touches many pages: keep them in memory until the commit
+            # rather than spilling them to the WAL and reading them back (32 MB at most).
+            db.execute("PRAGMA cache_size=-32768")
+            db.execute("PRAGMA temp_store=MEMORY")
             catalog = cls(
                 db,
                 path,
