@@ -3,9 +3,11 @@
 Each client subscribes to every topic feed `feeds.opml` lists, on a running `seedfeed run`.
 Then files are dropped, one is edited and one deleted; after each step every client must hold
 exactly the entries it was shown (none doubled, an edit an update of the same id), and every
-poll must get 200 for a feed whose bytes changed and 304 for one that did not. The HTTP
+poll must get 304 exactly when the client revalidates the bytes being served, 200 otherwise
+(each client's own rules for keeping an ETag are modelled: see `kept_validators`). The HTTP
 statuses of `reader` and newsboat come from the daemon's own request log (`-v`); feedparser
 and a raw-socket poller report their own, and the raw poller counts the body bytes of a 304.
+The figures land in test-output/clients.json.
 """
 
 from __future__ import annotations
@@ -49,7 +51,6 @@ FeedCheck = Callable[[Feed], bool]
 MAX_ENTRIES = 5
 SETTINGS = {"feeds": {"max_entries": MAX_ENTRIES}}
 OUTPUT = REPO / "test-output"
-ATOM_NS = "http://www.w3.org/2005/Atom"
 TOMBSTONES_NS = "http://purl.org/atompub/tombstones/1.0"
 NEWSBOAT_FILES = ("-u", "urls", "-c", "cache.db", "-C", "config")
 REQUEST_LINE = re.compile(r"http request client=\S+ line='GET (\S+) HTTP/1\.[01]' status=(\d+)")
