@@ -19,6 +19,7 @@ import os
 import socket
 import stat
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -174,6 +175,7 @@ class _PublicApp:
         snapshot = read_snapshot(path)
         if snapshot is None:
             return _not_found()
+        _wait_for_the_clock(snapshot.modified)
         return self._file_response(request, path, snapshot)
 
     def _file_response(self, request: Request, path: Path, snapshot: _Snapshot) -> Response:
@@ -192,6 +194,23 @@ class _PublicApp:
         response.make_conditional(request)
         del response.headers["Date"]  # the server sends its own; Date must appear once
         return response
+
+
+def _wait_for_the_clock(modified: datetime) -> None:
+    """Hold a response until the clock reaches the file's modification time.
+
+    seedfeed gives a rewritten file a later whole second than the version it replaces, so
+    Last-Modified grows with every change (readers polling with If-Modified-Since compare
+    whole seconds); that second may not have begun yet, and Last-Modified must never be
+    later than the response's Date (RFC 9110 §8.8.2.1). The wait is under a second, and only
+    for a file rewritten twice within one second.
+    """
+    ahead = modified.timestamp() - time.time()
+    if ahead > 0:
+        time.sleep(min(ahead, _MAX_CLOCK_WAIT))
+
+
+_MAX_CLOCK_WAIT = 1.0
 
 
 def _not_found() -> Response:

@@ -655,14 +655,6 @@ def test_rss_and_json_feed_hold_the_same_entries_as_atom(served: DaemonProcess) 
         assert [item["id"] for item in document["items"]] == atom_ids
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a feed rewritten within the second of the version a reader holds: with "
-    "Last-Modified the file's mtime in whole seconds (watcher/serve.py), the 200 carries the "
-    "same Last-Modified and newsboat (libcurl's If-Modified-Since time condition) drops it "
-    "as 'not new enough'; moving the mtime a second ahead instead sends a Last-Modified later "
-    "than Date, which RFC 9110 8.8.2.1 forbids",
-)
 def test_newsboat_sees_a_feed_rewritten_within_one_second(tmp_path: Path) -> None:
     quick = {"schedule": {"settle": 0.05, "publish_every": 0.05}}
     with served_site(tmp_path / "site", settings=quick, args=("-v",)) as daemon:
