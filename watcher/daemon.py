@@ -61,6 +61,7 @@ _STAT_RECHECK = 0.05
 _IDLE_WAIT = 1.0
 # index.html and feeds.opml name every topic; in a busy daemon they are written this often.
 _LISTS_EVERY = 2.0
+_PUBLISH_JOB = "publish"
 # Settings a running daemon cannot take over; a reload logs that they need a restart.
 _RESTART_ONLY = frozenset({"seeds_dir", "public_dir", "state_dir", "host", "port", "polling"})
 _INOTIFY_LIMITS = {errno.ENOSPC: "max_user_watches", errno.EMFILE: "max_user_instances"}
@@ -239,6 +240,7 @@ class Daemon:
         self._catalog_lock = threading.Lock()
         self._catalog: Catalog | None = None
         self._lists_due = 0.0
+        self._scheduler: BackgroundScheduler | None = None
 
     # -- control, safe from signal handlers and other threads --------------------------------
 
@@ -279,6 +281,7 @@ class Daemon:
         server = PublicServer(config.public_dir, config.host, config.port) if self._serve else None
         observer = self._start_observer()
         scheduler = BackgroundScheduler(timezone=UTC)
+        self._scheduler = scheduler
         try:
             with self._catalog_lock:
                 report = update(catalog, config, now=self._clock())
@@ -339,7 +342,7 @@ class Daemon:
             self._publish_if_dirty,
             "interval",
             seconds=config.publish_every,
-            id="publish",
+            id=_PUBLISH_JOB,
             max_instances=1,
             coalesce=True,
             misfire_grace_time=max(1, int(config.publish_every * 10)),
@@ -398,6 +401,14 @@ class Daemon:
                     self._process_one(catalog, rel_path)
                 except Exception:
                     log.exception("file failed path=%s", rel_path)
+        self._publish_soon()
+
+    def _publish_soon(self) -> None:
+        """Run the publish job now rather than at its next tick: a drop reaches the feeds at
+        once. The job still runs one at a time and coalesces, so a burst publishes in step."""
+        scheduler = self._scheduler
+        if scheduler is not None and scheduler.running:
+            scheduler.modify_job(_PUBLISH_JOB, next_run_time=datetime.now(UTC))
 
     def _process_one(self, catalog: Catalog, rel_path: Path) -> None:
         config = self._config
