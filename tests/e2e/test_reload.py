@@ -180,3 +180,35 @@ def test_sighup_applies_reading_and_ignore_settings_and_names_restart_only_keys(
     assert (site.seeds / "schedule.draft").is_file() and (site.seeds / "big.txt").is_file()
     daemon.wait_serving()
     daemon.stop()
+
+
+def test_sighup_mid_burst_then_kill_9_still_ends_with_the_new_taxonomy(
+    tmp_path: Path, daemons: Daemons
+) -> None:
+    settings: dict[str, dict[str, Setting]] = {**SETTINGS, "feeds": {"max_entries": 500}}
+    site = Site.create(tmp_path / "site", samples=False, settings=settings)
+    daemon = daemons(site).start_serving()
+    count = 300
+    ferries = {f"Islamabad ferry notice {n:03d}" for n in range(0, count, 3)}
+    for n in range(count):
+        title = f"Islamabad ferry notice {n:03d}" if n % 3 == 0 else f"Islamabad notice {n:03d}"
+        body = "A ferry sails at noon." if n % 3 == 0 else "The office opens at noon."
+        site.drop(f"burst/{n:03d}.txt", story(title, body))
+    site.config.write_text(site.config.read_text("utf-8") + FERRY_RULE, "utf-8")
+    daemon.send_signal(signal.SIGHUP)
+    wait_for_feed(daemon, "ferries", lambda f: bool(f.entries), what="a first ferry entry")
+    daemon.kill()
+    daemon.start_serving()
+
+    def complete(feed: Feed) -> bool:
+        return len(feed.entries) == count
+
+    all_ids = entry_ids(wait_for_feed(daemon, "all", complete, what=f"{count} entries"))
+    tagged = wait_for_feed(
+        daemon, "ferries", lambda f: set(entry_ids(f)) == ferries, what="every ferry notice"
+    )
+    assert all(all_ids[t] == i for t, i in entry_ids(tagged).items())
+    status = read_status(site)
+    assert (status["files"], status["entries"]) == (count, count)
+    assert_public_valid(site.public)
+    daemon.stop()
