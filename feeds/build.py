@@ -189,14 +189,25 @@ def scan_seeds(config: Config) -> Iterator[tuple[str, os.stat_result]]:
         stack.extend(reversed(subfolders))
 
 
-def ingest_file(catalog: Catalog, config: Config, rel_path: Path, *, now: datetime) -> bool:
-    """Bring one file's entries (or its rejection) into the catalogue. True if it changed."""
+def ingest_file(
+    catalog: Catalog,
+    config: Config,
+    rel_path: Path,
+    *,
+    now: datetime,
+    moved_from: Path | None = None,
+) -> bool:
+    """Bring one file's entries (or its rejection) into the catalogue. True if it changed.
+
+    `moved_from` names the path the file was renamed from, when known: its stories keep
+    their ids even if the file was edited too.
+    """
     try:
         info = (config.seeds_dir / rel_path).lstat()
     except FileNotFoundError:
         return forget_path(catalog, rel_path)
     known = catalog.file_record(catalog_name(rel_path))
-    return _ingest(catalog, config, rel_path, info, known, now=now)
+    return _ingest(catalog, config, rel_path, info, known, now=now, moved_from=moved_from)
 
 
 def _ingest(
@@ -207,6 +218,7 @@ def _ingest(
     known: FileRecord | None,
     *,
     now: datetime,
+    moved_from: Path | None = None,
 ) -> bool:
     if known is not None and known.status is FileStatus.OK and _same_stat(known, info):
         return False
@@ -231,7 +243,8 @@ def _ingest(
         return _reject(catalog, rel_path, info, known, rejection.reason, now=now)
     except OSError as e:
         return _reject(catalog, rel_path, info, known, f"cannot be read: {e.strerror}", now=now)
-    ids = catalog.store_file(_record_of(rel_path, info, document.content_hash), entries, now=now)
+    record = _record_of(rel_path, info, document.content_hash)
+    ids = catalog.store_file(record, entries, now=now, moved_from=moved_from)
     log.info("file ingested path=%s entries=%d", rel_path, len(ids))
     return True
 

@@ -133,6 +133,7 @@ class _Held:
     entry_id: str
     fingerprint: str
     title: str
+    shared: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -397,18 +398,27 @@ class Catalog:
     # -- storing -----------------------------------------------------------------------------
 
     def store_file(
-        self, record: FileRecord, entries: Sequence[Entry], *, now: datetime
+        self,
+        record: FileRecord,
+        entries: Sequence[Entry],
+        *,
+        now: datetime,
+        moved_from: Path | None = None,
     ) -> list[str]:
         """Make `entries` the entries of the file `record`; return their ids in order.
 
         A story keeps its id when the same story is stored already (same fingerprint, from this
-        file or any other, live or deleted), or when it replaces a story of this file with the
-        same title or, failing that, at the same position.
+        file or any other, live or deleted), or when it replaces a story this file holds (or
+        held when it went away; or, for a file renamed, that `moved_from` held) with the same
+        title or, failing that, at the same position.
         """
         rel = record.rel_path.as_posix()
         with self.transaction():
             self._save_file(record, now)
             held = self._held_entries(rel) or self._formerly_held_entries(rel)
+            if not held and moved_from is not None:
+                origin = moved_from.as_posix()
+                held = self._held_entries(origin) or self._formerly_held_entries(origin)
             ids: list[str] = []
             for position, entry in enumerate(entries):
                 entry_id = self._match(entry, held, position, set(ids))
@@ -460,12 +470,14 @@ class Catalog:
         self._refresh_liveness(held)
 
     def _held_entries(self, rel: str) -> list[_Held]:
+        """The stories a file holds, each marked `shared` when another file holds it too."""
         rows = self._db.execute(
-            "SELECT e.entry_id, e.fingerprint, e.title FROM sources s "
+            "SELECT e.entry_id, e.fingerprint, e.title, EXISTS (SELECT 1 FROM sources o "
+            "WHERE o.entry_id = s.entry_id AND o.rel_path != s.rel_path) FROM sources s "
             "JOIN entries e USING (entry_id) WHERE s.rel_path = ? ORDER BY s.position",
             (rel,),
         )
-        return [_Held(entry_id=r[0], fingerprint=r[1], title=r[2]) for r in rows]
+        return [_Held(entry_id=r[0], fingerprint=r[1], title=r[2], shared=bool(r[3])) for r in rows]
 
     def _formerly_held_entries(self, rel: str) -> list[_Held]:
         """The stories a file held when it went away, if none of them lives on elsewhere."""
@@ -490,14 +502,14 @@ class Catalog:
         ).fetchone()
         if row is not None:
             return str(row[0])
-        held_fingerprints = {h.fingerprint for h in held}
-        for h in held:
-            if h.title == entry.title and h.entry_id not in taken:
+        # An edited story keeps its id, unless another file still holds the old text: then
+        # that text keeps the id and the edit is a story of its own.
+        own = [h for h in held if not h.shared and h.entry_id not in taken]
+        for h in own:
+            if h.title == entry.title:
                 return h.entry_id
-        if position < len(held):
-            candidate = held[position]
-            if candidate.entry_id not in taken and candidate.fingerprint in held_fingerprints:
-                return candidate.entry_id
+        if position < len(held) and held[position] in own:
+            return held[position].entry_id
         return None
 
     def _mint_id(self, entry: Entry, now: datetime) -> tuple[str, str]:

@@ -116,11 +116,14 @@ class SettleQueue:
         self.settle_limit = settle_limit
         self._lock = threading.Lock()
         self._pending: dict[Path, _Pending] = {}
+        self._origins: dict[Path, Path] = {}
         self.wakeup = threading.Event()
 
-    def add(self, path: Path, *, immediate: bool = False) -> None:
+    def add(self, path: Path, *, immediate: bool = False, moved_from: Path | None = None) -> None:
         now = time.monotonic()
         with self._lock:
+            if moved_from is not None:
+                self._origins[path] = moved_from
             earlier = self._pending.get(path)
             first = now if earlier is None else earlier.first
             self._pending[path] = _Pending(
@@ -130,6 +133,11 @@ class SettleQueue:
                 immediate=immediate,
             )
         self.wakeup.set()
+
+    def take_origin(self, path: Path) -> Path | None:
+        """The path `path` was last renamed from, if it came by a rename (asked once)."""
+        with self._lock:
+            return self._origins.pop(path, None)
 
     def __len__(self) -> int:
         with self._lock:
@@ -184,8 +192,10 @@ _SETTLING_EVENTS = (
 class _SeedsHandler(FileSystemEventHandler):
     """Records the paths that events name; the worker does the work."""
 
-    def __init__(self, queue: SettleQueue) -> None:
+    def __init__(self, queue: SettleQueue, seeds_dir: Path, ignore: tuple[str, ...]) -> None:
         self._queue = queue
+        self._seeds_dir = seeds_dir
+        self._ignore = ignore
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         log.debug(
@@ -194,13 +204,26 @@ class _SeedsHandler(FileSystemEventHandler):
         # A path that appears by rename is complete: it is read at once. A path that goes away
         # waits `settle` like a write: editors save by renaming the file aside and writing it
         # anew, and the story must be edited in place, not deleted and added back.
+        # A rename inside seeds/ is handled whole and at once: the old name goes, then the new
+        # one comes, taking over the stories (and ids) the old one held.
         if isinstance(event, FileMovedEvent | DirMovedEvent):
-            if event.src_path:
-                self._queue.add(Path(os.fsdecode(event.src_path)))
-            if event.dest_path:
-                self._queue.add(Path(os.fsdecode(event.dest_path)), immediate=True)
+            src = Path(os.fsdecode(event.src_path)) if event.src_path else None
+            dest = Path(os.fsdecode(event.dest_path)) if event.dest_path else None
+            kept = dest is not None and self._watched(dest)
+            if src is not None:
+                self._queue.add(src, immediate=kept)
+            if dest is not None:
+                self._queue.add(dest, immediate=True, moved_from=src)
         elif isinstance(event, _SETTLING_EVENTS):
             self._queue.add(Path(os.fsdecode(event.src_path)))
+
+    def _watched(self, path: Path) -> bool:
+        """A path seedfeed reads: under `seeds/` and not an ignored (temporary) name."""
+        try:
+            rel_path = path.relative_to(self._seeds_dir)
+        except ValueError:
+            return False
+        return not is_ignored(rel_path, self._ignore)
 
 
 class _OverflowAlarm(logging.Handler):
@@ -310,7 +333,7 @@ class Daemon:
 
     def _start_observer(self) -> BaseObserver:
         """Watch `seeds/` with inotify, or poll it (asked for, or when inotify runs out)."""
-        handler = _SeedsHandler(self._queue)
+        handler = _SeedsHandler(self._queue, self._config.seeds_dir, self._config.ignore)
         seeds = str(self._config.seeds_dir)
         if not self._config.polling:
             observer: BaseObserver = InotifyObserver(generate_full_events=True)
@@ -427,7 +450,11 @@ class Daemon:
         if not path.exists() and not path.is_symlink():
             forget_path(catalog, rel_path)
             return
-        ingest_file(catalog, config, rel_path, now=now)
+        origin = self._queue.take_origin(path)
+        moved_from = None
+        if origin is not None and origin.is_relative_to(config.seeds_dir):
+            moved_from = origin.relative_to(config.seeds_dir)
+        ingest_file(catalog, config, rel_path, now=now, moved_from=moved_from)
 
     def _publish_if_dirty(self) -> None:
         catalog = self._require_catalog()

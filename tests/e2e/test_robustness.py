@@ -774,15 +774,6 @@ def test_a_story_split_out_into_its_own_file_keeps_its_id(daemon: DaemonProcess)
     assert {t: after.by_title(t)[0].entry_id for t in (first, second)} == ids
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="feeds/catalog.py Catalog._match gives the edited copy the entry it shares with "
-    "the unchanged copy (by title) and Catalog._update_entry rewrites that shared entry, so "
-    "the unchanged file's text vanishes from every feed; when the unchanged copy is read "
-    "again (a reading setting changed, or a restart after one), the entry flips back and "
-    "the edit disappears instead",
-)
 def test_editing_one_of_two_identical_files_keeps_both_texts(daemon: DaemonProcess) -> None:
     site = daemon.site
     title = "Harbour twin story"
@@ -826,14 +817,6 @@ def test_touching_a_file_changes_nothing_readers_see(daemon: DaemonProcess) -> N
     assert after is not None and after.by_title(title) == [before]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="feeds/catalog.py Catalog._match matches a story only by fingerprint, by the "
-    "stories its own path holds or held (former_sources), or by position; a file edited and "
-    "renamed before seedfeed read it (or while it was down) matches none of them, so its "
-    "story gets a new id and the old one leaves the feeds",
-)
 def test_a_file_edited_then_renamed_keeps_its_id(daemon: DaemonProcess) -> None:
     site = daemon.site
     title = "Harbour story edited, then renamed"

@@ -300,3 +300,32 @@ def test_counts_follow_entries_and_topics(catalog: Catalog) -> None:
     catalog.topic("water", now=T0)
     catalog.topic("fire", now=T0)
     assert {t.slug: n for t, n in catalog.topics()} == {"fire": 0, "water": 1}
+
+
+def test_editing_one_of_two_identical_files_gives_the_edit_an_id_of_its_own(
+    catalog: Catalog,
+) -> None:
+    [shared] = catalog.store_file(_record("a.txt"), [_entry("Twin", "One.")], now=T0)
+    catalog.store_file(_record("b.txt"), [_entry("Twin", "One.")], now=T0)
+    [edited] = catalog.store_file(_record("a.txt", "h2"), [_entry("Twin", "Two.")], now=T0)
+    assert edited != shared
+    bodies = {e.entry_id: e.content for e in catalog.feed_entries(ALL_SLUG, limit=10)}
+    assert bodies == {shared: "<p>One.</p>", edited: "<p>Two.</p>"}
+
+
+def test_a_renamed_and_edited_file_keeps_its_ids(catalog: Catalog) -> None:
+    [first] = catalog.store_file(_record("before.txt"), [_entry("Story", "One.")], now=T0)
+    [moved] = catalog.store_file(
+        _record("after.txt", "h2"),
+        [_entry("Story", "Two.")],
+        now=T0,
+        moved_from=Path("before.txt"),
+    )
+    catalog.forget_file(Path("before.txt"))
+    assert moved == first
+    [stored] = catalog.feed_entries(ALL_SLUG, limit=10)
+    assert (stored.entry_id, stored.content, stored.sources) == (
+        first,
+        "<p>Two.</p>",
+        (Path("after.txt"),),
+    )
