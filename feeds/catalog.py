@@ -121,7 +121,7 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
 )
 
-_STORED_CACHE_SIZE = 4096
+_STORED_CACHE_SIZE = 512
 _FILE_COLUMNS = "rel_path, size, mtime_ns, inode, content_hash, status, reason"
 _ENTRY_COLUMNS = "entry_id, slug, title, published, updated, summary, content, place, author, link"
 
