@@ -8,10 +8,13 @@ import hashlib
 import html
 import itertools
 import logging
+import multiprocessing
 import os
 import re
 import stat
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,6 +25,7 @@ from feeds.errors import RejectedFile
 from feeds.ingest import read_document
 from feeds.model import (
     Config,
+    Entry,
     FeedPage,
     FileRecord,
     FileStatus,
@@ -40,6 +44,8 @@ log = logging.getLogger(__name__)
 
 REJECTED_TITLE = "Rejected files"
 _BATCH = 500
+_PARALLEL_MIN = 64
+_CHUNKS_PER_BATCH = 8
 _NEWEST_ON_INDEX = 20
 _CHUNK = 400
 _LISTS_PENDING = "lists_pending"
@@ -76,10 +82,10 @@ def open_catalog(config: Config) -> Catalog:
     )
 
 
-def update(catalog: Catalog, config: Config, *, now: datetime) -> PublishReport:
+def update(catalog: Catalog, config: Config, *, now: datetime, workers: int = 1) -> PublishReport:
     """`seedfeed build`, and the daemon's start: settings, then seeds/, then public/."""
     apply_config(catalog, config)
-    reconcile(catalog, config, now=now)
+    reconcile(catalog, config, now=now, workers=workers)
     return publish_dirty(catalog, config, now=now)
 
 
@@ -220,31 +226,108 @@ def _ingest(
     now: datetime,
     moved_from: Path | None = None,
 ) -> bool:
+    if not _needs_reading(catalog, rel_path, info, known, now=now):
+        return False
+    reading = _read(config, _job_for(rel_path, info, known), now)
+    return _apply(catalog, rel_path, info, known, reading, now=now, moved_from=moved_from)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Job:
+    """One file to read: where it is, whether it is a symlink, the hash the catalogue has."""
+
+    rel_path: Path
+    link: bool
+    known_hash: str | None
+
+
+def _job_for(rel_path: Path, info: os.stat_result, known: FileRecord | None) -> _Job:
+    return _Job(
+        rel_path=rel_path,
+        link=stat.S_ISLNK(info.st_mode),
+        known_hash=None if known is None else known.content_hash,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Reading:
+    """What reading one file gave: its entries, why it cannot be used, or that it is gone."""
+
+    content_hash: str | None = None
+    entries: tuple[Entry, ...] = ()
+    reason: str | None = None
+    missing: bool = False
+    unchanged: bool = False
+
+
+def _needs_reading(
+    catalog: Catalog,
+    rel_path: Path,
+    info: os.stat_result,
+    known: FileRecord | None,
+    *,
+    now: datetime,
+) -> bool:
+    """False for a file whose stat shows no change, or whose name the catalogue cannot keep
+    (it is recorded as rejected here)."""
     if known is not None and known.status is FileStatus.OK and _same_stat(known, info):
         return False
     name = catalog_name(rel_path)
     if name != rel_path:
-        reason = "the file name is not valid UTF-8: rename the file"
-        return _reject(catalog, name, info, known, reason, now=now)
+        _reject(
+            catalog, name, info, known, "the file name is not valid UTF-8: rename the file", now=now
+        )
+        return False
+    return True
+
+
+def _read(config: Config, job: _Job, now: datetime) -> _Reading:
+    """Read, normalize and tag one file. No catalogue: it may run in a worker process."""
     try:
-        if stat.S_ISLNK(info.st_mode):
-            _check_inside_seeds(config.seeds_dir, rel_path)
-        document = read_document(config.seeds_dir, rel_path, max_file_bytes=config.max_file_bytes)
-        if known is not None and known.content_hash == document.content_hash:
-            catalog.touch_file(_record_of(rel_path, info, document.content_hash))
-            return False
-        entries = [
-            assign_topics(entry, rel_path=rel_path, config=config)
+        if job.link:
+            _check_inside_seeds(config.seeds_dir, job.rel_path)
+        document = read_document(
+            config.seeds_dir, job.rel_path, max_file_bytes=config.max_file_bytes
+        )
+        if document.content_hash == job.known_hash:
+            return _Reading(content_hash=document.content_hash, unchanged=True)
+        entries = tuple(
+            assign_topics(entry, rel_path=job.rel_path, config=config)
             for entry in split_entries(document, config=config, now=now)
-        ]
+        )
     except FileNotFoundError:
-        return forget_path(catalog, rel_path)
+        return _Reading(missing=True)
     except RejectedFile as rejection:
-        return _reject(catalog, rel_path, info, known, rejection.reason, now=now)
+        return _Reading(reason=rejection.reason)
     except OSError as e:
-        return _reject(catalog, rel_path, info, known, f"cannot be read: {e.strerror}", now=now)
-    record = _record_of(rel_path, info, document.content_hash)
-    ids = catalog.store_file(record, entries, now=now, moved_from=moved_from)
+        return _Reading(reason=f"cannot be read: {e.strerror}")
+    return _Reading(content_hash=document.content_hash, entries=entries)
+
+
+def _read_all(config: Config, jobs: Sequence[_Job], now: datetime) -> list[_Reading]:
+    return [_read(config, job, now) for job in jobs]
+
+
+def _apply(
+    catalog: Catalog,
+    rel_path: Path,
+    info: os.stat_result,
+    known: FileRecord | None,
+    reading: _Reading,
+    *,
+    now: datetime,
+    moved_from: Path | None = None,
+) -> bool:
+    """Store what reading a file gave. True if the catalogue changed."""
+    if reading.missing:
+        return forget_path(catalog, rel_path)
+    if reading.reason is not None:
+        return _reject(catalog, rel_path, info, known, reading.reason, now=now)
+    record = _record_of(rel_path, info, reading.content_hash)
+    if reading.unchanged:
+        catalog.touch_file(record)
+        return False
+    ids = catalog.store_file(record, reading.entries, now=now, moved_from=moved_from)
     log.info("file ingested path=%s entries=%d", rel_path, len(ids))
     return True
 
@@ -287,29 +370,41 @@ def forget_path(catalog: Catalog, rel_path: Path) -> bool:
     return bool(known)
 
 
-def reconcile(catalog: Catalog, config: Config, *, now: datetime) -> ReconcileReport:
+def reconcile(
+    catalog: Catalog, config: Config, *, now: datetime, workers: int = 1
+) -> ReconcileReport:
     """Bring the catalogue in line with `seeds/`: new, changed and removed files.
 
     Files are handled in batches of `_BATCH` per transaction: one commit per batch, and a
-    crash loses at most the batch in hand (the next reconcile does it again).
+    crash loses at most the batch in hand (the next reconcile does it again). With `workers`
+    above 1, a batch's files are read and normalized in that many processes, while this one
+    alone writes to the catalogue.
     """
     known = catalog.file_stats()
     seen = ingested = 0
     scan = scan_seeds(config)
-    while True:
-        batch = list(itertools.islice(scan, _BATCH))
-        if not batch:
-            break
-        with catalog.transaction():
-            for rel, info in batch:
-                seen += 1
-                rel_path = Path(rel)
-                name = catalog_name(rel_path)
-                stats = known.pop(name.as_posix(), None)
-                if stats is not None and stats == _quick_stat(info):
-                    continue
-                if _ingest(catalog, config, rel_path, info, catalog.file_record(name), now=now):
-                    ingested += 1
+    with _reading_pool(workers) as pool:
+        while True:
+            batch = list(itertools.islice(scan, _BATCH))
+            if not batch:
+                break
+            with catalog.transaction():
+                todo: list[tuple[Path, os.stat_result, FileRecord | None]] = []
+                for rel, info in batch:
+                    seen += 1
+                    rel_path = Path(rel)
+                    name = catalog_name(rel_path)
+                    stats = known.pop(name.as_posix(), None)
+                    if stats is not None and stats == _quick_stat(info):
+                        continue
+                    record = catalog.file_record(name)
+                    if _needs_reading(catalog, rel_path, info, record, now=now):
+                        todo.append((rel_path, info, record))
+                jobs = [_job_for(rel_path, info, record) for rel_path, info, record in todo]
+                readings = _read_jobs(pool, config, jobs, now)
+                for (rel_path, info, record), reading in zip(todo, readings, strict=True):
+                    if _apply(catalog, rel_path, info, record, reading, now=now):
+                        ingested += 1
     with catalog.transaction():
         for rel in known:
             catalog.forget_file(Path(rel))
@@ -323,6 +418,25 @@ def reconcile(catalog: Catalog, config: Config, *, now: datetime) -> ReconcileRe
         rejected,
     )
     return ReconcileReport(seen=seen, ingested=ingested, rejected=rejected, removed=len(known))
+
+
+def _reading_pool(workers: int) -> AbstractContextManager[ProcessPoolExecutor | None]:
+    """Worker processes for reading files (forkserver: safe beside the daemon's threads)."""
+    if workers <= 1:
+        return nullcontext()
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
+
+
+def _read_jobs(
+    pool: ProcessPoolExecutor | None, config: Config, jobs: list[_Job], now: datetime
+) -> list[_Reading]:
+    """Read `jobs` here, or spread over the pool's processes when there are enough of them."""
+    if pool is None or len(jobs) < _PARALLEL_MIN:
+        return _read_all(config, jobs, now)
+    size = max(1, len(jobs) // _CHUNKS_PER_BATCH)
+    chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+    parts = pool.map(_read_all, [config] * len(chunks), chunks, [now] * len(chunks))
+    return [reading for part in parts for reading in part]
 
 
 def publish_dirty(
@@ -538,7 +652,7 @@ def _check_inside_seeds(seeds_dir: Path, rel_path: Path) -> None:
             raise RejectedFile(rel_path, "symlink loop") from e
         raise
     if not real.is_relative_to(seeds_dir.resolve()):
-        raise RejectedFile(rel_path, "symlink to a file outside seeds/ (never published)")
+        raise RejectedFile(rel_path, "symlink to a path outside seeds/ (never published)")
 
 
 def _quick_stat(info: os.stat_result) -> tuple[int, int, int, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -178,7 +179,7 @@ def _build(args: argparse.Namespace, config: Config) -> int:
     with hold_state_lock(config.state_dir):
         catalog = open_catalog(config)
         try:
-            update(catalog, config, now=_now())
+            update(catalog, config, now=_now(), workers=os.cpu_count() or 1)
             counts = catalog.counts()
         finally:
             catalog.close()
