@@ -609,14 +609,7 @@ class Catalog:
         ).fetchall()
         for row in rows:
             entry_id = str(row[0])
-            topics = tuple(
-                TopicMatch(slug=r[0], title=r[1], source=TopicSource(r[2]), reason=r[3])
-                for r in self._db.execute(
-                    "SELECT slug, title, source, reason FROM entry_topics WHERE entry_id = ? "
-                    "ORDER BY slug",
-                    (entry_id,),
-                )
-            )
+            topics = self._entry_topics(entry_id)
             candidates = tuple(
                 str(r[0])
                 for r in self._db.execute(
@@ -1068,8 +1061,8 @@ class Catalog:
             self._stored.popitem(last=False)
         return stored
 
-    def _read_stored_entry(self, entry_id: str, row: Sequence[object]) -> StoredEntry:
-        topics = tuple(
+    def _entry_topics(self, entry_id: str) -> tuple[TopicMatch, ...]:
+        return tuple(
             TopicMatch(slug=r[0], title=r[1], source=TopicSource(r[2]), reason=r[3])
             for r in self._db.execute(
                 "SELECT slug, title, source, reason FROM entry_topics WHERE entry_id = ? "
@@ -1077,6 +1070,9 @@ class Catalog:
                 (entry_id,),
             )
         )
+
+    def _read_stored_entry(self, entry_id: str, row: Sequence[object]) -> StoredEntry:
+        topics = self._entry_topics(entry_id)
         sources = tuple(
             Path(r[0])
             for r in self._db.execute(

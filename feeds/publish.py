@@ -31,8 +31,9 @@ def _holds(path: Path, data: bytes) -> bool:
         return False
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
+def _fsync(path: Path) -> None:
+    """Make a file's data, or a folder's entries, durable."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
@@ -57,7 +58,7 @@ def write_files_atomically(files: Mapping[Path, bytes]) -> list[Path]:
             written.append(path)
             _write_file(temp_path(path), files[path])
         with ThreadPoolExecutor(max_workers=_SYNC_THREADS) as pool:
-            list(pool.map(_fsync_file, [temp_path(p) for p in changed]))
+            list(pool.map(_fsync, [temp_path(p) for p in changed]))
         for path in changed:
             _advance_mtime(temp_path(path), path)
             os.replace(temp_path(path), path)
@@ -66,7 +67,7 @@ def write_files_atomically(files: Mapping[Path, bytes]) -> list[Path]:
             temp_path(path).unlink(missing_ok=True)
         raise
     for folder in sorted({path.parent for path in changed}):
-        _fsync_dir(folder)
+        _fsync(folder)
     for path in changed:
         log.info("written path=%s bytes=%d", path, len(files[path]))
     return changed
@@ -104,14 +105,6 @@ def _write_file(path: Path, data: bytes) -> None:
         os.close(fd)
 
 
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def remove_stale_temp_files(public_dir: Path) -> int:
     """Delete the temp files an interrupted write left under `public_dir`; how many."""
     if not public_dir.is_dir():
@@ -132,6 +125,6 @@ def remove_file(path: Path) -> bool:
     except FileNotFoundError:
         log.debug("already absent path=%s", path)
         return False
-    _fsync_dir(path.parent)
+    _fsync(path.parent)
     log.info("removed path=%s", path)
     return True
