@@ -353,12 +353,17 @@ def _reject(
 def catalog_name(rel_path: Path) -> Path:
     """The path the catalogue keeps for a file: itself, or, for a name that is not UTF-8
     (SQLite text must be), a readable form with the stray bytes escaped (`caf\\xe9.txt`)."""
-    text = rel_path.as_posix()
+    return Path(_catalog_key(rel_path.as_posix()))
+
+
+def _catalog_key(rel: str) -> str:
+    if rel.isascii():
+        return rel
     try:
-        text.encode("utf-8")
+        rel.encode("utf-8")
     except UnicodeEncodeError:
-        return Path(os.fsencode(text).decode("utf-8", "backslashreplace"))
-    return rel_path
+        return os.fsencode(rel).decode("utf-8", "backslashreplace")
+    return rel
 
 
 def forget_path(catalog: Catalog, rel_path: Path) -> bool:
@@ -392,12 +397,12 @@ def reconcile(
                 todo: list[tuple[Path, os.stat_result, FileRecord | None]] = []
                 for rel, info in batch:
                     seen += 1
-                    rel_path = Path(rel)
-                    name = catalog_name(rel_path)
-                    stats = known.pop(name.as_posix(), None)
+                    key = _catalog_key(rel)
+                    stats = known.pop(key, None)
                     if stats is not None and stats == _quick_stat(info):
                         continue
-                    record = catalog.file_record(name)
+                    rel_path = Path(rel)
+                    record = catalog.file_record(Path(key))
                     if _needs_reading(catalog, rel_path, info, record, now=now):
                         todo.append((rel_path, info, record))
                 jobs = [_job_for(rel_path, info, record) for rel_path, info, record in todo]

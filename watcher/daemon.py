@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import errno
-import fcntl
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from watchdog.events import (
@@ -46,16 +43,16 @@ from feeds.build import (
     update,
 )
 from feeds.catalog import Catalog
-from feeds.errors import ConfigError, SeedfeedError
+from feeds.errors import ConfigError
 from feeds.model import Config
 from feeds.publish import remove_stale_temp_files
+from watcher.lock import hold_state_lock
 from watcher.notify import send_notification, watchdog_interval
 from watcher.serve import PublicServer
 from watcher.websub import notify_hub
 
 log = logging.getLogger(__name__)
 
-LOCK_NAME = "daemon.lock"
 # After a quiet period, size and mtime are compared once more this much later.
 _STAT_RECHECK = 0.05
 _IDLE_WAIT = 1.0
@@ -65,33 +62,6 @@ _PUBLISH_JOB = "publish"
 # Settings a running daemon cannot take over; a reload logs that they need a restart.
 _RESTART_ONLY = frozenset({"seeds_dir", "public_dir", "state_dir", "host", "port", "polling"})
 _INOTIFY_LIMITS = {errno.ENOSPC: "max_user_watches", errno.EMFILE: "max_user_instances"}
-
-
-class AlreadyRunning(SeedfeedError):
-    """Another seedfeed process holds the state folder."""
-
-
-@contextmanager
-def hold_state_lock(state_dir: Path) -> Iterator[None]:
-    """Hold the state folder's lock for the duration, or raise AlreadyRunning at once."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    path = state_dir / LOCK_NAME
-    handle: IO[str] = open(path, "a+")  # noqa: SIM115 - held for the whole block
-    try:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as e:
-            raise AlreadyRunning(
-                f"another seedfeed process is using the state folder {state_dir} "
-                f"(it holds the lock {path}); stop it first, or give --state another folder"
-            ) from e
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
-        yield
-    finally:
-        handle.close()
 
 
 @dataclass(slots=True)

@@ -11,7 +11,8 @@ import pytest
 
 from feeds.errors import SeedfeedError
 from tests.conftest import wait_until
-from watcher.daemon import SettleQueue, hold_state_lock
+from watcher.daemon import SettleQueue
+from watcher.lock import hold_state_lock
 from watcher.notify import send_notification, watchdog_interval
 
 
