@@ -233,6 +233,7 @@ class Daemon:
         self._catalog_lock = threading.Lock()
         self._catalog: Catalog | None = None
         self._lists_due = 0.0
+        self._publish_allowed = 0.0
         self._scheduler: BackgroundScheduler | None = None
 
     # -- control, safe from signal handlers and other threads --------------------------------
@@ -428,6 +429,8 @@ class Daemon:
 
     def _publish_if_dirty(self) -> None:
         catalog = self._require_catalog()
+        if time.monotonic() < self._publish_allowed:
+            return
         lists = time.monotonic() >= self._lists_due
         with self._catalog_lock:
             dirty = catalog.has_dirty() or (lists and lists_pending(catalog))
@@ -440,7 +443,12 @@ class Daemon:
         config = self._config
         try:
             with self._catalog_lock:
+                started = time.monotonic()
                 report = publish_dirty(catalog, config, now=self._clock(), lists=lists)
+                ended = time.monotonic()
+            # During a burst, publishing takes at most half the time: the next publish waits as
+            # long as this one took, so files keep flowing in; a lone drop publishes at once.
+            self._publish_allowed = ended + (ended - started)
             if lists:
                 self._lists_due = time.monotonic() + _LISTS_EVERY
             self._announce(report)
