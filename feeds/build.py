@@ -454,18 +454,22 @@ def publish_dirty(
     size; each chunk is written atomically, and dirt is cleared only after what it needs is
     written (a crash or a failed write redoes it at the next publish).
     With `lists` false, index.html and feeds.opml (which name every topic, so their cost grows
-    with the catalogue) are left for a later publish: the daemon renders them at most every
-    few seconds, so a drop reaches the feeds in time independent of the catalogue's size.
+    with the catalogue) are only marked as pending: the daemon writes them apart, with
+    `take_lists` and `write_lists`, so a drop reaches the feeds in time independent of the
+    catalogue's size.
     """
-    pending_lists = lists_pending(catalog)
-    if not catalog.has_dirty() and not (lists and pending_lists):
-        return PublishReport(rendered=0, written=0, changed_feeds=())
+    tally = _Tally(config)
+    if catalog.has_dirty():
+        _publish_changes(catalog, config, tally, now=now)
+        catalog.save_setting(_LISTS_PENDING, "1")
+    if lists and lists_pending(catalog):
+        tally.write(_render_lists(take_lists(catalog, config, now=now), config))
+    return tally.report()
+
+
+def _publish_changes(catalog: Catalog, config: Config, tally: _Tally, *, now: datetime) -> None:
     slugs = catalog.dirty_slugs()
     resolved = {slug: _resolve_topic(catalog, config, slug, now=now) for slug in slugs}
-    listed = catalog.topics()
-    counts = {topic.slug: count for topic, count in listed}
-    counts[ALL_SLUG] = catalog.counts().entries
-    tally = _Tally(config)
     # Feeds link to archive and entry pages, so those are written first, and pages of deleted
     # entries are removed only once no feed links to them.
     for page_chunk in _chunks(catalog.dirty_pages(), _CHUNK):
@@ -493,35 +497,58 @@ def publish_dirty(
         for slug in topic_chunk:
             topic = resolved[slug]
             if topic is not None:
-                _render_topic(catalog, config, topic, counts, feeds, pages, now=now)
+                _render_topic(catalog, config, topic, feeds, pages, now=now)
         tally.write(feeds)
         tally.write(pages)
     for _, path in gone:
         remove_file(path)
     catalog.clear_dirty_entries(entry_id for entry_id, _ in gone)
     catalog.clear_dirty(slugs)
-    if not lists:
-        if not pending_lists:
-            catalog.save_setting(_LISTS_PENDING, "1")
-        return tally.report()
-    all_topic = _resolve_topic(catalog, config, ALL_SLUG, now=now)
-    assert all_topic is not None
-    topics = [all_topic, *(topic for topic, _ in listed)]
-    newest = catalog.feed_entries(ALL_SLUG, limit=_NEWEST_ON_INDEX)
-    tally.write(
-        {
-            config.public_dir / "index.html": render_index(topics, counts, newest, config=config),
-            config.public_dir / "feeds.opml": render_opml(topics, config=config),
-        }
-    )
-    if pending_lists:
-        catalog.save_setting(_LISTS_PENDING, "0")
-    return tally.report()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Lists:
+    """What index.html and feeds.opml show: every topic with its count, the newest entries."""
+
+    topics: tuple[Topic, ...]
+    counts: dict[str, int]
+    newest: tuple[StoredEntry, ...]
 
 
 def lists_pending(catalog: Catalog) -> bool:
-    """True when index.html and feeds.opml wait for a publish with `lists=True`."""
+    """True when index.html and feeds.opml wait to be written again."""
     return catalog.setting(_LISTS_PENDING) == "1"
+
+
+def take_lists(catalog: Catalog, config: Config, *, now: datetime) -> Lists:
+    """Read what the lists show, and mark them as no longer pending (a change made after this
+    marks them again)."""
+    all_topic = _resolve_topic(catalog, config, ALL_SLUG, now=now)
+    assert all_topic is not None
+    listed = catalog.topics()
+    counts = {topic.slug: count for topic, count in listed}
+    counts[ALL_SLUG] = catalog.topic_count(ALL_SLUG)
+    catalog.save_setting(_LISTS_PENDING, "0")
+    return Lists(
+        topics=(all_topic, *(topic for topic, _ in listed)),
+        counts=counts,
+        newest=tuple(catalog.feed_entries(ALL_SLUG, limit=_NEWEST_ON_INDEX)),
+    )
+
+
+def write_lists(lists: Lists, config: Config) -> list[Path]:
+    """Write index.html and feeds.opml; needs no catalogue, so the daemon does it while files
+    keep being stored. Returns the files whose bytes changed."""
+    return write_files_atomically(_render_lists(lists, config))
+
+
+def _render_lists(lists: Lists, config: Config) -> dict[Path, bytes]:
+    return {
+        config.public_dir / "index.html": render_index(
+            lists.topics, lists.counts, lists.newest, config=config
+        ),
+        config.public_dir / "feeds.opml": render_opml(lists.topics, config=config),
+    }
 
 
 class _Tally:
@@ -558,7 +585,6 @@ def _render_topic(
     catalog: Catalog,
     config: Config,
     topic: Topic,
-    counts: dict[str, int],
     feeds: dict[Path, bytes],
     pages: dict[Path, bytes],
     *,
@@ -584,7 +610,7 @@ def _render_topic(
     if "json" in config.formats:
         feeds[public / feed_path(slug, "json")] = render_json_feed(topic, newest, config=config)
     pages[public / topic_page_path(slug)] = render_topic_page(
-        topic, newest, counts.get(slug, 0), config=config
+        topic, newest, catalog.topic_count(slug), config=config
     )
 
 

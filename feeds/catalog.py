@@ -1020,6 +1020,13 @@ class Catalog:
         ).fetchone()
         return None if row is None else str(row[0])
 
+    def topic_count(self, slug: str) -> int:
+        """Live entries in feed `slug` (`all`: every live entry)."""
+        row = self._db.execute(
+            "SELECT entries FROM topic_counts WHERE slug = ?", (slug,)
+        ).fetchone()
+        return 0 if row is None else int(row[0])
+
     def topics(self) -> list[tuple[Topic, int]]:
         """Every published topic (not `all` nor `_rejected`) with its count of live entries."""
         rows = self._db.execute(
@@ -1099,10 +1106,7 @@ class Catalog:
         (rejected,) = self._db.execute(
             "SELECT count(*) FROM files WHERE status = ?", (FileStatus.REJECTED.value,)
         ).fetchone()
-        row = self._db.execute(
-            "SELECT entries FROM topic_counts WHERE slug = ?", (ALL_SLUG,)
-        ).fetchone()
-        entries = 0 if row is None else int(row[0])
+        entries = self.topic_count(ALL_SLUG)
         (topics,) = self._db.execute(
             "SELECT count(*) FROM topic_counts WHERE entries > 0 AND slug != ?", (ALL_SLUG,)
         ).fetchone()

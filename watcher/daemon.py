@@ -40,7 +40,9 @@ from feeds.build import (
     open_catalog,
     publish_dirty,
     reconcile,
+    take_lists,
     update,
+    write_lists,
 )
 from feeds.catalog import Catalog
 from feeds.errors import ConfigError
@@ -444,16 +446,25 @@ class Daemon:
         try:
             with self._catalog_lock:
                 started = time.monotonic()
-                report = publish_dirty(catalog, config, now=self._clock(), lists=lists)
+                report = publish_dirty(catalog, config, now=self._clock(), lists=False)
                 ended = time.monotonic()
             # During a burst, publishing takes at most half the time: the next publish waits as
             # long as this one took, so files keep flowing in; a lone drop publishes at once.
             self._publish_allowed = ended + (ended - started)
-            if lists:
-                self._lists_due = time.monotonic() + _LISTS_EVERY
             self._announce(report)
+            if lists:
+                self._publish_lists(catalog)
         except Exception:
             log.exception("publish failed")
+
+    def _publish_lists(self, catalog: Catalog) -> None:
+        """index.html and feeds.opml name every topic: read under the lock, written outside it."""
+        with self._catalog_lock:
+            if not lists_pending(catalog):
+                return
+            lists = take_lists(catalog, self._config, now=self._clock())
+        write_lists(lists, self._config)
+        self._lists_due = time.monotonic() + _LISTS_EVERY
 
     def _announce(self, report: PublishReport) -> None:
         """Tell the WebSub hub, if one is configured, which subscription feeds changed."""
