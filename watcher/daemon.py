@@ -431,7 +431,7 @@ class Daemon:
 
     def _publish_if_dirty(self) -> None:
         catalog = self._require_catalog()
-        if time.monotonic() < self._publish_allowed:
+        if len(self._queue) and time.monotonic() < self._publish_allowed:
             return
         lists = time.monotonic() >= self._lists_due
         with self._catalog_lock:
@@ -448,8 +448,8 @@ class Daemon:
                 started = time.monotonic()
                 report = publish_dirty(catalog, config, now=self._clock(), lists=False)
                 ended = time.monotonic()
-            # During a burst, publishing takes at most half the time: the next publish waits as
-            # long as this one took, so files keep flowing in; a lone drop publishes at once.
+            # While files wait in the settle queue (a burst), publishing takes at most half the
+            # time: the next publish waits as long as this one took; a lone drop publishes at once.
             self._publish_allowed = ended + (ended - started)
             self._announce(report)
             if lists:
