@@ -414,7 +414,7 @@ def reconcile(
         for rel in known:
             catalog.forget_file(Path(rel))
             log.info("file removed path=%s", rel)
-    rejected = len(catalog.rejected_files())
+    rejected = catalog.counts().rejected
     log.info(
         "reconciled seen=%d ingested=%d removed=%d rejected=%d",
         seen,
@@ -461,9 +461,11 @@ def publish_dirty(
     tally = _Tally(config)
     if catalog.has_dirty():
         _publish_changes(catalog, config, tally, now=now)
-        catalog.save_setting(_LISTS_PENDING, "1")
+        catalog.save_setting(_LISTS_PENDING, str(_lists_generation(catalog) + 1))
     if lists and lists_pending(catalog):
-        tally.write(_render_lists(take_lists(catalog, config, now=now), config))
+        snapshot = take_lists(catalog, config, now=now)
+        tally.write(_render_lists(snapshot, config))
+        lists_written(catalog, snapshot)
     return tally.report()
 
 
@@ -508,32 +510,45 @@ def _publish_changes(catalog: Catalog, config: Config, tally: _Tally, *, now: da
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Lists:
-    """What index.html and feeds.opml show: every topic with its count, the newest entries."""
+    """What index.html and feeds.opml show: every topic with its count, the newest entries,
+    and the generation of changes they include."""
 
     topics: tuple[Topic, ...]
     counts: dict[str, int]
     newest: tuple[StoredEntry, ...]
+    generation: int
 
 
 def lists_pending(catalog: Catalog) -> bool:
-    """True when index.html and feeds.opml wait to be written again."""
-    return catalog.setting(_LISTS_PENDING) == "1"
+    """True when index.html and feeds.opml miss changes published since they were written."""
+    return _lists_generation(catalog) > 0
+
+
+def _lists_generation(catalog: Catalog) -> int:
+    """How many publishes changed something since the lists were last written (0: none)."""
+    return int(catalog.setting(_LISTS_PENDING) or "0")
 
 
 def take_lists(catalog: Catalog, config: Config, *, now: datetime) -> Lists:
-    """Read what the lists show, and mark them as no longer pending (a change made after this
-    marks them again)."""
+    """Read what the lists show; `lists_written` is called once they are on disk."""
     all_topic = _resolve_topic(catalog, config, ALL_SLUG, now=now)
     assert all_topic is not None
     listed = catalog.topics()
     counts = {topic.slug: count for topic, count in listed}
     counts[ALL_SLUG] = catalog.topic_count(ALL_SLUG)
-    catalog.save_setting(_LISTS_PENDING, "0")
     return Lists(
         topics=(all_topic, *(topic for topic, _ in listed)),
         counts=counts,
         newest=tuple(catalog.feed_entries(ALL_SLUG, limit=_NEWEST_ON_INDEX)),
+        generation=_lists_generation(catalog),
     )
+
+
+def lists_written(catalog: Catalog, lists: Lists) -> None:
+    """The lists of `take_lists` are on disk: no longer pending, unless changes came since
+    (a crash before this leaves them pending, so the next start writes them)."""
+    if _lists_generation(catalog) == lists.generation:
+        catalog.save_setting(_LISTS_PENDING, "0")
 
 
 def write_lists(lists: Lists, config: Config) -> list[Path]:

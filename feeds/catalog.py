@@ -945,9 +945,6 @@ class Catalog:
             for entry_id, slug, live in rows
         ]
 
-    def has_dirty_entries(self) -> bool:
-        return self._db.execute("SELECT 1 FROM dirty_entries LIMIT 1").fetchone() is not None
-
     def stored_entry(self, entry_id: str) -> StoredEntry | None:
         columns = ", ".join(f"e.{c.strip()}" for c in _ENTRY_COLUMNS.split(","))
         row = self._db.execute(

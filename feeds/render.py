@@ -25,42 +25,15 @@ from feeds.pages import (
     UNTITLED,
     in_utc,
     ordered_topics,
-    render_entry_page,
-    render_index,
-    render_topic_page,
 )
 from feeds.urls import (
     FEED_FORMATS,
     MEDIA_TYPES,
-    archive_path,
     archive_url,
-    entry_page_path,
     entry_page_url,
-    feed_path,
     feed_url,
-    topic_page_path,
     topic_page_url,
 )
-
-__all__ = [
-    "archive_path",
-    "archive_url",
-    "entry_page_path",
-    "entry_page_url",
-    "feed_id",
-    "feed_path",
-    "feed_updated",
-    "feed_url",
-    "render_atom",
-    "render_entry_page",
-    "render_index",
-    "render_json_feed",
-    "render_opml",
-    "render_rss",
-    "render_topic_page",
-    "topic_page_path",
-    "topic_page_url",
-]
 
 log = logging.getLogger(__name__)
 

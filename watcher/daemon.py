@@ -37,6 +37,7 @@ from feeds.build import (
     ingest_file,
     is_ignored,
     lists_pending,
+    lists_written,
     open_catalog,
     publish_dirty,
     reconcile,
@@ -464,6 +465,8 @@ class Daemon:
                 return
             lists = take_lists(catalog, self._config, now=self._clock())
         write_lists(lists, self._config)
+        with self._catalog_lock:
+            lists_written(catalog, lists)
         self._lists_due = time.monotonic() + _LISTS_EVERY
 
     def _announce(self, report: PublishReport) -> None:

@@ -13,11 +13,15 @@ import pytest
 from feeds.build import (
     apply_config,
     is_ignored,
+    lists_pending,
+    lists_written,
     open_catalog,
     publish_dirty,
     reconcile,
     scan_seeds,
+    take_lists,
     update,
+    write_lists,
 )
 from feeds.config import DEFAULT_CONFIG
 from feeds.model import Config, TopicRule
@@ -150,3 +154,25 @@ def test_a_changed_taxonomy_retags_and_rebuilds_only_the_feeds_it_changes(config
     assert [e.title for e in opposition_feed.entries] == [
         "Pakistan opposition rallies in Khyber Pakhtunkhwa to demand release of Imran Khan"
     ]
+
+
+def test_the_lists_stay_pending_until_written_with_every_change(config: Config) -> None:
+    catalog = open_catalog(config)
+    try:
+        reconcile(catalog, config, now=T0)
+        publish_dirty(catalog, config, now=T0, lists=False)
+        assert lists_pending(catalog)
+        assert not (config.public_dir / "index.html").exists()
+        snapshot = take_lists(catalog, config, now=T0)
+        # A change published while the lists are being written keeps them pending.
+        (config.seeds_dir / SAMPLES[1].name).unlink()
+        reconcile(catalog, config, now=T0)
+        publish_dirty(catalog, config, now=T0, lists=False)
+        write_lists(snapshot, config)
+        lists_written(catalog, snapshot)
+        assert lists_pending(catalog)
+        publish_dirty(catalog, config, now=T0)
+        assert not lists_pending(catalog)
+        assert (config.public_dir / "index.html").exists()
+    finally:
+        catalog.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
@@ -11,13 +10,9 @@ from urllib.parse import urljoin
 
 import pytest
 
-_ROOT = str(Path(__file__).resolve().parents[2])
-if _ROOT not in sys.path:  # until pytest puts the project root on sys.path itself
-    sys.path.insert(0, _ROOT)
-
-from feeds.model import Config, StoredEntry, Topic, TopicMatch, TopicSource  # noqa: E402
-from feeds.pages import render_entry_page, render_index, render_topic_page  # noqa: E402
-from feeds.urls import entry_page_url, topic_page_url  # noqa: E402
+from feeds.model import Config, StoredEntry, Topic, TopicMatch, TopicSource
+from feeds.pages import render_entry_page, render_index, render_topic_page
+from feeds.urls import entry_page_url, topic_page_url
 
 BASE = "https://news.example.org/seed/"
 CONFIG = Config(site_title="Clippings", base_url=BASE, id_authority="news.example.org")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -12,11 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-_ROOT = str(Path(__file__).resolve().parents[2])
-if _ROOT not in sys.path:  # until pytest puts the project root on sys.path itself
-    sys.path.insert(0, _ROOT)
-
-from feeds.model import (  # noqa: E402
+from feeds.model import (
     Config,
     FeedPage,
     StoredEntry,
@@ -25,18 +20,9 @@ from feeds.model import (  # noqa: E402
     TopicMatch,
     TopicSource,
 )
-from feeds.render import (  # noqa: E402
-    archive_path,
-    entry_page_path,
-    feed_path,
-    feed_url,
-    render_atom,
-    render_json_feed,
-    render_opml,
-    render_rss,
-    topic_page_path,
-)
-from tests.atom_schema import assert_valid_atom, parse_with_feedparser  # noqa: E402
+from feeds.render import render_atom, render_json_feed, render_opml, render_rss
+from feeds.urls import archive_path, entry_page_path, feed_path, feed_url, topic_page_path
+from tests.atom_schema import assert_valid_atom, parse_with_feedparser
 
 CONFIG = Config(
     site_title="Clippings",
