@@ -110,6 +110,7 @@ def apply_config(catalog: Catalog, config: Config) -> None:
         config.max_entries,
         config.formats,
         config.hub_url,
+        config.entry_pages,
         str(config.public_dir.resolve()),
     )
     if catalog.setting("reading") not in (None, reading):
@@ -484,14 +485,16 @@ def _publish_changes(catalog: Catalog, config: Config, tally: _Tally, *, now: da
     last = ""
     while entries := catalog.dirty_entries(limit=_CHUNK, after=last):
         written: dict[Path, bytes] = {}
-        for entry_id, entry_slug, stored in entries:
+        for entry_id, entry_slug, live in entries:
             path = config.public_dir / entry_page_path(entry_slug)
+            stored = catalog.stored_entry(entry_id) if live and config.entry_pages else None
             if stored is None:
+                # A deleted entry's page, or any page while entry pages are turned off.
                 gone.append((entry_id, path))
             else:
                 written[path] = render_entry_page(stored, config=config)
         tally.write(written)
-        catalog.clear_dirty_entries(e for e, _, stored in entries if stored is not None)
+        catalog.clear_dirty_entries(entry_id for entry_id, _, live in entries if live)
         last = entries[-1][0]
     for topic_chunk in _chunks(slugs, _CHUNK // 4):
         feeds: dict[Path, bytes] = {}

@@ -930,20 +930,15 @@ class Catalog:
         )
         return [Tombstone(entry_id=str(r[0]), when=_moment(str(r[1]))) for r in rows]
 
-    def dirty_entries(
-        self, *, limit: int, after: str = ""
-    ) -> list[tuple[str, str, StoredEntry | None]]:
+    def dirty_entries(self, *, limit: int, after: str = "") -> list[tuple[str, str, bool]]:
         """Up to `limit` entries, by id from just `after`, whose page must be written again:
-        (entry_id, slug, the entry, or None when it left every file)."""
+        (entry_id, slug, whether it is live; False when it left every file)."""
         rows = self._db.execute(
             "SELECT d.entry_id, e.slug, e.live FROM dirty_entries d "
             "JOIN entries e USING (entry_id) WHERE d.entry_id > ? ORDER BY d.entry_id LIMIT ?",
             (after, limit),
         ).fetchall()
-        return [
-            (str(entry_id), str(slug), self.stored_entry(str(entry_id)) if live else None)
-            for entry_id, slug, live in rows
-        ]
+        return [(str(entry_id), str(slug), bool(live)) for entry_id, slug, live in rows]
 
     def stored_entry(self, entry_id: str) -> StoredEntry | None:
         columns = ", ".join(f"e.{c.strip()}" for c in _ENTRY_COLUMNS.split(","))

@@ -176,6 +176,9 @@ _KEYS: Mapping[str, Mapping[str, tuple[str, _Convert]]] = {
         "timezone": ("timezone", _as_timezone),
         "title_case": ("title_case", _as_bool),
     },
+    "pages": {
+        "entries": ("entry_pages", _as_bool),
+    },
     "ingest": {
         "max_file_bytes": ("max_file_bytes", _as_positive_int),
         "ignore": ("ignore", _as_strings),

@@ -162,6 +162,7 @@ class Config:
     tombstone_days: int = 30
     formats: tuple[str, ...] = ("atom", "rss", "json")
     hub_url: str | None = None
+    entry_pages: bool = True
     summary_length: int = 300
     timezone: str = "UTC"
     title_case: bool = False

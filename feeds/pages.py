@@ -148,14 +148,18 @@ def _document(
     return "\n".join(lines).encode("utf-8")
 
 
-def _entry_item(entry: StoredEntry, *, depth: int) -> list[str]:
-    href = _e(_href(entry_page_path(entry.slug), depth=depth))
+def _entry_item(entry: StoredEntry, *, depth: int, config: Config) -> list[str]:
+    title = _e(entry.title or UNTITLED)
+    if config.entry_pages:
+        title = f'<a href="{_e(_href(entry_page_path(entry.slug), depth=depth))}">{title}</a>'
+    elif entry.link:
+        title = f'<a href="{_e(entry.link)}" rel="external">{title}</a>'
     meta = _time(entry.published)
     if entry.place:
         meta += f" &middot; {_e(entry.place)}"
     lines = [
         "<li><article>",
-        f'<h3><a href="{href}">{_e(entry.title or UNTITLED)}</a></h3>',
+        f"<h3>{title}</h3>",
         f'<p class="meta">{meta}</p>',
     ]
     if entry.summary:
@@ -164,10 +168,10 @@ def _entry_item(entry: StoredEntry, *, depth: int) -> list[str]:
     return lines
 
 
-def _entry_list(entries: Sequence[StoredEntry], *, depth: int) -> list[str]:
+def _entry_list(entries: Sequence[StoredEntry], *, depth: int, config: Config) -> list[str]:
     if not entries:
         return ["<p>No entries yet.</p>"]
-    items = [line for entry in entries for line in _entry_item(entry, depth=depth)]
+    items = [line for entry in entries for line in _entry_item(entry, depth=depth, config=config)]
     return ['<ul class="entries">', *items, "</ul>"]
 
 
@@ -221,7 +225,7 @@ def render_topic_page(
         f"<p>Subscribe in your feed reader: "
         f"{_subscribe_links(topic.slug, depth=depth, config=config)}</p>",
         "<h2>Newest entries</h2>",
-        *_entry_list(entries, depth=depth),
+        *_entry_list(entries, depth=depth, config=config),
     ]
     head_links = _autodiscovery(topic.slug, topic.title or UNTITLED, config=config)
     page_title = f"{title} &middot; {_e(config.site_title)}"
@@ -257,7 +261,7 @@ def render_index(
         "</ul>",
         '<p>All feeds as one list for your reader: <a href="feeds.opml">feeds.opml</a></p>',
         "<h2>Newest entries</h2>",
-        *_entry_list(newest, depth=0),
+        *_entry_list(newest, depth=0, config=config),
     ]
     return _document(
         _e(config.site_title), depth=0, head_links=head_links, body=body, config=config

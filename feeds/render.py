@@ -30,7 +30,7 @@ from feeds.urls import (
     FEED_FORMATS,
     MEDIA_TYPES,
     archive_url,
-    entry_page_url,
+    entry_home_url,
     feed_url,
     topic_page_url,
 )
@@ -268,7 +268,8 @@ def _extension(elements: Sequence[tuple[str, Mapping[str, str]]]) -> type[_FeedE
 
 
 def _add_entry_links(root: _XmlElement, entries: Sequence[StoredEntry], *, config: Config) -> None:
-    """Each entry's links: its page (`alternate`) and the original article (`related`).
+    """Each entry's links: its page (`alternate`) and the original article (`related`); with
+    entry pages turned off, the original article is the `alternate` link.
 
     feedgen 1.0's `FeedEntry.atom_entry` shadows its link dict with the new element and so
     never writes an entry link's `rel` or `type`; seedfeed writes entry links itself.
@@ -276,14 +277,9 @@ def _add_entry_links(root: _XmlElement, entries: Sequence[StoredEntry], *, confi
     for element, entry in zip(root.iter("entry"), entries, strict=True):
         children = list(element)
         at = next((i + 1 for i, c in enumerate(children) if c.tag == "content"), len(children))
-        links = [
-            {
-                "href": entry_page_url(entry.slug, config=config),
-                "rel": "alternate",
-                "type": "text/html",
-            }
-        ]
-        if entry.link:
+        home = entry_home_url(entry, config=config)
+        links = [] if home is None else [{"href": home, "rel": "alternate", "type": "text/html"}]
+        if entry.link and entry.link != home:
             links.append({"href": entry.link, "rel": "related"})
         for offset, attrib in enumerate(links):
             element.insert(at + offset, element.makeelement("link", attrib, {}))
@@ -307,7 +303,8 @@ def _add_entry(feed: _AtomFeed, entry: StoredEntry) -> _AtomEntry:
 def render_rss(topic: Topic, entries: Sequence[StoredEntry], *, config: Config) -> bytes:
     """One RSS 2.0 document for `topic` holding `entries` in the order given.
 
-    Each item's `guid` is the entry id (not a permalink), its `link` the entry's page;
+    Each item's `guid` is the entry id (not a permalink), its `link` the entry's page (or
+    the original article when entry pages are turned off);
     `lastBuildDate` follows the Atom feed's `updated` rule, so it never shows the clock.
     """
     feed = _new_feed()
@@ -333,7 +330,9 @@ def render_rss(topic: Topic, entries: Sequence[StoredEntry], *, config: Config) 
         feed.load_extension("dc", atom=False, rss=True)
     for entry in entries:
         item = _add_entry(feed, entry)
-        item.link({"href": entry_page_url(entry.slug, config=config), "rel": "alternate"})
+        home = entry_home_url(entry, config=config)
+        if home is not None:
+            item.link({"href": home, "rel": "alternate"})
         if entry.author:
             item.dc.dc_creator(entry.author)
     return feed.rss_str(pretty=True, extensions=True, encoding="UTF-8", xml_declaration=True)
@@ -359,7 +358,6 @@ def render_json_feed(topic: Topic, entries: Sequence[StoredEntry], *, config: Co
 def _json_item(entry: StoredEntry, *, config: Config) -> dict[str, object]:
     item: dict[str, object] = {
         "id": entry.entry_id,
-        "url": entry_page_url(entry.slug, config=config),
         "title": entry.title or UNTITLED,
         "content_html": entry.content,
         "summary": entry.summary,
@@ -367,7 +365,10 @@ def _json_item(entry: StoredEntry, *, config: Config) -> dict[str, object]:
         "date_modified": in_utc(entry.updated).isoformat(),
         "tags": [match.title for match in entry.topics],
     }
-    if entry.link:
+    home = entry_home_url(entry, config=config)
+    if home is not None:
+        item["url"] = home
+    if entry.link and entry.link != home:
         item["external_url"] = entry.link
     if entry.author:
         item["authors"] = [{"name": entry.author}]

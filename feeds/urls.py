@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from feeds.model import Config
+from feeds.model import Config, StoredEntry
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,14 @@ def archive_url(slug: str, number: int, *, config: Config) -> str:
 def entry_page_url(slug: str, *, config: Config) -> str:
     """Where the HTML page of the entry with slug `slug` is served."""
     return config.base_url + entry_page_path(slug)
+
+
+def entry_home_url(entry: StoredEntry, *, config: Config) -> str | None:
+    """Where a reader opens `entry`: its HTML page, or, when entry pages are turned off, the
+    original article it names (None if it names none)."""
+    if config.entry_pages:
+        return entry_page_url(entry.slug, config=config)
+    return entry.link
 
 
 def topic_page_url(slug: str, *, config: Config) -> str:

@@ -88,6 +88,34 @@ def test_a_file_removed_between_builds_leaves_the_feeds(config: Config) -> None:
     assert len(feed.entries) == 2
 
 
+def test_without_entry_pages_feeds_link_the_original_and_old_pages_are_removed(
+    config: Config,
+) -> None:
+    (config.seeds_dir / "linked.txt").write_text(
+        "Title: Port reopens\nDate: 2026-02-01\nURL: https://news.example/port\n\n"
+        "The port reopened on Monday after the storm.\n"
+    )
+    _build(config, T0)
+    pages = config.public_dir / "entries"
+    assert len(list(pages.glob("*.html"))) == 4
+    quiet = replace(config, entry_pages=False)
+    _build(quiet, T0 + timedelta(hours=1))
+    assert list(pages.glob("*.html")) == []
+    data = (config.public_dir / "feeds" / "all.atom").read_bytes()
+    assert_valid_atom(data)
+    links = {
+        e.title: [link.href for link in e.get("links", [])]
+        for e in parse_with_feedparser(data).entries
+    }
+    assert links.pop("Port reopens") == ["https://news.example/port"]
+    assert list(links.values()) == [[], [], []]
+    for document in ("feeds/all.atom", "feeds/all.rss", "feeds/all.json", "index.html"):
+        assert b"entries/" not in (config.public_dir / document).read_bytes(), document
+    (config.seeds_dir / "later.txt").write_text("Title: Later\nDate: 2026-02-02\n\nMore news.\n")
+    _build(quiet, T0 + timedelta(hours=2))
+    assert list(pages.glob("*.html")) == []
+
+
 def test_an_unusable_file_is_rejected_with_a_reason_and_nothing_else_changes(
     config: Config,
 ) -> None:
