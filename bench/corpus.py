@@ -3,13 +3,15 @@
 The corpus is research-only data: it is read from `<repo>/../shared/corpus/reuters` and
 copied (transformed) into the work folder, never into the repository.
 
-Two flavours of input:
+Three flavours, on two kinds of input file:
 
 * ``headered``: every file starts with a header block (``Title:`` from line 1 of the
   story, ``Date:`` from ``date_iso`` in labels.tsv, ``Topics:`` the story's own topic
   codes from labels.tsv), a blank line, then the story text from line 4 on.
 * ``raw``: the corpus files as they are (title, wire date, blank line, story), so topics
   come from the configured taxonomy and automatic topics.
+* ``peers``: the ``headered`` files themselves (the same folder, not a copy), built under
+  another config by the harness.
 
 Sizes: ``1k`` and ``10k`` are the corpus's own subsets, ``19k`` is every story, and
 ``100k`` is synthetic: every story once as it is (variant 0), then variants 1, 2, ... of
@@ -27,7 +29,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-FLAVOURS = ("headered", "raw")
+FLAVOURS = ("headered", "raw", "peers")
+# The input files each flavour reads: peers differs from headered by its config only.
+_INPUT_OF = {"headered": "headered", "raw": "raw", "peers": "headered"}
 SIZES = ("1k", "10k", "19k", "100k")
 SYNTHETIC_COUNT = 100_000
 _STRIDE = 7919  # a prime, so borrowed topics come from stories spread over the corpus
@@ -153,8 +157,10 @@ def _variants(
 
 
 def build_inputs(corpus: Path, work: Path, flavour: str, size: str) -> InputSet:
-    """The seeds folder for (flavour, size) under `work`, made once and reused after."""
-    root = work / "inputs" / f"{flavour}-{size}"
+    """The seeds folder for (flavour, size) under `work`, made once and reused after (and
+    shared by the flavours that read the same input files)."""
+    kind = _INPUT_OF[flavour]
+    root = work / "inputs" / f"{kind}-{size}"
     seeds = root / "seeds"
     ready = root / _READY
     if ready.exists():
@@ -171,7 +177,7 @@ def build_inputs(corpus: Path, work: Path, flavour: str, size: str) -> InputSet:
     for name, title, published, topics, story in _variants(stories, count):
         text = (
             headered_text(title, published, topics, story.body)
-            if flavour == "headered"
+            if kind == "headered"
             else raw_text(title, published, story.body)
         )
         (seeds / name).write_text(text, encoding="utf-8")

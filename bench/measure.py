@@ -1,9 +1,11 @@
-"""Measuring seedfeed processes: one-shot commands (wall, CPU, peak RSS) and a running daemon."""
+"""Measuring seedfeed processes (one-shot commands: wall, CPU, peak RSS; a running daemon)
+and the file system they write to."""
 
 from __future__ import annotations
 
 import os
 import signal
+import statistics
 import subprocess
 import threading
 import time
@@ -63,6 +65,28 @@ def run_timed(command: Sequence[str], *, log_path: Path, timeout: float) -> Time
 def _read_all(proc: subprocess.Popen[bytes]) -> bytes:
     assert proc.stdout is not None
     return proc.stdout.read()
+
+
+def time_file_creation(folder: Path, *, files: int, size: int, budget: float) -> float:
+    """Median microseconds to create and write one `size`-byte file, over `files` new files
+    in the new folder `folder` (which the caller removes); fewer files if making them takes
+    longer than `budget` seconds."""
+    folder.mkdir(parents=True)
+    data = b"x" * size
+    paths = [folder / f"{i:05d}.txt" for i in range(files)]
+    samples: list[int] = []
+    deadline = time.perf_counter_ns() + int(budget * 1e9)
+    for path in paths:
+        if time.perf_counter_ns() > deadline:
+            break
+        started = time.perf_counter_ns()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+        samples.append(time.perf_counter_ns() - started)
+    return statistics.median(samples) / 1000
 
 
 def wait_for(check: Callable[[], bool], *, timeout: float, poll: float = 0.001) -> float | None:
