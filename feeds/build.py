@@ -383,34 +383,32 @@ def reconcile(
 
     Files are handled in batches of `_BATCH` per transaction: one commit per batch, and a
     crash loses at most the batch in hand (the next reconcile does it again). With `workers`
-    above 1, a batch's files are read and normalized in that many processes, while this one
-    alone writes to the catalogue.
+    above 1, a batch's files are read and normalized in that many processes while this one
+    stores the batch before it: it alone writes to the catalogue.
     """
     known = catalog.file_stats()
     seen = ingested = 0
     scan = scan_seeds(config)
     with _reading_pool(workers) as pool:
+        # While this process stores one batch, the pool reads the next.
+        reading: tuple[list[_Todo], Iterator[_Reading]] | None = None
         while True:
             batch = list(itertools.islice(scan, _BATCH))
-            if not batch:
-                break
-            with catalog.transaction():
-                todo: list[tuple[Path, os.stat_result, FileRecord | None]] = []
-                for rel, info in batch:
-                    seen += 1
-                    key = _catalog_key(rel)
-                    stats = known.pop(key, None)
-                    if stats is not None and stats == _quick_stat(info):
-                        continue
-                    rel_path = Path(rel)
-                    record = catalog.file_record(Path(key))
-                    if _needs_reading(catalog, rel_path, info, record, now=now):
-                        todo.append((rel_path, info, record))
+            seen += len(batch)
+            upcoming = None
+            if batch:
+                with catalog.transaction():
+                    todo = _select_changed(catalog, batch, known, now=now)
                 jobs = [_job_for(rel_path, info, record) for rel_path, info, record in todo]
-                readings = _read_jobs(pool, config, jobs, now)
-                for (rel_path, info, record), reading in zip(todo, readings, strict=True):
-                    if _apply(catalog, rel_path, info, record, reading, now=now):
-                        ingested += 1
+                upcoming = (todo, _read_jobs(pool, config, jobs, now))
+            if reading is not None:
+                with catalog.transaction():
+                    for (rel_path, info, record), result in zip(*reading, strict=True):
+                        if _apply(catalog, rel_path, info, record, result, now=now):
+                            ingested += 1
+            if upcoming is None:
+                break
+            reading = upcoming
     with catalog.transaction():
         for rel in known:
             catalog.forget_file(Path(rel))
@@ -426,6 +424,31 @@ def reconcile(
     return ReconcileReport(seen=seen, ingested=ingested, rejected=rejected, removed=len(known))
 
 
+_Todo = tuple[Path, os.stat_result, FileRecord | None]
+
+
+def _select_changed(
+    catalog: Catalog,
+    batch: list[tuple[str, os.stat_result]],
+    known: dict[str, tuple[int, int, int, str]],
+    *,
+    now: datetime,
+) -> list[_Todo]:
+    """The files of `batch` that must be read: new, or changed since the catalogue saw them.
+    Each is taken out of `known`, so what is left there at the end has left `seeds/`."""
+    todo: list[_Todo] = []
+    for rel, info in batch:
+        key = _catalog_key(rel)
+        stats = known.pop(key, None)
+        if stats is not None and stats == _quick_stat(info):
+            continue
+        rel_path = Path(rel)
+        record = catalog.file_record(Path(key))
+        if _needs_reading(catalog, rel_path, info, record, now=now):
+            todo.append((rel_path, info, record))
+    return todo
+
+
 def _reading_pool(workers: int) -> AbstractContextManager[ProcessPoolExecutor | None]:
     """Worker processes for reading files (forkserver: safe beside the daemon's threads)."""
     if workers <= 1:
@@ -435,14 +458,15 @@ def _reading_pool(workers: int) -> AbstractContextManager[ProcessPoolExecutor | 
 
 def _read_jobs(
     pool: ProcessPoolExecutor | None, config: Config, jobs: list[_Job], now: datetime
-) -> list[_Reading]:
-    """Read `jobs` here, or spread over the pool's processes when there are enough of them."""
+) -> Iterator[_Reading]:
+    """Read `jobs`: spread over the pool's processes when there are enough of them (they
+    start at once, and the readings come in order as they are iterated), else here."""
     if pool is None or len(jobs) < _PARALLEL_MIN:
-        return _read_all(config, jobs, now)
+        return iter(_read_all(config, jobs, now))
     size = max(1, len(jobs) // _CHUNKS_PER_BATCH)
     chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
     parts = pool.map(_read_all, [config] * len(chunks), chunks, [now] * len(chunks))
-    return [reading for part in parts for reading in part]
+    return itertools.chain.from_iterable(parts)
 
 
 def publish_dirty(
