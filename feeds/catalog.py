@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 CATALOG_NAME = "catalog.sqlite3"
 REJECTED_SLUG = "_rejected"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # MIGRATIONS[n] takes the schema from version n to n + 1.
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -119,9 +119,20 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "PRIMARY KEY (slug, page))",
         "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ),
+    # What a publish reads for one feed, found without walking all of the feed's rows: its
+    # tombstones, and the title its entries give it.
+    (
+        "CREATE INDEX memberships_left ON memberships (slug, left_at DESC, entry_id) "
+        "WHERE left_at IS NOT NULL",
+        "CREATE INDEX entry_topics_titles ON entry_topics (slug, source, title)",
+    ),
 )
 
 _STORED_CACHE_SIZE = 512
+_TITLE_SOURCES = tuple(
+    source.value
+    for source in (TopicSource.TAXONOMY, TopicSource.EXPLICIT, TopicSource.FOLDER, TopicSource.AUTO)
+)
 _FILE_COLUMNS = "rel_path, size, mtime_ns, inode, content_hash, status, reason"
 _ENTRY_COLUMNS = "entry_id, slug, title, published, updated, summary, content, place, author, link"
 
@@ -1004,13 +1015,17 @@ class Catalog:
         return Topic(slug=slug, title=str(row[0]), created=_moment(row[1]))
 
     def _topic_title(self, slug: str) -> str | None:
+        """The title entries give a topic: the first by name from the strongest source (the
+        taxonomy, then a declared topic, a folder, an automatic name)."""
         row = self._db.execute(
-            "SELECT title FROM entry_topics WHERE slug = ? "
-            "ORDER BY CASE source WHEN 'taxonomy' THEN 0 WHEN 'explicit' THEN 1 "
-            "WHEN 'folder' THEN 2 ELSE 3 END, title LIMIT 1",
-            (slug,),
+            "SELECT "
+            + ", ".join(
+                f"(SELECT min(title) FROM entry_topics WHERE slug = ?1 AND source = ?{n + 2})"
+                for n in range(len(_TITLE_SOURCES))
+            ),
+            (slug, *_TITLE_SOURCES),
         ).fetchone()
-        return None if row is None else str(row[0])
+        return next((str(title) for title in row if title is not None), None)
 
     def topic_count(self, slug: str) -> int:
         """Live entries in feed `slug` (`all`: every live entry)."""
@@ -1035,7 +1050,7 @@ class Catalog:
         columns = ", ".join(f"e.{c.strip()}" for c in _ENTRY_COLUMNS.split(","))
         if slug == ALL_SLUG:
             rows = self._db.execute(
-                f"SELECT {columns} FROM entries e WHERE e.live "
+                f"SELECT {columns} FROM entries e WHERE e.live = 1 "
                 "ORDER BY e.updated DESC, e.published DESC, e.entry_id DESC LIMIT ?",
                 (limit,),
             ).fetchall()

@@ -59,8 +59,10 @@ log = logging.getLogger(__name__)
 # After a quiet period, size and mtime are compared once more this much later.
 _STAT_RECHECK = 0.05
 _IDLE_WAIT = 1.0
-# index.html and feeds.opml name every topic; in a busy daemon they are written this often.
+# index.html and feeds.opml name every topic; in a busy daemon they are written at most this
+# often, and with a large catalogue less often still: they take at most a tenth of the time.
 _LISTS_EVERY = 2.0
+_LISTS_SHARE = 0.1
 _PUBLISH_JOB = "publish"
 # Settings a running daemon cannot take over; a reload logs that they need a restart.
 _RESTART_ONLY = frozenset({"seeds_dir", "public_dir", "state_dir", "host", "port", "polling"})
@@ -460,6 +462,7 @@ class Daemon:
 
     def _publish_lists(self, catalog: Catalog) -> None:
         """index.html and feeds.opml name every topic: read under the lock, written outside it."""
+        started = time.monotonic()
         with self._catalog_lock:
             if not lists_pending(catalog):
                 return
@@ -467,7 +470,8 @@ class Daemon:
         write_lists(lists, self._config)
         with self._catalog_lock:
             lists_written(catalog, lists)
-        self._lists_due = time.monotonic() + _LISTS_EVERY
+        ended = time.monotonic()
+        self._lists_due = ended + max(_LISTS_EVERY, (ended - started) / _LISTS_SHARE)
 
     def _announce(self, report: PublishReport) -> None:
         """Tell the WebSub hub, if one is configured, which subscription feeds changed."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -328,3 +329,47 @@ def test_a_renamed_and_edited_file_keeps_its_ids(catalog: Catalog) -> None:
         "<p>Two.</p>",
         (Path("after.txt"),),
     )
+
+
+def test_a_version_1_catalogue_gains_the_indexes_of_version_2(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    Catalog.open(state, id_authority="example.org", auto_min_entries=2).close()
+    db = sqlite3.connect(state / "catalog.sqlite3")
+    db.execute("DROP INDEX memberships_left")
+    db.execute("DROP INDEX entry_topics_titles")
+    db.execute("PRAGMA user_version=1")
+    db.commit()
+    db.close()
+    Catalog.open(state, id_authority="example.org", auto_min_entries=2).close()
+    db = sqlite3.connect(state / "catalog.sqlite3")
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert db.execute("SELECT 1 FROM sqlite_master WHERE name = 'memberships_left'").fetchone()
+    db.close()
+
+
+def test_a_feed_is_read_through_indexes_whatever_the_catalogue_size(catalog: Catalog) -> None:
+    """What a publish reads for one feed must not walk every entry or membership: each query
+    of `feed_entries`, `tombstones` and `archive_entries` is an index search, and sorts at
+    most the rows of one entry."""
+    for n in range(3):
+        catalog.store_file(_record(f"{n}.txt"), [_entry(f"S{n}", f"B{n}", topics=("x",))], now=T0)
+    catalog.forget_file(Path("0.txt"))
+    statements: list[str] = []
+    catalog._db.set_trace_callback(statements.append)  # the SQL the catalogue runs
+    for slug in (ALL_SLUG, "x"):
+        catalog.feed_entries(slug, limit=50)
+        catalog.tombstones(slug, since=T0)
+        catalog.archive_entries(slug, 1)
+        catalog.archive_page_count(slug)
+        catalog.topic_count(slug)
+        catalog.topic(slug, title="All" if slug == ALL_SLUG else None, now=T0)
+    catalog._db.set_trace_callback(None)
+    reads = {s for s in statements if s.lstrip().upper().startswith("SELECT")}
+    assert reads
+    for statement in reads:
+        plan = " | ".join(
+            str(row[3]) for row in catalog._db.execute(f"EXPLAIN QUERY PLAN {statement}")
+        )
+        assert not re.search(r"\bSCAN (?!CONSTANT ROW)", plan), f"{statement}\n{plan}"
+        # Sorting is fine only for the few rows of one entry (its sources, its topics).
+        assert "TEMP B-TREE" not in plan or "(entry_id=?)" in plan, f"{statement}\n{plan}"
