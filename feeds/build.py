@@ -473,7 +473,7 @@ def publish_dirty(
     catalog: Catalog, config: Config, *, now: datetime, lists: bool = True
 ) -> PublishReport:
     """Render and write what changed, then clear its dirt: archive and entry pages, then the
-    subscription feeds in every format with their topic pages, then index.html and feeds.opml.
+    Atom feeds, then the other formats with the topic pages, then index.html and feeds.opml.
 
     Work goes in chunks of `_CHUNK` documents, so memory stays flat on a cold build of any
     size; each chunk is written atomically, and dirt is cleared only after what it needs is
@@ -521,14 +521,21 @@ def _publish_changes(catalog: Catalog, config: Config, tally: _Tally, *, now: da
         catalog.clear_dirty_entries(entry_id for entry_id, _, live in entries if live)
         last = entries[-1][0]
     for topic_chunk in _chunks(slugs, _CHUNK // 4):
-        feeds: dict[Path, bytes] = {}
-        pages: dict[Path, bytes] = {}
-        for slug in topic_chunk:
-            topic = resolved[slug]
-            if topic is not None:
-                _render_topic(catalog, config, topic, feeds, pages, now=now)
-        tally.write(feeds)
-        tally.write(pages)
+        # The Atom feeds are written first, as soon as they are rendered: most readers poll
+        # them. Then each topic's other formats and its page.
+        topics = [topic for slug in topic_chunk if (topic := resolved[slug]) is not None]
+        atom: dict[Path, bytes] = {}
+        held: list[list[StoredEntry]] = []
+        for topic in topics:
+            atom[config.public_dir / feed_path(topic.slug)], newest = _render_atom_feed(
+                catalog, config, topic, now=now
+            )
+            held.append(newest)
+        tally.write(atom)
+        others: dict[Path, bytes] = {}
+        for topic, newest in zip(topics, held, strict=True):
+            others |= _render_other_documents(catalog, config, topic, newest)
+        tally.write(others)
     for _, path in gone:
         remove_file(path)
     catalog.clear_dirty_entries(entry_id for entry_id, _ in gone)
@@ -623,37 +630,41 @@ def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-def _render_topic(
-    catalog: Catalog,
-    config: Config,
-    topic: Topic,
-    feeds: dict[Path, bytes],
-    pages: dict[Path, bytes],
-    *,
-    now: datetime,
-) -> None:
-    """A topic's subscription documents (Atom, RSS, JSON Feed) and its HTML page."""
-    public, slug = config.public_dir, topic.slug
+def _render_atom_feed(
+    catalog: Catalog, config: Config, topic: Topic, *, now: datetime
+) -> tuple[bytes, list[StoredEntry]]:
+    """A topic's Atom subscription document, and the entries it holds."""
+    slug = topic.slug
     if slug == REJECTED_SLUG:
-        rejections = _rejection_entries(topic, catalog, config)
-        feeds[public / feed_path(slug)] = render_atom(topic, rejections, config=config)
-        return
+        return render_atom(topic, _rejection_entries(topic, catalog, config), config=config), []
     newest = catalog.feed_entries(slug, limit=config.max_entries)
     archived = catalog.archive_page_count(slug)
-    feeds[public / feed_path(slug)] = render_atom(
+    document = render_atom(
         topic,
         newest,
         config=config,
         page=FeedPage(prev_archive=archived or None),
         tombstones=catalog.tombstones(slug, since=now - timedelta(days=config.tombstone_days)),
     )
+    return document, newest
+
+
+def _render_other_documents(
+    catalog: Catalog, config: Config, topic: Topic, newest: list[StoredEntry]
+) -> dict[Path, bytes]:
+    """A topic's RSS and JSON Feed documents and its HTML page, holding `newest`."""
+    public, slug = config.public_dir, topic.slug
+    if slug == REJECTED_SLUG:
+        return {}
+    documents: dict[Path, bytes] = {}
     if "rss" in config.formats:
-        feeds[public / feed_path(slug, "rss")] = render_rss(topic, newest, config=config)
+        documents[public / feed_path(slug, "rss")] = render_rss(topic, newest, config=config)
     if "json" in config.formats:
-        feeds[public / feed_path(slug, "json")] = render_json_feed(topic, newest, config=config)
-    pages[public / topic_page_path(slug)] = render_topic_page(
+        documents[public / feed_path(slug, "json")] = render_json_feed(topic, newest, config=config)
+    documents[public / topic_page_path(slug)] = render_topic_page(
         topic, newest, catalog.topic_count(slug), config=config
     )
+    return documents
 
 
 def _render_archive(

@@ -60,9 +60,11 @@ log = logging.getLogger(__name__)
 _STAT_RECHECK = 0.05
 _IDLE_WAIT = 1.0
 # index.html and feeds.opml name every topic; in a busy daemon they are written at most this
-# often, and with a large catalogue less often still: they take at most a tenth of the time.
+# often, and with a large catalogue less often still: they take at most 1/20 of the time.
+# Their own job writes them, so a drop's publish never waits for them.
 _LISTS_EVERY = 2.0
-_LISTS_SHARE = 0.1
+_LISTS_SHARE = 0.05
+_LISTS_JOB = "lists"
 _PUBLISH_JOB = "publish"
 # Settings a running daemon cannot take over; a reload logs that they need a restart.
 _RESTART_ONLY = frozenset({"seeds_dir", "public_dir", "state_dir", "host", "port", "polling"})
@@ -347,6 +349,15 @@ class Daemon:
             misfire_grace_time=max(1, int(config.publish_every * 10)),
         )
         scheduler.add_job(
+            self._write_lists_if_due,
+            "interval",
+            seconds=min(config.publish_every, _LISTS_EVERY) or _LISTS_EVERY,
+            id=_LISTS_JOB,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=max(1, int(_LISTS_EVERY * 10)),
+        )
+        scheduler.add_job(
             self.request_reconcile,
             "interval",
             seconds=config.reconcile_every,
@@ -436,14 +447,20 @@ class Daemon:
         catalog = self._require_catalog()
         if len(self._queue) and time.monotonic() < self._publish_allowed:
             return
-        lists = time.monotonic() >= self._lists_due
         with self._catalog_lock:
-            dirty = catalog.has_dirty() or (lists and lists_pending(catalog))
+            dirty = catalog.has_dirty()
         if dirty:
-            self._publish(lists=lists)
+            self._publish(lists=False)
+
+    def _write_lists_if_due(self) -> None:
+        if time.monotonic() >= self._lists_due:
+            try:
+                self._publish_lists(self._require_catalog())
+            except Exception:
+                log.exception("writing index.html and feeds.opml failed")
 
     def _publish(self, *, lists: bool = True) -> None:
-        """Publish what is dirty; index.html and feeds.opml at most every `_LISTS_EVERY` s."""
+        """Publish what is dirty, then (with `lists`) index.html and feeds.opml."""
         catalog = self._require_catalog()
         config = self._config
         try:
