@@ -47,7 +47,12 @@ _BATCH = 500
 _PARALLEL_MIN = 64
 _CHUNKS_PER_BATCH = 8
 _NEWEST_ON_INDEX = 20
-_CHUNK = 400
+# Documents rendered before they are written, so memory stays flat at any size: entry pages
+# are a few KB, a feed or an archive page of 50 entries up to ~200 KB (and a topic has four
+# documents), so each chunk holds about 10 MB at most.
+_ENTRY_PAGE_CHUNK = 400
+_ARCHIVE_CHUNK = 50
+_TOPIC_CHUNK = 25
 _LISTS_PENDING = "lists_pending"
 T = TypeVar("T")
 
@@ -475,7 +480,7 @@ def publish_dirty(
     """Render and write what changed, then clear its dirt: archive and entry pages, then the
     Atom feeds, then the other formats with the topic pages, then index.html and feeds.opml.
 
-    Work goes in chunks of `_CHUNK` documents, so memory stays flat on a cold build of any
+    Work goes in chunks of a few MB of documents, so memory stays flat on a cold build of any
     size; each chunk is written atomically, and dirt is cleared only after what it needs is
     written (a crash or a failed write redoes it at the next publish).
     With `lists` false, index.html and feeds.opml (which name every topic, so their cost grows
@@ -499,7 +504,7 @@ def _publish_changes(catalog: Catalog, config: Config, tally: _Tally, *, now: da
     resolved = {slug: _resolve_topic(catalog, config, slug, now=now) for slug in slugs}
     # Feeds link to archive and entry pages, so those are written first, and pages of deleted
     # entries are removed only once no feed links to them.
-    for page_chunk in _chunks(catalog.dirty_pages(), _CHUNK):
+    for page_chunk in _chunks(catalog.dirty_pages(), _ARCHIVE_CHUNK):
         archives: dict[Path, bytes] = {}
         for slug, number in page_chunk:
             _render_archive(catalog, config, slug, number, archives, now=now)
@@ -507,7 +512,7 @@ def _publish_changes(catalog: Catalog, config: Config, tally: _Tally, *, now: da
         catalog.clear_dirty_pages(page_chunk)
     gone: list[tuple[str, Path]] = []
     last = ""
-    while entries := catalog.dirty_entries(limit=_CHUNK, after=last):
+    while entries := catalog.dirty_entries(limit=_ENTRY_PAGE_CHUNK, after=last):
         written: dict[Path, bytes] = {}
         for entry_id, entry_slug, live in entries:
             path = config.public_dir / entry_page_path(entry_slug)
@@ -520,7 +525,7 @@ def _publish_changes(catalog: Catalog, config: Config, tally: _Tally, *, now: da
         tally.write(written)
         catalog.clear_dirty_entries(entry_id for entry_id, _, live in entries if live)
         last = entries[-1][0]
-    for topic_chunk in _chunks(slugs, _CHUNK // 4):
+    for topic_chunk in _chunks(slugs, _TOPIC_CHUNK):
         # The Atom feeds are written first, as soon as they are rendered: most readers poll
         # them. Then each topic's other formats and its page.
         topics = [topic for slug in topic_chunk if (topic := resolved[slug]) is not None]

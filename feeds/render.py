@@ -13,9 +13,11 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
 import xml.etree.ElementTree as ET
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import BinaryIO, Protocol
 
 from feedgen.feed import FeedGenerator
@@ -167,12 +169,35 @@ def render_atom(
     RFC 5005 archive document, and which neighbouring archive pages exist. `tombstones`
     become RFC 6721 `at:deleted-entry` elements, in the order given. The feed's `updated`
     is the newest entry's or tombstone's moment, else the topic's creation.
+
+    An entry's XML is the same in every feed that holds it, so it is rendered once and kept
+    (see `_AtomFragments`); a feed is its envelope with those fragments put in, byte for byte
+    what rendering it whole gives.
     """
+    moments = [in_utc(entry.updated) for entry in entries] + [in_utc(t.when) for t in tombstones]
+    updated = max(moments, default=in_utc(topic.created))
+    envelope = _atom_document(
+        topic, (), config=config, page=page, tombstones=tombstones, updated=updated
+    )
+    end = envelope.rindex(_FEED_END)
+    fragments = [_ATOM_FRAGMENTS.get(entry, config=config) for entry in entries]
+    return b"".join((envelope[:end], *fragments, envelope[end:]))
+
+
+def _atom_document(
+    topic: Topic,
+    entries: Sequence[StoredEntry],
+    *,
+    config: Config,
+    page: FeedPage,
+    tombstones: Sequence[Tombstone],
+    updated: datetime,
+) -> bytes:
+    """An Atom document rendered whole with feedgen: feed elements, extensions, entries."""
     feed = _new_feed()
     feed.id(feed_id(topic, config=config))
     feed.title(topic.title or UNTITLED)
-    moments = [in_utc(entry.updated) for entry in entries] + [in_utc(t.when) for t in tombstones]
-    feed.updated(max(moments, default=in_utc(topic.created)))
+    feed.updated(updated)
     feed.author({"name": config.author})
     feed.link(_atom_feed_links(topic.slug, page=page, config=config))
     feed.generator(GENERATOR_NAME, version=GENERATOR_VERSION, uri=config.base_url)
@@ -190,6 +215,50 @@ def render_atom(
     root, _ = feed._create_atom(extensions=True)
     _add_entry_links(root, entries, config=config)
     return _to_bytes(root)
+
+
+_FEED_END = b"</feed>"
+_ENTRY_START = b"  <entry>"
+_FRAGMENTS_KEPT = 1024
+_FRAGMENT_TOPIC = Topic(slug="fragment", title="fragment", created=datetime(2000, 1, 1, tzinfo=UTC))
+
+
+class _AtomFragments:
+    """The `<entry>` XML of recently rendered entries, as it stands inside a feed document.
+
+    Kept by the entry's whole value (any change to the entry renders it anew) and by the
+    settings its links depend on; the least recently used go first.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._kept: OrderedDict[tuple[StoredEntry, str, bool], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, entry: StoredEntry, *, config: Config) -> bytes:
+        key = (entry, config.base_url, config.entry_pages)
+        with self._lock:
+            fragment = self._kept.get(key)
+            if fragment is not None:
+                self._kept.move_to_end(key)
+                return fragment
+        document = _atom_document(
+            _FRAGMENT_TOPIC,
+            (entry,),
+            config=config,
+            page=SUBSCRIPTION,
+            tombstones=(),
+            updated=in_utc(entry.updated),
+        )
+        fragment = document[document.index(_ENTRY_START) : document.rindex(_FEED_END)]
+        with self._lock:
+            self._kept[key] = fragment
+            if len(self._kept) > self._size:
+                self._kept.popitem(last=False)
+        return fragment
+
+
+_ATOM_FRAGMENTS = _AtomFragments(_FRAGMENTS_KEPT)
 
 
 def _atom_feed_links(slug: str, *, page: FeedPage, config: Config) -> list[dict[str, str]]:
