@@ -180,7 +180,7 @@ def render_atom(
         topic, (), config=config, page=page, tombstones=tombstones, updated=updated
     )
     end = envelope.rindex(_FEED_END)
-    fragments = [_ATOM_FRAGMENTS.get(entry, config=config) for entry in entries]
+    fragments = _ATOM_FRAGMENTS.get(entries, config=config)
     return b"".join((envelope[:end], *fragments, envelope[end:]))
 
 
@@ -235,27 +235,35 @@ class _AtomFragments:
         self._kept: OrderedDict[tuple[StoredEntry, str, bool], bytes] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, entry: StoredEntry, *, config: Config) -> bytes:
-        key = (entry, config.base_url, config.entry_pages)
+    def get(self, entries: Sequence[StoredEntry], *, config: Config) -> list[bytes]:
+        """The `<entry>` XML of each of `entries`, in order; those not kept are rendered
+        together in one document and cut apart."""
+        keys = [(entry, config.base_url, config.entry_pages) for entry in entries]
         with self._lock:
-            fragment = self._kept.get(key)
-            if fragment is not None:
+            found = {key: self._kept[key] for key in keys if key in self._kept}
+            for key in found:
                 self._kept.move_to_end(key)
-                return fragment
-        document = _atom_document(
-            _FRAGMENT_TOPIC,
-            (entry,),
-            config=config,
-            page=SUBSCRIPTION,
-            tombstones=(),
-            updated=in_utc(entry.updated),
-        )
-        fragment = document[document.index(_ENTRY_START) : document.rindex(_FEED_END)]
-        with self._lock:
-            self._kept[key] = fragment
-            if len(self._kept) > self._size:
-                self._kept.popitem(last=False)
-        return fragment
+        missing = list(dict.fromkeys(key for key in keys if key not in found))
+        if missing:
+            document = _atom_document(
+                _FRAGMENT_TOPIC,
+                [entry for entry, _, _ in missing],
+                config=config,
+                page=SUBSCRIPTION,
+                tombstones=(),
+                updated=_FRAGMENT_TOPIC.created,
+            )
+            body = document[document.index(_ENTRY_START) : document.rindex(_FEED_END)]
+            # Text and attributes are escaped, so "<entry>" only ever opens an element.
+            parts = body.split(b"\n" + _ENTRY_START)
+            rendered = [parts[0], *(_ENTRY_START + part for part in parts[1:])]
+            rendered = [part + b"\n" for part in rendered[:-1]] + rendered[-1:]
+            found |= dict(zip(missing, rendered, strict=True))
+            with self._lock:
+                self._kept.update(zip(missing, rendered, strict=True))
+                while len(self._kept) > self._size:
+                    self._kept.popitem(last=False)
+        return [found[key] for key in keys]
 
 
 _ATOM_FRAGMENTS = _AtomFragments(_FRAGMENTS_KEPT)
