@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
-from feeds.catalog import REJECTED_SLUG, Catalog
+from feeds.catalog import REJECTED_SLUG, Catalog, stat_key
 from feeds.errors import RejectedFile
 from feeds.ingest import read_document
 from feeds.model import (
@@ -75,6 +75,7 @@ class PublishReport:
     rendered: int
     written: int
     changed_feeds: tuple[str, ...]
+    complete: bool = True
 
 
 def open_catalog(config: Config) -> Catalog:
@@ -435,7 +436,7 @@ _Todo = tuple[Path, os.stat_result, FileRecord | None]
 def _select_changed(
     catalog: Catalog,
     batch: list[tuple[str, os.stat_result]],
-    known: dict[str, tuple[int, int, int, str]],
+    known: dict[str, int],
     *,
     now: datetime,
 ) -> list[_Todo]:
@@ -475,7 +476,12 @@ def _read_jobs(
 
 
 def publish_dirty(
-    catalog: Catalog, config: Config, *, now: datetime, lists: bool = True
+    catalog: Catalog,
+    config: Config,
+    *,
+    now: datetime,
+    lists: bool = True,
+    hurry: Callable[[], bool] | None = None,
 ) -> PublishReport:
     """Render and write what changed, then clear its dirt: archive and entry pages, then the
     Atom feeds, then the other formats with the topic pages, then index.html and feeds.opml.
@@ -487,10 +493,14 @@ def publish_dirty(
     with the catalogue) are only marked as pending: the daemon writes them apart, with
     `take_lists` and `write_lists`, so a drop reaches the feeds in time independent of the
     catalogue's size.
+    `hurry` is asked once a chunk's Atom feeds are written: when it says so (a file waits to
+    be stored), the publish stops there and the report says it is not complete; what is
+    left stays dirty for the next publish.
     """
     tally = _Tally(config)
     if catalog.has_dirty():
-        _publish_changes(catalog, config, tally, now=now)
+        if not _publish_changes(catalog, config, tally, now=now, hurry=hurry):
+            tally.cut_short()
         catalog.save_setting(_LISTS_PENDING, str(_lists_generation(catalog) + 1))
     if lists and lists_pending(catalog):
         snapshot = take_lists(catalog, config, now=now)
@@ -499,7 +509,15 @@ def publish_dirty(
     return tally.report()
 
 
-def _publish_changes(catalog: Catalog, config: Config, tally: _Tally, *, now: datetime) -> None:
+def _publish_changes(
+    catalog: Catalog,
+    config: Config,
+    tally: _Tally,
+    *,
+    now: datetime,
+    hurry: Callable[[], bool] | None,
+) -> bool:
+    """Publish every dirty document; False if `hurry` cut it short."""
     slugs = catalog.dirty_slugs()
     resolved = {slug: _resolve_topic(catalog, config, slug, now=now) for slug in slugs}
     # Feeds link to archive and entry pages, so those are written first, and pages of deleted
@@ -537,6 +555,8 @@ def _publish_changes(catalog: Catalog, config: Config, tally: _Tally, *, now: da
             )
             held.append(newest)
         tally.write(atom)
+        if hurry is not None and hurry():
+            return False
         others: dict[Path, bytes] = {}
         for topic, newest in zip(topics, held, strict=True):
             others |= _render_other_documents(catalog, config, topic, newest)
@@ -545,6 +565,7 @@ def _publish_changes(catalog: Catalog, config: Config, tally: _Tally, *, now: da
         remove_file(path)
     catalog.clear_dirty_entries(entry_id for entry_id, _ in gone)
     catalog.clear_dirty(slugs)
+    return True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -612,10 +633,14 @@ class _Tally:
         self._config = config
         self._rendered = 0
         self._changed: list[Path] = []
+        self._complete = True
 
     def write(self, files: dict[Path, bytes]) -> None:
         self._rendered += len(files)
         self._changed += write_files_atomically(files)
+
+    def cut_short(self) -> None:
+        self._complete = False
 
     def report(self) -> PublishReport:
         public = self._config.public_dir
@@ -626,7 +651,10 @@ class _Tally:
             if path.parent == feeds_dir and not path.name.startswith("_")
         )
         return PublishReport(
-            rendered=self._rendered, written=len(self._changed), changed_feeds=changed_feeds
+            rendered=self._rendered,
+            written=len(self._changed),
+            changed_feeds=changed_feeds,
+            complete=self._complete,
         )
 
 
@@ -744,11 +772,12 @@ def _check_inside_seeds(seeds_dir: Path, rel_path: Path) -> None:
         raise RejectedFile(rel_path, "symlink to a path outside seeds/ (never published)")
 
 
-def _quick_stat(info: os.stat_result) -> tuple[int, int, int, str]:
-    """What `Catalog.file_stats` holds for a file that needs no second look."""
+def _quick_stat(info: os.stat_result) -> int:
+    """What `Catalog.file_stats` holds for a file that needs no second look (never a symlink:
+    it is checked again each time)."""
     if stat.S_ISLNK(info.st_mode):
-        return (-1, -1, -1, "")
-    return (info.st_size, info.st_mtime_ns, info.st_ino, FileStatus.OK.value)
+        return stat_key(-1, -1, -1, "")
+    return stat_key(info.st_size, info.st_mtime_ns, info.st_ino, FileStatus.OK.value)
 
 
 def _same_stat(record: FileRecord, info: os.stat_result) -> bool:

@@ -241,6 +241,7 @@ class Daemon:
         self._catalog: Catalog | None = None
         self._lists_due = 0.0
         self._publish_allowed = 0.0
+        self._last_publish_complete = True
         self._scheduler: BackgroundScheduler | None = None
 
     # -- control, safe from signal handlers and other threads --------------------------------
@@ -452,6 +453,9 @@ class Daemon:
         if dirty:
             self._publish(lists=False)
 
+    def _queue_waiting(self) -> bool:
+        return len(self._queue) > 0
+
     def _write_lists_if_due(self) -> None:
         if time.monotonic() >= self._lists_due:
             try:
@@ -464,10 +468,15 @@ class Daemon:
         catalog = self._require_catalog()
         config = self._config
         try:
+            # A file waiting to be stored cuts a publish short once its Atom feeds are out,
+            # so that file's entry is not kept waiting for the other formats; never twice in
+            # a row, so the other formats lag one publish at most.
+            hurry = self._queue_waiting if self._last_publish_complete else None
             with self._catalog_lock:
                 started = time.monotonic()
-                report = publish_dirty(catalog, config, now=self._clock(), lists=False)
+                report = publish_dirty(catalog, config, now=self._clock(), lists=False, hurry=hurry)
                 ended = time.monotonic()
+            self._last_publish_complete = report.complete
             # While files wait in the settle queue (a burst), publishing takes at most half the
             # time: the next publish waits as long as this one took; a lone drop publishes at once.
             self._publish_allowed = ended + (ended - started)

@@ -204,3 +204,34 @@ def test_the_lists_stay_pending_until_written_with_every_change(config: Config) 
         assert (config.public_dir / "index.html").exists()
     finally:
         catalog.close()
+
+
+def test_a_hurried_publish_writes_the_atom_feeds_and_leaves_the_rest_for_the_next(
+    config: Config,
+) -> None:
+    catalog = open_catalog(config)
+    try:
+        apply_config(catalog, config)
+        reconcile(catalog, config, now=T0)
+        asked: list[bool] = []
+
+        def hurry() -> bool:
+            asked.append(True)
+            return True
+
+        feeds = config.public_dir / "feeds"
+        first = publish_dirty(catalog, config, now=T0, lists=False, hurry=hurry)
+        assert asked and not first.complete
+        assert_valid_atom((feeds / "all.atom").read_bytes())
+        assert not (feeds / "all.rss").exists()
+        assert not (config.public_dir / "topics" / "all.html").exists()
+        assert catalog.has_dirty()
+        second = publish_dirty(catalog, config, now=T0, lists=False)
+        assert second.complete
+        assert (feeds / "all.rss").exists() and (feeds / "all.json").exists()
+        assert not catalog.has_dirty()
+        all_atom = config.base_url + "feeds/all.atom"
+        assert all_atom in first.changed_feeds
+        assert all_atom not in second.changed_feeds  # same bytes: not written again
+    finally:
+        catalog.close()
