@@ -493,9 +493,9 @@ def publish_dirty(
     with the catalogue) are only marked as pending: the daemon writes them apart, with
     `take_lists` and `write_lists`, so a drop reaches the feeds in time independent of the
     catalogue's size.
-    `hurry` is asked once a chunk's Atom feeds are written: when it says so (a file waits to
-    be stored), the publish stops there and the report says it is not complete; what is
-    left stays dirty for the next publish.
+    `hurry` is asked once a chunk's Atom feeds are written, and before each topic's other
+    documents: when it says so (a file waits to be stored), the publish stops there and the
+    report says it is not complete; what is left stays dirty for the next publish.
     """
     tally = _Tally(config)
     if catalog.has_dirty():
@@ -518,8 +518,13 @@ def _publish_changes(
     hurry: Callable[[], bool] | None,
 ) -> bool:
     """Publish every dirty document; False if `hurry` cut it short."""
-    slugs = catalog.dirty_slugs()
-    resolved = {slug: _resolve_topic(catalog, config, slug, now=now) for slug in slugs}
+    topics: dict[str, Topic | None] = {}
+
+    def topic_of(slug: str) -> Topic | None:
+        if slug not in topics:
+            topics[slug] = _resolve_topic(catalog, config, slug, now=now)
+        return topics[slug]
+
     # Feeds link to archive and entry pages, so those are written first, and pages of deleted
     # entries are removed only once no feed links to them.
     for page_chunk in _chunks(catalog.dirty_pages(), _ARCHIVE_CHUNK):
@@ -543,28 +548,34 @@ def _publish_changes(
         tally.write(written)
         catalog.clear_dirty_entries(entry_id for entry_id, _, live in entries if live)
         last = entries[-1][0]
-    for topic_chunk in _chunks(slugs, _TOPIC_CHUNK):
-        # The Atom feeds are written first, as soon as they are rendered: most readers poll
-        # them. Then each topic's other formats and its page.
-        topics = [topic for slug in topic_chunk if (topic := resolved[slug]) is not None]
+    # Every Atom feed first (most readers poll them), then the other formats and the pages.
+    for slug_chunk in _chunks(catalog.dirty_slugs(), _TOPIC_CHUNK):
         atom: dict[Path, bytes] = {}
-        held: list[list[StoredEntry]] = []
-        for topic in topics:
-            atom[config.public_dir / feed_path(topic.slug)], newest = _render_atom_feed(
-                catalog, config, topic, now=now
-            )
-            held.append(newest)
+        for slug in slug_chunk:
+            if (topic := topic_of(slug)) is not None:
+                atom[config.public_dir / feed_path(slug)] = _render_atom_feed(
+                    catalog, config, topic, now=now
+                )
         tally.write(atom)
+        catalog.atom_feeds_written(slug_chunk)
         if hurry is not None and hurry():
             return False
+    for slug_chunk in _chunks(catalog.dirty_other_slugs(), _TOPIC_CHUNK):
         others: dict[Path, bytes] = {}
-        for topic, newest in zip(topics, held, strict=True):
-            others |= _render_other_documents(catalog, config, topic, newest)
+        done: list[str] = []
+        for slug in slug_chunk:
+            if hurry is not None and hurry():
+                tally.write(others)
+                catalog.clear_dirty(done)
+                return False
+            if (topic := topic_of(slug)) is not None:
+                others |= _render_other_documents(catalog, config, topic)
+            done.append(slug)
         tally.write(others)
+        catalog.clear_dirty(done)
     for _, path in gone:
         remove_file(path)
     catalog.clear_dirty_entries(entry_id for entry_id, _ in gone)
-    catalog.clear_dirty(slugs)
     return True
 
 
@@ -663,32 +674,29 @@ def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-def _render_atom_feed(
-    catalog: Catalog, config: Config, topic: Topic, *, now: datetime
-) -> tuple[bytes, list[StoredEntry]]:
-    """A topic's Atom subscription document, and the entries it holds."""
+def _render_atom_feed(catalog: Catalog, config: Config, topic: Topic, *, now: datetime) -> bytes:
+    """A topic's Atom subscription document."""
     slug = topic.slug
     if slug == REJECTED_SLUG:
-        return render_atom(topic, _rejection_entries(topic, catalog, config), config=config), []
-    newest = catalog.feed_entries(slug, limit=config.max_entries)
+        return render_atom(topic, _rejection_entries(topic, catalog, config), config=config)
     archived = catalog.archive_page_count(slug)
-    document = render_atom(
+    return render_atom(
         topic,
-        newest,
+        catalog.feed_entries(slug, limit=config.max_entries),
         config=config,
         page=FeedPage(prev_archive=archived or None),
-        tombstones=catalog.tombstones(slug, since=now - timedelta(days=config.tombstone_days)),
+        tombstones=catalog.tombstones(
+            slug, since=now - timedelta(days=config.tombstone_days), limit=config.max_entries
+        ),
     )
-    return document, newest
 
 
-def _render_other_documents(
-    catalog: Catalog, config: Config, topic: Topic, newest: list[StoredEntry]
-) -> dict[Path, bytes]:
-    """A topic's RSS and JSON Feed documents and its HTML page, holding `newest`."""
+def _render_other_documents(catalog: Catalog, config: Config, topic: Topic) -> dict[Path, bytes]:
+    """A topic's RSS and JSON Feed documents and its HTML page."""
     public, slug = config.public_dir, topic.slug
     if slug == REJECTED_SLUG:
         return {}
+    newest = catalog.feed_entries(slug, limit=config.max_entries)
     documents: dict[Path, bytes] = {}
     if "rss" in config.formats:
         documents[public / feed_path(slug, "rss")] = render_rss(topic, newest, config=config)

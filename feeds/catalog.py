@@ -125,6 +125,8 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX memberships_left ON memberships (slug, left_at DESC, entry_id) "
         "WHERE left_at IS NOT NULL",
         "CREATE INDEX entry_topics_titles ON entry_topics (slug, source, title)",
+        # Feeds whose Atom document is written but not yet their other formats and page.
+        "CREATE TABLE dirty_others (slug TEXT PRIMARY KEY)",
     ),
 )
 
@@ -940,12 +942,12 @@ class Catalog:
         ).fetchall()
         return [self._stored_entry(row) for row in rows]
 
-    def tombstones(self, slug: str, *, since: datetime) -> list[Tombstone]:
-        """Entries that left `slug` at or after `since`, most recent first."""
+    def tombstones(self, slug: str, *, since: datetime, limit: int) -> list[Tombstone]:
+        """The `limit` entries that left `slug` last, at or after `since`, most recent first."""
         rows = self._db.execute(
             "SELECT entry_id, left_at FROM memberships WHERE slug = ? AND left_at >= ? "
-            "ORDER BY left_at DESC, entry_id",
-            (slug, stamp(since)),
+            "ORDER BY left_at DESC, entry_id LIMIT ?",
+            (slug, stamp(since), limit),
         )
         return [Tombstone(entry_id=str(r[0]), when=_moment(str(r[1]))) for r in rows]
 
@@ -986,15 +988,30 @@ class Catalog:
         """Anything at all for the next publish: feeds, archive pages or entry pages."""
         return any(
             self._db.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None
-            for table in ("dirty", "dirty_pages", "dirty_entries")
+            for table in ("dirty", "dirty_others", "dirty_pages", "dirty_entries")
         )
 
     def dirty_slugs(self) -> list[str]:
+        """Feeds to render again, Atom first."""
         return [r[0] for r in self._db.execute("SELECT slug FROM dirty ORDER BY slug")]
 
-    def clear_dirty(self, slugs: Iterable[str]) -> None:
+    def atom_feeds_written(self, slugs: Iterable[str]) -> None:
+        """These feeds' Atom documents are on disk; their other formats and pages are not."""
+        rows = [(s,) for s in slugs]
         with self.transaction():
-            self._db.executemany("DELETE FROM dirty WHERE slug = ?", [(s,) for s in slugs])
+            self._db.executemany("INSERT OR IGNORE INTO dirty_others (slug) VALUES (?)", rows)
+            self._db.executemany("DELETE FROM dirty WHERE slug = ?", rows)
+
+    def dirty_other_slugs(self) -> list[str]:
+        """Feeds whose Atom document is written but not their other formats and page."""
+        return [r[0] for r in self._db.execute("SELECT slug FROM dirty_others ORDER BY slug")]
+
+    def clear_dirty(self, slugs: Iterable[str]) -> None:
+        """Everything of these feeds is on disk."""
+        rows = [(s,) for s in slugs]
+        with self.transaction():
+            self._db.executemany("DELETE FROM dirty WHERE slug = ?", rows)
+            self._db.executemany("DELETE FROM dirty_others WHERE slug = ?", rows)
 
     # -- reading for feeds -------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -65,6 +66,9 @@ _IDLE_WAIT = 1.0
 _LISTS_EVERY = 2.0
 _LISTS_SHARE = 0.05
 _LISTS_JOB = "lists"
+_SWITCH_INTERVAL = 0.001
+# While files keep coming, RSS, JSON Feed and topic pages trail the Atom feeds by at most this.
+_OTHER_FORMATS_LAG = 2.0
 _PUBLISH_JOB = "publish"
 # Settings a running daemon cannot take over; a reload logs that they need a restart.
 _RESTART_ONLY = frozenset({"seeds_dir", "public_dir", "state_dir", "host", "port", "polling"})
@@ -238,10 +242,11 @@ class Daemon:
         self._reload_wanted = threading.Event()
         self._reconcile_wanted = threading.Event()
         self._catalog_lock = threading.Lock()
+        self._store_waiting = threading.Event()
         self._catalog: Catalog | None = None
         self._lists_due = 0.0
         self._publish_allowed = 0.0
-        self._last_publish_complete = True
+        self._last_complete_publish = time.monotonic()
         self._scheduler: BackgroundScheduler | None = None
 
     # -- control, safe from signal handlers and other threads --------------------------------
@@ -266,6 +271,11 @@ class Daemon:
     def run(self) -> None:
         config = self._config
         config.seeds_dir.mkdir(parents=True, exist_ok=True)
+        # A file's way in passes through three threads (watchdog's, the settle queue's
+        # worker, the publisher): with Python's default 5 ms between thread switches, each
+        # hand-over while another thread renders costs up to 5 ms.
+        switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(_SWITCH_INTERVAL)
         with hold_state_lock(config.state_dir):
             self._catalog = open_catalog(config)
             try:
@@ -273,6 +283,7 @@ class Daemon:
             finally:
                 self._catalog.close()
                 self._catalog = None
+                sys.setswitchinterval(switch_interval)
 
     def _run(self, catalog: Catalog) -> None:
         config = self._config
@@ -397,7 +408,9 @@ class Daemon:
         if not paths:
             return
         catalog = self._require_catalog()
+        self._store_waiting.set()
         with self._catalog_lock, catalog.transaction():
+            self._store_waiting.clear()
             for path in paths:
                 if self._stop.is_set() and path != paths[0]:
                     self._queue.add(path, immediate=True)
@@ -453,8 +466,9 @@ class Daemon:
         if dirty:
             self._publish(lists=False)
 
-    def _queue_waiting(self) -> bool:
-        return len(self._queue) > 0
+    def _files_waiting(self) -> bool:
+        """Files wait to be stored: in the settle queue, or taken and waiting for the lock."""
+        return self._store_waiting.is_set() or len(self._queue) > 0
 
     def _write_lists_if_due(self) -> None:
         if time.monotonic() >= self._lists_due:
@@ -469,14 +483,16 @@ class Daemon:
         config = self._config
         try:
             # A file waiting to be stored cuts a publish short once its Atom feeds are out,
-            # so that file's entry is not kept waiting for the other formats; never twice in
-            # a row, so the other formats lag one publish at most.
-            hurry = self._queue_waiting if self._last_publish_complete else None
+            # so that file's entry is not kept waiting for the other formats, which lag at
+            # most `_OTHER_FORMATS_LAG` seconds behind.
+            lag = time.monotonic() - self._last_complete_publish
+            hurry = self._files_waiting if lag < _OTHER_FORMATS_LAG else None
             with self._catalog_lock:
                 started = time.monotonic()
                 report = publish_dirty(catalog, config, now=self._clock(), lists=False, hurry=hurry)
                 ended = time.monotonic()
-            self._last_publish_complete = report.complete
+            if report.complete:
+                self._last_complete_publish = ended
             # While files wait in the settle queue (a burst), publishing takes at most half the
             # time: the next publish waits as long as this one took; a lone drop publishes at once.
             self._publish_allowed = ended + (ended - started)

@@ -264,14 +264,27 @@ def test_an_entry_that_leaves_a_topic_leaves_a_tombstone(tmp_path: Path) -> None
     catalog.store_file(
         _record("a.txt", "h2"), [_entry("One", "A.", topics=("fire",))], now=clock[0]
     )
-    [stone] = catalog.tombstones("water", since=T0)
+    [stone] = catalog.tombstones("water", since=T0, limit=50)
     assert (stone.entry_id, stone.when) == (gone, clock[0])
-    assert catalog.tombstones("water", since=clock[0] + timedelta(seconds=1)) == []
-    assert catalog.tombstones(ALL_SLUG, since=T0) == []
+    assert catalog.tombstones("water", since=clock[0] + timedelta(seconds=1), limit=50) == []
+    assert catalog.tombstones(ALL_SLUG, since=T0, limit=50) == []
     catalog.forget_file(Path("a.txt"))
-    assert [t.entry_id for t in catalog.tombstones(ALL_SLUG, since=T0)] == [gone]
+    assert [t.entry_id for t in catalog.tombstones(ALL_SLUG, since=T0, limit=50)] == [gone]
     catalog.store_file(_record("c.txt"), [_entry("One", "A.", topics=("fire",))], now=clock[0])
-    assert catalog.tombstones(ALL_SLUG, since=T0) == []
+    assert catalog.tombstones(ALL_SLUG, since=T0, limit=50) == []
+    catalog.close()
+
+
+def test_a_feed_lists_only_its_latest_tombstones(tmp_path: Path) -> None:
+    clock = [T0]
+    catalog = _paged(tmp_path, clock)
+    for n in range(5):
+        catalog.store_file(_record(f"{n}.txt"), [_entry(f"S{n}", f"B{n}")], now=T0)
+    for n in range(5):
+        clock[0] = T0 + timedelta(hours=n + 1)
+        catalog.forget_file(Path(f"{n}.txt"))
+    stones = catalog.tombstones(ALL_SLUG, since=T0, limit=3)
+    assert [t.when for t in stones] == [T0 + timedelta(hours=h) for h in (5, 4, 3)]
     catalog.close()
 
 
@@ -337,6 +350,7 @@ def test_a_version_1_catalogue_gains_the_indexes_of_version_2(tmp_path: Path) ->
     db = sqlite3.connect(state / "catalog.sqlite3")
     db.execute("DROP INDEX memberships_left")
     db.execute("DROP INDEX entry_topics_titles")
+    db.execute("DROP TABLE dirty_others")
     db.execute("PRAGMA user_version=1")
     db.commit()
     db.close()
@@ -358,7 +372,7 @@ def test_a_feed_is_read_through_indexes_whatever_the_catalogue_size(catalog: Cat
     catalog._db.set_trace_callback(statements.append)  # the SQL the catalogue runs
     for slug in (ALL_SLUG, "x"):
         catalog.feed_entries(slug, limit=50)
-        catalog.tombstones(slug, since=T0)
+        catalog.tombstones(slug, since=T0, limit=50)
         catalog.archive_entries(slug, 1)
         catalog.archive_page_count(slug)
         catalog.topic_count(slug)
