@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import logging
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -66,7 +65,6 @@ _IDLE_WAIT = 1.0
 _LISTS_EVERY = 2.0
 _LISTS_SHARE = 0.05
 _LISTS_JOB = "lists"
-_SWITCH_INTERVAL = 0.001
 # While files keep coming, RSS, JSON Feed and topic pages trail the Atom feeds by at most this.
 _OTHER_FORMATS_LAG = 2.0
 _PUBLISH_JOB = "publish"
@@ -271,11 +269,6 @@ class Daemon:
     def run(self) -> None:
         config = self._config
         config.seeds_dir.mkdir(parents=True, exist_ok=True)
-        # A file's way in passes through three threads (watchdog's, the settle queue's
-        # worker, the publisher): with Python's default 5 ms between thread switches, each
-        # hand-over while another thread renders costs up to 5 ms.
-        switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(_SWITCH_INTERVAL)
         with hold_state_lock(config.state_dir):
             self._catalog = open_catalog(config)
             try:
@@ -283,7 +276,6 @@ class Daemon:
             finally:
                 self._catalog.close()
                 self._catalog = None
-                sys.setswitchinterval(switch_interval)
 
     def _run(self, catalog: Catalog) -> None:
         config = self._config
