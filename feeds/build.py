@@ -497,7 +497,7 @@ def publish_dirty(
     with the catalogue) are only marked as pending: the daemon writes them apart, with
     `take_lists` and `write_lists`, so a drop reaches the feeds in time independent of the
     catalogue's size.
-    `hurry` is asked once a chunk's Atom feeds are written, and before each topic's other
+    `hurry` is asked once a chunk's Atom feeds are written, and after each topic's other
     documents: when it says so (a file waits to be stored), the publish stops there and the
     report says it is not complete; what is left stays dirty for the next publish.
     """
@@ -568,15 +568,15 @@ def _publish_changes(
         others: dict[Path, bytes] = {}
         done: list[str] = []
         for slug in slug_chunk:
-            if hurry is not None and hurry():
-                tally.write(others)
-                catalog.clear_dirty(done)
-                return False
             if (topic := topic_of(slug)) is not None:
                 others |= _render_other_documents(catalog, config, topic)
             done.append(slug)
+            if hurry is not None and hurry():
+                break
         tally.write(others)
         catalog.clear_dirty(done)
+        if len(done) < len(slug_chunk):
+            return False
     for _, path in gone:
         remove_file(path)
     catalog.clear_dirty_entries(entry_id for entry_id, _ in gone)

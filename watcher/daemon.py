@@ -65,8 +65,11 @@ _IDLE_WAIT = 1.0
 _LISTS_EVERY = 2.0
 _LISTS_SHARE = 0.05
 _LISTS_JOB = "lists"
-# While files keep coming, RSS, JSON Feed and topic pages trail the Atom feeds by at most this.
-_OTHER_FORMATS_LAG = 2.0
+# Files stored in one transaction: a burst goes in batches, so memory stays bounded and
+# publishing can run between them.
+_BATCH_FILES = 500
+# A publish runs at least this long (in seconds) before a waiting file may cut it short.
+_PUBLISH_SLICE = 0.025
 _PUBLISH_JOB = "publish"
 # Settings a running daemon cannot take over; a reload logs that they need a restart.
 _RESTART_ONLY = frozenset({"seeds_dir", "public_dir", "state_dir", "host", "port", "polling"})
@@ -122,12 +125,14 @@ class SettleQueue:
         with self._lock:
             return len(self._pending)
 
-    def take_due(self) -> list[Path]:
-        """The paths that have settled, in the order their events came."""
+    def take_due(self, limit: int) -> list[Path]:
+        """Up to `limit` paths that have settled, in the order their events came."""
         now = time.monotonic()
         ready: list[Path] = []
         with self._lock:
             for path, pending in list(self._pending.items()):
+                if len(ready) >= limit:
+                    break
                 if pending.due > now:
                     if now - pending.first < self.settle_limit:
                         continue
@@ -244,7 +249,6 @@ class Daemon:
         self._catalog: Catalog | None = None
         self._lists_due = 0.0
         self._publish_allowed = 0.0
-        self._last_complete_publish = time.monotonic()
         self._scheduler: BackgroundScheduler | None = None
 
     # -- control, safe from signal handlers and other threads --------------------------------
@@ -304,7 +308,7 @@ class Daemon:
             observer.stop()
             if scheduler.running:
                 scheduler.shutdown(wait=True)
-            self._process(self._queue.take_due())
+            self._process(self._queue.take_due(_BATCH_FILES))
             self._publish()
             if server is not None:
                 server.stop()
@@ -390,7 +394,7 @@ class Daemon:
             if self._reconcile_wanted.is_set():
                 self._reconcile_wanted.clear()
                 self._reconcile()
-            self._process(self._queue.take_due())
+            self._process(self._queue.take_due(_BATCH_FILES))
             next_due = self._queue.next_due()
             wait = _IDLE_WAIT if next_due is None else next_due - time.monotonic()
             self._queue.wakeup.wait(timeout=min(max(wait, 0.005), _IDLE_WAIT))
@@ -474,17 +478,19 @@ class Daemon:
         catalog = self._require_catalog()
         config = self._config
         try:
-            # A file waiting to be stored cuts a publish short once its Atom feeds are out,
-            # so that file's entry is not kept waiting for the other formats, which lag at
-            # most `_OTHER_FORMATS_LAG` seconds behind.
-            lag = time.monotonic() - self._last_complete_publish
-            hurry = self._files_waiting if lag < _OTHER_FORMATS_LAG else None
             with self._catalog_lock:
                 started = time.monotonic()
+
+                def hurry() -> bool:
+                    # A file waiting to be stored cuts a publish short, once it has had its
+                    # slice: that file is not kept waiting for every format of every feed,
+                    # and each publish still moves the rest forward.
+                    return self._files_waiting() and time.monotonic() - started >= _PUBLISH_SLICE
+
                 report = publish_dirty(catalog, config, now=self._clock(), lists=False, hurry=hurry)
                 ended = time.monotonic()
-            if report.complete:
-                self._last_complete_publish = ended
+            if not report.complete:
+                log.debug("publish cut short for waiting files rendered=%d", report.rendered)
             # While files wait in the settle queue (a burst), publishing takes at most half the
             # time: the next publish waits as long as this one took; a lone drop publishes at once.
             self._publish_allowed = ended + (ended - started)

@@ -21,9 +21,9 @@ def test_a_path_is_due_only_after_it_has_been_quiet(tmp_path: Path) -> None:
     path.write_text("first")
     queue = SettleQueue(settle=0.2, settle_limit=30)
     queue.add(path)
-    assert queue.take_due() == []
+    assert queue.take_due(10) == []
     started = time.monotonic()
-    wait_until(lambda: queue.take_due() == [path], timeout=5)
+    wait_until(lambda: queue.take_due(10) == [path], timeout=5)
     assert time.monotonic() - started >= 0.15
     assert len(queue) == 0
 
@@ -40,14 +40,24 @@ def test_a_file_still_changing_is_not_due(tmp_path: Path) -> None:
             f.write("more")
         grew += 1
         os.utime(path, ns=(time.time_ns(), time.time_ns() + grew))
-        assert queue.take_due() == [], "a growing file was handed out before it settled"
-    wait_until(lambda: queue.take_due() == [path], timeout=5)
+        assert queue.take_due(10) == [], "a growing file was handed out before it settled"
+    wait_until(lambda: queue.take_due(10) == [path], timeout=5)
 
 
 def test_a_renamed_path_is_due_at_once(tmp_path: Path) -> None:
     queue = SettleQueue(settle=30, settle_limit=60)
     queue.add(tmp_path / "moved.txt", immediate=True)
-    assert queue.take_due() == [tmp_path / "moved.txt"]
+    assert queue.take_due(10) == [tmp_path / "moved.txt"]
+
+
+def test_a_burst_is_handed_out_in_batches_in_arrival_order(tmp_path: Path) -> None:
+    queue = SettleQueue(settle=30, settle_limit=60)
+    paths = [tmp_path / f"{n:03d}.txt" for n in range(25)]
+    for path in reversed(paths):
+        queue.add(path, immediate=True)
+    batches = [queue.take_due(10) for _ in range(4)]
+    assert [len(batch) for batch in batches] == [10, 10, 5, 0]
+    assert [p for batch in batches for p in batch] == list(reversed(paths))
 
 
 def test_a_path_changing_for_longer_than_the_limit_is_handed_out(tmp_path: Path) -> None:
@@ -58,7 +68,7 @@ def test_a_path_changing_for_longer_than_the_limit_is_handed_out(tmp_path: Path)
 
     def due_while_still_getting_events() -> bool:
         queue.add(path)
-        return queue.take_due() == [path]
+        return queue.take_due(10) == [path]
 
     wait_until(due_while_still_getting_events, timeout=5)
 
