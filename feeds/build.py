@@ -47,12 +47,11 @@ _BATCH = 500
 _PARALLEL_MIN = 64
 _CHUNKS_PER_BATCH = 8
 _NEWEST_ON_INDEX = 20
-# Documents rendered before they are written, so memory stays flat at any size: entry pages
-# are a few KB, a feed or an archive page of 50 entries up to ~200 KB (and a topic has four
-# documents), so each chunk holds about 10 MB at most.
+# Documents rendered before they are written, so memory stays flat at any size: 400 entry
+# pages of a few KB, 50 archive pages of up to ~200 KB, feeds and topic pages up to 8 MB.
 _ENTRY_PAGE_CHUNK = 400
 _ARCHIVE_CHUNK = 50
-_TOPIC_CHUNK = 25
+_CHUNK_BYTES = 8 * 1024 * 1024
 _LISTS_PENDING = "lists_pending"
 T = TypeVar("T")
 
@@ -552,31 +551,43 @@ def _publish_changes(
         tally.write(written)
         catalog.clear_dirty_entries(entry_id for entry_id, _, live in entries if live)
         last = entries[-1][0]
-    # Every Atom feed first (most readers poll them), then the other formats and the pages.
-    for slug_chunk in _chunks(catalog.dirty_slugs(), _TOPIC_CHUNK):
-        atom: dict[Path, bytes] = {}
-        for slug in slug_chunk:
-            if (topic := topic_of(slug)) is not None:
-                atom[config.public_dir / feed_path(slug)] = _render_atom_feed(
-                    catalog, config, topic, now=now
-                )
-        tally.write(atom)
-        catalog.atom_feeds_written(slug_chunk)
-        if hurry is not None and hurry():
-            return False
-    for slug_chunk in _chunks(catalog.dirty_other_slugs(), _TOPIC_CHUNK):
-        others: dict[Path, bytes] = {}
-        done: list[str] = []
-        for slug in slug_chunk:
-            if (topic := topic_of(slug)) is not None:
-                others |= _render_other_documents(catalog, config, topic)
-            done.append(slug)
+    # Every Atom feed first (most readers poll them), then the other formats and the pages;
+    # written whenever `_CHUNK_BYTES` of them are rendered. Unhurried (`seedfeed build`, the
+    # daemon's start), each topic's documents are rendered together, from one read.
+    atom, others = _Chunk(), _Chunk()
+    done: list[str] = []
+    slugs = catalog.dirty_slugs()
+    for n, slug in enumerate(slugs):
+        if (topic := topic_of(slug)) is not None:
+            newest = catalog.feed_entries(slug, limit=config.max_entries)
+            document = _render_atom_feed(catalog, config, topic, newest, now=now)
+            atom.add({config.public_dir / feed_path(slug): document})
+            if hurry is None:
+                others.add(_render_other_documents(catalog, config, topic, newest))
+        done.append(slug)
+        if n + 1 == len(slugs) or atom.full or others.full:
+            tally.write(atom.take())
+            if hurry is None:
+                tally.write(others.take())
+                catalog.clear_dirty(done)
+            else:
+                catalog.atom_feeds_written(done)
+            done = []
             if hurry is not None and hurry():
-                break
-        tally.write(others)
-        catalog.clear_dirty(done)
-        if len(done) < len(slug_chunk):
-            return False
+                return False
+    slugs = catalog.dirty_other_slugs()
+    for n, slug in enumerate(slugs):
+        if (topic := topic_of(slug)) is not None:
+            newest = catalog.feed_entries(slug, limit=config.max_entries)
+            others.add(_render_other_documents(catalog, config, topic, newest))
+        done.append(slug)
+        cut_short = hurry is not None and hurry()
+        if n + 1 == len(slugs) or cut_short or others.full:
+            tally.write(others.take())
+            catalog.clear_dirty(done)
+            done = []
+            if cut_short:
+                return False
     for _, path in gone:
         remove_file(path)
     catalog.clear_dirty_entries(entry_id for entry_id, _ in gone)
@@ -673,20 +684,42 @@ class _Tally:
         )
 
 
+class _Chunk:
+    """Rendered documents waiting to be written, and their size."""
+
+    def __init__(self) -> None:
+        self._documents: dict[Path, bytes] = {}
+        self._bytes = 0
+
+    def add(self, documents: dict[Path, bytes]) -> None:
+        self._documents |= documents
+        self._bytes += sum(map(len, documents.values()))
+
+    @property
+    def full(self) -> bool:
+        return self._bytes >= _CHUNK_BYTES
+
+    def take(self) -> dict[Path, bytes]:
+        documents, self._documents, self._bytes = self._documents, {}, 0
+        return documents
+
+
 def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
-def _render_atom_feed(catalog: Catalog, config: Config, topic: Topic, *, now: datetime) -> bytes:
-    """A topic's Atom subscription document."""
+def _render_atom_feed(
+    catalog: Catalog, config: Config, topic: Topic, newest: Sequence[StoredEntry], *, now: datetime
+) -> bytes:
+    """A topic's Atom subscription document, holding `newest`."""
     slug = topic.slug
     if slug == REJECTED_SLUG:
         return render_atom(topic, _rejection_entries(topic, catalog, config), config=config)
     archived = catalog.archive_page_count(slug)
     return render_atom(
         topic,
-        catalog.feed_entries(slug, limit=config.max_entries),
+        newest,
         config=config,
         page=FeedPage(prev_archive=archived or None),
         tombstones=catalog.tombstones(
@@ -695,12 +728,13 @@ def _render_atom_feed(catalog: Catalog, config: Config, topic: Topic, *, now: da
     )
 
 
-def _render_other_documents(catalog: Catalog, config: Config, topic: Topic) -> dict[Path, bytes]:
-    """A topic's RSS and JSON Feed documents and its HTML page."""
+def _render_other_documents(
+    catalog: Catalog, config: Config, topic: Topic, newest: Sequence[StoredEntry]
+) -> dict[Path, bytes]:
+    """A topic's RSS and JSON Feed documents and its HTML page, holding `newest`."""
     public, slug = config.public_dir, topic.slug
     if slug == REJECTED_SLUG:
         return {}
-    newest = catalog.feed_entries(slug, limit=config.max_entries)
     documents: dict[Path, bytes] = {}
     if "rss" in config.formats:
         documents[public / feed_path(slug, "rss")] = render_rss(topic, newest, config=config)

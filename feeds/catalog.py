@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sqlite3
@@ -157,6 +158,12 @@ class CatalogCounts:
     rejected: int
     entries: int
     topics: int
+
+
+@functools.lru_cache(maxsize=16384)
+def _topic_match(slug: str, title: str, source: str, reason: str) -> TopicMatch:
+    """One TopicMatch for all the entries that share it (they are many, and immutable)."""
+    return TopicMatch(slug=slug, title=title, source=TopicSource(source), reason=reason)
 
 
 def stat_key(size: int, mtime_ns: int, inode: int, status: str) -> int:
@@ -1102,7 +1109,7 @@ class Catalog:
 
     def _entry_topics(self, entry_id: str) -> tuple[TopicMatch, ...]:
         return tuple(
-            TopicMatch(slug=r[0], title=r[1], source=TopicSource(r[2]), reason=r[3])
+            _topic_match(r[0], r[1], r[2], r[3])
             for r in self._db.execute(
                 "SELECT slug, title, source, reason FROM entry_topics WHERE entry_id = ? "
                 "ORDER BY slug",
