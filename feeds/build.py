@@ -496,9 +496,9 @@ def publish_dirty(
     with the catalogue) are only marked as pending: the daemon writes them apart, with
     `take_lists` and `write_lists`, so a drop reaches the feeds in time independent of the
     catalogue's size.
-    `hurry` is asked once a chunk's Atom feeds are written, and after each topic's other
-    documents: when it says so (a file waits to be stored), the publish stops there and the
-    report says it is not complete; what is left stays dirty for the next publish.
+    `hurry` is asked after each topic's Atom feed and after its other documents: when it
+    says so (a file waits to be stored), the publish stops there and the report says it is
+    not complete; what is left stays dirty for the next publish.
     """
     tally = _Tally(config)
     if catalog.has_dirty():
@@ -565,7 +565,8 @@ def _publish_changes(
             if hurry is None:
                 others.add(_render_other_documents(catalog, config, topic, newest))
         done.append(slug)
-        if n + 1 == len(slugs) or atom.full or others.full:
+        cut_short = hurry is not None and hurry()
+        if n + 1 == len(slugs) or cut_short or atom.full or others.full:
             tally.write(atom.take())
             if hurry is None:
                 tally.write(others.take())
@@ -573,7 +574,7 @@ def _publish_changes(
             else:
                 catalog.atom_feeds_written(done)
             done = []
-            if hurry is not None and hurry():
+            if cut_short:
                 return False
     slugs = catalog.dirty_other_slugs()
     for n, slug in enumerate(slugs):

@@ -999,8 +999,13 @@ class Catalog:
         )
 
     def dirty_slugs(self) -> list[str]:
-        """Feeds to render again, Atom first."""
-        return [r[0] for r in self._db.execute("SELECT slug FROM dirty ORDER BY slug")]
+        """Feeds to render again, Atom first: `all` (the most read), then by slug."""
+        return [
+            r[0]
+            for r in self._db.execute(
+                "SELECT slug FROM dirty ORDER BY slug != ?, slug", (ALL_SLUG,)
+            )
+        ]
 
     def atom_feeds_written(self, slugs: Iterable[str]) -> None:
         """These feeds' Atom documents are on disk; their other formats and pages are not."""

@@ -68,6 +68,8 @@ _LISTS_JOB = "lists"
 # Files stored in one transaction: a burst goes in batches, so memory stays bounded and
 # publishing can run between them.
 _BATCH_FILES = 500
+# During a burst, the pause after a publish, as a multiple of the time it took.
+_BURST_PUBLISH_WAIT = 3.0
 # A publish runs at least this long (in seconds) before a waiting file may cut it short.
 _PUBLISH_SLICE = 0.025
 _PUBLISH_JOB = "publish"
@@ -491,9 +493,10 @@ class Daemon:
                 ended = time.monotonic()
             if not report.complete:
                 log.debug("publish cut short for waiting files rendered=%d", report.rendered)
-            # While files wait in the settle queue (a burst), publishing takes at most half the
-            # time: the next publish waits as long as this one took; a lone drop publishes at once.
-            self._publish_allowed = ended + (ended - started)
+            # While files wait in the settle queue (a burst), publishing takes at most a quarter
+            # of the time: the next publish waits three times as long as this one took; a lone
+            # drop publishes at once.
+            self._publish_allowed = ended + _BURST_PUBLISH_WAIT * (ended - started)
             self._announce(report)
             if lists:
                 self._publish_lists(catalog)
