@@ -403,3 +403,27 @@ def test_a_second_daemon_on_the_same_state_refuses_to_start(site: Site, daemons:
     assert "Traceback" not in message, message
     first.wait_serving()
     first.stop()
+
+
+def test_files_dropped_back_to_back_reach_every_format(site: Site, daemons: Daemons) -> None:
+    """Each file reaches all.atom before the next is dropped (a publish may stop short for a
+    waiting file); the other formats and the pages must still catch up with all of them."""
+    daemon = daemons(site).start_serving()
+    titles = [f"Stream report {n} on the harbour cranes" for n in range(20)]
+    for n, title in enumerate(titles):
+        site.drop(
+            f"stream/{n:02d}.txt",
+            f"Title: {title}\nDate: 2026-03-0{1 + n % 9}\nTopics: Harbour\n\n"
+            f"Crane {n} was moved to berth {n * 7} on Tuesday, the port said.\n",
+        )
+        wait_for_feed(daemon, "all", lambda f, t=title: _one(f, t), what=title)
+
+    def every_format_caught_up() -> bool:
+        documents = ("feeds/all.rss", "feeds/all.json", "topics/all.html", "feeds/harbour.rss")
+        texts = [(site.public / d).read_text("utf-8") for d in documents]
+        return all(title in text for title in titles for text in texts)
+
+    wait_until(every_format_caught_up, timeout=15)
+    harbour = read_feed(daemon, "harbour")
+    assert harbour is not None and all(_one(harbour, title) for title in titles)
+    assert_public_valid(site.public)
