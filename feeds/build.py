@@ -439,7 +439,7 @@ _Todo = tuple[Path, os.stat_result, FileRecord | None]
 def _select_changed(
     catalog: Catalog,
     batch: list[tuple[str, os.stat_result]],
-    known: dict[str, int],
+    known: dict[str, bytes],
     *,
     now: datetime,
 ) -> list[_Todo]:
@@ -501,15 +501,15 @@ def publish_dirty(
     not complete; what is left stays dirty for the next publish.
     """
     tally = _Tally(config)
+    complete = True
     if catalog.has_dirty():
-        if not _publish_changes(catalog, config, tally, now=now, hurry=hurry):
-            tally.cut_short()
+        complete = _publish_changes(catalog, config, tally, now=now, hurry=hurry)
         catalog.save_setting(_LISTS_PENDING, str(_lists_generation(catalog) + 1))
     if lists and lists_pending(catalog):
         snapshot = take_lists(catalog, config, now=now)
         tally.write(_render_lists(snapshot, config))
         lists_written(catalog, snapshot)
-    return tally.report()
+    return replace(tally.report(), complete=complete)
 
 
 def _publish_changes(
@@ -660,14 +660,10 @@ class _Tally:
         self._config = config
         self._rendered = 0
         self._changed: list[Path] = []
-        self._complete = True
 
     def write(self, files: dict[Path, bytes]) -> None:
         self._rendered += len(files)
         self._changed += write_files_atomically(files)
-
-    def cut_short(self) -> None:
-        self._complete = False
 
     def report(self) -> PublishReport:
         public = self._config.public_dir
@@ -681,7 +677,6 @@ class _Tally:
             rendered=self._rendered,
             written=len(self._changed),
             changed_feeds=changed_feeds,
-            complete=self._complete,
         )
 
 
@@ -819,11 +814,11 @@ def _check_inside_seeds(seeds_dir: Path, rel_path: Path) -> None:
         raise RejectedFile(rel_path, "symlink to a path outside seeds/ (never published)")
 
 
-def _quick_stat(info: os.stat_result) -> int:
+def _quick_stat(info: os.stat_result) -> bytes:
     """What `Catalog.file_stats` holds for a file that needs no second look (never a symlink:
-    it is checked again each time)."""
+    it is checked again each time, so it gets a key no file has)."""
     if stat.S_ISLNK(info.st_mode):
-        return stat_key(-1, -1, -1, "")
+        return b""
     return stat_key(info.st_size, info.st_mtime_ns, info.st_ino, FileStatus.OK.value)
 
 

@@ -6,6 +6,7 @@ import functools
 import json
 import logging
 import sqlite3
+import struct
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -166,10 +167,10 @@ def _topic_match(slug: str, title: str, source: str, reason: str) -> TopicMatch:
     return TopicMatch(slug=slug, title=title, source=TopicSource(source), reason=reason)
 
 
-def stat_key(size: int, mtime_ns: int, inode: int, status: str) -> int:
-    """What `Catalog.file_stats` keeps of a file: equal values give equal keys, and different
-    ones differ but with odds of one in 2**64."""
-    return hash((size, mtime_ns, inode, status))
+def stat_key(size: int, mtime_ns: int, inode: int, status: str) -> bytes:
+    """What `Catalog.file_stats` keeps of a file: the four values packed (about 60 bytes,
+    against 200 for a tuple), so equal keys mean equal values and a change is never missed."""
+    return struct.pack("<qqQ", size, mtime_ns, inode) + status.encode("ascii")
 
 
 def stamp(moment: datetime) -> str:
@@ -353,9 +354,9 @@ class Catalog:
         )
         return [Path(r[0]) for r in rows]
 
-    def file_stats(self) -> dict[str, int]:
+    def file_stats(self) -> dict[str, bytes]:
         """Every known file's `stat_key` of (size, mtime_ns, inode, status), by POSIX path: for
-        the scan. An int rather than the tuple: at 100k files that keeps ~20 MB less."""
+        the scan."""
         return {
             str(r[0]): stat_key(int(r[1]), int(r[2]), int(r[3]), str(r[4]))
             for r in self._db.execute("SELECT rel_path, size, mtime_ns, inode, status FROM files")
