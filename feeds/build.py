@@ -12,7 +12,7 @@ import multiprocessing
 import os
 import re
 import stat
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
@@ -44,13 +44,15 @@ log = logging.getLogger(__name__)
 
 REJECTED_TITLE = "Rejected files"
 _BATCH = 500
-_PARALLEL_MIN = 64
+# Files read here rather than in worker processes when fewer than this.
+PARALLEL_MIN = 64
 _CHUNKS_PER_BATCH = 8
 _NEWEST_ON_INDEX = 20
 # Documents rendered before they are written, so memory stays flat at any size: 400 entry
 # pages of a few KB, 50 archive pages of up to ~200 KB, feeds and topic pages up to 8 MB.
 _ENTRY_PAGE_CHUNK = 400
 _ARCHIVE_CHUNK = 50
+_HURRIED_ARCHIVE_CHUNK = 5
 _CHUNK_BYTES = 8 * 1024 * 1024
 _LISTS_PENDING = "lists_pending"
 T = TypeVar("T")
@@ -205,41 +207,51 @@ def scan_seeds(config: Config) -> Iterator[tuple[str, os.stat_result]]:
         stack.extend(reversed(subfolders))
 
 
-def ingest_file(
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FileToRead:
+    """A file that must be read: its path, its lstat, what the catalogue holds for it, and
+    the path it was renamed from (when it came by a rename)."""
+
+    rel_path: Path
+    info: os.stat_result
+    known: FileRecord | None
+    moved_from: Path | None = None
+
+
+def file_to_read(
     catalog: Catalog,
     config: Config,
     rel_path: Path,
     *,
     now: datetime,
     moved_from: Path | None = None,
-) -> bool:
-    """Bring one file's entries (or its rejection) into the catalogue. True if it changed.
+) -> FileToRead | None:
+    """The file at `rel_path` (a path that saw events) if it must be read; None when it is
+    gone (it leaves the catalogue here) or unchanged.
 
     `moved_from` names the path the file was renamed from, when known: its stories keep
     their ids even if the file was edited too.
     """
     try:
         info = (config.seeds_dir / rel_path).lstat()
-    except FileNotFoundError:
-        return forget_path(catalog, rel_path)
+    except (FileNotFoundError, NotADirectoryError):
+        forget_path(catalog, rel_path)
+        return None
     known = catalog.file_record(catalog_name(rel_path))
-    return _ingest(catalog, config, rel_path, info, known, now=now, moved_from=moved_from)
-
-
-def _ingest(
-    catalog: Catalog,
-    config: Config,
-    rel_path: Path,
-    info: os.stat_result,
-    known: FileRecord | None,
-    *,
-    now: datetime,
-    moved_from: Path | None = None,
-) -> bool:
     if not _needs_reading(catalog, rel_path, info, known, now=now):
-        return False
-    reading = _read(config, _job_for(rel_path, info, known), now)
-    return _apply(catalog, rel_path, info, known, reading, now=now, moved_from=moved_from)
+        return None
+    return FileToRead(rel_path=rel_path, info=info, known=known, moved_from=moved_from)
+
+
+def store_readings(
+    catalog: Catalog, todo: Sequence[FileToRead], readings: Iterable[Reading], *, now: datetime
+) -> int:
+    """Store what reading each file of `todo` gave; return how many changed the catalogue."""
+    changed = 0
+    for file, reading in zip(todo, readings, strict=True):
+        if store_reading(catalog, file, reading, now=now):
+            changed += 1
+    return changed
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -251,16 +263,16 @@ class _Job:
     known_hash: str | None
 
 
-def _job_for(rel_path: Path, info: os.stat_result, known: FileRecord | None) -> _Job:
+def _job_for(file: FileToRead) -> _Job:
     return _Job(
-        rel_path=rel_path,
-        link=stat.S_ISLNK(info.st_mode),
-        known_hash=None if known is None else known.content_hash,
+        rel_path=file.rel_path,
+        link=stat.S_ISLNK(file.info.st_mode),
+        known_hash=None if file.known is None else file.known.content_hash,
     )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class _Reading:
+class Reading:
     """What reading one file gave: its entries, why it cannot be used, or that it is gone."""
 
     content_hash: str | None = None
@@ -291,7 +303,7 @@ def _needs_reading(
     return True
 
 
-def _read(config: Config, job: _Job, now: datetime) -> _Reading:
+def _read(config: Config, job: _Job, now: datetime) -> Reading:
     """Read, normalize and tag one file. No catalogue: it may run in a worker process."""
     try:
         if job.link:
@@ -300,45 +312,36 @@ def _read(config: Config, job: _Job, now: datetime) -> _Reading:
             config.seeds_dir, job.rel_path, max_file_bytes=config.max_file_bytes
         )
         if document.content_hash == job.known_hash:
-            return _Reading(content_hash=document.content_hash, unchanged=True)
+            return Reading(content_hash=document.content_hash, unchanged=True)
         entries = tuple(
             assign_topics(entry, rel_path=job.rel_path, config=config)
             for entry in split_entries(document, config=config, now=now)
         )
     except FileNotFoundError:
-        return _Reading(missing=True)
+        return Reading(missing=True)
     except RejectedFile as rejection:
-        return _Reading(reason=rejection.reason)
+        return Reading(reason=rejection.reason)
     except OSError as e:
-        return _Reading(reason=f"cannot be read: {e.strerror}")
-    return _Reading(content_hash=document.content_hash, entries=entries)
+        return Reading(reason=f"cannot be read: {e.strerror}")
+    return Reading(content_hash=document.content_hash, entries=entries)
 
 
-def _read_all(config: Config, jobs: Sequence[_Job], now: datetime) -> list[_Reading]:
+def _read_all(config: Config, jobs: Sequence[_Job], now: datetime) -> list[Reading]:
     return [_read(config, job, now) for job in jobs]
 
 
-def _apply(
-    catalog: Catalog,
-    rel_path: Path,
-    info: os.stat_result,
-    known: FileRecord | None,
-    reading: _Reading,
-    *,
-    now: datetime,
-    moved_from: Path | None = None,
-) -> bool:
+def store_reading(catalog: Catalog, file: FileToRead, reading: Reading, *, now: datetime) -> bool:
     """Store what reading a file gave. True if the catalogue changed."""
     if reading.missing:
-        return forget_path(catalog, rel_path)
+        return forget_path(catalog, file.rel_path)
     if reading.reason is not None:
-        return _reject(catalog, rel_path, info, known, reading.reason, now=now)
-    record = _record_of(rel_path, info, reading.content_hash)
+        return _reject(catalog, file.rel_path, file.info, file.known, reading.reason, now=now)
+    record = _record_of(file.rel_path, file.info, reading.content_hash)
     if reading.unchanged:
         catalog.touch_file(record)
         return False
-    ids = catalog.store_file(record, reading.entries, now=now, moved_from=moved_from)
-    log.info("file ingested path=%s entries=%d", rel_path, len(ids))
+    ids = catalog.store_file(record, reading.entries, now=now, moved_from=file.moved_from)
+    log.info("file ingested path=%s entries=%d", file.rel_path, len(ids))
     return True
 
 
@@ -400,7 +403,7 @@ def reconcile(
     scan = scan_seeds(config)
     with _reading_pool(workers) as pool:
         # While this process stores one batch, the pool reads the next.
-        reading: tuple[list[_Todo], Iterator[_Reading]] | None = None
+        reading: tuple[list[FileToRead], Iterator[Reading]] | None = None
         while True:
             batch = list(itertools.islice(scan, _BATCH))
             seen += len(batch)
@@ -408,13 +411,10 @@ def reconcile(
             if batch:
                 with catalog.transaction():
                     todo = _select_changed(catalog, batch, known, now=now)
-                jobs = [_job_for(rel_path, info, record) for rel_path, info, record in todo]
-                upcoming = (todo, _read_jobs(pool, config, jobs, now))
+                upcoming = (todo, read_files(config, todo, now=now, pool=pool))
             if reading is not None:
                 with catalog.transaction():
-                    for (rel_path, info, record), result in zip(*reading, strict=True):
-                        if _apply(catalog, rel_path, info, record, result, now=now):
-                            ingested += 1
+                    ingested += store_readings(catalog, *reading, now=now)
             if upcoming is None:
                 break
             reading = upcoming
@@ -433,19 +433,16 @@ def reconcile(
     return ReconcileReport(seen=seen, ingested=ingested, rejected=rejected, removed=len(known))
 
 
-_Todo = tuple[Path, os.stat_result, FileRecord | None]
-
-
 def _select_changed(
     catalog: Catalog,
     batch: list[tuple[str, os.stat_result]],
     known: dict[str, bytes],
     *,
     now: datetime,
-) -> list[_Todo]:
+) -> list[FileToRead]:
     """The files of `batch` that must be read: new, or changed since the catalogue saw them.
     Each is taken out of `known`, so what is left there at the end has left `seeds/`."""
-    todo: list[_Todo] = []
+    todo: list[FileToRead] = []
     for rel, info in batch:
         key = _catalog_key(rel)
         stats = known.pop(key, None)
@@ -454,23 +451,34 @@ def _select_changed(
         rel_path = Path(rel)
         record = catalog.file_record(Path(key))
         if _needs_reading(catalog, rel_path, info, record, now=now):
-            todo.append((rel_path, info, record))
+            todo.append(FileToRead(rel_path=rel_path, info=info, known=record))
     return todo
 
 
+def start_reading_pool(workers: int) -> ProcessPoolExecutor:
+    """Worker processes for reading files (forkserver: safe beside the daemon's threads;
+    each starts with seedfeed's modules already imported)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return ProcessPoolExecutor(workers, mp_context=context)
+
+
 def _reading_pool(workers: int) -> AbstractContextManager[ProcessPoolExecutor | None]:
-    """Worker processes for reading files (forkserver: safe beside the daemon's threads)."""
-    if workers <= 1:
-        return nullcontext()
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
+    return nullcontext() if workers <= 1 else start_reading_pool(workers)
 
 
-def _read_jobs(
-    pool: ProcessPoolExecutor | None, config: Config, jobs: list[_Job], now: datetime
-) -> Iterator[_Reading]:
-    """Read `jobs`: spread over the pool's processes when there are enough of them (they
-    start at once, and the readings come in order as they are iterated), else here."""
-    if pool is None or len(jobs) < _PARALLEL_MIN:
+def read_files(
+    config: Config,
+    todo: Sequence[FileToRead],
+    *,
+    now: datetime,
+    pool: ProcessPoolExecutor | None = None,
+) -> Iterator[Reading]:
+    """Read, normalize and tag the files of `todo`: spread over the pool's processes when
+    there are enough of them (they start at once, and the readings come in order as they
+    are iterated), else here."""
+    jobs = [_job_for(file) for file in todo]
+    if pool is None or len(jobs) < PARALLEL_MIN:
         return iter(_read_all(config, jobs, now))
     size = max(1, len(jobs) // _CHUNKS_PER_BATCH)
     chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
@@ -496,7 +504,8 @@ def publish_dirty(
     with the catalogue) are only marked as pending: the daemon writes them apart, with
     `take_lists` and `write_lists`, so a drop reaches the feeds in time independent of the
     catalogue's size.
-    `hurry` is asked after each topic's Atom feed and after its other documents: when it
+    `hurry` is asked after a few archive pages, after each topic's Atom feed and after its
+    other documents: when it
     says so (a file waits to be stored), the publish stops there and the report says it is
     not complete; what is left stays dirty for the next publish.
     """
@@ -530,12 +539,16 @@ def _publish_changes(
 
     # Feeds link to archive and entry pages, so those are written first, and pages of deleted
     # entries are removed only once no feed links to them.
-    for page_chunk in _chunks(catalog.dirty_pages(), _ARCHIVE_CHUNK):
+    # Hurried, archive pages go in small chunks, so a waiting file is not kept long.
+    archive_chunk = _ARCHIVE_CHUNK if hurry is None else _HURRIED_ARCHIVE_CHUNK
+    for page_chunk in _chunks(catalog.dirty_pages(), archive_chunk):
         archives: dict[Path, bytes] = {}
         for slug, number in page_chunk:
             _render_archive(catalog, config, slug, number, archives, now=now)
         tally.write(archives)
         catalog.clear_dirty_pages(page_chunk)
+        if hurry is not None and hurry():
+            return False
     gone: list[tuple[str, Path]] = []
     last = ""
     while entries := catalog.dirty_entries(limit=_ENTRY_PAGE_CHUNK, after=last):

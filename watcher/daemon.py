@@ -7,7 +7,9 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,16 +33,22 @@ from watchdog.observers.inotify import InotifyObserver
 from watchdog.observers.polling import PollingObserver
 
 from feeds.build import (
+    PARALLEL_MIN,
+    FileToRead,
     PublishReport,
+    Reading,
     apply_config,
+    file_to_read,
     forget_path,
-    ingest_file,
     is_ignored,
     lists_pending,
     lists_written,
     open_catalog,
     publish_dirty,
+    read_files,
     reconcile,
+    start_reading_pool,
+    store_reading,
     take_lists,
     update,
     write_lists,
@@ -73,6 +81,8 @@ _BURST_PUBLISH_WAIT = 3.0
 # A publish runs at least this long (in seconds) before a waiting file may cut it short.
 _PUBLISH_SLICE = 0.025
 _PUBLISH_JOB = "publish"
+# Worker processes that read a burst's files stop after this many seconds without a batch.
+_POOL_IDLE = 5.0
 # Settings a running daemon cannot take over; a reload logs that they need a restart.
 _RESTART_ONLY = frozenset({"seeds_dir", "public_dir", "state_dir", "host", "port", "polling"})
 _INOTIFY_LIMITS = {errno.ENOSPC: "max_user_watches", errno.EMFILE: "max_user_instances"}
@@ -84,6 +94,17 @@ class _Pending:
     due: float
     snapshot: tuple[int, int] | None
     immediate: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Batch:
+    """Files sent to be read (`readings` None: read when the batch is finished), and every
+    path they are at or under: a batch naming one of those waits until this one is stored."""
+
+    todo: list[FileToRead]
+    readings: Iterator[Reading] | None
+    now: datetime
+    paths: frozenset[Path]
 
 
 class SettleQueue:
@@ -251,6 +272,8 @@ class Daemon:
         self._catalog: Catalog | None = None
         self._lists_due = 0.0
         self._publish_allowed = 0.0
+        self._pool: ProcessPoolExecutor | None = None
+        self._pool_used = 0.0
         self._scheduler: BackgroundScheduler | None = None
 
     # -- control, safe from signal handlers and other threads --------------------------------
@@ -311,6 +334,7 @@ class Daemon:
             if scheduler.running:
                 scheduler.shutdown(wait=True)
             self._process(self._queue.take_due(_BATCH_FILES))
+            self._stop_reading_pool()
             self._publish()
             if server is not None:
                 server.stop()
@@ -397,33 +421,162 @@ class Daemon:
                 self._reconcile_wanted.clear()
                 self._reconcile()
             self._process(self._queue.take_due(_BATCH_FILES))
+            self._stop_reading_pool(idle_only=True)
             next_due = self._queue.next_due()
             wait = _IDLE_WAIT if next_due is None else next_due - time.monotonic()
             self._queue.wakeup.wait(timeout=min(max(wait, 0.005), _IDLE_WAIT))
             self._queue.wakeup.clear()
 
     def _process(self, paths: list[Path]) -> None:
+        """Bring the files at `paths`, and the files due after them, into the catalogue.
+
+        Which files to read is decided under the lock; they are read outside it (by worker
+        processes when there are many, as in a burst), and what they gave is stored in one
+        transaction. While one batch is read, the next is sorted out and sent to be read too,
+        unless it names a file of the batch in hand: that one is stored first.
+        """
+        batch = self._begin(paths)
+        while batch is not None:
+            more = [] if self._stop.is_set() else self._queue.take_due(_BATCH_FILES)
+            if not more or not batch.paths.isdisjoint(more):
+                self._finish(batch)
+                batch = self._begin(more)
+                continue
+            upcoming = self._begin(more)
+            self._finish(batch)
+            batch = upcoming
+
+    def _begin(self, paths: list[Path]) -> _Batch | None:
+        """Decide which files of `paths` to read, and send them to the worker processes when
+        there are enough of them (else they are read when the batch is finished)."""
         if not paths:
-            return
+            return None
         catalog = self._require_catalog()
+        config = self._config
+        now = self._clock()
+        todo: list[FileToRead] = []
+        with self._storing(catalog):
+            # A folder renamed in names its files, and so may their own events: each once.
+            changed: dict[Path, Path | None] = {}
+            for rel_path, moved_from in self._changed_paths(catalog, paths):
+                changed[rel_path] = changed.get(rel_path) or moved_from
+            for rel_path, moved_from in changed.items():
+                try:
+                    file = file_to_read(catalog, config, rel_path, now=now, moved_from=moved_from)
+                except Exception:
+                    log.exception("file failed path=%s", rel_path)
+                    continue
+                if file is not None:
+                    todo.append(file)
+        named = set(paths)
+        for file in todo:
+            named.update((config.seeds_dir / file.rel_path).parents)
+            named.add(config.seeds_dir / file.rel_path)
+        readings = None
+        pool = self._reading_pool(len(todo))
+        if pool is not None:
+            try:
+                readings = read_files(config, todo, now=now, pool=pool)
+            except Exception:
+                log.exception("worker processes failed, reading here files=%d", len(todo))
+                self._stop_reading_pool()
+        return _Batch(todo=todo, readings=readings, now=now, paths=frozenset(named))
+
+    def _finish(self, batch: _Batch) -> None:
+        """Store what reading the files of `batch` gave, in one transaction."""
+        catalog = self._require_catalog()
+        readings = self._collect(batch)
+        with self._storing(catalog):
+            for file, reading in zip(batch.todo, readings, strict=True):
+                if reading is None:
+                    continue
+                try:
+                    store_reading(catalog, file, reading, now=batch.now)
+                except Exception:
+                    log.exception("file failed path=%s", file.rel_path)
+        self._publish_soon()
+
+    def _collect(self, batch: _Batch) -> list[Reading | None]:
+        """The readings of `batch`'s files, reading them here if the worker processes did not;
+        a file whose reading fails is logged with its traceback and left out (None)."""
+        if batch.readings is not None:
+            try:
+                return list(batch.readings)
+            except Exception:
+                log.exception("worker processes failed, reading here files=%d", len(batch.todo))
+                self._stop_reading_pool()
+        readings: list[Reading | None] = []
+        for file in batch.todo:
+            try:
+                readings.extend(read_files(self._config, [file], now=batch.now))
+            except Exception:
+                log.exception("file failed path=%s", file.rel_path)
+                readings.append(None)
+        return readings
+
+    @contextmanager
+    def _storing(self, catalog: Catalog) -> Iterator[None]:
+        """The catalogue's lock and a transaction; a publish holding the lock is told to hurry."""
         self._store_waiting.set()
         with self._catalog_lock, catalog.transaction():
             self._store_waiting.clear()
-            for path in paths:
-                if self._stop.is_set() and path != paths[0]:
-                    self._queue.add(path, immediate=True)
-                    continue
-                try:
-                    rel_path = path.relative_to(self._config.seeds_dir)
-                except ValueError:
-                    continue
-                if rel_path == Path() or is_ignored(rel_path, self._config.ignore):
-                    continue
-                try:
-                    self._process_one(catalog, rel_path)
-                except Exception:
-                    log.exception("file failed path=%s", rel_path)
-        self._publish_soon()
+            yield
+
+    def _changed_paths(
+        self, catalog: Catalog, paths: list[Path]
+    ) -> Iterator[tuple[Path, Path | None]]:
+        """The files (relative to `seeds/`) that `paths` name, each with the path it was
+        renamed from, if known: a folder stands for the files under it."""
+        seeds = self._config.seeds_dir
+        ignore = self._config.ignore
+        for path in paths:
+            if self._stop.is_set() and path != paths[0]:
+                self._queue.add(path, immediate=True)
+                continue
+            try:
+                rel_path = path.relative_to(seeds)
+            except ValueError:
+                continue
+            if rel_path == Path() or is_ignored(rel_path, ignore):
+                continue
+            origin = self._queue.take_origin(path)
+            if not path.is_dir() or path.is_symlink():
+                moved_from = None
+                if origin is not None and origin.is_relative_to(seeds):
+                    moved_from = origin.relative_to(seeds)
+                yield rel_path, moved_from
+                continue
+            try:
+                if catalog.file_record(rel_path) is not None:
+                    forget_path(catalog, rel_path)
+                children = sorted(path.rglob("*"))
+            except Exception:
+                log.exception("folder failed path=%s", rel_path)
+                continue
+            for child in children:
+                child_rel = child.relative_to(seeds)
+                if (child.is_file() or child.is_symlink()) and not is_ignored(child_rel, ignore):
+                    yield child_rel, None
+
+    def _reading_pool(self, files: int) -> ProcessPoolExecutor | None:
+        """Worker processes for a batch of `files`: started for the first batch big enough to
+        be worth them, kept while batches come, stopped after `_POOL_IDLE` seconds without."""
+        workers = os.cpu_count() or 1
+        if files < PARALLEL_MIN or workers < 2:
+            return None
+        if self._pool is None:
+            log.info("reading files in worker processes workers=%d", workers)
+            self._pool = start_reading_pool(workers)
+        self._pool_used = time.monotonic()
+        return self._pool
+
+    def _stop_reading_pool(self, *, idle_only: bool = False) -> None:
+        if self._pool is None:
+            return
+        if idle_only and time.monotonic() - self._pool_used < _POOL_IDLE:
+            return
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = None
 
     def _publish_soon(self) -> None:
         """Run the publish job now rather than at its next tick: a drop reaches the feeds at
@@ -431,29 +584,6 @@ class Daemon:
         scheduler = self._scheduler
         if scheduler is not None and scheduler.running:
             scheduler.modify_job(_PUBLISH_JOB, next_run_time=datetime.now(UTC))
-
-    def _process_one(self, catalog: Catalog, rel_path: Path) -> None:
-        config = self._config
-        path = config.seeds_dir / rel_path
-        now = self._clock()
-        if path.is_dir() and not path.is_symlink():
-            if catalog.file_record(rel_path) is not None:
-                forget_path(catalog, rel_path)
-            for child in sorted(path.rglob("*")):
-                child_rel = child.relative_to(config.seeds_dir)
-                if (child.is_file() or child.is_symlink()) and not is_ignored(
-                    child_rel, config.ignore
-                ):
-                    ingest_file(catalog, config, child_rel, now=now)
-            return
-        if not path.exists() and not path.is_symlink():
-            forget_path(catalog, rel_path)
-            return
-        origin = self._queue.take_origin(path)
-        moved_from = None
-        if origin is not None and origin.is_relative_to(config.seeds_dir):
-            moved_from = origin.relative_to(config.seeds_dir)
-        ingest_file(catalog, config, rel_path, now=now, moved_from=moved_from)
 
     def _publish_if_dirty(self) -> None:
         catalog = self._require_catalog()

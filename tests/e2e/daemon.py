@@ -219,6 +219,10 @@ class DaemonProcess:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def pid(self) -> int:
+        return self._require_process().pid
+
     def start(self) -> DaemonProcess:
         """Start the daemon on its pinned port, else on a fresh free one (new at each restart)."""
         assert not self.running, "the daemon is running already"

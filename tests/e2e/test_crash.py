@@ -237,6 +237,80 @@ def test_a_burst_of_2000_files_is_ingested_exactly_once(tmp_path: Path, daemons:
     )
 
 
+def descendants(pid: int) -> dict[int, tuple[int, str]]:
+    """Every process under `pid`: its parent and its command line."""
+    parents: dict[int, tuple[int, str]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        parents[int(entry.name)] = (int(stat.rpartition(")")[2].split()[1]), cmdline)
+    found: dict[int, tuple[int, str]] = {}
+    frontier = [pid]
+    while frontier:
+        parent = frontier.pop()
+        for child, (ppid, cmdline) in parents.items():
+            if ppid == parent and child not in found:
+                found[child] = (ppid, cmdline)
+                frontier.append(child)
+    return found
+
+
+def reading_workers(daemon: DaemonProcess) -> list[int]:
+    """The daemon's worker processes that read a burst's files (children of its forkserver)."""
+    family = descendants(daemon.pid)
+    servers = {pid for pid, (_, cmdline) in family.items() if "forkserver" in cmdline}
+    return [pid for pid, (ppid, _) in family.items() if ppid in servers]
+
+
+def test_a_reading_worker_killed_in_a_burst_loses_nothing(tmp_path: Path, daemons: Daemons) -> None:
+    """A burst's files are read by worker processes; one killed (kill -9, as the OOM killer
+    would) breaks them: the daemon reads the files itself, logs why, and the next burst gets
+    new workers. Every file ends in the catalogue once."""
+    settings: dict[str, dict[str, Setting]] = {"schedule": {"settle": 0.5, "publish_every": 0.2}}
+    site = Site.create(tmp_path / "site", samples=False, settings=settings)
+    daemon = daemons(site).start_serving()
+    staging = site.root / "staging"
+    staging.mkdir()
+    waves = {wave: [f"wave{wave}-{n:04d}.txt" for n in range(600)] for wave in (1, 2, 3)}
+    for wave, names in waves.items():
+        for n, name in enumerate(names):
+            title = f"Wave {wave} story {n:04d} on the {TOPICS[n % 4]} desk"
+            (staging / name).write_text(story(title, TOPICS[n % 4], f"Body {wave}-{n}."), "utf-8")
+
+    def drop(wave: int) -> None:
+        for name in waves[wave]:
+            os.replace(staging / name, site.seeds / name)
+
+    drop(1)
+    workers = wait_until(lambda: reading_workers(daemon) or None, timeout=30, interval=0.01)
+    os.kill(workers[0], 9)
+    drop(2)
+    wait_in_step(daemon, lambda: len(catalog_files(site)) == 1200 and in_step(site), timeout=60)
+    log = daemon.log_path.read_text("utf-8")
+    assert "worker processes failed, reading here" in log, log[-4000:]
+    assert "BrokenProcessPool" in log
+
+    failures = log.count("worker processes failed")
+    drop(3)
+    wait_in_step(daemon, lambda: len(catalog_files(site)) == 1800 and in_step(site), timeout=60)
+    log = daemon.log_path.read_text("utf-8")
+    assert log.count("worker processes failed") == failures, "the broken workers were kept"
+    assert log.count("reading files in worker processes") >= 2, "no new workers were started"
+    ingested = Counter(re.findall(r"file ingested path=(wave\S+) ", log))
+    assert sorted(ingested) == sorted(name for names in waves.values() for name in names)
+    assert set(ingested.values()) == {1}, "a file was ingested twice"
+    status = read_status(site)
+    assert (status["files"], status["entries"], status["rejected"]) == (1800, 1800, [])
+    assert_public_valid(site.public)
+    assert daemon.running
+    daemon.stop()
+
+
 # --- the crash loop ---------------------------------------------------------------------------
 
 
