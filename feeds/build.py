@@ -12,8 +12,9 @@ import multiprocessing
 import os
 import re
 import stat
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -53,6 +54,10 @@ _NEWEST_ON_INDEX = 20
 _ENTRY_PAGE_CHUNK = 400
 _ARCHIVE_CHUNK = 50
 _HURRIED_ARCHIVE_CHUNK = 5
+# Feeds rendered together (all their formats and page) before they are written, unhurried.
+_FEED_CHUNK = 8
+# Chunks sent to worker processes ahead of the one being written.
+_RENDERS_IN_FLIGHT = 4
 _CHUNK_BYTES = 8 * 1024 * 1024
 _LISTS_PENDING = "lists_pending"
 T = TypeVar("T")
@@ -92,8 +97,9 @@ def open_catalog(config: Config) -> Catalog:
 def update(catalog: Catalog, config: Config, *, now: datetime, workers: int = 1) -> PublishReport:
     """`seedfeed build`, and the daemon's start: settings, then seeds/, then public/."""
     apply_config(catalog, config)
-    reconcile(catalog, config, now=now, workers=workers)
-    return publish_dirty(catalog, config, now=now)
+    with _reading_pool(workers) as pool:
+        reconcile(catalog, config, now=now, pool=pool)
+        return publish_dirty(catalog, config, now=now, pool=pool)
 
 
 def apply_config(catalog: Catalog, config: Config) -> None:
@@ -389,35 +395,38 @@ def forget_path(catalog: Catalog, rel_path: Path) -> bool:
 
 
 def reconcile(
-    catalog: Catalog, config: Config, *, now: datetime, workers: int = 1
+    catalog: Catalog,
+    config: Config,
+    *,
+    now: datetime,
+    pool: ProcessPoolExecutor | None = None,
 ) -> ReconcileReport:
     """Bring the catalogue in line with `seeds/`: new, changed and removed files.
 
     Files are handled in batches of `_BATCH` per transaction: one commit per batch, and a
-    crash loses at most the batch in hand (the next reconcile does it again). With `workers`
-    above 1, a batch's files are read and normalized in that many processes while this one
-    stores the batch before it: it alone writes to the catalogue.
+    crash loses at most the batch in hand (the next reconcile does it again). With a `pool`,
+    a batch's files are read and normalized by its processes while this one stores the
+    batch before it: it alone writes to the catalogue.
     """
     known = catalog.file_stats()
     seen = ingested = 0
     scan = scan_seeds(config)
-    with _reading_pool(workers) as pool:
-        # While this process stores one batch, the pool reads the next.
-        reading: tuple[list[FileToRead], Iterator[Reading]] | None = None
-        while True:
-            batch = list(itertools.islice(scan, _BATCH))
-            seen += len(batch)
-            upcoming = None
-            if batch:
-                with catalog.transaction():
-                    todo = _select_changed(catalog, batch, known, now=now)
-                upcoming = (todo, read_files(config, todo, now=now, pool=pool))
-            if reading is not None:
-                with catalog.transaction():
-                    ingested += store_readings(catalog, *reading, now=now)
-            if upcoming is None:
-                break
-            reading = upcoming
+    # While this process stores one batch, the pool reads the next.
+    reading: tuple[list[FileToRead], Iterator[Reading]] | None = None
+    while True:
+        batch = list(itertools.islice(scan, _BATCH))
+        seen += len(batch)
+        upcoming = None
+        if batch:
+            with catalog.transaction():
+                todo = _select_changed(catalog, batch, known, now=now)
+            upcoming = (todo, read_files(config, todo, now=now, pool=pool))
+        if reading is not None:
+            with catalog.transaction():
+                ingested += store_readings(catalog, *reading, now=now)
+        if upcoming is None:
+            break
+        reading = upcoming
     with catalog.transaction():
         for rel in known:
             catalog.forget_file(Path(rel))
@@ -493,6 +502,7 @@ def publish_dirty(
     now: datetime,
     lists: bool = True,
     hurry: Callable[[], bool] | None = None,
+    pool: ProcessPoolExecutor | None = None,
 ) -> PublishReport:
     """Render and write what changed, then clear its dirt: archive and entry pages, then the
     Atom feeds, then the other formats with the topic pages, then index.html and feeds.opml.
@@ -512,7 +522,7 @@ def publish_dirty(
     tally = _Tally(config)
     complete = True
     if catalog.has_dirty():
-        complete = _publish_changes(catalog, config, tally, now=now, hurry=hurry)
+        complete = _publish_changes(catalog, config, tally, now=now, hurry=hurry, pool=pool)
         catalog.save_setting(_LISTS_PENDING, str(_lists_generation(catalog) + 1))
     if lists and lists_pending(catalog):
         snapshot = take_lists(catalog, config, now=now)
@@ -528,8 +538,10 @@ def _publish_changes(
     *,
     now: datetime,
     hurry: Callable[[], bool] | None,
+    pool: ProcessPoolExecutor | None,
 ) -> bool:
-    """Publish every dirty document; False if `hurry` cut it short."""
+    """Publish every dirty document; False if `hurry` cut it short. With a `pool`, archive
+    pages and (unhurried) feeds are rendered by its processes, and written here."""
     topics: dict[str, Topic | None] = {}
 
     def topic_of(slug: str) -> Topic | None:
@@ -540,12 +552,16 @@ def _publish_changes(
     # Feeds link to archive and entry pages, so those are written first, and pages of deleted
     # entries are removed only once no feed links to them.
     # Hurried, archive pages go in small chunks, so a waiting file is not kept long.
-    archive_chunk = _ARCHIVE_CHUNK if hurry is None else _HURRIED_ARCHIVE_CHUNK
-    for page_chunk in _chunks(catalog.dirty_pages(), archive_chunk):
-        archives: dict[Path, bytes] = {}
-        for slug, number in page_chunk:
-            _render_archive(catalog, config, slug, number, archives, now=now)
-        tally.write(archives)
+    page_chunks = list(
+        _chunks(catalog.dirty_pages(), _ARCHIVE_CHUNK if hurry is None else _HURRIED_ARCHIVE_CHUNK)
+    )
+    archive_jobs = [
+        [(topic, number) for slug, number in chunk if (topic := topic_of(slug)) is not None]
+        for chunk in page_chunks
+    ]
+    archives = _rendered(pool, catalog, config, _archive_documents, archive_jobs, now=now)
+    for page_chunk, documents in zip(page_chunks, archives, strict=True):
+        tally.write(documents)
         catalog.clear_dirty_pages(page_chunk)
         if hurry is not None and hurry():
             return False
@@ -567,6 +583,16 @@ def _publish_changes(
     # Every Atom feed first (most readers poll them), then the other formats and the pages;
     # written whenever `_CHUNK_BYTES` of them are rendered. Unhurried (`seedfeed build`, the
     # daemon's start), each topic's documents are rendered together, from one read.
+    if hurry is None:
+        slug_chunks = list(_chunks(catalog.dirty_slugs(), _FEED_CHUNK))
+        feed_jobs = [
+            [topic for slug in chunk if (topic := topic_of(slug)) is not None]
+            for chunk in slug_chunks
+        ]
+        feeds = _rendered(pool, catalog, config, _feed_documents, feed_jobs, now=now)
+        for slug_chunk, documents in zip(slug_chunks, feeds, strict=True):
+            tally.write(documents)
+            catalog.clear_dirty(slug_chunk)
     atom, others = _Chunk(), _Chunk()
     done: list[str] = []
     slugs = catalog.dirty_slugs()
@@ -575,17 +601,11 @@ def _publish_changes(
             newest = catalog.feed_entries(slug, limit=config.max_entries)
             document = _render_atom_feed(catalog, config, topic, newest, now=now)
             atom.add({config.public_dir / feed_path(slug): document})
-            if hurry is None:
-                others.add(_render_other_documents(catalog, config, topic, newest))
         done.append(slug)
         cut_short = hurry is not None and hurry()
-        if n + 1 == len(slugs) or cut_short or atom.full or others.full:
+        if n + 1 == len(slugs) or cut_short or atom.full:
             tally.write(atom.take())
-            if hurry is None:
-                tally.write(others.take())
-                catalog.clear_dirty(done)
-            else:
-                catalog.atom_feeds_written(done)
+            catalog.atom_feeds_written(done)
             done = []
             if cut_short:
                 return False
@@ -755,30 +775,79 @@ def _render_other_documents(
     return documents
 
 
-def _render_archive(
+def _archive_documents(
+    catalog: Catalog, config: Config, pages: Sequence[tuple[Topic, int]], *, now: datetime
+) -> dict[Path, bytes]:
+    """Archive pages (RFC 5005) `(topic, number)`, each only when that page is full."""
+    documents: dict[Path, bytes] = {}
+    for topic, number in pages:
+        archived = catalog.archive_page_count(topic.slug)
+        if number > archived:
+            continue
+        documents[config.public_dir / archive_path(topic.slug, number)] = render_atom(
+            topic,
+            catalog.archive_entries(topic.slug, number),
+            config=config,
+            page=FeedPage(
+                number=number,
+                prev_archive=number - 1 or None,
+                next_archive=number + 1 if number < archived else None,
+            ),
+        )
+    return documents
+
+
+def _feed_documents(
+    catalog: Catalog, config: Config, topics: Sequence[Topic], *, now: datetime
+) -> dict[Path, bytes]:
+    """Every document of each of `topics`: its Atom feed, other formats and page."""
+    documents: dict[Path, bytes] = {}
+    for topic in topics:
+        newest = catalog.feed_entries(topic.slug, limit=config.max_entries)
+        document = _render_atom_feed(catalog, config, topic, newest, now=now)
+        documents[config.public_dir / feed_path(topic.slug)] = document
+        documents |= _render_other_documents(catalog, config, topic, newest)
+    return documents
+
+
+def _rendered(
+    pool: ProcessPoolExecutor | None,
     catalog: Catalog,
     config: Config,
-    slug: str,
-    number: int,
-    archives: dict[Path, bytes],
+    render: Callable[..., dict[Path, bytes]],
+    job_chunks: Sequence[Sequence[object]],
     *,
     now: datetime,
-) -> None:
-    """Archive page `number` of `slug` (RFC 5005), when that page is full."""
-    archived = catalog.archive_page_count(slug)
-    topic = _resolve_topic(catalog, config, slug, now=now)
-    if topic is None or number > archived:
+) -> Iterator[dict[Path, bytes]]:
+    """`render(catalog, config, jobs, now=now)` for each chunk of jobs, in order: here, or by
+    the pool's processes (each reading the catalogue on its own; a few chunks ahead)."""
+    if pool is None:
+        for jobs in job_chunks:
+            yield render(catalog, config, jobs, now=now)
         return
-    archives[config.public_dir / archive_path(slug, number)] = render_atom(
-        topic,
-        catalog.archive_entries(slug, number),
-        config=config,
-        page=FeedPage(
-            number=number,
-            prev_archive=number - 1 or None,
-            next_archive=number + 1 if number < archived else None,
-        ),
-    )
+    pending: deque[Future[dict[Path, bytes]]] = deque()
+    chunks = iter(job_chunks)
+    try:
+        while True:
+            for jobs in itertools.islice(chunks, _RENDERS_IN_FLIGHT - len(pending)):
+                pending.append(pool.submit(_render_in_worker, render, config, jobs, now))
+            if not pending:
+                return
+            yield pending.popleft().result()
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+def _render_in_worker(
+    render: Callable[..., dict[Path, bytes]], config: Config, jobs: Sequence[object], now: datetime
+) -> dict[Path, bytes]:
+    """Run in a worker process: the catalogue is opened to read, for this chunk only."""
+    reader = Catalog.open_reader(config.state_dir, page_size=config.max_entries)
+    try:
+        return render(reader, config, jobs, now=now)
+    finally:
+        reader.close()
 
 
 def _resolve_topic(catalog: Catalog, config: Config, slug: str, *, now: datetime) -> Topic | None:

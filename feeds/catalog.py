@@ -280,6 +280,31 @@ class Catalog:
             ) from e
         return catalog
 
+    @classmethod
+    def open_reader(cls, state_dir: Path, *, page_size: int) -> Catalog:
+        """Open the catalogue in `state_dir` only to read it (a worker process rendering
+        pages): nothing is created or migrated, and any write fails."""
+        path = state_dir / CATALOG_NAME
+        try:
+            db = sqlite3.connect(
+                f"{path.absolute().as_uri()}?mode=ro",
+                uri=True,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            db.execute("PRAGMA busy_timeout=5000")
+            db.execute("PRAGMA query_only=ON")
+        except sqlite3.DatabaseError as e:
+            raise CatalogError(f"cannot read the catalogue {path}: {e}") from e
+        return cls(
+            db,
+            path,
+            id_authority="",
+            auto_min_entries=0,
+            page_size=page_size,
+            clock=lambda: datetime.now(UTC),
+        )
+
     def close(self) -> None:
         self._db.close()
 

@@ -237,3 +237,39 @@ def test_a_hurried_publish_writes_the_atom_feeds_and_leaves_the_rest_for_the_nex
         assert all_atom not in second.changed_feeds  # same bytes: not written again
     finally:
         catalog.close()
+
+
+def test_worker_processes_build_the_same_public_folder_byte_for_byte(tmp_path: Path) -> None:
+    """`seedfeed build` reads files and renders archive pages and feeds in worker processes;
+    what it writes must not depend on that: one process and two give the same bytes."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    topics = ("harbours", "railways", "airports")
+    for n in range(150):  # enough files for the workers, and many archive pages of 5
+        (seeds / f"story-{n:03d}.txt").write_text(
+            f"Title: Story {n:03d} from the {topics[n % 3]} desk\n"
+            f"Date: 2026-02-{1 + n % 28:02d}T{n % 24:02d}:00:00Z\nTopics: {topics[n % 3]}\n\n"
+            f"Body of story {n}, with quays, platforms and runways.\n",
+            encoding="utf-8",
+        )
+    trees = []
+    for name, workers in (("one", 1), ("two", 2)):
+        config = replace(
+            DEFAULT_CONFIG,
+            seeds_dir=seeds,
+            public_dir=tmp_path / name / "public",
+            state_dir=tmp_path / name / "state",
+            max_entries=5,
+        )
+        catalog = open_catalog(config)
+        try:
+            update(catalog, config, now=T0, workers=workers)
+            assert not catalog.has_dirty()
+        finally:
+            catalog.close()
+        public = config.public_dir
+        trees.append({p.relative_to(public): p.read_bytes() for p in public.rglob("*.*")})
+    one, two = trees
+    assert len([p for p in one if "archive" in p.parts]) >= 50
+    assert sorted(one) == sorted(two)
+    assert [p for p in one if one[p] != two[p]] == []

@@ -118,6 +118,18 @@ def test_feeds_are_newest_first_and_limited(catalog: Catalog) -> None:
     assert titles == ["Story 4", "Story 3", "Story 2"]
 
 
+def test_a_reader_sees_what_is_committed_and_cannot_write(catalog: Catalog) -> None:
+    reader = Catalog.open_reader(catalog.path.parent, page_size=catalog.page_size)
+    try:
+        assert reader.feed_entries(ALL_SLUG, limit=3) == []
+        catalog.store_file(_record("a.txt"), [_entry("Dam opens", "Water.")], now=T0)
+        assert [e.title for e in reader.feed_entries(ALL_SLUG, limit=3)] == ["Dam opens"]
+        with pytest.raises(sqlite3.OperationalError, match=r"readonly|read-only|query_only"):
+            reader.topic("fresh", title="Fresh", now=T0)  # a first publish writes the topic
+    finally:
+        reader.close()
+
+
 def test_dirty_feeds_are_the_ones_whose_entries_changed(catalog: Catalog) -> None:
     catalog.store_file(_record("a.txt"), [_entry("One", "First.", topics=("water",))], now=T0)
     catalog.store_file(_record("b.txt"), [_entry("Two", "Second.", topics=("fire",))], now=T0)
