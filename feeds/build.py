@@ -36,10 +36,17 @@ from feeds.model import (
 )
 from feeds.normalize import split_entries
 from feeds.pages import render_entry_page, render_index, render_topic_page
-from feeds.publish import remove_file, write_files_atomically
+from feeds.publish import announce_written, remove_file, write_files_atomically
 from feeds.render import feed_id, render_atom, render_json_feed, render_opml, render_rss
 from feeds.topics import assign_topics
-from feeds.urls import ALL_SLUG, archive_path, entry_page_path, feed_path, topic_page_path
+from feeds.urls import (
+    ALL_SLUG,
+    ENTRY_PAGES_DIR,
+    archive_path,
+    entry_page_path,
+    feed_path,
+    topic_page_path,
+)
 
 log = logging.getLogger(__name__)
 
@@ -413,8 +420,11 @@ def reconcile(
     scan = scan_seeds(config)
     # While this process stores one batch, the pool reads the next.
     reading: tuple[list[FileToRead], Iterator[Reading]] | None = None
+    # The first batch is small, so this process has files to store while the pool reads on.
+    batch_size = PARALLEL_MIN
     while True:
-        batch = list(itertools.islice(scan, _BATCH))
+        batch = list(itertools.islice(scan, batch_size))
+        batch_size = _BATCH
         seen += len(batch)
         upcoming = None
         if batch:
@@ -559,14 +569,16 @@ def _publish_changes(
         [(topic, number) for slug, number in chunk if (topic := topic_of(slug)) is not None]
         for chunk in page_chunks
     ]
-    archives = _rendered(pool, catalog, config, _archive_documents, archive_jobs, now=now)
-    for page_chunk, documents in zip(page_chunks, archives, strict=True):
-        tally.write(documents)
+    archives = _published(pool, catalog, config, _archive_documents, archive_jobs, now=now)
+    for page_chunk, chunk_written in zip(page_chunks, archives, strict=True):
+        tally.add(chunk_written)
         catalog.clear_dirty_pages(page_chunk)
         if hurry is not None and hurry():
             return False
     gone: list[tuple[str, Path]] = []
     last = ""
+    if not config.entry_pages and not (config.public_dir / ENTRY_PAGES_DIR).exists():
+        catalog.clear_all_dirty_entries()  # no pages to write, and none left to remove
     while entries := catalog.dirty_entries(limit=_ENTRY_PAGE_CHUNK, after=last):
         written: dict[Path, bytes] = {}
         for entry_id, entry_slug, live in entries:
@@ -589,9 +601,9 @@ def _publish_changes(
             [topic for slug in chunk if (topic := topic_of(slug)) is not None]
             for chunk in slug_chunks
         ]
-        feeds = _rendered(pool, catalog, config, _feed_documents, feed_jobs, now=now)
-        for slug_chunk, documents in zip(slug_chunks, feeds, strict=True):
-            tally.write(documents)
+        feeds = _published(pool, catalog, config, _feed_documents, feed_jobs, now=now)
+        for slug_chunk, chunk_written in zip(slug_chunks, feeds, strict=True):
+            tally.add(chunk_written)
             catalog.clear_dirty(slug_chunk)
     atom, others = _Chunk(), _Chunk()
     done: list[str] = []
@@ -697,6 +709,13 @@ class _Tally:
     def write(self, files: dict[Path, bytes]) -> None:
         self._rendered += len(files)
         self._changed += write_files_atomically(files)
+
+    def add(self, written: _Written) -> None:
+        """Count documents written elsewhere (by a worker process), and say what changed."""
+        self._rendered += written.rendered
+        for path, size in written.changed:
+            announce_written(path, size)
+            self._changed.append(path)
 
     def report(self) -> PublishReport:
         public = self._config.public_dir
@@ -810,7 +829,27 @@ def _feed_documents(
     return documents
 
 
-def _rendered(
+@dataclass(frozen=True, slots=True)
+class _Written:
+    """What writing a chunk of documents did: how many, and which changed (with their sizes)."""
+
+    rendered: int
+    changed: tuple[tuple[Path, int], ...]
+
+
+def _render_and_write(
+    catalog: Catalog,
+    config: Config,
+    render: Callable[..., dict[Path, bytes]],
+    jobs: Sequence[object],
+    now: datetime,
+) -> _Written:
+    documents = render(catalog, config, jobs, now=now)
+    changed = write_files_atomically(documents, announce=False)
+    return _Written(len(documents), tuple((path, len(documents[path])) for path in changed))
+
+
+def _published(
     pool: ProcessPoolExecutor | None,
     catalog: Catalog,
     config: Config,
@@ -818,19 +857,20 @@ def _rendered(
     job_chunks: Sequence[Sequence[object]],
     *,
     now: datetime,
-) -> Iterator[dict[Path, bytes]]:
-    """`render(catalog, config, jobs, now=now)` for each chunk of jobs, in order: here, or by
-    the pool's processes (each reading the catalogue on its own; a few chunks ahead)."""
+) -> Iterator[_Written]:
+    """`render(catalog, config, jobs, now=now)` for each chunk of jobs, written to disk, in
+    order: here, or by the pool's processes (each reading the catalogue on its own and
+    writing what it rendered; a few chunks ahead). A chunk is on disk once it is yielded."""
     if pool is None:
         for jobs in job_chunks:
-            yield render(catalog, config, jobs, now=now)
+            yield _render_and_write(catalog, config, render, jobs, now)
         return
-    pending: deque[Future[dict[Path, bytes]]] = deque()
+    pending: deque[Future[_Written]] = deque()
     chunks = iter(job_chunks)
     try:
         while True:
             for jobs in itertools.islice(chunks, _RENDERS_IN_FLIGHT - len(pending)):
-                pending.append(pool.submit(_render_in_worker, render, config, jobs, now))
+                pending.append(pool.submit(_publish_in_worker, render, config, jobs, now))
             if not pending:
                 return
             yield pending.popleft().result()
@@ -839,13 +879,13 @@ def _rendered(
             future.cancel()
 
 
-def _render_in_worker(
+def _publish_in_worker(
     render: Callable[..., dict[Path, bytes]], config: Config, jobs: Sequence[object], now: datetime
-) -> dict[Path, bytes]:
+) -> _Written:
     """Run in a worker process: the catalogue is opened to read, for this chunk only."""
     reader = Catalog.open_reader(config.state_dir, page_size=config.max_entries)
     try:
-        return render(reader, config, jobs, now=now)
+        return _render_and_write(reader, config, render, jobs, now)
     finally:
         reader.close()
 

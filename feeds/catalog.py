@@ -159,6 +159,7 @@ class CatalogCounts:
     rejected: int
     entries: int
     topics: int
+    unpublished: int = 0  # feeds, archive pages and entry pages waiting for the next publish
 
 
 @functools.lru_cache(maxsize=16384)
@@ -173,8 +174,12 @@ def stat_key(size: int, mtime_ns: int, inode: int, status: str) -> bytes:
     return struct.pack("<qqQ", size, mtime_ns, inode) + status.encode("ascii")
 
 
+@functools.lru_cache(maxsize=64)
 def stamp(moment: datetime) -> str:
-    """The catalogue's text form of an aware datetime: UTC, fixed width, sortable."""
+    """The catalogue's text form of an aware datetime: UTC, fixed width, sortable.
+
+    Kept for the last few moments: a batch of files is stored at one `now`, stamped
+    several times per file."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -257,6 +262,10 @@ class Catalog:
             # as with 32 MB, and the daemon's memory stays small).
             db.execute("PRAGMA cache_size=-8192")
             db.execute("PRAGMA temp_store=MEMORY")
+            # Copy the WAL into the database every 64 MB rather than every 4 MB: a batch of
+            # 500 files writes a few MB, and each copy ends with fsyncs (a 10k cold build spent
+            # 0.45 s in COMMIT with the default, 0.22 s with this).
+            db.execute("PRAGMA wal_autocheckpoint=16384")
             catalog = cls(
                 db,
                 path,
@@ -1007,6 +1016,10 @@ class Catalog:
                 "DELETE FROM dirty_entries WHERE entry_id = ?", [(e,) for e in entry_ids]
             )
 
+    def clear_all_dirty_entries(self) -> None:
+        with self.transaction():
+            self._db.execute("DELETE FROM dirty_entries")
+
     def dirty_pages(self) -> list[tuple[str, int]]:
         return [
             (str(r[0]), int(r[1]))
@@ -1180,7 +1193,17 @@ class Catalog:
         (topics,) = self._db.execute(
             "SELECT count(*) FROM topic_counts WHERE entries > 0 AND slug != ?", (ALL_SLUG,)
         ).fetchone()
-        return CatalogCounts(files=files, rejected=rejected, entries=entries, topics=topics)
+        (unpublished,) = self._db.execute(
+            "SELECT (SELECT count(*) FROM dirty) + (SELECT count(*) FROM dirty_others) "
+            "+ (SELECT count(*) FROM dirty_pages) + (SELECT count(*) FROM dirty_entries)"
+        ).fetchone()
+        return CatalogCounts(
+            files=files,
+            rejected=rejected,
+            entries=entries,
+            topics=topics,
+            unpublished=unpublished,
+        )
 
 
 def _candidate_labels(entry: Entry) -> dict[str, str]:

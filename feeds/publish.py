@@ -40,8 +40,9 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def write_files_atomically(files: Mapping[Path, bytes]) -> list[Path]:
-    """Write many documents atomically in one go; return the paths whose bytes changed.
+def write_files_atomically(files: Mapping[Path, bytes], *, announce: bool = True) -> list[Path]:
+    """Write many documents atomically in one go; return the paths whose bytes changed (and,
+    with `announce`, log each).
 
     Every changed document goes to its temp file, each is made durable (the fsyncs run side by
     side, so the file system commits them together), then each is renamed into place and each
@@ -68,9 +69,15 @@ def write_files_atomically(files: Mapping[Path, bytes]) -> list[Path]:
         raise
     for folder in sorted({path.parent for path in changed}):
         _fsync(folder)
-    for path in changed:
-        log.info("written path=%s bytes=%d", path, len(files[path]))
+    if announce:
+        for path in changed:
+            announce_written(path, len(files[path]))
     return changed
+
+
+def announce_written(path: Path, size: int) -> None:
+    """Log a document written to `public/` (its bytes changed)."""
+    log.info("written path=%s bytes=%d", path, size)
 
 
 _SYNC_THREADS = 8

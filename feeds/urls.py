@@ -37,9 +37,12 @@ def archive_path(slug: str, number: int) -> str:
     return f"feeds/archive/{slug}/{number}.atom"
 
 
+ENTRY_PAGES_DIR = "entries"
+
+
 def entry_page_path(slug: str) -> str:
     """`entries/{slug}.html`: an entry's HTML page (entry slugs are unique)."""
-    return f"entries/{slug}.html"
+    return f"{ENTRY_PAGES_DIR}/{slug}.html"
 
 
 def topic_page_path(slug: str) -> str:

@@ -208,6 +208,7 @@ def _status(args: argparse.Namespace, config: Config) -> int:
                 {
                     "files": counts.files,
                     "entries": counts.entries,
+                    "unpublished": counts.unpublished,
                     "topics": [{"slug": t.slug, "title": t.title, "entries": n} for t, n in topics],
                     "rejected": [
                         {"file": r.rel_path.as_posix(), "reason": r.reason} for r in rejected
@@ -218,7 +219,10 @@ def _status(args: argparse.Namespace, config: Config) -> int:
             )
         )
         return EXIT_OK
-    print(f"files: {counts.files}  entries: {counts.entries}  rejected: {counts.rejected}")
+    print(
+        f"files: {counts.files}  entries: {counts.entries}  rejected: {counts.rejected}  "
+        f"unpublished: {counts.unpublished}"
+    )
     print(f"topics: {len(topics)}")
     for topic, count in topics:
         print(f"  {topic.slug:30} {count:6}  {topic.title}")

@@ -58,6 +58,7 @@ def test_build_then_status_account_for_every_file(site: Site) -> None:
     report = json.loads(status.stdout)
     assert report["files"] == 3
     assert report["entries"] == 3
+    assert report["unpublished"] == 0  # a build publishes everything it stores
     assert {t["slug"]: t["entries"] for t in report["topics"]} == {
         "pakistan": 3,
         "counterterrorism": 2,

@@ -220,7 +220,10 @@ def test_a_hurried_publish_writes_the_atom_feeds_and_leaves_the_rest_for_the_nex
             return True
 
         feeds = config.public_dir / "feeds"
+        waiting = catalog.counts().unpublished
+        assert waiting > 0
         first = publish_dirty(catalog, config, now=T0, lists=False, hurry=hurry)
+        assert 0 < catalog.counts().unpublished < waiting
         assert asked and not first.complete
         assert_valid_atom((feeds / "all.atom").read_bytes())
         assert not (feeds / "all.rss").exists()
@@ -232,6 +235,7 @@ def test_a_hurried_publish_writes_the_atom_feeds_and_leaves_the_rest_for_the_nex
         assert second.complete
         assert (feeds / "all.rss").exists() and (feeds / "all.json").exists()
         assert not catalog.has_dirty()
+        assert catalog.counts().unpublished == 0
         all_atom = config.base_url + "feeds/all.atom"
         assert all_atom in first.changed_feeds
         assert all_atom not in second.changed_feeds  # same bytes: not written again
