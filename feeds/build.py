@@ -9,12 +9,13 @@ import html
 import itertools
 import logging
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import re
 import stat
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -57,15 +58,13 @@ PARALLEL_MIN = 64
 _CHUNKS_PER_BATCH = 8
 _NEWEST_ON_INDEX = 20
 # Documents rendered before they are written, so memory stays flat at any size: 400 entry
-# pages of a few KB, 50 archive pages of up to ~200 KB, feeds and topic pages up to 8 MB.
+# pages of a few KB, 50 archive pages of up to ~200 KB, 8 feeds with their formats and pages.
 _ENTRY_PAGE_CHUNK = 400
 _ARCHIVE_CHUNK = 50
 _HURRIED_ARCHIVE_CHUNK = 5
-# Feeds rendered together (all their formats and page) before they are written, unhurried.
 _FEED_CHUNK = 8
 # Chunks sent to worker processes ahead of the one being written.
 _RENDERS_IN_FLIGHT = 4
-_CHUNK_BYTES = 8 * 1024 * 1024
 _LISTS_PENDING = "lists_pending"
 T = TypeVar("T")
 
@@ -475,11 +474,23 @@ def _select_changed(
 
 
 def start_reading_pool(workers: int) -> ProcessPoolExecutor:
-    """Worker processes for reading files (forkserver: safe beside the daemon's threads;
-    each starts with seedfeed's modules already imported)."""
+    """Worker processes for reading files and rendering (forkserver: safe beside the daemon's
+    threads; each starts with seedfeed's modules already imported)."""
+    return ProcessPoolExecutor(workers, mp_context=_forkserver())
+
+
+def warm_reading_pool() -> None:
+    """Start, in the background, the process that worker processes are forked from, so the
+    first burst does not wait for it to import seedfeed."""
+    _forkserver()
+    multiprocessing.forkserver.ensure_running()
+
+
+def _forkserver() -> multiprocessing.context.ForkServerContext:
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    return ProcessPoolExecutor(workers, mp_context=context)
+    # The program's main module too: each worker would import it again otherwise.
+    context.set_forkserver_preload(["__main__", __name__])
+    return context
 
 
 def _reading_pool(workers: int) -> AbstractContextManager[ProcessPoolExecutor | None]:
@@ -592,47 +603,27 @@ def _publish_changes(
         tally.write(written)
         catalog.clear_dirty_entries(entry_id for entry_id, _, live in entries if live)
         last = entries[-1][0]
-    # Every Atom feed first (most readers poll them), then the other formats and the pages;
-    # written whenever `_CHUNK_BYTES` of them are rendered. Unhurried (`seedfeed build`, the
-    # daemon's start), each topic's documents are rendered together, from one read.
-    if hurry is None:
-        slug_chunks = list(_chunks(catalog.dirty_slugs(), _FEED_CHUNK))
+    # Unhurried (`seedfeed build`, the daemon's start), each feed's documents are rendered
+    # together, from one read. Hurried, every Atom feed goes first (most readers poll them),
+    # then the other formats and the pages; a feed whose Atom is out waits in dirty_others.
+    feed_passes = [
+        (catalog.dirty_slugs(), _all_formats if hurry is None else _atom_only, hurry is None),
+        (catalog.dirty_other_slugs(), _other_formats, True),
+    ]
+    for slugs, render, finished in feed_passes:
+        slug_chunks = list(_chunks(slugs, _FEED_CHUNK))
         feed_jobs = [
             [topic for slug in chunk if (topic := topic_of(slug)) is not None]
             for chunk in slug_chunks
         ]
-        feeds = _published(pool, catalog, config, _feed_documents, feed_jobs, now=now)
+        feeds = _published(pool, catalog, config, render, feed_jobs, now=now)
         for slug_chunk, chunk_written in zip(slug_chunks, feeds, strict=True):
             tally.add(chunk_written)
-            catalog.clear_dirty(slug_chunk)
-    atom, others = _Chunk(), _Chunk()
-    done: list[str] = []
-    slugs = catalog.dirty_slugs()
-    for n, slug in enumerate(slugs):
-        if (topic := topic_of(slug)) is not None:
-            newest = catalog.feed_entries(slug, limit=config.max_entries)
-            document = _render_atom_feed(catalog, config, topic, newest, now=now)
-            atom.add({config.public_dir / feed_path(slug): document})
-        done.append(slug)
-        cut_short = hurry is not None and hurry()
-        if n + 1 == len(slugs) or cut_short or atom.full:
-            tally.write(atom.take())
-            catalog.atom_feeds_written(done)
-            done = []
-            if cut_short:
-                return False
-    slugs = catalog.dirty_other_slugs()
-    for n, slug in enumerate(slugs):
-        if (topic := topic_of(slug)) is not None:
-            newest = catalog.feed_entries(slug, limit=config.max_entries)
-            others.add(_render_other_documents(catalog, config, topic, newest))
-        done.append(slug)
-        cut_short = hurry is not None and hurry()
-        if n + 1 == len(slugs) or cut_short or others.full:
-            tally.write(others.take())
-            catalog.clear_dirty(done)
-            done = []
-            if cut_short:
+            if finished:
+                catalog.clear_dirty(slug_chunk)
+            else:
+                catalog.atom_feeds_written(slug_chunk)
+            if hurry is not None and hurry():
                 return False
     for _, path in gone:
         remove_file(path)
@@ -732,26 +723,6 @@ class _Tally:
         )
 
 
-class _Chunk:
-    """Rendered documents waiting to be written, and their size."""
-
-    def __init__(self) -> None:
-        self._documents: dict[Path, bytes] = {}
-        self._bytes = 0
-
-    def add(self, documents: dict[Path, bytes]) -> None:
-        self._documents |= documents
-        self._bytes += sum(map(len, documents.values()))
-
-    @property
-    def full(self) -> bool:
-        return self._bytes >= _CHUNK_BYTES
-
-    def take(self) -> dict[Path, bytes]:
-        documents, self._documents, self._bytes = self._documents, {}, 0
-        return documents
-
-
 def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -817,16 +788,29 @@ def _archive_documents(
 
 
 def _feed_documents(
-    catalog: Catalog, config: Config, topics: Sequence[Topic], *, now: datetime
+    catalog: Catalog,
+    config: Config,
+    topics: Sequence[Topic],
+    *,
+    now: datetime,
+    atom: bool = True,
+    others: bool = True,
 ) -> dict[Path, bytes]:
-    """Every document of each of `topics`: its Atom feed, other formats and page."""
+    """Documents of each of `topics`: its Atom feed, and its other formats and page."""
     documents: dict[Path, bytes] = {}
     for topic in topics:
         newest = catalog.feed_entries(topic.slug, limit=config.max_entries)
-        document = _render_atom_feed(catalog, config, topic, newest, now=now)
-        documents[config.public_dir / feed_path(topic.slug)] = document
-        documents |= _render_other_documents(catalog, config, topic, newest)
+        if atom:
+            document = _render_atom_feed(catalog, config, topic, newest, now=now)
+            documents[config.public_dir / feed_path(topic.slug)] = document
+        if others:
+            documents |= _render_other_documents(catalog, config, topic, newest)
     return documents
+
+
+_all_formats = _feed_documents
+_atom_only = functools.partial(_feed_documents, others=False)
+_other_formats = functools.partial(_feed_documents, atom=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -875,8 +859,11 @@ def _published(
                 return
             yield pending.popleft().result()
     finally:
+        # Cut short: what has not started never does, and what has is waited for, so no
+        # worker writes a document after this publish is over.
         for future in pending:
             future.cancel()
+        wait(pending)
 
 
 def _publish_in_worker(

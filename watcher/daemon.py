@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
@@ -51,6 +52,7 @@ from feeds.build import (
     store_reading,
     take_lists,
     update,
+    warm_reading_pool,
     write_lists,
 )
 from feeds.catalog import Catalog
@@ -274,6 +276,8 @@ class Daemon:
         self._publish_allowed = 0.0
         self._pool: ProcessPoolExecutor | None = None
         self._pool_used = 0.0
+        # Held to start or stop the worker processes, and by a publish that uses them.
+        self._pool_lock = threading.Lock()
         self._scheduler: BackgroundScheduler | None = None
 
     # -- control, safe from signal handlers and other threads --------------------------------
@@ -322,6 +326,8 @@ class Daemon:
             self._announce(report)
             self._schedule(scheduler)
             scheduler.start()
+            if (os.cpu_count() or 1) > 1:
+                warm_reading_pool()
             if server is not None:
                 config.public_dir.mkdir(parents=True, exist_ok=True)
                 server.start()
@@ -564,19 +570,21 @@ class Daemon:
         workers = os.cpu_count() or 1
         if files < PARALLEL_MIN or workers < 2:
             return None
-        if self._pool is None:
-            log.info("reading files in worker processes workers=%d", workers)
-            self._pool = start_reading_pool(workers)
-        self._pool_used = time.monotonic()
-        return self._pool
+        with self._pool_lock:
+            if self._pool is None:
+                log.info("reading files in worker processes workers=%d", workers)
+                self._pool = start_reading_pool(workers)
+            self._pool_used = time.monotonic()
+            return self._pool
 
     def _stop_reading_pool(self, *, idle_only: bool = False) -> None:
-        if self._pool is None:
-            return
-        if idle_only and time.monotonic() - self._pool_used < _POOL_IDLE:
-            return
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        self._pool = None
+        with self._pool_lock:
+            if self._pool is None:
+                return
+            if idle_only and time.monotonic() - self._pool_used < _POOL_IDLE:
+                return
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
     def _publish_soon(self) -> None:
         """Run the publish job now rather than at its next tick: a drop reaches the feeds at
@@ -610,7 +618,8 @@ class Daemon:
         catalog = self._require_catalog()
         config = self._config
         try:
-            with self._catalog_lock:
+            # While a burst keeps worker processes, they render and write the documents too.
+            with self._catalog_lock, self._pool_lock:
                 started = time.monotonic()
 
                 def hurry() -> bool:
@@ -619,7 +628,9 @@ class Daemon:
                     # and each publish still moves the rest forward.
                     return self._files_waiting() and time.monotonic() - started >= _PUBLISH_SLICE
 
-                report = publish_dirty(catalog, config, now=self._clock(), lists=False, hurry=hurry)
+                report = publish_dirty(
+                    catalog, config, now=self._clock(), lists=False, hurry=hurry, pool=self._pool
+                )
                 ended = time.monotonic()
             if not report.complete:
                 log.debug("publish cut short for waiting files rendered=%d", report.rendered)
@@ -630,6 +641,9 @@ class Daemon:
             self._announce(report)
             if lists:
                 self._publish_lists(catalog)
+        except BrokenProcessPool:
+            log.exception("publish failed: a worker process died; the next runs without them")
+            self._stop_reading_pool()
         except Exception:
             log.exception("publish failed")
 
