@@ -111,6 +111,19 @@ def _status_kb(pid: int, field: str) -> int | None:
     return None
 
 
+def _pss_kb(pid: int) -> int | None:
+    """The process's proportional set size: its private memory plus its share of pages it
+    shares (a forked worker shares most of its parent's), so a tree's PSS adds up right."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    return None
+
+
 def _children(pid: int) -> list[int]:
     found: list[int] = []
     try:
@@ -154,6 +167,7 @@ class Daemon:
         self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT)
         self._tree_peak_kb = 0
+        self._tree_peak_pss_kb = 0
         self._sampling = threading.Event()
         self._sampler = threading.Thread(target=self._sample, daemon=True)
         self._sampler.start()
@@ -164,8 +178,11 @@ class Daemon:
 
     def _sample(self) -> None:
         while not self._sampling.wait(0.05):
-            total = sum(_status_kb(p, "VmRSS") or 0 for p in process_tree(self.pid))
+            tree = process_tree(self.pid)
+            total = sum(_status_kb(p, "VmRSS") or 0 for p in tree)
             self._tree_peak_kb = max(self._tree_peak_kb, total)
+            pss = sum(_pss_kb(p) or 0 for p in tree)
+            self._tree_peak_pss_kb = max(self._tree_peak_pss_kb, pss)
 
     def log_text(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
@@ -208,6 +225,10 @@ class Daemon:
     def tree_peak_mb(self) -> float:
         """The largest summed RSS of the daemon and its children seen by the 50 ms sampler."""
         return self._tree_peak_kb / 1024
+
+    def tree_peak_pss_mb(self) -> float:
+        """The largest summed PSS of the daemon and its children (shared pages counted once)."""
+        return self._tree_peak_pss_kb / 1024
 
     def stop(self, *, timeout: float = 60) -> int:
         """SIGTERM, wait (killing after `timeout`), and return the exit code."""

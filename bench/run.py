@@ -41,7 +41,9 @@ from bench.measure import Daemon, Timed, run_timed, time_file_creation, wait_for
 REPO = Path(__file__).resolve().parent.parent
 PHASES = ("cold", "noop", "latency", "burst")
 DAEMON_SIZES = ("10k", "100k")  # catalogue sizes the daemon phases run on
-DAEMON_FLAVOUR = "headered"  # the flavour whose last cold build the daemon phases reuse
+# The flavours the daemon phases run with (each reuses its last cold build): the shipped
+# defaults, and the peers' job of issue 6 (corpus topics, Atom only, no entry pages).
+DAEMON_FLAVOURS = ("headered", "peers")
 PROBE_FILES = 2000  # files created to time file creation in the work folder
 PROBE_FILE_BYTES = 2048
 PROBE_BUDGET_S = 1.5  # fewer files on a file system slow enough to take longer
@@ -65,6 +67,7 @@ class Options:
     phases: tuple[str, ...]
     sizes: tuple[str, ...]
     flavours: tuple[str, ...]
+    daemon_flavours: tuple[str, ...]
     probes: int
     burst_files: int
     timeout: float
@@ -89,6 +92,7 @@ class BuildRow:
 
 @dataclass(slots=True, kw_only=True)
 class LatencyRow:
+    flavour: str
     size: str
     catalogue_entries: int | None
     samples_ms: list[float] = field(default_factory=list)
@@ -100,6 +104,7 @@ class LatencyRow:
 
 @dataclass(slots=True, kw_only=True)
 class BurstRow:
+    flavour: str
     size: str
     files: int
     runs: list[dict[str, float]] = field(default_factory=list)
@@ -136,6 +141,11 @@ def _parse(argv: Sequence[str] | None) -> Options:
         default=",".join(FLAVOURS),
         help=f"cold/no-op flavours, of {','.join(FLAVOURS)}",
     )
+    parser.add_argument(
+        "--daemon-flavours",
+        default=",".join(DAEMON_FLAVOURS),
+        help=f"latency/burst flavours, of {','.join(DAEMON_FLAVOURS)}",
+    )
     parser.add_argument("--probes", type=int, default=50, help="files dropped for latency")
     parser.add_argument("--burst-files", type=int, default=5000, help="files in a burst")
     parser.add_argument(
@@ -154,6 +164,7 @@ def _parse(argv: Sequence[str] | None) -> Options:
     phases = _choices(parser, "--only", args.only, PHASES)
     sizes = _choices(parser, "--sizes", args.sizes, SIZES)
     flavours = _choices(parser, "--flavours", args.flavours, FLAVOURS)
+    daemon_flavours = _choices(parser, "--daemon-flavours", args.daemon_flavours, DAEMON_FLAVOURS)
     if args.runs < 1 or args.probes < 1 or args.burst_files < 1:
         parser.error("--runs, --probes and --burst-files must be at least 1")
     return Options(
@@ -162,6 +173,7 @@ def _parse(argv: Sequence[str] | None) -> Options:
         phases=phases,
         sizes=sizes,
         flavours=flavours,
+        daemon_flavours=daemon_flavours,
         probes=args.probes,
         burst_files=args.burst_files,
         timeout=args.timeout,
@@ -202,11 +214,18 @@ def _write_configs(work: Path) -> dict[str, Path]:
         raw_text = raw_text.replace("[feeds]\n", "[feeds]\nmax_entries = 50\n", 1)
     raw = work / "config-raw.toml"
     raw.write_text(raw_text, encoding="utf-8")
-    daemon = work / "config-daemon.toml"
-    daemon.write_text(
-        "[feeds]\nmax_entries = 50\n\n[schedule]\npublish_every = 0.05\n", encoding="utf-8"
-    )
-    return {"headered": headered, "raw": raw, "peers": peers, "daemon": daemon}
+    schedule = "\n[schedule]\npublish_every = 0.05\n"
+    daemon = work / "config-daemon-headered.toml"
+    daemon.write_text(headered.read_text(encoding="utf-8") + schedule, encoding="utf-8")
+    daemon_peers = work / "config-daemon-peers.toml"
+    daemon_peers.write_text(peers.read_text(encoding="utf-8") + schedule, encoding="utf-8")
+    return {
+        "headered": headered,
+        "raw": raw,
+        "peers": peers,
+        "daemon-headered": daemon,
+        "daemon-peers": daemon_peers,
+    }
 
 
 def _paths_args(root: Path, seeds: Path) -> list[str]:
@@ -288,7 +307,7 @@ def measure_builds(opts: Options, inputs: InputSet, config: Path) -> BuildRow:
             break
         if want_cold and run < opts.runs - 1:
             remove_tree(root)  # the next run builds afresh
-    if inputs.flavour != DAEMON_FLAVOUR:
+    if inputs.flavour not in DAEMON_FLAVOURS:
         remove_tree(root)
     return row
 
@@ -394,6 +413,7 @@ def measure_latency(
     """Drop one headered file at a time (by rename) into a running daemon's seeds/."""
     root = _ensure_state(opts, inputs, config)
     row = LatencyRow(
+        flavour=inputs.flavour,
         size=inputs.size,
         catalogue_entries=_status_entries(opts, root, inputs.seeds_dir, daemon_config),
     )
@@ -401,9 +421,11 @@ def measure_latency(
     incoming = opts.work / "incoming"
     incoming.mkdir(parents=True, exist_ok=True)
     dropped: list[Path] = []
-    daemon = _start_daemon(opts, root, inputs.seeds_dir, daemon_config, f"latency-{inputs.size}")
+    daemon = _start_daemon(
+        opts, root, inputs.seeds_dir, daemon_config, f"latency-{inputs.flavour}-{inputs.size}"
+    )
     try:
-        _say(f"latency {inputs.size}: waiting for the daemon to go idle")
+        _say(f"latency {inputs.flavour} {inputs.size}: waiting for the daemon to go idle")
         if not daemon.wait_idle(timeout=opts.timeout):
             row.error = f"the daemon did not become idle; log: {daemon.log_path}"
             return row
@@ -447,30 +469,28 @@ def measure_latency(
     return row
 
 
-def _wait_published(
-    opts: Options, state: Path, config: Path, all_feed: Path, target: int
-) -> float | None:
-    """The moment the catalogue holds `target` files and all.atom was written after the last
-    file went in (written after the last poll that still saw fewer), or None at the deadline."""
-    below_since = time.time_ns()
+def _wait_published(state: Path, target: int, timeout: float) -> float | None:
+    """The moment the catalogue holds `target` files and nothing is left to publish (every
+    feed, format and page of the burst is written), or None at the deadline."""
+    return wait_for(lambda: _caught_up(state, target), timeout=timeout, poll=0.005)
 
-    def ingested() -> bool:
-        nonlocal below_since
-        polled = time.time_ns()
-        if _count_files(state, opts.seedfeed, config) >= target:
-            return True
-        below_since = polled
-        return False
 
-    def published() -> bool:
+def _caught_up(state: Path, target: int) -> bool:
+    """The catalogue holds `target` files and has no document waiting to be published (what
+    `seedfeed status` calls unpublished), read without disturbing the daemon."""
+    try:
+        db = sqlite3.connect(f"file:{state / 'catalog.sqlite3'}?mode=ro", uri=True, timeout=5)
         try:
-            return all_feed.stat().st_mtime_ns >= below_since
-        except FileNotFoundError:
-            return False
-
-    if wait_for(ingested, timeout=opts.timeout, poll=0.005) is None:
-        return None
-    return wait_for(published, timeout=60, poll=0.002)
+            (files,) = db.execute("SELECT count(*) FROM files").fetchone()
+            (unpublished,) = db.execute(
+                "SELECT (SELECT count(*) FROM dirty) + (SELECT count(*) FROM dirty_others) "
+                "+ (SELECT count(*) FROM dirty_pages) + (SELECT count(*) FROM dirty_entries)"
+            ).fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return False
+    return int(files) >= target and int(unpublished) == 0
 
 
 def measure_burst(
@@ -480,11 +500,11 @@ def measure_burst(
     daemon_config: Path,
     stories: list[Story],
 ) -> BurstRow:
-    """Drop `burst_files` files at once; time until the catalogue holds them and they are out."""
+    """Drop `burst_files` files at once; time until the catalogue holds them and every
+    document they change is written."""
     root = _ensure_state(opts, inputs, config)
-    row = BurstRow(size=inputs.size, files=opts.burst_files)
+    row = BurstRow(flavour=inputs.flavour, size=inputs.size, files=opts.burst_files)
     state = root / "state"
-    all_feed = root / "public" / "feeds" / "all.atom"
     for run in range(opts.runs):
         tag = uuid.uuid4().hex[:8]
         staging = opts.work / "incoming" / f"burst-{tag}"
@@ -500,10 +520,17 @@ def measure_burst(
             )
             names.append(name)
         daemon = _start_daemon(
-            opts, root, inputs.seeds_dir, daemon_config, f"burst-{inputs.size}-{run + 1}"
+            opts,
+            root,
+            inputs.seeds_dir,
+            daemon_config,
+            f"burst-{inputs.flavour}-{inputs.size}-{run + 1}",
         )
         try:
-            _say(f"burst {inputs.size} run {run + 1}/{opts.runs}: waiting for the daemon")
+            _say(
+                f"burst {inputs.flavour} {inputs.size} run {run + 1}/{opts.runs}: "
+                "waiting for the daemon"
+            )
             if not daemon.wait_idle(timeout=opts.timeout):
                 row.error = f"the daemon did not become idle; log: {daemon.log_path}"
                 return row
@@ -514,7 +541,7 @@ def measure_burst(
             for name in names:
                 os.replace(staging / name, inputs.seeds_dir / name)
             renamed = time.perf_counter() - started
-            done = _wait_published(opts, state, daemon_config, all_feed, target)
+            done = _wait_published(state, target, opts.timeout)
             if done is None:
                 row.error = f"the burst never reached the feeds; log: {daemon.log_path}"
                 return row
@@ -526,6 +553,7 @@ def measure_burst(
                     "rename_s": round(renamed, 3),
                     "hwm_mb": round(daemon.hwm_mb() or 0.0, 1),
                     "tree_peak_mb": round(daemon.tree_peak_mb(), 1),
+                    "tree_peak_pss_mb": round(daemon.tree_peak_pss_mb(), 1),
                 }
             )
             _say(f"  {seconds:.2f} s  {opts.burst_files / seconds:.0f} files/s")
@@ -595,34 +623,37 @@ def render_markdown(results: Results) -> str:
         lines.append("")
     if results.latency:
         lines += [
-            "| drop-to-feed | catalogue entries | drops | median ms | p95 ms | missed "
+            "| drop-to-feed | config | catalogue entries | drops | median ms | p95 ms | missed "
             "| daemon idle RSS MB | idle peak (VmHWM) MB |",
-            "|---|--:|--:|--:|--:|--:|--:|--:|",
+            "|---|---|--:|--:|--:|--:|--:|--:|--:|",
         ]
         for lat in results.latency:
             lines.append(
-                f"| {lat.size} | {lat.catalogue_entries or '–'} | {len(lat.samples_ms)} "
+                f"| {lat.size} | {lat.flavour} | {lat.catalogue_entries or '–'} "
+                f"| {len(lat.samples_ms)} "
                 f"| {_fmt(_median(lat.samples_ms), 0)} | {_fmt(_p95(lat.samples_ms), 0)} "
                 f"| {lat.missed} | {_fmt(lat.idle_rss_mb, 0)} | {_fmt(lat.idle_hwm_mb, 0)} |"
             )
             if lat.error:
-                lines.append(f"|  | ↳ error: {lat.error.replace('|', '/')} |||||||")
+                lines.append(f"|  | ↳ error: {lat.error.replace('|', '/')} ||||||||")
         lines.append("")
     if results.bursts:
         lines += [
-            "| burst | files | runs | seconds | files/s | renames s | idle RSS MB "
-            "| peak RSS (VmHWM) MB | peak RSS, with children MB |",
-            "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+            "| burst | config | files | runs | seconds | files/s | renames s | idle RSS MB "
+            "| peak RSS (VmHWM) MB | peak RSS, with children MB | peak PSS, with children MB |",
+            "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
         ]
         for bu in results.bursts:
             lines.append(
-                f"| {bu.size} | {bu.files:,} | {len(bu.runs)} | {_fmt(_med(bu.runs, 'seconds'))} "
+                f"| {bu.size} | {bu.flavour} | {bu.files:,} | {len(bu.runs)} "
+                f"| {_fmt(_med(bu.runs, 'seconds'))} "
                 f"| {_fmt(_med(bu.runs, 'files_per_s'), 0)} | {_fmt(_med(bu.runs, 'rename_s'))} "
                 f"| {_fmt(bu.idle_rss_mb, 0)} | {_fmt(_med(bu.runs, 'hwm_mb'), 0)} "
-                f"| {_fmt(_med(bu.runs, 'tree_peak_mb'), 0)} |"
+                f"| {_fmt(_med(bu.runs, 'tree_peak_mb'), 0)} "
+                f"| {_fmt(_med(bu.runs, 'tree_peak_pss_mb'), 0)} |"
             )
             if bu.error:
-                lines.append(f"|  | ↳ error: {bu.error.replace('|', '/')} ||||||||")
+                lines.append(f"|  | ↳ error: {bu.error.replace('|', '/')} ||||||||||")
         lines.append("")
     targets = _targets(results)
     if targets:
@@ -664,15 +695,15 @@ def _targets(results: Results) -> list[tuple[str, str, str, bool | None]]:
                 wall < FLOOR_NOOP_100K_S,
             )
         )
-    medians: dict[str, float] = {}
+    medians: dict[tuple[str, str], float] = {}
     for lat in results.latency:
         if not lat.samples_ms:
             continue
         med, p95 = _median(lat.samples_ms), _p95(lat.samples_ms)
-        medians[lat.size] = med
+        medians[lat.flavour, lat.size] = med
         found.append(
             (
-                f"drop-to-feed median, {lat.size}",
+                f"drop-to-feed median, {lat.size}, {lat.flavour}",
                 f"< {FLOOR_LATENCY_MEDIAN_MS:.0f} ms",
                 f"{med:.0f} ms",
                 med < FLOOR_LATENCY_MEDIAN_MS,
@@ -680,17 +711,20 @@ def _targets(results: Results) -> list[tuple[str, str, str, bool | None]]:
         )
         found.append(
             (
-                f"drop-to-feed p95, {lat.size}",
+                f"drop-to-feed p95, {lat.size}, {lat.flavour}",
                 f"< {FLOOR_LATENCY_P95_MS:.0f} ms",
                 f"{p95:.0f} ms",
                 p95 < FLOOR_LATENCY_P95_MS,
             )
         )
-    if "10k" in medians and "100k" in medians and medians["10k"] > 0:
-        ratio = medians["100k"] / medians["10k"]
+    for flavour in DAEMON_FLAVOURS:
+        small, large = medians.get((flavour, "10k")), medians.get((flavour, "100k"))
+        if not small or large is None:
+            continue
+        ratio = large / small
         found.append(
             (
-                "latency 100k / 10k",
+                f"latency 100k / 10k, {flavour}",
                 f"< {FLOOR_LATENCY_RATIO}",
                 f"{ratio:.2f}",
                 ratio < FLOOR_LATENCY_RATIO,
@@ -701,27 +735,36 @@ def _targets(results: Results) -> list[tuple[str, str, str, bool | None]]:
             fps = _med(bu.runs, "files_per_s")
             found.append(
                 (
-                    f"burst, {bu.size} catalogue",
+                    f"burst, {bu.size} catalogue, {bu.flavour}",
                     f"> {FLOOR_BURST_FPS:.0f} files/s",
                     f"{fps:.0f} files/s",
                     fps > FLOOR_BURST_FPS,
                 )
             )
-    peaks = [lat.idle_hwm_mb for lat in results.latency if lat.size == "100k" and lat.idle_hwm_mb]
-    peaks += [
-        _med(bu.runs, "tree_peak_mb") for bu in results.bursts if bu.size == "100k" and bu.runs
-    ]
-    peaks += [_med(bu.runs, "hwm_mb") for bu in results.bursts if bu.size == "100k" and bu.runs]
-    if peaks:
-        peak = max(peaks)
-        found.append(
-            (
-                "daemon peak RSS, 100k entries",
-                f"< {FLOOR_RSS_100K_MB:.0f} MB",
-                f"{peak:.0f} MB",
-                peak < FLOOR_RSS_100K_MB,
-            )
-        )
+    for flavour in DAEMON_FLAVOURS:
+        idle = [
+            lat.idle_hwm_mb
+            for lat in results.latency
+            if (lat.flavour, lat.size) == (flavour, "100k") and lat.idle_hwm_mb
+        ]
+        bursts = [
+            bu for bu in results.bursts if (bu.flavour, bu.size) == (flavour, "100k") and bu.runs
+        ]
+        for what, peaks in (
+            ("idle", idle),
+            ("in a burst", [_med(bu.runs, "hwm_mb") for bu in bursts]),
+            ("in a burst, with workers (PSS)", [_med(b.runs, "tree_peak_pss_mb") for b in bursts]),
+        ):
+            if peaks:
+                peak = max(peaks)
+                found.append(
+                    (
+                        f"daemon peak RSS {what}, 100k entries, {flavour}",
+                        f"< {FLOOR_RSS_100K_MB:.0f} MB",
+                        f"{peak:.0f} MB",
+                        peak < FLOOR_RSS_100K_MB,
+                    )
+                )
     return found
 
 
@@ -800,26 +843,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     daemon_sizes = [s for s in opts.sizes if s in DAEMON_SIZES]
     if ("latency" in opts.phases or "burst" in opts.phases) and daemon_sizes:
         stories = stories_with_topics(corpus, max(opts.probes, 500))
-        for size in daemon_sizes:
+        for flavour in opts.daemon_flavours:
+            for size in daemon_sizes:
 
-            def daemon_rows(size: str = size) -> None:
-                inputs = build_inputs(corpus, opts.work, DAEMON_FLAVOUR, size)
-                if "latency" in opts.phases:
-                    lat = measure_latency(
-                        opts, inputs, configs[DAEMON_FLAVOUR], configs["daemon"], stories
-                    )
-                    results.latency.append(lat)
-                    if lat.error:
-                        errors.append(f"latency {size}: {lat.error}")
-                if "burst" in opts.phases:
-                    bu = measure_burst(
-                        opts, inputs, configs[DAEMON_FLAVOUR], configs["daemon"], stories
-                    )
-                    results.bursts.append(bu)
-                    if bu.error:
-                        errors.append(f"burst {size}: {bu.error}")
+                def daemon_rows(flavour: str = flavour, size: str = size) -> None:
+                    inputs = build_inputs(corpus, opts.work, flavour, size)
+                    config, daemon_config = configs[flavour], configs[f"daemon-{flavour}"]
+                    if "latency" in opts.phases:
+                        lat = measure_latency(opts, inputs, config, daemon_config, stories)
+                        results.latency.append(lat)
+                        if lat.error:
+                            errors.append(f"latency {flavour} {size}: {lat.error}")
+                    if "burst" in opts.phases:
+                        bu = measure_burst(opts, inputs, config, daemon_config, stories)
+                        results.bursts.append(bu)
+                        if bu.error:
+                            errors.append(f"burst {flavour} {size}: {bu.error}")
 
-            _guarded(daemon_rows, f"daemon {size}", errors)
+                _guarded(daemon_rows, f"daemon {flavour} {size}", errors)
     table = render_markdown(results)
     print(table)
     out = opts.work / "results.json"
