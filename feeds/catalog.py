@@ -133,6 +133,8 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
 )
 
 _STORED_CACHE_SIZE = 512
+# Entry ids per `IN (...)` list: well under SQLite's limit of bound parameters.
+_IN_LIST = 500
 _TITLE_SOURCES = tuple(
     source.value
     for source in (TopicSource.TAXONOMY, TopicSource.EXPLICIT, TopicSource.FOLDER, TopicSource.AUTO)
@@ -924,11 +926,12 @@ class Catalog:
                         "INSERT INTO memberships (slug, entry_id, seq) VALUES (?, ?, ?)",
                         (slug, entry_id, seq),
                     )
-                    held[slug] = (seq, None)
                     self._count_member(slug, +1)
                     if seq % self.page_size == 0:
+                        # It fills its page: the page is out, the one before links to it.
                         self._db.execute("INSERT OR IGNORE INTO dirty (slug) VALUES (?)", (slug,))
                         self._dirty_page(slug, seq // self.page_size - 1)
+                        self._dirty_page(slug, seq // self.page_size)
                 elif held[slug][1] is not None:
                     self._db.execute(
                         "UPDATE memberships SET left_at = NULL WHERE slug = ? AND entry_id = ?",
@@ -982,7 +985,7 @@ class Catalog:
             "ORDER BY e.updated DESC, e.published DESC, e.entry_id DESC",
             (slug, low, low + self.page_size - 1),
         ).fetchall()
-        return [self._stored_entry(row) for row in rows]
+        return self._stored_entries(rows)
 
     def tombstones(self, slug: str, *, since: datetime, limit: int) -> list[Tombstone]:
         """The `limit` entries that left `slug` last, at or after `since`, most recent first."""
@@ -1008,7 +1011,7 @@ class Catalog:
         row = self._db.execute(
             f"SELECT {columns} FROM entries e WHERE e.entry_id = ?", (entry_id,)
         ).fetchone()
-        return None if row is None else self._stored_entry(row)
+        return None if row is None else self._stored_entries([row])[0]
 
     def clear_dirty_entries(self, entry_ids: Iterable[str]) -> None:
         with self.transaction():
@@ -1137,19 +1140,43 @@ class Catalog:
                 "ORDER BY t.updated DESC, t.published DESC, t.entry_id DESC LIMIT ?",
                 (slug, limit),
             ).fetchall()
-        return [self._stored_entry(row) for row in rows]
+        return self._stored_entries(rows)
 
-    def _stored_entry(self, row: Sequence[object]) -> StoredEntry:
-        entry_id = str(row[0])
-        cached = self._stored.get(entry_id)
-        if cached is not None:
-            self._stored.move_to_end(entry_id)
-            return cached
-        stored = self._read_stored_entry(entry_id, row)
-        self._stored[entry_id] = stored
-        if len(self._stored) > _STORED_CACHE_SIZE:
-            self._stored.popitem(last=False)
-        return stored
+    def _stored_entries(self, rows: Sequence[Sequence[object]]) -> list[StoredEntry]:
+        """StoredEntry values for entry rows: kept ones from the cache, the others with their
+        topics and sources read in one query each."""
+        found: dict[str, StoredEntry] = {}
+        for row in rows:
+            entry_id = str(row[0])
+            if (kept := self._stored.get(entry_id)) is not None:
+                self._stored.move_to_end(entry_id)
+                found[entry_id] = kept
+        missing = [str(row[0]) for row in rows if str(row[0]) not in found]
+        topics: dict[str, list[TopicMatch]] = {entry_id: [] for entry_id in missing}
+        sources: dict[str, list[Path]] = {entry_id: [] for entry_id in missing}
+        for start in range(0, len(missing), _IN_LIST):
+            chunk = missing[start : start + _IN_LIST]
+            marks = ", ".join("?" * len(chunk))
+            for r in self._db.execute(
+                "SELECT entry_id, slug, title, source, reason FROM entry_topics "
+                f"WHERE entry_id IN ({marks}) ORDER BY entry_id, slug",
+                chunk,
+            ):
+                topics[r[0]].append(_topic_match(r[1], r[2], r[3], r[4]))
+            for r in self._db.execute(
+                f"SELECT entry_id, rel_path FROM sources WHERE entry_id IN ({marks}) "
+                "ORDER BY entry_id, rel_path",
+                chunk,
+            ):
+                sources[r[0]].append(Path(r[1]))
+        for row in rows:
+            entry_id = str(row[0])
+            if entry_id not in found:
+                stored = _stored_from(row, tuple(topics[entry_id]), tuple(sources[entry_id]))
+                found[entry_id] = self._stored[entry_id] = stored
+                if len(self._stored) > _STORED_CACHE_SIZE:
+                    self._stored.popitem(last=False)
+        return [found[str(row[0])] for row in rows]
 
     def _entry_topics(self, entry_id: str) -> tuple[TopicMatch, ...]:
         return tuple(
@@ -1159,29 +1186,6 @@ class Catalog:
                 "ORDER BY slug",
                 (entry_id,),
             )
-        )
-
-    def _read_stored_entry(self, entry_id: str, row: Sequence[object]) -> StoredEntry:
-        topics = self._entry_topics(entry_id)
-        sources = tuple(
-            Path(r[0])
-            for r in self._db.execute(
-                "SELECT rel_path FROM sources WHERE entry_id = ? ORDER BY rel_path", (entry_id,)
-            )
-        )
-        return StoredEntry(
-            entry_id=entry_id,
-            slug=str(row[1]),
-            title=str(row[2]),
-            published=_moment(str(row[3])),
-            updated=_moment(str(row[4])),
-            summary=str(row[5]),
-            content=str(row[6]),
-            place=None if row[7] is None else str(row[7]),
-            author=None if row[8] is None else str(row[8]),
-            link=None if row[9] is None else str(row[9]),
-            topics=topics,
-            sources=sources,
         )
 
     def counts(self) -> CatalogCounts:
@@ -1204,6 +1208,26 @@ class Catalog:
             topics=topics,
             unpublished=unpublished,
         )
+
+
+def _stored_from(
+    row: Sequence[object], topics: tuple[TopicMatch, ...], sources: tuple[Path, ...]
+) -> StoredEntry:
+    """A StoredEntry from a row of `_ENTRY_COLUMNS` and the entry's topics and sources."""
+    return StoredEntry(
+        entry_id=str(row[0]),
+        slug=str(row[1]),
+        title=str(row[2]),
+        published=_moment(str(row[3])),
+        updated=_moment(str(row[4])),
+        summary=str(row[5]),
+        content=str(row[6]),
+        place=None if row[7] is None else str(row[7]),
+        author=None if row[8] is None else str(row[8]),
+        link=None if row[9] is None else str(row[9]),
+        topics=topics,
+        sources=sources,
+    )
 
 
 def _candidate_labels(entry: Entry) -> dict[str, str]:
