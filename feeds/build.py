@@ -13,6 +13,8 @@ import multiprocessing.forkserver
 import os
 import re
 import stat
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, wait
@@ -66,6 +68,8 @@ _FEED_CHUNK = 8
 # Chunks sent to worker processes ahead of the one being written.
 _RENDERS_IN_FLIGHT = 4
 _LISTS_PENDING = "lists_pending"
+# How often (seconds) a worker process checks that the process that started it lives.
+_OWNER_CHECK = 1.0
 T = TypeVar("T")
 
 
@@ -475,8 +479,30 @@ def _select_changed(
 
 def start_reading_pool(workers: int) -> ProcessPoolExecutor:
     """Worker processes for reading files and rendering (forkserver: safe beside the daemon's
-    threads; each starts with seedfeed's modules already imported)."""
-    return ProcessPoolExecutor(workers, mp_context=_forkserver())
+    threads; each starts with seedfeed's modules already imported, and ends if this process
+    dies without stopping them)."""
+    return ProcessPoolExecutor(
+        workers,
+        mp_context=_forkserver(),
+        initializer=_end_with,
+        initargs=(os.getpid(),),
+    )
+
+
+def _end_with(owner: int) -> None:
+    """Run in each worker process as it starts: end it once `owner` (the process that
+    started the pool) is gone. A worker waits for work on a pipe it holds both ends of, so
+    after a kill -9 of seedfeed it would wait forever, and keep its forkserver alive."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(_OWNER_CHECK)
+            try:
+                os.kill(owner, 0)
+            except (ProcessLookupError, PermissionError):  # gone (or its pid reused)
+                os._exit(1)
+
+    threading.Thread(target=watch, name="seedfeed-owner-watch", daemon=True).start()
 
 
 def warm_reading_pool() -> None:

@@ -311,6 +311,42 @@ def test_a_reading_worker_killed_in_a_burst_loses_nothing(tmp_path: Path, daemon
     daemon.stop()
 
 
+def running(pid: int) -> bool:
+    """The process exists and has not exited (a zombie waiting to be reaped has)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
+
+
+def test_a_daemon_killed_in_a_burst_leaves_no_process_behind(
+    tmp_path: Path, daemons: Daemons
+) -> None:
+    """kill -9 while worker processes read a burst: they, their forkserver and the resource
+    tracker end on their own, rather than wait forever for work that cannot come."""
+    site = Site.create(tmp_path / "site", samples=False)
+    daemon = daemons(site).start_serving()
+    staging = site.root / "staging"
+    staging.mkdir()
+    names = [f"story-{n:04d}.txt" for n in range(600)]
+    for n, name in enumerate(names):
+        text = story(f"Story {n:04d} on the {TOPICS[n % 4]} desk", TOPICS[n % 4], f"Body {n}.")
+        (staging / name).write_text(text, "utf-8")
+    for name in names:
+        os.replace(staging / name, site.seeds / name)
+    wait_until(lambda: reading_workers(daemon) or None, timeout=30, interval=0.01)
+    family = sorted(descendants(daemon.pid))
+    assert len(family) >= 3, family  # the forkserver and its workers, at least
+    daemon.kill()
+
+    def all_ended() -> bool:
+        return not any(running(pid) for pid in family)
+
+    all_ended.__name__ = f"the daemon's {len(family)} child processes end"
+    wait_until(all_ended, timeout=15, interval=0.1)
+
+
 # --- the crash loop ---------------------------------------------------------------------------
 
 
