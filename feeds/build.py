@@ -633,7 +633,7 @@ def _publish_changes(
     # together, from one read. Hurried, every Atom feed goes first (most readers poll them),
     # then the other formats and the pages; a feed whose Atom is out waits in dirty_others.
     feed_passes = [
-        (catalog.dirty_slugs(), _all_formats if hurry is None else _atom_only, hurry is None),
+        (catalog.dirty_slugs(), _feed_documents if hurry is None else _atom_only, hurry is None),
         (catalog.dirty_other_slugs(), _other_formats, True),
     ]
     for slugs, render, finished in feed_passes:
@@ -834,7 +834,6 @@ def _feed_documents(
     return documents
 
 
-_all_formats = _feed_documents
 _atom_only = functools.partial(_feed_documents, others=False)
 _other_formats = functools.partial(_feed_documents, atom=False)
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
-from feeds.build import open_catalog, update, warm_reading_pool
+from feeds.build import open_catalog, update
 from feeds.config import find_config_file, load_config
 from feeds.errors import ConfigError, RejectedFile, SeedfeedError
 from feeds.ingest import read_document
@@ -180,13 +180,10 @@ def _serve(args: argparse.Namespace, config: Config) -> int:
 
 def _build(args: argparse.Namespace, config: Config) -> int:
     started = time.perf_counter()
-    workers = os.cpu_count() or 1
-    if workers > 1:
-        warm_reading_pool()  # it imports seedfeed while the catalogue opens
     with hold_state_lock(config.state_dir):
         catalog = open_catalog(config)
         try:
-            update(catalog, config, now=_now(), workers=workers)
+            update(catalog, config, now=_now(), workers=os.cpu_count() or 1)
             counts = catalog.counts()
         finally:
             catalog.close()

@@ -476,8 +476,8 @@ class Daemon:
                     todo.append(file)
         named = set(paths)
         for file in todo:
-            named.update((config.seeds_dir / file.rel_path).parents)
             named.add(config.seeds_dir / file.rel_path)
+            named.update(config.seeds_dir / folder for folder in file.rel_path.parents)
         readings = None
         pool = self._reading_pool(len(todo))
         if pool is not None:
@@ -522,9 +522,16 @@ class Daemon:
 
     @contextmanager
     def _storing(self, catalog: Catalog) -> Iterator[None]:
-        """The catalogue's lock and a transaction; a publish holding the lock is told to hurry."""
+        """The catalogue's lock and a transaction."""
+        with self._ahead_of_publish(self._catalog_lock), catalog.transaction():
+            yield
+
+    @contextmanager
+    def _ahead_of_publish(self, lock: threading.Lock) -> Iterator[None]:
+        """Take `lock`, which a publish holds while it runs: files wait, so it is told to
+        hurry rather than finish every format of every feed first."""
         self._store_waiting.set()
-        with self._catalog_lock, catalog.transaction():
+        with lock:
             self._store_waiting.clear()
             yield
 
@@ -570,7 +577,7 @@ class Daemon:
         workers = os.cpu_count() or 1
         if files < PARALLEL_MIN or workers < 2:
             return None
-        with self._pool_lock:
+        with self._ahead_of_publish(self._pool_lock):
             if self._pool is None:
                 log.info("reading files in worker processes workers=%d", workers)
                 self._pool = start_reading_pool(workers)
