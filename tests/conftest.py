@@ -15,17 +15,24 @@ SHARED = REPO.parent / "shared"
 
 
 def wait_until(
-    check: Callable[[], object], *, timeout: float = 10.0, interval: float = 0.02
+    check: Callable[[], object],
+    *,
+    timeout: float = 10.0,
+    interval: float = 0.02,
+    explain: Callable[[], str] | None = None,
 ) -> object:
-    """Call `check` until it returns something truthy; fail the test at the deadline."""
+    """Call `check` until it returns something truthy; fail the test at the deadline, with
+    what `explain` says then (what is missing, a log) when given."""
     deadline = time.monotonic() + timeout
     while True:
         result = check()
         if result:
             return result
         if time.monotonic() > deadline:
+            detail = f"\n{explain()}" if explain is not None else ""
             pytest.fail(
                 f"condition not met within {timeout} s: {getattr(check, '__name__', check)}"
+                + detail
             )
         time.sleep(interval)
 

@@ -566,14 +566,15 @@ def catalog_idle(site: Site) -> bool:
 
 
 def publish_idle(site: Site) -> bool:
-    """True when nothing waits to be published: no feed, archive page or entry page.
+    """True when nothing waits to be published: no feed in any format, archive page or entry
+    page.
 
-    A publish writes subscription feeds first and clears their flags before it writes archive
-    and entry pages, so `catalog_idle` can hold while those are still on their way.
+    A publish writes Atom feeds first and the other formats, archive and entry pages after
+    them, so `catalog_idle` can hold while those are still on their way.
     """
     return not any(
         query_catalog(site, f"SELECT 1 FROM {table} LIMIT 1")
-        for table in ("dirty", "dirty_pages", "dirty_entries")
+        for table in ("dirty", "dirty_others", "dirty_pages", "dirty_entries")
     )
 
 

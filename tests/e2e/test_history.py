@@ -407,7 +407,12 @@ class HubStub:
 
 
 def _feed_files(public: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in (public / "feeds").iterdir() if p.is_file()}
+    """The published feed documents (not a publish's hidden temp files, which come and go)."""
+    return {
+        p.name: p.read_bytes()
+        for p in (public / "feeds").iterdir()
+        if p.is_file() and not p.name.startswith(".")
+    }
 
 
 def test_changed_feeds_are_announced_to_the_websub_hub(tmp_path: Path) -> None:
@@ -442,7 +447,14 @@ def test_changed_feeds_are_announced_to_the_websub_hub(tmp_path: Path) -> None:
         wait_until(lambda: wanted <= changed_files() and publish_idle(daemon.site), timeout=10)
         changed = changed_files()
         expected = {f"{base}{name}" for name in changed}
-        wait_until(lambda: expected <= _pinged(hub, since=already), timeout=10)
+        wait_until(
+            lambda: expected <= _pinged(hub, since=already),
+            timeout=10,
+            explain=lambda: (
+                f"not announced: {sorted(expected - _pinged(hub, since=already))}\n"
+                f"announced: {sorted(_pinged(hub, since=already))}\n{daemon.log()}"
+            ),
+        )
         new_pings = hub.pings()[already:]
         assert {p.content_type for p in new_pings} == {"application/x-www-form-urlencoded"}
         assert all(p.fields["hub.mode"] == ["publish"] for p in new_pings)
