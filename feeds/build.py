@@ -27,6 +27,7 @@ from typing import TypeVar
 from feeds.catalog import REJECTED_SLUG, Catalog, stat_key
 from feeds.errors import RejectedFile
 from feeds.ingest import read_document
+from feeds.lists import lists_pending, lists_written, mark_lists_pending, take_lists, write_lists
 from feeds.model import (
     Config,
     Entry,
@@ -38,9 +39,9 @@ from feeds.model import (
     TopicSource,
 )
 from feeds.normalize import split_entries
-from feeds.pages import render_entry_page, render_index, render_topic_page
+from feeds.pages import render_entry_page, render_topic_page
 from feeds.publish import announce_written, remove_file, write_files_atomically
-from feeds.render import feed_id, render_atom, render_json_feed, render_opml, render_rss
+from feeds.render import feed_id, render_atom, render_json_feed, render_rss
 from feeds.topics import assign_topics
 from feeds.urls import (
     ALL_SLUG,
@@ -58,7 +59,6 @@ _BATCH = 500
 # Files read here rather than in worker processes when fewer than this.
 PARALLEL_MIN = 64
 _CHUNKS_PER_BATCH = 8
-_NEWEST_ON_INDEX = 20
 # Documents rendered before they are written, so memory stays flat at any size: 400 entry
 # pages of a few KB, 50 archive pages of up to ~200 KB, 8 feeds with their formats and pages.
 _ENTRY_PAGE_CHUNK = 400
@@ -67,7 +67,6 @@ _HURRIED_ARCHIVE_CHUNK = 5
 _FEED_CHUNK = 8
 # Chunks sent to worker processes ahead of the one being written.
 _RENDERS_IN_FLIGHT = 4
-_LISTS_PENDING = "lists_pending"
 # How often (seconds) a worker process checks that the process that started it lives.
 _OWNER_CHECK = 1.0
 T = TypeVar("T")
@@ -570,11 +569,11 @@ def publish_dirty(
     complete = True
     if catalog.has_dirty():
         complete = _publish_changes(catalog, config, tally, now=now, hurry=hurry, pool=pool)
-        catalog.save_setting(_LISTS_PENDING, str(_lists_generation(catalog) + 1))
+        mark_lists_pending(catalog)
     if lists and lists_pending(catalog):
-        snapshot = take_lists(catalog, config, now=now)
-        tally.write(_render_lists(snapshot, config))
-        lists_written(catalog, snapshot)
+        taken = take_lists(catalog, config, now=now)
+        tally.count(2, [path for path, _ in write_lists(catalog, taken, config)])
+        lists_written(catalog, taken)
     return replace(tally.report(), complete=complete)
 
 
@@ -657,64 +656,6 @@ def _publish_changes(
     return True
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Lists:
-    """What index.html and feeds.opml show: every topic with its count, the newest entries,
-    and the generation of changes they include."""
-
-    topics: tuple[Topic, ...]
-    counts: dict[str, int]
-    newest: tuple[StoredEntry, ...]
-    generation: int
-
-
-def lists_pending(catalog: Catalog) -> bool:
-    """True when index.html and feeds.opml miss changes published since they were written."""
-    return _lists_generation(catalog) > 0
-
-
-def _lists_generation(catalog: Catalog) -> int:
-    """How many publishes changed something since the lists were last written (0: none)."""
-    return int(catalog.setting(_LISTS_PENDING) or "0")
-
-
-def take_lists(catalog: Catalog, config: Config, *, now: datetime) -> Lists:
-    """Read what the lists show; `lists_written` is called once they are on disk."""
-    all_topic = _resolve_topic(catalog, config, ALL_SLUG, now=now)
-    assert all_topic is not None
-    listed = catalog.topics()
-    counts = {topic.slug: count for topic, count in listed}
-    counts[ALL_SLUG] = catalog.topic_count(ALL_SLUG)
-    return Lists(
-        topics=(all_topic, *(topic for topic, _ in listed)),
-        counts=counts,
-        newest=tuple(catalog.feed_entries(ALL_SLUG, limit=_NEWEST_ON_INDEX)),
-        generation=_lists_generation(catalog),
-    )
-
-
-def lists_written(catalog: Catalog, lists: Lists) -> None:
-    """The lists of `take_lists` are on disk: no longer pending, unless changes came since
-    (a crash before this leaves them pending, so the next start writes them)."""
-    if _lists_generation(catalog) == lists.generation:
-        catalog.save_setting(_LISTS_PENDING, "0")
-
-
-def write_lists(lists: Lists, config: Config) -> list[Path]:
-    """Write index.html and feeds.opml; needs no catalogue, so the daemon does it while files
-    keep being stored. Returns the files whose bytes changed."""
-    return write_files_atomically(_render_lists(lists, config))
-
-
-def _render_lists(lists: Lists, config: Config) -> dict[Path, bytes]:
-    return {
-        config.public_dir / "index.html": render_index(
-            lists.topics, lists.counts, lists.newest, config=config
-        ),
-        config.public_dir / "feeds.opml": render_opml(lists.topics, config=config),
-    }
-
-
 class _Tally:
     """Writes batches of documents and remembers what changed, for the PublishReport."""
 
@@ -729,10 +670,14 @@ class _Tally:
 
     def add(self, written: _Written) -> None:
         """Count documents written elsewhere (by a worker process), and say what changed."""
-        self._rendered += written.rendered
         for path, size in written.changed:
             announce_written(path, size)
-            self._changed.append(path)
+        self.count(written.rendered, [path for path, _ in written.changed])
+
+    def count(self, rendered: int, changed: Iterable[Path]) -> None:
+        """Count documents written, and logged, by another writer."""
+        self._rendered += rendered
+        self._changed += changed
 
     def report(self) -> PublishReport:
         public = self._config.public_dir

@@ -189,6 +189,16 @@ def _moment(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+def _add_functions(db: sqlite3.Connection) -> None:
+    """SQL functions seedfeed's queries use: `casefold`, Python's Unicode case folding (SQLite's
+    `lower` folds ASCII only), so the catalogue lists topics in the order readers expect."""
+    db.create_function("casefold", 1, _casefold, deterministic=True)
+
+
+def _casefold(text: str | None) -> str | None:
+    return None if text is None else text.casefold()
+
+
 def _file_record(row: sqlite3.Row | tuple[object, ...]) -> FileRecord:
     return FileRecord(
         rel_path=Path(str(row[0])),
@@ -256,6 +266,7 @@ class Catalog:
             raise CatalogError(f"cannot create the state folder {state_dir}: {e}") from e
         try:
             db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            _add_functions(db)
             db.execute("PRAGMA busy_timeout=5000")
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
@@ -303,6 +314,7 @@ class Catalog:
                 isolation_level=None,
                 check_same_thread=False,
             )
+            _add_functions(db)
             db.execute("PRAGMA busy_timeout=5000")
             db.execute("PRAGMA query_only=ON")
         except sqlite3.DatabaseError as e:
@@ -362,6 +374,19 @@ class Catalog:
             self._touched_entries.clear()
             raise
         self._db.execute("COMMIT")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside see the catalogue as of one moment, while other connections write
+        (WAL): a document built from many queries is consistent."""
+        if self._db.in_transaction:
+            yield
+            return
+        self._db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self._db.execute("COMMIT")
 
     # -- settings ----------------------------------------------------------------------------
 
@@ -1113,16 +1138,18 @@ class Catalog:
         ).fetchone()
         return 0 if row is None else int(row[0])
 
-    def topics(self) -> list[tuple[Topic, int]]:
-        """Every published topic (not `all` nor `_rejected`) with its count of live entries."""
+    def topics(self) -> Iterator[tuple[Topic, int]]:
+        """Every published topic (not `all` nor `_rejected`) with its count of live entries,
+        in the order lists show them: by title, case-insensitively (Unicode case folding), then
+        by slug. Rows come as they are iterated (35,000 automatic topics are never all held)."""
         rows = self._db.execute(
             "SELECT t.slug, t.title, t.created, coalesce(c.entries, 0) "
             "FROM topics t LEFT JOIN topic_counts c USING (slug) "
             "WHERE t.slug != ? AND t.slug NOT LIKE '\\_%' ESCAPE '\\' "
-            "ORDER BY lower(t.title), t.slug",
+            "ORDER BY casefold(t.title), t.slug",
             (ALL_SLUG,),
         )
-        return [(Topic(slug=r[0], title=r[1], created=_moment(r[2])), int(r[3])) for r in rows]
+        return ((Topic(slug=r[0], title=r[1], created=_moment(r[2])), int(r[3])) for r in rows)
 
     def feed_entries(self, slug: str, *, limit: int) -> list[StoredEntry]:
         """The newest `limit` live entries of a topic (`all`: of everything), newest first."""

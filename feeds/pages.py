@@ -9,8 +9,9 @@ the site works wherever `public/` is served; autodiscovery links are absolute.
 from __future__ import annotations
 
 import html
+import itertools
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 
 from feeds.model import Config, StoredEntry, Topic
@@ -59,15 +60,6 @@ header,footer,.meta{color:#aaa}}"""
 
 def _e(text: str) -> str:
     return html.escape(text, quote=True)
-
-
-def _listing_key(topic: Topic) -> tuple[bool, str, str]:
-    return (topic.slug != ALL_SLUG, topic.title.casefold(), topic.slug)
-
-
-def ordered_topics(topics: Sequence[Topic]) -> list[Topic]:
-    """`all` first, then the topics by title (case-insensitive), slug breaking ties."""
-    return sorted(topics, key=_listing_key)
 
 
 def _formats(config: Config) -> list[str]:
@@ -124,8 +116,17 @@ def _count(count: int) -> str:
 def _document(
     title: str, *, depth: int, head_links: Sequence[str], body: Sequence[str], config: Config
 ) -> bytes:
+    lines = _document_lines(title, depth=depth, head_links=head_links, body=body, config=config)
+    return "".join(lines).encode("utf-8")
+
+
+def _document_lines(
+    title: str, *, depth: int, head_links: Iterable[str], body: Iterable[str], config: Config
+) -> Iterator[str]:
+    """An HTML page line by line, each with its newline, consuming `head_links` and `body`
+    only as it goes (the front page streams thousands of topics through them)."""
     site = _e(config.site_title)
-    lines = [
+    head = (
         "<!DOCTYPE html>",
         '<html lang="en">',
         "<head>",
@@ -133,19 +134,16 @@ def _document(
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{title}</title>",
         '<meta name="generator" content="seedfeed">',
-        *head_links,
+    )
+    opening = (
         f"<style>\n{_STYLE}\n</style>",
         "</head>",
         "<body>",
         f'<header><nav><a href="{_home(depth)}">{site}</a></nav></header>',
         "<main>",
-        *body,
-        "</main>",
-        "</body>",
-        "</html>",
-        "",
-    ]
-    return "\n".join(lines).encode("utf-8")
+    )
+    for line in itertools.chain(head, head_links, opening, body, ("</main>", "</body>", "</html>")):
+        yield line + "\n"
 
 
 def _entry_item(entry: StoredEntry, *, depth: int, config: Config) -> list[str]:
@@ -232,37 +230,43 @@ def render_topic_page(
     return _document(page_title, depth=depth, head_links=head_links, body=body, config=config)
 
 
-def render_index(
-    topics: Sequence[Topic],
-    counts: Mapping[str, int],
+def index_lines(
+    listed: Callable[[], Iterable[tuple[Topic, int]]],
     newest: Sequence[StoredEntry] = (),
     *,
     config: Config,
-) -> bytes:
-    """`index.html`: every topic (`all` first) with its count, page and feeds; newest entries."""
-    ordered = ordered_topics(topics)
-    head_links = [
-        link
-        for topic in ordered
-        for link in _autodiscovery(topic.slug, topic.title or UNTITLED, config=config)
-    ]
-    items = [
-        f'<li><a href="{_e(topic_page_path(topic.slug))}">{_e(topic.title or UNTITLED)}</a>'
-        f" ({_count(counts.get(topic.slug, 0))}) &middot; subscribe: "
-        f"{_subscribe_links(topic.slug, depth=0, config=config)}</li>"
-        for topic in ordered
-    ]
-    body = [
-        f"<h1>{_e(config.site_title)}</h1>",
-        "<p>Subscribe to any of these feeds in your feed reader.</p>",
-        "<h2>Topics</h2>",
-        '<ul class="topics">',
-        *items,
-        "</ul>",
-        '<p>All feeds as one list for your reader: <a href="feeds.opml">feeds.opml</a></p>',
-        "<h2>Newest entries</h2>",
-        *_entry_list(newest, depth=0, config=config),
-    ]
-    return _document(
-        _e(config.site_title), depth=0, head_links=head_links, body=body, config=config
+) -> Iterator[str]:
+    """`index.html`, line by line: every topic with its count, page and feeds, then the newest
+    entries. `listed()` gives the topics in the order shown (`all` first); it is called twice,
+    for the head's autodiscovery links and for the list, so no topic is held meanwhile."""
+
+    def head_links() -> Iterator[str]:
+        for topic, _ in listed():
+            yield from _autodiscovery(topic.slug, topic.title or UNTITLED, config=config)
+
+    def items() -> Iterator[str]:
+        for topic, count in listed():
+            yield (
+                f'<li><a href="{_e(topic_page_path(topic.slug))}">{_e(topic.title or UNTITLED)}</a>'
+                f" ({_count(count)}) &middot; subscribe: "
+                f"{_subscribe_links(topic.slug, depth=0, config=config)}</li>"
+            )
+
+    body = itertools.chain(
+        (
+            f"<h1>{_e(config.site_title)}</h1>",
+            "<p>Subscribe to any of these feeds in your feed reader.</p>",
+            "<h2>Topics</h2>",
+            '<ul class="topics">',
+        ),
+        items(),
+        (
+            "</ul>",
+            '<p>All feeds as one list for your reader: <a href="feeds.opml">feeds.opml</a></p>',
+            "<h2>Newest entries</h2>",
+        ),
+        _entry_list(newest, depth=0, config=config),
+    )
+    return _document_lines(
+        _e(config.site_title), depth=0, head_links=head_links(), body=body, config=config
     )

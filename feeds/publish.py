@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -73,6 +73,49 @@ def write_files_atomically(files: Mapping[Path, bytes], *, announce: bool = True
         for path in changed:
             announce_written(path, len(files[path]))
     return changed
+
+
+def write_stream_atomically(path: Path, chunks: Iterable[bytes]) -> int | None:
+    """Write a document too big to hold in memory from its `chunks`, atomically; return its
+    size if its bytes changed, else None (the file is left as it was, mtime and all).
+
+    The chunks go to the temp file as they come; it is compared with the published file block
+    by block, then made durable and renamed into place as `write_files_atomically` does.
+    """
+    temp = temp_path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with open(temp, "wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+            size = out.tell()
+        if _same_bytes(temp, path):
+            temp.unlink()
+            return None
+        _fsync(temp)
+        _advance_mtime(temp, path)
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    _fsync(path.parent)
+    return size
+
+
+def _same_bytes(new: Path, old: Path) -> bool:
+    try:
+        if new.stat().st_size != old.stat().st_size:
+            return False
+        with open(new, "rb") as a, open(old, "rb") as b:
+            while block := a.read(_COMPARE_BLOCK):
+                if block != b.read(_COMPARE_BLOCK):
+                    return False
+        return True
+    except FileNotFoundError:
+        return False
+
+
+_COMPARE_BLOCK = 1 << 20
 
 
 def announce_written(path: Path, size: int) -> None:

@@ -1,7 +1,6 @@
 """Feed documents from catalogue values: Atom, RSS 2.0 and JSON Feed, and the OPML list.
 
-The HTML pages live in `feeds.pages` and the published paths in `feeds.urls`; both are
-re-exported here, so `feeds.render` is the one place the build step imports from.
+The HTML pages live in `feeds.pages` and the published paths in `feeds.urls`.
 
 Pure and deterministic: every value that reaches the output comes from the
 arguments, so the same catalogue always renders to the same bytes (and the HTTP
@@ -16,18 +15,14 @@ import logging
 import threading
 import xml.etree.ElementTree as ET
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import BinaryIO, Protocol
 
 from feedgen.feed import FeedGenerator
 
 from feeds.model import Config, FeedPage, StoredEntry, Tombstone, Topic
-from feeds.pages import (
-    UNTITLED,
-    in_utc,
-    ordered_topics,
-)
+from feeds.pages import UNTITLED, in_utc
 from feeds.urls import (
     FEED_FORMATS,
     MEDIA_TYPES,
@@ -452,15 +447,20 @@ def _json_item(entry: StoredEntry, *, config: Config) -> dict[str, object]:
     return item
 
 
-def render_opml(topics: Sequence[Topic], *, config: Config) -> bytes:
-    """`feeds.opml`: OPML 2.0 listing every feed, `all` first, for importing into a reader."""
-    root = ET.Element("opml", {"version": "2.0"})
-    head = ET.SubElement(root, "head")
-    ET.SubElement(head, "title").text = config.site_title
-    body = ET.SubElement(root, "body")
-    for topic in ordered_topics(topics):
-        ET.SubElement(
-            body,
+def opml_lines(topics: Iterable[Topic], *, config: Config) -> Iterator[str]:
+    """`feeds.opml`, line by line: OPML 2.0 listing the feed of each of `topics`, in their order
+    (`all` first), for importing into a reader. Each line is serialized as it comes, so any
+    number of topics is listed in constant memory."""
+    title = ET.Element("title")
+    title.text = config.site_title
+    yield "<?xml version='1.0' encoding='utf-8'?>\n"
+    yield '<opml version="2.0">\n'
+    yield "  <head>\n"
+    yield f"    {ET.tostring(title, encoding='unicode')}\n"
+    yield "  </head>\n"
+    yield "  <body>\n"
+    for topic in topics:
+        outline = ET.Element(
             "outline",
             {
                 "type": "rss",
@@ -470,7 +470,6 @@ def render_opml(topics: Sequence[Topic], *, config: Config) -> bytes:
                 "htmlUrl": topic_page_url(topic.slug, config=config),
             },
         )
-    ET.indent(root)
-    buffer = io.BytesIO()
-    ET.ElementTree(root).write(buffer, encoding="utf-8", xml_declaration=True)
-    return buffer.getvalue() + b"\n"
+        yield f"    {ET.tostring(outline, encoding='unicode')}\n"
+    yield "  </body>\n"
+    yield "</opml>\n"

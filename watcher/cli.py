@@ -198,7 +198,7 @@ def _status(args: argparse.Namespace, config: Config) -> int:
     catalog = open_catalog(config)
     try:
         counts = catalog.counts()
-        topics = catalog.topics()
+        topics = list(catalog.topics())
         rejected = catalog.rejected_files()
     finally:
         catalog.close()

@@ -42,21 +42,18 @@ from feeds.build import (
     file_to_read,
     forget_path,
     is_ignored,
-    lists_pending,
-    lists_written,
     open_catalog,
     publish_dirty,
     read_files,
     reconcile,
     start_reading_pool,
     store_reading,
-    take_lists,
     update,
     warm_reading_pool,
-    write_lists,
 )
 from feeds.catalog import Catalog
 from feeds.errors import ConfigError
+from feeds.lists import lists_pending, lists_written, take_lists, write_lists
 from feeds.model import Config
 from feeds.publish import remove_stale_temp_files
 from watcher.lock import hold_state_lock
@@ -655,13 +652,19 @@ class Daemon:
             log.exception("publish failed")
 
     def _publish_lists(self, catalog: Catalog) -> None:
-        """index.html and feeds.opml name every topic: read under the lock, written outside it."""
+        """index.html and feeds.opml name every topic: streamed from a read-only connection's
+        snapshot, outside the lock, so files are stored meanwhile."""
         started = time.monotonic()
+        config = self._config
         with self._catalog_lock:
             if not lists_pending(catalog):
                 return
-            lists = take_lists(catalog, self._config, now=self._clock())
-        write_lists(lists, self._config)
+            lists = take_lists(catalog, config, now=self._clock())
+        reader = Catalog.open_reader(config.state_dir, page_size=catalog.page_size)
+        try:
+            write_lists(reader, lists, config)
+        finally:
+            reader.close()
         with self._catalog_lock:
             lists_written(catalog, lists)
         ended = time.monotonic()

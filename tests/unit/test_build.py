@@ -13,18 +13,15 @@ import pytest
 from feeds.build import (
     apply_config,
     is_ignored,
-    lists_pending,
-    lists_written,
     open_catalog,
     publish_dirty,
     reconcile,
     scan_seeds,
     start_reading_pool,
-    take_lists,
     update,
-    write_lists,
 )
 from feeds.config import DEFAULT_CONFIG
+from feeds.lists import lists_pending, lists_written, take_lists, write_lists
 from feeds.model import Config, TopicRule
 from tests.atom_schema import assert_valid_atom, parse_with_feedparser
 from tests.conftest import REPO
@@ -197,7 +194,7 @@ def test_the_lists_stay_pending_until_written_with_every_change(config: Config) 
         (config.seeds_dir / SAMPLES[1].name).unlink()
         reconcile(catalog, config, now=T0)
         publish_dirty(catalog, config, now=T0, lists=False)
-        write_lists(snapshot, config)
+        write_lists(catalog, snapshot, config)
         lists_written(catalog, snapshot)
         assert lists_pending(catalog)
         publish_dirty(catalog, config, now=T0)

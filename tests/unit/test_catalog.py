@@ -130,6 +130,46 @@ def test_a_reader_sees_what_is_committed_and_cannot_write(catalog: Catalog) -> N
         reader.close()
 
 
+def test_topics_are_listed_by_casefolded_title_then_slug(catalog: Catalog) -> None:
+    titles = {
+        "zeta": "Zeta",
+        "eclair-2": "éclair",
+        "eclair": "Éclair",
+        "apple": "apple",
+        "aerger": "Ärger",
+        "strasse": "STRASSE",
+        "strasse-de": "Straße",
+        "banana": "Banana",
+        "ebene": "ébène",
+    }
+    with catalog.transaction():
+        for slug, title in titles.items():
+            catalog.topic(slug, title=title, now=T0)
+    listed = [topic.slug for topic, _ in catalog.topics()]
+    # Unicode case folding, as Python's str.casefold ("Straße" folds to "strasse"; SQLite's
+    # own lower() would leave "É" and "Ä" alone).
+    expected = sorted(titles, key=lambda slug: (titles[slug].casefold(), slug))
+    assert listed == expected
+    assert listed.index("ebene") < listed.index("eclair")  # "Éclair" folds to "éclair"
+    # Titles that fold alike sit together, their slugs breaking the tie.
+    assert listed.index("eclair") + 1 == listed.index("eclair-2")
+    assert listed.index("strasse") + 1 == listed.index("strasse-de")
+
+
+def test_a_snapshot_reads_one_moment_while_another_connection_writes(catalog: Catalog) -> None:
+    reader = Catalog.open_reader(catalog.path.parent, page_size=catalog.page_size)
+    try:
+        catalog.store_file(_record("a.txt"), [_entry("Dam opens", "Water.")], now=T0)
+        with reader.snapshot():
+            before = reader.topic_count(ALL_SLUG)
+            catalog.store_file(_record("b.txt", "h2"), [_entry("Dam closes", "Dry.")], now=T0)
+            assert reader.topic_count(ALL_SLUG) == before == 1
+            assert [e.title for e in reader.feed_entries(ALL_SLUG, limit=5)] == ["Dam opens"]
+        assert reader.topic_count(ALL_SLUG) == 2
+    finally:
+        reader.close()
+
+
 def test_dirty_feeds_are_the_ones_whose_entries_changed(catalog: Catalog) -> None:
     catalog.store_file(_record("a.txt"), [_entry("One", "First.", topics=("water",))], now=T0)
     catalog.store_file(_record("b.txt"), [_entry("Two", "Second.", topics=("fire",))], now=T0)

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from feeds.publish import remove_file, remove_stale_temp_files, write_files_atomically
+from feeds.publish import (
+    remove_file,
+    remove_stale_temp_files,
+    write_files_atomically,
+    write_stream_atomically,
+)
 
 
 def write_atomically(path: Path, data: bytes) -> bool:
@@ -72,6 +78,34 @@ def test_writes_are_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> 
     assert [(r.levelno, r.getMessage().split()[0]) for r in caplog.records] == [
         (logging.INFO, "written"),
     ]
+
+
+def test_a_streamed_document_is_written_once_and_then_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "public" / "index.html"
+    chunks = [b"<ul>", *(f"<li>{n}</li>".encode() for n in range(1000)), b"</ul>"]
+    assert write_stream_atomically(path, iter(chunks)) == len(b"".join(chunks))
+    assert path.read_bytes() == b"".join(chunks)
+    before = path.stat()
+    assert write_stream_atomically(path, iter(chunks)) is None  # same bytes: not replaced
+    assert path.stat().st_mtime_ns == before.st_mtime_ns and path.stat().st_ino == before.st_ino
+    changed = [*chunks[:-1], b"</ol>"]  # same size, last bytes differ
+    assert write_stream_atomically(path, iter(changed)) == before.st_size
+    assert path.read_bytes().endswith(b"</ol>") and path.stat().st_ino != before.st_ino
+    assert sorted(p.name for p in path.parent.iterdir()) == ["index.html"]
+
+
+def test_a_stream_that_fails_keeps_the_old_file_and_leaves_no_temp(tmp_path: Path) -> None:
+    path = tmp_path / "index.html"
+    path.write_bytes(b"old")
+
+    def failing() -> Iterator[bytes]:
+        yield b"new, half"
+        raise RuntimeError("the catalogue went away")
+
+    with pytest.raises(RuntimeError):
+        write_stream_atomically(path, failing())
+    assert path.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.html"]
 
 
 def test_stale_temp_files_are_removed_recursively(tmp_path: Path) -> None:

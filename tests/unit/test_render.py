@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +21,7 @@ from feeds.model import (
     TopicMatch,
     TopicSource,
 )
-from feeds.render import _atom_document, render_atom, render_json_feed, render_opml, render_rss
+from feeds.render import _atom_document, opml_lines, render_atom, render_json_feed, render_rss
 from feeds.urls import archive_path, entry_page_path, feed_path, feed_url, topic_page_path
 from tests.atom_schema import assert_valid_atom, parse_with_feedparser
 
@@ -194,16 +195,21 @@ def test_non_utc_dates_are_written_in_utc() -> None:
     assert parsed.entries[0].updated == "1987-06-30T15:00:00+00:00"
 
 
-TOPICS = (
-    Topic(slug="weird", title='<b>&"', created=CREATED),
-    ENERGY,
+# In the order the catalogue lists them: `all`, then by title (casefolded), then by slug.
+LISTED = (
     ALL,
+    Topic(slug="weird", title='<b>&"', created=CREATED),
     Topic(slug="asia", title="Asia", created=CREATED),
+    ENERGY,
 )
 
 
+def render_opml(topics: Sequence[Topic]) -> bytes:
+    return "".join(opml_lines(topics, config=CONFIG)).encode("utf-8")
+
+
 def test_opml_lists_every_feed_once_all_first() -> None:
-    data = render_opml(TOPICS, config=CONFIG)
+    data = render_opml(LISTED)
     root = ET.fromstring(data)
     assert root.tag == "opml" and root.get("version") == "2.0"
     assert root.findtext("head/title") == "Clippings"
@@ -223,7 +229,7 @@ def test_opml_lists_every_feed_once_all_first() -> None:
         "https://news.example.org/topics/asia.html",
         "https://news.example.org/topics/energy.html",
     ]
-    assert render_opml(TOPICS, config=CONFIG) == data
+    assert render_opml(LISTED) == data
 
 
 def test_paths_and_urls_of_every_published_document() -> None:
