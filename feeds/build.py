@@ -434,7 +434,7 @@ def reconcile(
                 todo = _select_changed(catalog, batch, known, now=now)
             upcoming = (todo, read_files(config, todo, now=now, pool=pool))
         if reading is not None:
-            with catalog.transaction():
+            with catalog.transaction(savepoints=False):
                 ingested += store_readings(catalog, *reading, now=now)
         if upcoming is None:
             break

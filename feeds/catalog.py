@@ -7,7 +7,7 @@ import json
 import logging
 import sqlite3
 import struct
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -238,6 +238,7 @@ class Catalog:
         # StoredEntry values by id, for entries that appear in several feeds of one publish;
         # an entry leaves it as soon as anything about it changes.
         self._stored: OrderedDict[str, StoredEntry] = OrderedDict()
+        self._savepoints = True
         self._touched_candidates: set[str] = set()
         self._depth = 0
 
@@ -347,9 +348,17 @@ class Catalog:
             log.info("catalogue migrated path=%s version=%d", self.path, target)
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """All writes inside land together or not at all, also across a crash."""
+    def transaction(self, *, savepoints: bool = True) -> Iterator[None]:
+        """All writes inside land together or not at all, also across a crash.
+
+        A transaction inside another is a savepoint: its failure undoes it alone. With
+        `savepoints` false, the ones inside this transaction are not: any failure undoes all
+        of it (a batch of a cold build, where a failure ends the build anyway).
+        """
         if self._db.in_transaction:
+            if not self._savepoints:
+                yield
+                return
             self._depth += 1
             savepoint = f"nested_{self._depth}"
             self._db.execute(f"SAVEPOINT {savepoint}")
@@ -364,6 +373,7 @@ class Catalog:
             self._db.execute(f"RELEASE {savepoint}")
             return
         self._db.execute("BEGIN IMMEDIATE")
+        self._savepoints = savepoints
         try:
             yield
             self._settle_auto_topics()
@@ -373,6 +383,8 @@ class Catalog:
             self._touched_candidates.clear()
             self._touched_entries.clear()
             raise
+        finally:
+            self._savepoints = True
         self._db.execute("COMMIT")
 
     @contextmanager
@@ -505,7 +517,8 @@ class Catalog:
         rel = record.rel_path.as_posix()
         with self.transaction():
             self._save_file(record, now)
-            held = self._held_entries(rel) or self._formerly_held_entries(rel)
+            holding = self._held_entries(rel)
+            held = holding or self._formerly_held_entries(rel)
             if not held and moved_from is not None:
                 origin = moved_from.as_posix()
                 held = self._held_entries(origin) or self._formerly_held_entries(origin)
@@ -518,7 +531,8 @@ class Catalog:
                     self._update_entry(entry_id, entry, now)
                 if entry_id not in ids:
                     ids.append(entry_id)
-            self._db.execute("DELETE FROM sources WHERE rel_path = ?", (rel,))
+            if holding:
+                self._db.execute("DELETE FROM sources WHERE rel_path = ?", (rel,))
             self._sources_changed(sorted({h.entry_id for h in held} ^ set(ids)))
             self._db.executemany(
                 "INSERT INTO sources (rel_path, position, entry_id) VALUES (?, ?, ?)",
@@ -778,12 +792,10 @@ class Catalog:
 
     def _refresh_liveness(self, entry_ids: Iterable[str]) -> None:
         for entry_id in dict.fromkeys(entry_ids):
-            (live,) = self._db.execute(
-                "SELECT EXISTS (SELECT 1 FROM sources WHERE entry_id = ?)", (entry_id,)
-            ).fetchone()
             changed = self._db.execute(
-                "UPDATE entries SET live = ? WHERE entry_id = ? AND live != ?",
-                (live, entry_id, live),
+                "UPDATE entries SET live = NOT live WHERE entry_id = ?1 "
+                "AND live != EXISTS (SELECT 1 FROM sources WHERE entry_id = ?1)",
+                (entry_id,),
             ).rowcount
             if changed:
                 self._mark_entry_dirty(entry_id)
@@ -865,10 +877,10 @@ class Catalog:
         self._touched_entries.add(entry_id)
         self._stored.pop(entry_id, None)
         self._db.execute("INSERT OR IGNORE INTO dirty_entries (entry_id) VALUES (?)", (entry_id,))
-        self._db.execute("INSERT OR IGNORE INTO dirty (slug) VALUES (?)", (ALL_SLUG,))
         self._db.execute(
-            "INSERT OR IGNORE INTO dirty (slug) SELECT slug FROM entry_topics WHERE entry_id = ?",
-            (entry_id,),
+            "INSERT OR IGNORE INTO dirty (slug) SELECT ? UNION ALL "
+            "SELECT slug FROM entry_topics WHERE entry_id = ?",
+            (ALL_SLUG, entry_id),
         )
 
     def _sources_changed(self, entry_ids: Iterable[str]) -> None:
@@ -924,6 +936,10 @@ class Catalog:
         if not touched:
             return
         left_at = stamp(self._clock())
+        # Within one sync, a topic's next sequence number and its count's change are kept
+        # here: read once, written once, however many of its entries joined.
+        next_seq: dict[str, int] = {}
+        counts: Counter[str] = Counter()
         for entry_id in sorted(touched):
             row = self._db.execute("SELECT live FROM entries WHERE entry_id = ?", (entry_id,))
             found = row.fetchone()
@@ -944,14 +960,13 @@ class Catalog:
             }
             for slug in sorted(current):
                 if slug not in held:
-                    (seq,) = self._db.execute(
-                        "SELECT coalesce(max(seq), 0) + 1 FROM memberships WHERE slug = ?", (slug,)
-                    ).fetchone()
+                    seq = next_seq.get(slug) or self._next_seq(slug)
+                    next_seq[slug] = seq + 1
                     self._db.execute(
                         "INSERT INTO memberships (slug, entry_id, seq) VALUES (?, ?, ?)",
                         (slug, entry_id, seq),
                     )
-                    self._count_member(slug, +1)
+                    counts[slug] += 1
                     if seq % self.page_size == 0:
                         # It fills its page: the page is out, the one before links to it.
                         self._db.execute("INSERT OR IGNORE INTO dirty (slug) VALUES (?)", (slug,))
@@ -962,24 +977,28 @@ class Catalog:
                         "UPDATE memberships SET left_at = NULL WHERE slug = ? AND entry_id = ?",
                         (slug, entry_id),
                     )
-                    self._count_member(slug, +1)
+                    counts[slug] += 1
             for slug, (_, gone) in held.items():
                 if slug not in current and gone is None:
                     self._db.execute(
                         "UPDATE memberships SET left_at = ? WHERE slug = ? AND entry_id = ?",
                         (left_at, slug, entry_id),
                     )
-                    self._count_member(slug, -1)
+                    counts[slug] -= 1
                     self._db.execute("INSERT OR IGNORE INTO dirty (slug) VALUES (?)", (slug,))
             for slug, (seq, _) in held.items():
                 self._dirty_page(slug, (seq - 1) // self.page_size + 1)
-
-    def _count_member(self, slug: str, change: int) -> None:
-        self._db.execute(
+        self._db.executemany(
             "INSERT INTO topic_counts (slug, entries) VALUES (?, ?) "
             "ON CONFLICT (slug) DO UPDATE SET entries = entries + excluded.entries",
-            (slug, change),
+            [(slug, change) for slug, change in sorted(counts.items()) if change],
         )
+
+    def _next_seq(self, slug: str) -> int:
+        (seq,) = self._db.execute(
+            "SELECT coalesce(max(seq), 0) + 1 FROM memberships WHERE slug = ?", (slug,)
+        ).fetchone()
+        return int(seq)
 
     def _dirty_page(self, slug: str, page: int) -> None:
         """Mark archive page `page` of `slug` for rendering, if it exists (is full)."""
