@@ -24,6 +24,7 @@ id and fingerprint while the bodies and topic mix stay those of real stories.
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,6 +37,9 @@ SIZES = ("1k", "10k", "19k", "100k")
 SYNTHETIC_COUNT = 100_000
 _STRIDE = 7919  # a prime, so borrowed topics come from stories spread over the corpus
 _READY = "READY"
+# How the files dropped into a running daemon are named (`burst-<tag>-<n>.txt`,
+# `probe-<tag>-<n>.txt`); no input file is.
+DROP_PREFIXES = ("burst-", "probe-")
 
 
 class CorpusMissing(Exception):
@@ -164,6 +168,7 @@ def build_inputs(corpus: Path, work: Path, flavour: str, size: str) -> InputSet:
     seeds = root / "seeds"
     ready = root / _READY
     if ready.exists():
+        _remove_dropped(seeds)
         return InputSet(
             flavour=flavour, size=size, seeds_dir=seeds, files=int(ready.read_text().strip())
         )
@@ -184,6 +189,16 @@ def build_inputs(corpus: Path, work: Path, flavour: str, size: str) -> InputSet:
         written += 1
     ready.write_text(f"{written}\n")
     return InputSet(flavour=flavour, size=size, seeds_dir=seeds, files=written)
+
+
+def _remove_dropped(seeds: Path) -> None:
+    """Remove the files a latency or burst run dropped into `seeds` and did not take back
+    (it was killed): left there, they would make every later run measure a bigger input."""
+    left = [path for prefix in DROP_PREFIXES for path in seeds.glob(f"{prefix}*")]
+    for path in left:
+        path.unlink()
+    if left:
+        print(f"removed {len(left)} files a killed run left in {seeds}", file=sys.stderr)
 
 
 def stories_with_topics(corpus: Path, limit: int) -> list[Story]:

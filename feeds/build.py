@@ -103,12 +103,15 @@ def open_catalog(config: Config) -> Catalog:
     )
 
 
-def update(catalog: Catalog, config: Config, *, now: datetime, workers: int = 1) -> PublishReport:
-    """`seedfeed build`, and the daemon's start: settings, then seeds/, then public/."""
+def update(
+    catalog: Catalog, config: Config, *, now: datetime, workers: int = 1, lists: bool = True
+) -> PublishReport:
+    """`seedfeed build`, and the daemon's start: settings, then seeds/, then public/ (with
+    `lists` false, index.html and feeds.opml are left pending, as `publish_dirty` says)."""
     apply_config(catalog, config)
     with _reading_pool(workers) as pool:
         reconcile(catalog, config, now=now, pool=pool)
-        return publish_dirty(catalog, config, now=now, pool=pool)
+        return publish_dirty(catalog, config, now=now, pool=pool, lists=lists)
 
 
 def apply_config(catalog: Catalog, config: Config) -> None:

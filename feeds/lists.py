@@ -14,7 +14,7 @@ what to write (under the lock, cheap), `write_lists` writes it (anywhere), and
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -64,10 +64,17 @@ def take_lists(catalog: Catalog, config: Config, *, now: datetime) -> Lists:
     return Lists(all_topic=all_topic, generation=_generation(catalog))
 
 
-def write_lists(catalog: Catalog, lists: Lists, config: Config) -> list[tuple[Path, int]]:
+def write_lists(
+    catalog: Catalog,
+    lists: Lists,
+    config: Config,
+    *,
+    give_way: Callable[[], object] = lambda: None,
+) -> list[tuple[Path, int]]:
     """Write index.html and feeds.opml from one snapshot of `catalog` (any connection to it,
     a read-only one included), streaming topics from it; return the files whose bytes changed,
-    with their sizes (each is logged)."""
+    with their sizes (each is logged). `give_way` is called between chunks: the daemon waits
+    there for a drop being stored or published, so the lists never slow one down."""
     public = config.public_dir
     changed: list[tuple[Path, int]] = []
     with catalog.snapshot():
@@ -86,7 +93,7 @@ def write_lists(catalog: Catalog, lists: Lists, config: Config) -> list[tuple[Pa
             (public / "feeds.opml", opml_lines(topics(), config=config)),
         )
         for path, lines in documents:
-            size = write_stream_atomically(path, _encoded(lines))
+            size = write_stream_atomically(path, _encoded(lines, give_way))
             if size is not None:
                 announce_written(path, size)
                 changed.append((path, size))
@@ -100,8 +107,12 @@ def lists_written(catalog: Catalog, lists: Lists) -> None:
         catalog.save_setting(_PENDING, "0")
 
 
-def _encoded(lines: Iterable[str]) -> Iterator[bytes]:
-    """UTF-8 chunks of a few hundred lines each."""
+def _encoded(lines: Iterable[str], give_way: Callable[[], object]) -> Iterator[bytes]:
+    """UTF-8 chunks of a few hundred lines each, `give_way` called before each."""
     iterator = iter(lines)
-    while batch := list(itertools.islice(iterator, _LINES_PER_CHUNK)):
+    while True:
+        give_way()
+        batch = list(itertools.islice(iterator, _LINES_PER_CHUNK))
+        if not batch:
+            return
         yield "".join(batch).encode("utf-8")

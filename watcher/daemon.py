@@ -319,8 +319,11 @@ class Daemon:
         self._scheduler = scheduler
         try:
             with self._catalog_lock:
-                report = update(catalog, config, now=self._clock())
+                report = update(catalog, config, now=self._clock(), lists=False)
             self._announce(report)
+            # Written as the lists job writes them, so its next turn waits its share of time
+            # rather than coming with the first drops.
+            self._publish_lists(catalog)
             self._schedule(scheduler)
             scheduler.start()
             if (os.cpu_count() or 1) > 1:
@@ -662,13 +665,18 @@ class Daemon:
             lists = take_lists(catalog, config, now=self._clock())
         reader = Catalog.open_reader(config.state_dir, page_size=catalog.page_size)
         try:
-            write_lists(reader, lists, config)
+            write_lists(reader, lists, config, give_way=self._wait_for_storing)
         finally:
             reader.close()
         with self._catalog_lock:
             lists_written(catalog, lists)
         ended = time.monotonic()
         self._lists_due = ended + max(_LISTS_EVERY, (ended - started) / _LISTS_SHARE)
+
+    def _wait_for_storing(self) -> None:
+        """Wait while files are stored or published: the lock is held for both."""
+        with self._catalog_lock:
+            pass
 
     def _announce(self, report: PublishReport) -> None:
         """Tell the WebSub hub, if one is configured, which subscription feeds changed."""

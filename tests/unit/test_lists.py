@@ -78,3 +78,19 @@ def test_the_lists_of_many_topics_are_streamed_not_held(catalog: Catalog, tmp_pa
     assert size > 8_000_000  # ~800 bytes per topic across the two documents
     # Held whole, the documents and their parts took several times their size.
     assert peak < size / 10, f"peak {peak} bytes of Python memory for {size} bytes written"
+
+
+def test_the_writer_gives_way_between_chunks(catalog: Catalog, tmp_path: Path) -> None:
+    _add_topics(catalog, 2_000)
+    config = _config(tmp_path)
+    calls: list[int] = []
+
+    def give_way() -> None:
+        index = config.public_dir / ".index.html.tmp"
+        calls.append(index.stat().st_size if index.exists() else 0)
+
+    write_lists(catalog, take_lists(catalog, config, now=T0), config, give_way=give_way)
+    # The daemon waits there for drops being stored: often enough that none waits long.
+    index_size = (config.public_dir / "index.html").stat().st_size
+    assert len(calls) > index_size // 200_000
+    assert len(set(calls)) > 2, "not called while the index grows"
