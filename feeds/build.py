@@ -264,10 +264,11 @@ def file_to_read(
 def store_readings(
     catalog: Catalog, todo: Sequence[FileToRead], readings: Iterable[Reading], *, now: datetime
 ) -> int:
-    """Store what reading each file of `todo` gave; return how many changed the catalogue."""
+    """Store what reading each file of `todo` gave; return how many changed the catalogue.
+    Each file ingested is logged at debug level: a reconcile reports progress per batch."""
     changed = 0
     for file, reading in zip(todo, readings, strict=True):
-        if store_reading(catalog, file, reading, now=now):
+        if store_reading(catalog, file, reading, now=now, level=logging.DEBUG):
             changed += 1
     return changed
 
@@ -348,8 +349,16 @@ def _read_all(config: Config, jobs: Sequence[_Job], now: datetime) -> list[Readi
     return [_read(config, job, now) for job in jobs]
 
 
-def store_reading(catalog: Catalog, file: FileToRead, reading: Reading, *, now: datetime) -> bool:
-    """Store what reading a file gave. True if the catalogue changed."""
+def store_reading(
+    catalog: Catalog,
+    file: FileToRead,
+    reading: Reading,
+    *,
+    now: datetime,
+    level: int = logging.INFO,
+) -> bool:
+    """Store what reading a file gave, logging an ingested file at `level`. True if the
+    catalogue changed."""
     if reading.missing:
         return forget_path(catalog, file.rel_path)
     if reading.reason is not None:
@@ -359,7 +368,7 @@ def store_reading(catalog: Catalog, file: FileToRead, reading: Reading, *, now: 
         catalog.touch_file(record)
         return False
     ids = catalog.store_file(record, reading.entries, now=now, moved_from=file.moved_from)
-    log.info("file ingested path=%s entries=%d", file.rel_path, len(ids))
+    log.log(level, "file ingested path=%s entries=%d", file.rel_path, len(ids))
     return True
 
 
@@ -439,6 +448,7 @@ def reconcile(
         if reading is not None:
             with catalog.transaction(savepoints=False):
                 ingested += store_readings(catalog, *reading, now=now)
+            log.info("reconciling seen=%d ingested=%d", seen - len(batch), ingested)
         if upcoming is None:
             break
         reading = upcoming
