@@ -483,7 +483,8 @@ def _select_changed(
         if stats is not None and stats == _quick_stat(info):
             continue
         rel_path = Path(rel)
-        record = catalog.file_record(Path(key))
+        # `known` holds every file the catalogue has: one it lacks has no record to read.
+        record = None if stats is None else catalog.file_record(Path(key))
         if _needs_reading(catalog, rel_path, info, record, now=now):
             todo.append(FileToRead(rel_path=rel_path, info=info, known=record))
     return todo

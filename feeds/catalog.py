@@ -133,6 +133,9 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
 )
 
 _STORED_CACHE_SIZE = 512
+# What waits for the next publish: feeds, feeds whose Atom is out but not their other
+# formats, archive pages, entry pages.
+_DIRTY_TABLES = ("dirty", "dirty_others", "dirty_pages", "dirty_entries")
 # Entry ids per `IN (...)` list: well under SQLite's limit of bound parameters.
 _IN_LIST = 500
 _TITLE_SOURCES = tuple(
@@ -1081,7 +1084,7 @@ class Catalog:
         """Anything at all for the next publish: feeds, archive pages or entry pages."""
         return any(
             self._db.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None
-            for table in ("dirty", "dirty_others", "dirty_pages", "dirty_entries")
+            for table in _DIRTY_TABLES
         )
 
     def dirty_slugs(self) -> list[str]:
@@ -1244,8 +1247,7 @@ class Catalog:
             "SELECT count(*) FROM topic_counts WHERE entries > 0 AND slug != ?", (ALL_SLUG,)
         ).fetchone()
         (unpublished,) = self._db.execute(
-            "SELECT (SELECT count(*) FROM dirty) + (SELECT count(*) FROM dirty_others) "
-            "+ (SELECT count(*) FROM dirty_pages) + (SELECT count(*) FROM dirty_entries)"
+            "SELECT " + " + ".join(f"(SELECT count(*) FROM {table})" for table in _DIRTY_TABLES)
         ).fetchone()
         return CatalogCounts(
             files=files,
