@@ -34,7 +34,24 @@ log = logging.getLogger(__name__)
 
 CATALOG_NAME = "catalog.sqlite3"
 REJECTED_SLUG = "_rejected"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+
+# What waits for the next publish: feeds, feeds whose Atom is out but not their other
+# formats, archive pages, entry pages.
+_DIRTY_TABLES = ("dirty", "dirty_others", "dirty_pages", "dirty_entries")
+# Marking dirt again moves it to the transaction's generation.
+_MARK_FEED = (
+    "INSERT INTO dirty (slug, gen) VALUES (?, ?) "
+    "ON CONFLICT (slug) DO UPDATE SET gen = excluded.gen"
+)
+_MARK_ENTRY_PAGE = (
+    "INSERT INTO dirty_entries (entry_id, gen) VALUES (?, ?) "
+    "ON CONFLICT (entry_id) DO UPDATE SET gen = excluded.gen"
+)
+_MARK_ARCHIVE_PAGE = (
+    "INSERT INTO dirty_pages (slug, page, gen) VALUES (?, ?, ?) "
+    "ON CONFLICT (slug, page) DO UPDATE SET gen = excluded.gen"
+)
 
 # MIGRATIONS[n] takes the schema from version n to n + 1.
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -130,12 +147,24 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # Feeds whose Atom document is written but not yet their other formats and page.
         "CREATE TABLE dirty_others (slug TEXT PRIMARY KEY)",
     ),
+    (
+        # Each mark of dirt says which write transaction made it: a publish renders outside
+        # the lock, and clears only the dirt it saw, not dirt marked again while it rendered.
+        *(f"ALTER TABLE {t} ADD COLUMN gen INTEGER NOT NULL DEFAULT 0" for t in _DIRTY_TABLES),
+        # A topic's newest live entries straight from the index, however many of its entries
+        # were deleted (their rows stay, keeping their ids): each topic row follows its entry.
+        "ALTER TABLE entry_topics ADD COLUMN live INTEGER NOT NULL DEFAULT 0",
+        "UPDATE entry_topics SET live = "
+        "(SELECT e.live FROM entries e WHERE e.entry_id = entry_topics.entry_id)",
+        "DROP INDEX entry_topics_newest",
+        "CREATE INDEX entry_topics_newest "
+        "ON entry_topics (slug, updated DESC, published DESC, entry_id DESC) WHERE live",
+        "CREATE TRIGGER entry_topics_follow_live AFTER UPDATE OF live ON entries BEGIN "
+        "UPDATE entry_topics SET live = NEW.live WHERE entry_id = NEW.entry_id; END",
+    ),
 )
 
 _STORED_CACHE_SIZE = 512
-# What waits for the next publish: feeds, feeds whose Atom is out but not their other
-# formats, archive pages, entry pages.
-_DIRTY_TABLES = ("dirty", "dirty_others", "dirty_pages", "dirty_entries")
 # Entry ids per `IN (...)` list: well under SQLite's limit of bound parameters.
 _IN_LIST = 500
 _TITLE_SOURCES = tuple(
@@ -244,6 +273,9 @@ class Catalog:
         self._savepoints = True
         self._touched_candidates: set[str] = set()
         self._depth = 0
+        # The generation of the write transaction in hand (or the last one): dirt it marks
+        # carries it.
+        self._gen = 0
 
     # -- opening -----------------------------------------------------------------------------
 
@@ -292,6 +324,7 @@ class Catalog:
                 clock=clock,
             )
             catalog._migrate()
+            catalog._gen = catalog.dirt_generation()
             catalog.tune_auto_topics(auto_min_entries)
         except sqlite3.OperationalError as e:
             raise CatalogError(
@@ -376,6 +409,7 @@ class Catalog:
             self._db.execute(f"RELEASE {savepoint}")
             return
         self._db.execute("BEGIN IMMEDIATE")
+        self._gen += 1
         self._savepoints = savepoints
         try:
             yield
@@ -479,7 +513,7 @@ class Catalog:
         ).fetchone()
         was_rejected = before is not None and before[0] == FileStatus.REJECTED.value
         if was_rejected or record.status is FileStatus.REJECTED:
-            self._db.execute("INSERT OR IGNORE INTO dirty (slug) VALUES (?)", (REJECTED_SLUG,))
+            self._mark_feeds([REJECTED_SLUG])
         self._db.execute(
             "INSERT INTO files (rel_path, size, mtime_ns, inode, content_hash, status, reason, "
             "first_seen, changed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -561,7 +595,7 @@ class Catalog:
                 "DELETE FROM files WHERE rel_path = ? RETURNING status", (rel,)
             ).fetchone()
             if gone is not None and gone[0] == FileStatus.REJECTED.value:
-                self._db.execute("INSERT OR IGNORE INTO dirty (slug) VALUES (?)", (REJECTED_SLUG,))
+                self._mark_feeds([REJECTED_SLUG])
 
     def _drop_sources(self, rel: str) -> None:
         held = [h.entry_id for h in self._held_entries(rel)]
@@ -774,8 +808,10 @@ class Catalog:
 
     def _save_topics(self, entry_id: str, entry: Entry) -> None:
         self._db.executemany(
-            "INSERT INTO entry_topics (entry_id, slug, title, source, reason, updated, published) "
-            "SELECT entry_id, ?, ?, ?, ?, updated, published FROM entries WHERE entry_id = ?",
+            "INSERT INTO entry_topics "
+            "(entry_id, slug, title, source, reason, updated, published, live) "
+            "SELECT entry_id, ?, ?, ?, ?, updated, published, live FROM entries "
+            "WHERE entry_id = ?",
             [(t.slug, t.title, t.source.value, t.reason, entry_id) for t in _fixed_topics(entry)],
         )
         labels = _candidate_labels(entry)
@@ -786,8 +822,9 @@ class Catalog:
         self._touched_candidates.update(labels)
         self._db.execute(
             "INSERT OR IGNORE INTO entry_topics "
-            "(entry_id, slug, title, source, reason, updated, published) "
-            "SELECT c.entry_id, c.slug, a.label, ?, ?, e.updated, e.published FROM candidates c "
+            "(entry_id, slug, title, source, reason, updated, published, live) "
+            "SELECT c.entry_id, c.slug, a.label, ?, ?, e.updated, e.published, e.live "
+            "FROM candidates c "
             "JOIN auto_topics a USING (slug) JOIN entries e USING (entry_id) "
             "WHERE c.entry_id = ?",
             (TopicSource.AUTO.value, "auto: a name shared by several entries", entry_id),
@@ -840,8 +877,9 @@ class Catalog:
             self._db.execute("INSERT INTO auto_topics (slug, label) VALUES (?, ?)", (slug, label))
             self._db.execute(
                 "INSERT OR IGNORE INTO entry_topics "
-                "(entry_id, slug, title, source, reason, updated, published) "
-                "SELECT c.entry_id, c.slug, ?, ?, ?, e.updated, e.published FROM candidates c "
+                "(entry_id, slug, title, source, reason, updated, published, live) "
+                "SELECT c.entry_id, c.slug, ?, ?, ?, e.updated, e.published, e.live "
+                "FROM candidates c "
                 "JOIN entries e USING (entry_id) WHERE c.slug = ?",
                 (label, TopicSource.AUTO.value, "auto: a name shared by several entries", slug),
             )
@@ -876,23 +914,40 @@ class Catalog:
 
     # -- dirty feeds -------------------------------------------------------------------------
 
+    def dirt_generation(self) -> int:
+        """The newest generation of the dirt this connection sees.
+
+        Each write transaction marks dirt with a generation above all before it, so dirt
+        marked after this was read (or by a transaction not yet committed) is above it: a
+        publish that read what is dirty in one snapshot clears, once it is written, only what
+        is still at or below the generation read with it.
+        """
+        (gen,) = self._db.execute(
+            "SELECT max("
+            + ", ".join(f"(SELECT coalesce(max(gen), 0) FROM {t})" for t in _DIRTY_TABLES)
+            + ")"
+        ).fetchone()
+        return int(gen)
+
+    def _mark_feeds(self, slugs: Iterable[str]) -> None:
+        self._db.executemany(_MARK_FEED, [(slug, self._gen) for slug in slugs])
+
     def _mark_entry_dirty(self, entry_id: str) -> None:
         self._touched_entries.add(entry_id)
         self._stored.pop(entry_id, None)
-        self._db.execute("INSERT OR IGNORE INTO dirty_entries (entry_id) VALUES (?)", (entry_id,))
+        self._db.execute(_MARK_ENTRY_PAGE, (entry_id, self._gen))
         self._db.execute(
-            "INSERT OR IGNORE INTO dirty (slug) SELECT ? UNION ALL "
-            "SELECT slug FROM entry_topics WHERE entry_id = ?",
-            (ALL_SLUG, entry_id),
+            "INSERT INTO dirty (slug, gen) SELECT ?, ? UNION ALL "
+            "SELECT slug, ? FROM entry_topics WHERE entry_id = ? "
+            "ON CONFLICT (slug) DO UPDATE SET gen = excluded.gen",
+            (ALL_SLUG, self._gen, self._gen, entry_id),
         )
 
     def _sources_changed(self, entry_ids: Iterable[str]) -> None:
         """An entry's list of files changed: its page shows them, so it is written again."""
         for entry_id in entry_ids:
             self._stored.pop(entry_id, None)
-            self._db.execute(
-                "INSERT OR IGNORE INTO dirty_entries (entry_id) VALUES (?)", (entry_id,)
-            )
+            self._db.execute(_MARK_ENTRY_PAGE, (entry_id, self._gen))
 
     def _mark_members_dirty(self, slug: str) -> None:
         """A topic appears or goes: its feed, and the feeds of its entries (their categories)."""
@@ -901,30 +956,34 @@ class Catalog:
             r[0]
             for r in self._db.execute("SELECT entry_id FROM candidates WHERE slug = ?", (slug,))
         )
-        self._db.execute("INSERT OR IGNORE INTO dirty (slug) VALUES (?)", (slug,))
-        self._db.execute("INSERT OR IGNORE INTO dirty (slug) VALUES (?)", (ALL_SLUG,))
+        self._mark_feeds([slug, ALL_SLUG])
         self._db.execute(
-            "INSERT OR IGNORE INTO dirty (slug) SELECT DISTINCT t.slug FROM candidates c "
+            "INSERT INTO dirty (slug, gen) SELECT DISTINCT t.slug, ? FROM candidates c "
             "JOIN entry_topics t USING (entry_id) JOIN entries e USING (entry_id) "
-            "WHERE c.slug = ? AND e.live",
-            (slug,),
+            "WHERE c.slug = ? AND e.live ON CONFLICT (slug) DO UPDATE SET gen = excluded.gen",
+            (self._gen, slug),
         )
 
     def mark_all_dirty(self) -> None:
         """Every feed and archive page is rendered at the next publish (site settings changed)."""
         with self.transaction():
-            self._db.execute("INSERT OR IGNORE INTO dirty (slug) VALUES (?)", (ALL_SLUG,))
-            self._db.execute("INSERT OR IGNORE INTO dirty (slug) SELECT slug FROM topics")
+            self._mark_feeds([ALL_SLUG])
             self._db.execute(
-                "INSERT OR IGNORE INTO dirty_entries (entry_id) SELECT entry_id FROM entries "
-                "WHERE live"
+                "INSERT INTO dirty (slug, gen) SELECT slug, ? FROM topics WHERE true "
+                "ON CONFLICT (slug) DO UPDATE SET gen = excluded.gen",
+                (self._gen,),
+            )
+            self._db.execute(
+                "INSERT INTO dirty_entries (entry_id, gen) SELECT entry_id, ? FROM entries "
+                "WHERE live ON CONFLICT (entry_id) DO UPDATE SET gen = excluded.gen",
+                (self._gen,),
             )
             for slug, top in self._db.execute(
                 "SELECT slug, max(seq) FROM memberships GROUP BY slug"
             ).fetchall():
                 self._db.executemany(
-                    "INSERT OR IGNORE INTO dirty_pages (slug, page) VALUES (?, ?)",
-                    [(slug, page) for page in range(1, top // self.page_size + 1)],
+                    _MARK_ARCHIVE_PAGE,
+                    [(slug, page, self._gen) for page in range(1, top // self.page_size + 1)],
                 )
 
     # -- memberships: archive pages and tombstones --------------------------------------------
@@ -972,7 +1031,7 @@ class Catalog:
                     counts[slug] += 1
                     if seq % self.page_size == 0:
                         # It fills its page: the page is out, the one before links to it.
-                        self._db.execute("INSERT OR IGNORE INTO dirty (slug) VALUES (?)", (slug,))
+                        self._mark_feeds([slug])
                         self._dirty_page(slug, seq // self.page_size - 1)
                         self._dirty_page(slug, seq // self.page_size)
                 elif held[slug][1] is not None:
@@ -988,7 +1047,7 @@ class Catalog:
                         (left_at, slug, entry_id),
                     )
                     counts[slug] -= 1
-                    self._db.execute("INSERT OR IGNORE INTO dirty (slug) VALUES (?)", (slug,))
+                    self._mark_feeds([slug])
             for slug, (seq, _) in held.items():
                 self._dirty_page(slug, (seq - 1) // self.page_size + 1)
         self._db.executemany(
@@ -1011,9 +1070,7 @@ class Catalog:
             "SELECT coalesce(max(seq), 0) FROM memberships WHERE slug = ?", (slug,)
         ).fetchone()
         if page * self.page_size <= top:
-            self._db.execute(
-                "INSERT OR IGNORE INTO dirty_pages (slug, page) VALUES (?, ?)", (slug, page)
-            )
+            self._db.execute(_MARK_ARCHIVE_PAGE, (slug, page, self._gen))
 
     def archive_page_count(self, slug: str) -> int:
         """How many full archive pages `slug` has (page 1 is the oldest)."""
@@ -1060,15 +1117,23 @@ class Catalog:
         ).fetchone()
         return None if row is None else self._stored_entries([row])[0]
 
-    def clear_dirty_entries(self, entry_ids: Iterable[str]) -> None:
+    def clear_dirty_entries(self, entry_ids: Iterable[str], *, upto: int | None = None) -> None:
+        """These entries' pages are written (or removed) as they stood at generation `upto`
+        (by default, now): marked again since, they stay dirty."""
+        gen = self._upto(upto)
         with self.transaction():
             self._db.executemany(
-                "DELETE FROM dirty_entries WHERE entry_id = ?", [(e,) for e in entry_ids]
+                "DELETE FROM dirty_entries WHERE entry_id = ? AND gen <= ?",
+                [(e, gen) for e in entry_ids],
             )
 
-    def clear_all_dirty_entries(self) -> None:
+    def clear_all_dirty_entries(self, *, upto: int | None = None) -> None:
+        gen = self._upto(upto)
         with self.transaction():
-            self._db.execute("DELETE FROM dirty_entries")
+            self._db.execute("DELETE FROM dirty_entries WHERE gen <= ?", (gen,))
+
+    def _upto(self, upto: int | None) -> int:
+        return self._gen if upto is None else upto
 
     def dirty_pages(self) -> list[tuple[str, int]]:
         return [
@@ -1076,9 +1141,15 @@ class Catalog:
             for r in self._db.execute("SELECT slug, page FROM dirty_pages ORDER BY slug, page")
         ]
 
-    def clear_dirty_pages(self, pages: Iterable[tuple[str, int]]) -> None:
+    def clear_dirty_pages(
+        self, pages: Iterable[tuple[str, int]], *, upto: int | None = None
+    ) -> None:
+        gen = self._upto(upto)
         with self.transaction():
-            self._db.executemany("DELETE FROM dirty_pages WHERE slug = ? AND page = ?", list(pages))
+            self._db.executemany(
+                "DELETE FROM dirty_pages WHERE slug = ? AND page = ? AND gen <= ?",
+                [(slug, page, gen) for slug, page in pages],
+            )
 
     def has_dirty(self) -> bool:
         """Anything at all for the next publish: feeds, archive pages or entry pages."""
@@ -1096,25 +1167,40 @@ class Catalog:
             )
         ]
 
-    def atom_feeds_written(self, slugs: Iterable[str]) -> None:
-        """These feeds' Atom documents are on disk; their other formats and pages are not."""
-        rows = [(s,) for s in slugs]
+    def atom_feeds_written(self, slugs: Iterable[str], *, upto: int | None = None) -> None:
+        """These feeds' Atom documents are on disk as they stood at generation `upto`; their
+        other formats and pages are not."""
+        rows = [(s, self._upto(upto)) for s in slugs]
         with self.transaction():
-            self._db.executemany("INSERT OR IGNORE INTO dirty_others (slug) VALUES (?)", rows)
-            self._db.executemany("DELETE FROM dirty WHERE slug = ?", rows)
+            self._db.executemany(
+                "INSERT OR REPLACE INTO dirty_others (slug, gen) "
+                "SELECT slug, gen FROM dirty WHERE slug = ? AND gen <= ?",
+                rows,
+            )
+            self._db.executemany("DELETE FROM dirty WHERE slug = ? AND gen <= ?", rows)
 
     def dirty_other_slugs(self) -> list[str]:
         """Feeds whose Atom document is written but not their other formats and page."""
         return [r[0] for r in self._db.execute("SELECT slug FROM dirty_others ORDER BY slug")]
 
-    def clear_dirty(self, slugs: Iterable[str]) -> None:
-        """Everything of these feeds is on disk."""
-        rows = [(s,) for s in slugs]
+    def clear_dirty(self, slugs: Iterable[str], *, upto: int | None = None) -> None:
+        """Everything of these feeds is on disk, as they stood at generation `upto`."""
+        rows = [(s, self._upto(upto)) for s in slugs]
         with self.transaction():
-            self._db.executemany("DELETE FROM dirty WHERE slug = ?", rows)
-            self._db.executemany("DELETE FROM dirty_others WHERE slug = ?", rows)
+            self._db.executemany("DELETE FROM dirty WHERE slug = ? AND gen <= ?", rows)
+            self._db.executemany("DELETE FROM dirty_others WHERE slug = ? AND gen <= ?", rows)
 
     # -- reading for feeds -------------------------------------------------------------------
+
+    def settled_topic(self, slug: str, *, title: str | None = None) -> Topic | None:
+        """The topic `slug` if `topic` would return it without writing (it exists, under the
+        title wanted), else None: a reader's way to it."""
+        row = self._db.execute(
+            "SELECT title, created FROM topics WHERE slug = ?", (slug,)
+        ).fetchone()
+        if row is None or (title or self._topic_title(slug) or row[0]) != row[0]:
+            return None
+        return Topic(slug=slug, title=str(row[0]), created=_moment(row[1]))
 
     def topic(self, slug: str, *, title: str | None = None, now: datetime) -> Topic | None:
         """The topic `slug` (created on its first publish), or None if it never had an entry.
@@ -1185,7 +1271,7 @@ class Catalog:
         else:
             rows = self._db.execute(
                 f"SELECT {columns} FROM entry_topics t JOIN entries e USING (entry_id) "
-                "WHERE t.slug = ? AND e.live "
+                "WHERE t.slug = ? AND t.live "
                 "ORDER BY t.updated DESC, t.published DESC, t.entry_id DESC LIMIT ?",
                 (slug, limit),
             ).fetchall()

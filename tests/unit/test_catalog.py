@@ -186,6 +186,46 @@ def test_dirty_feeds_are_the_ones_whose_entries_changed(catalog: Catalog) -> Non
     assert catalog.dirty_slugs() == ["all", "earth", "water"]
 
 
+def test_dirt_marked_again_while_a_publish_renders_stays_for_the_next(catalog: Catalog) -> None:
+    """A publish reads what is dirty from a reader, renders, then clears what it read: dirt
+    marked again meanwhile (a file stored) must stay, or that change would never be
+    published."""
+    catalog.store_file(_record("a.txt"), [_entry("One", "First.", topics=("water",))], now=T0)
+    catalog.store_file(_record("b.txt"), [_entry("Two", "Second.", topics=("fire",))], now=T0)
+    reader = Catalog.open_reader(catalog.path.parent, page_size=catalog.page_size)
+    try:
+        with reader.snapshot():
+            upto = reader.dirt_generation()
+            seen = reader.dirty_slugs()
+            entries = [entry_id for entry_id, _, _ in reader.dirty_entries(limit=10)]
+    finally:
+        reader.close()
+    assert seen == ["all", "fire", "water"] and len(entries) == 2
+    [one] = catalog.store_file(
+        _record("a.txt", "h2"), [_entry("One", "First, again.", topics=("water",))], now=T0
+    )
+    catalog.atom_feeds_written(seen, upto=upto)
+    assert catalog.dirty_slugs() == ["all", "water"]
+    assert catalog.dirty_other_slugs() == ["fire"]
+    catalog.clear_dirty(seen, upto=upto)
+    catalog.clear_dirty_entries(entries, upto=upto)
+    assert catalog.dirty_slugs() == ["all", "water"]
+    assert catalog.dirty_other_slugs() == []
+    assert [entry_id for entry_id, _, _ in catalog.dirty_entries(limit=10)] == [one]
+    # Reopened, the catalogue goes on from the newest generation its dirt holds.
+    upto = catalog.dirt_generation()
+    catalog.close()
+    reopened = Catalog.open(catalog.path.parent, id_authority="example.org", auto_min_entries=2)
+    try:
+        reopened.store_file(
+            _record("b.txt", "h2"), [_entry("Two", "Second, again.", topics=("fire",))], now=T0
+        )
+        reopened.clear_dirty(["all", "fire", "water"], upto=upto)
+        assert reopened.dirty_slugs() == ["all", "fire"]
+    finally:
+        reopened.close()
+
+
 def test_an_unchanged_store_dirties_nothing(catalog: Catalog) -> None:
     catalog.store_file(_record("a.txt"), [_entry("One", "First.", topics=("water",))], now=T0)
     catalog.clear_dirty(catalog.dirty_slugs())
@@ -396,21 +436,83 @@ def test_a_renamed_and_edited_file_keeps_its_ids(catalog: Catalog) -> None:
     )
 
 
-def test_a_version_1_catalogue_gains_the_indexes_of_version_2(tmp_path: Path) -> None:
+def test_a_version_1_catalogue_gains_what_later_versions_add(tmp_path: Path) -> None:
+    """Version 2 added indexes and dirty_others; version 3 the generation of each dirt and
+    the liveness of each entry's topics, filled from the entries."""
     state = tmp_path / "state"
-    Catalog.open(state, id_authority="example.org", auto_min_entries=2).close()
+    catalog = Catalog.open(state, id_authority="example.org", auto_min_entries=2)
+    catalog.store_file(_record("a.txt"), [_entry("One", "First.", topics=("water",))], now=T0)
+    catalog.store_file(_record("b.txt"), [_entry("Two", "Second.", topics=("water",))], now=T0)
+    catalog.forget_file(Path("b.txt"))
+    catalog.close()
     db = sqlite3.connect(state / "catalog.sqlite3")
+    db.execute("DROP TRIGGER entry_topics_follow_live")
+    db.execute("DROP INDEX entry_topics_newest")
+    db.execute("CREATE INDEX entry_topics_newest ON entry_topics (slug, updated DESC)")
+    for table in ("entry_topics", "dirty", "dirty_pages", "dirty_entries"):
+        db.execute(
+            f"ALTER TABLE {table} DROP COLUMN {'live' if table == 'entry_topics' else 'gen'}"
+        )
     db.execute("DROP INDEX memberships_left")
     db.execute("DROP INDEX entry_topics_titles")
     db.execute("DROP TABLE dirty_others")
     db.execute("PRAGMA user_version=1")
     db.commit()
     db.close()
-    Catalog.open(state, id_authority="example.org", auto_min_entries=2).close()
+    catalog = Catalog.open(state, id_authority="example.org", auto_min_entries=2)
+    try:
+        assert [e.title for e in catalog.feed_entries("water", limit=10)] == ["One"]
+        assert catalog.dirty_slugs() == ["all", "water"]
+        catalog.clear_dirty(catalog.dirty_slugs())
+        assert catalog.dirty_slugs() == []
+    finally:
+        catalog.close()
     db = sqlite3.connect(state / "catalog.sqlite3")
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert db.execute("SELECT 1 FROM sqlite_master WHERE name = 'memberships_left'").fetchone()
     db.close()
+
+
+def test_a_topic_feed_reads_as_little_with_many_deleted_entries_as_with_none(
+    catalog: Catalog,
+) -> None:
+    """Deleted entries keep their rows (and ids) for good, and may be the newest of their
+    topic: the newest live entries must still come straight from the index."""
+
+    def steps_to_read_feed() -> int:
+        steps = 0
+
+        def count() -> int:
+            nonlocal steps
+            steps += 1
+            return 0
+
+        catalog._db.set_progress_handler(count, 100)
+        try:
+            assert len(catalog.feed_entries("x", limit=5)) == 5
+        finally:
+            catalog._db.set_progress_handler(None, 0)
+        return steps
+
+    for n in range(5):
+        catalog.store_file(
+            _record(f"old-{n}.txt"), [_entry(f"Old {n}", "B", topics=("x",))], now=T0
+        )
+    later = T0 + timedelta(days=1)
+    for n in range(5):
+        catalog.store_file(
+            _record(f"new-{n}.txt"), [_entry(f"New {n}", "B", topics=("x",))], now=later
+        )
+        catalog.forget_file(Path(f"new-{n}.txt"))
+    few = steps_to_read_feed()
+    for n in range(5, 400):
+        catalog.store_file(
+            _record(f"new-{n}.txt"), [_entry(f"New {n}", "B", topics=("x",))], now=later
+        )
+        catalog.forget_file(Path(f"new-{n}.txt"))
+    many = steps_to_read_feed()
+    assert all(e.title.startswith("Old") for e in catalog.feed_entries("x", limit=5))
+    assert many <= few + 2, (few, many)
 
 
 def test_a_feed_is_read_through_indexes_whatever_the_catalogue_size(catalog: Catalog) -> None:
