@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -63,7 +63,6 @@ _CHUNKS_PER_BATCH = 8
 # pages of a few KB, 50 archive pages of up to ~200 KB, 8 feeds with their formats and pages.
 _ENTRY_PAGE_CHUNK = 400
 _ARCHIVE_CHUNK = 50
-_HURRIED_ARCHIVE_CHUNK = 5
 _FEED_CHUNK = 8
 # Chunks sent to worker processes ahead of the one being written.
 _RENDERS_IN_FLIGHT = 4
@@ -90,7 +89,6 @@ class PublishReport:
     rendered: int
     written: int
     changed_feeds: tuple[str, ...]
-    complete: bool = True
 
 
 def open_catalog(config: Config) -> Catalog:
@@ -561,8 +559,10 @@ def publish_dirty(
     *,
     now: datetime,
     lists: bool = True,
-    hurry: Callable[[], bool] | None = None,
+    atom_first: bool = False,
     pool: ProcessPoolExecutor | None = None,
+    reader: Catalog | None = None,
+    lock: threading.Lock | None = None,
 ) -> PublishReport:
     """Render and write what changed, then clear its dirt: archive and entry pages, then the
     Atom feeds, then the other formats with the topic pages, then index.html and feeds.opml.
@@ -570,104 +570,168 @@ def publish_dirty(
     Work goes in chunks of a few MB of documents, so memory stays flat on a cold build of any
     size; each chunk is written atomically, and dirt is cleared only after what it needs is
     written (a crash or a failed write redoes it at the next publish).
+    With `reader` (a read-only connection to the catalogue) and `lock` (the lock under which
+    `catalog` is written), what is dirty is read from `reader`, and documents are rendered
+    from it (or the pool's own connections) while files are stored; `catalog` is used only
+    under the lock, briefly: to create a topic, and to clear what is written (when the lock is
+    free, else at the end). Dirt marked after it was read stays for the next publish (see
+    `Catalog.dirt_generation`).
     With `lists` false, index.html and feeds.opml (which name every topic, so their cost grows
     with the catalogue) are only marked as pending: the daemon writes them apart, with
     `take_lists` and `write_lists`, so a drop reaches the feeds in time independent of the
     catalogue's size.
-    `hurry` is asked after a few archive pages, after each topic's Atom feed and after its
-    other documents: when it
-    says so (a file waits to be stored), the publish stops there and the report says it is
-    not complete; what is left stays dirty for the next publish.
+    With `atom_first` (the daemon), every Atom feed goes before the other formats and pages.
     """
+    work = _Publishing(
+        catalog=catalog, source=reader or catalog, lock=lock, config=config, now=now, pool=pool
+    )
     tally = _Tally(config)
-    complete = True
-    if catalog.has_dirty():
-        complete = _publish_changes(catalog, config, tally, now=now, hurry=hurry, pool=pool)
-        mark_lists_pending(catalog)
+    if work.source.has_dirty():
+        try:
+            _publish_changes(work, tally, atom_first=atom_first)
+        finally:
+            with work.holding():
+                work.clear_written()
+                mark_lists_pending(catalog)
     if lists and lists_pending(catalog):
         taken = take_lists(catalog, config, now=now)
         tally.count(2, [path for path, _ in write_lists(catalog, taken, config)])
         lists_written(catalog, taken)
-    return replace(tally.report(), complete=complete)
+    return tally.report()
 
 
-def _publish_changes(
-    catalog: Catalog,
-    config: Config,
-    tally: _Tally,
-    *,
-    now: datetime,
-    hurry: Callable[[], bool] | None,
-    pool: ProcessPoolExecutor | None,
-) -> bool:
-    """Publish every dirty document; False if `hurry` cut it short. With a `pool`, archive
-    pages and (unhurried) feeds are rendered by its processes, and written here."""
-    topics: dict[str, Topic | None] = {}
+@dataclass(slots=True, kw_only=True)
+class _Publishing:
+    """One publish: the catalogue's writer (used under `lock`), the catalogue documents are
+    rendered from, the topics met so far, and the dirt of what is written, still to clear."""
 
-    def topic_of(slug: str) -> Topic | None:
-        if slug not in topics:
-            topics[slug] = _resolve_topic(catalog, config, slug, now=now)
-        return topics[slug]
+    catalog: Catalog
+    source: Catalog
+    lock: threading.Lock | None
+    config: Config
+    now: datetime
+    pool: ProcessPoolExecutor | None
+    topics: dict[str, Topic | None] = field(default_factory=dict)
+    upto: int = 0
+    pages: list[tuple[str, int]] = field(default_factory=list)
+    entries: list[str] = field(default_factory=list)
+    every_entry: bool = False
+    atom_feeds: list[str] = field(default_factory=list)
+    feeds: list[str] = field(default_factory=list)
 
+    def holding(self) -> AbstractContextManager[object]:
+        return nullcontext() if self.lock is None else self.lock
+
+    def topic_of(self, slug: str) -> Topic | None:
+        """The topic of feed `slug`, created (under the lock) on its first publish; None if
+        it has no entries."""
+        if slug not in self.topics:
+            titles = {ALL_SLUG: self.config.site_title, REJECTED_SLUG: REJECTED_TITLE}
+            title = titles.get(slug)
+            topic = self.source.settled_topic(slug, title=title)
+            if topic is None:
+                with self.holding():
+                    topic = self.catalog.topic(slug, title=title, now=self.now)
+            self.topics[slug] = topic
+        return self.topics[slug]
+
+    def topics_of(self, slugs: Sequence[str]) -> list[Topic]:
+        return [topic for slug in slugs if (topic := self.topic_of(slug)) is not None]
+
+    def published(
+        self, render: Callable[..., dict[Path, bytes]], job_chunks: Sequence[Sequence[object]]
+    ) -> Iterator[_Written]:
+        return _published(self.pool, self.source, self.config, render, job_chunks, now=self.now)
+
+    def clear_when_free(self) -> None:
+        """Clear the dirt of what is written so far if the lock is free; else it waits, so a
+        publish never waits for a batch of files being stored."""
+        if self.lock is None:
+            self.clear_written()
+        elif self.lock.acquire(blocking=False):
+            try:
+                self.clear_written()
+            finally:
+                self.lock.release()
+
+    def clear_written(self) -> None:
+        """Under the lock: clear the dirt of the documents written so far, as it stood when
+        it was read (`upto`)."""
+        catalog, upto = self.catalog, self.upto
+        with catalog.transaction():
+            catalog.clear_dirty_pages(self.pages, upto=upto)
+            if self.every_entry:
+                catalog.clear_all_dirty_entries(upto=upto)
+            catalog.clear_dirty_entries(self.entries, upto=upto)
+            # Atom first: a feed whose other documents are written too leaves both tables.
+            catalog.atom_feeds_written(self.atom_feeds, upto=upto)
+            catalog.clear_dirty(self.feeds, upto=upto)
+        self.pages, self.entries, self.atom_feeds, self.feeds = [], [], [], []
+        self.every_entry = False
+
+
+def _publish_changes(work: _Publishing, tally: _Tally, *, atom_first: bool) -> None:
+    """Publish every dirty document. With a `pool`, archive pages and feeds are rendered by
+    its processes, and written there."""
+    source, config = work.source, work.config
+    with source.snapshot():
+        work.upto = source.dirt_generation()
+        dirty_pages = source.dirty_pages()
+        dirty_slugs = source.dirty_slugs()
+        # Feeds whose Atom document a publish wrote before it ended (it failed, or seedfeed
+        # stopped): their other documents are still to write.
+        others = sorted(set(source.dirty_other_slugs()) | set(dirty_slugs))
+    # `seedfeed build` renders each feed's documents together, from one read. The daemon
+    # writes every Atom feed first (most readers poll them), then the other formats and the
+    # topic pages; a feed whose Atom is out waits in dirty_others meanwhile.
+    feed_passes = (
+        [(dirty_slugs, _atom_only, False), (others, _other_formats, True)]
+        if atom_first
+        else [(others, _feed_documents, True)]
+    )
     # Feeds link to archive and entry pages, so those are written first, and pages of deleted
     # entries are removed only once no feed links to them.
-    # Hurried, archive pages go in small chunks, so a waiting file is not kept long.
-    page_chunks = list(
-        _chunks(catalog.dirty_pages(), _ARCHIVE_CHUNK if hurry is None else _HURRIED_ARCHIVE_CHUNK)
-    )
+    page_chunks = list(_chunks(dirty_pages, _ARCHIVE_CHUNK))
     archive_jobs = [
-        [(topic, number) for slug, number in chunk if (topic := topic_of(slug)) is not None]
+        [(topic, number) for slug, number in chunk if (topic := work.topic_of(slug)) is not None]
         for chunk in page_chunks
     ]
-    archives = _published(pool, catalog, config, _archive_documents, archive_jobs, now=now)
+    archives = work.published(_archive_documents, archive_jobs)
     for page_chunk, chunk_written in zip(page_chunks, archives, strict=True):
         tally.add(chunk_written)
-        catalog.clear_dirty_pages(page_chunk)
-        if hurry is not None and hurry():
-            return False
+        work.pages += page_chunk
+        work.clear_when_free()
     gone: list[tuple[str, Path]] = []
     last = ""
-    if not config.entry_pages and not (config.public_dir / ENTRY_PAGES_DIR).exists():
-        catalog.clear_all_dirty_entries()  # no pages to write, and none left to remove
-    while entries := catalog.dirty_entries(limit=_ENTRY_PAGE_CHUNK, after=last):
+    # No pages to write, and none left to remove.
+    work.every_entry = not config.entry_pages and not (config.public_dir / ENTRY_PAGES_DIR).exists()
+    while not work.every_entry and (
+        entries := source.dirty_entries(limit=_ENTRY_PAGE_CHUNK, after=last)
+    ):
         written: dict[Path, bytes] = {}
-        for entry_id, entry_slug, live in entries:
-            path = config.public_dir / entry_page_path(entry_slug)
-            stored = catalog.stored_entry(entry_id) if live and config.entry_pages else None
-            if stored is None:
-                # A deleted entry's page, or any page while entry pages are turned off.
-                gone.append((entry_id, path))
-            else:
-                written[path] = render_entry_page(stored, config=config)
+        with source.snapshot():
+            for entry_id, entry_slug, live in entries:
+                path = config.public_dir / entry_page_path(entry_slug)
+                stored = source.stored_entry(entry_id) if live and config.entry_pages else None
+                if stored is None:
+                    # A deleted entry's page, or any page while entry pages are turned off.
+                    gone.append((entry_id, path))
+                else:
+                    written[path] = render_entry_page(stored, config=config)
         tally.write(written)
-        catalog.clear_dirty_entries(entry_id for entry_id, _, live in entries if live)
+        work.entries += [entry_id for entry_id, _, live in entries if live]
+        work.clear_when_free()
         last = entries[-1][0]
-    # Unhurried (`seedfeed build`, the daemon's start), each feed's documents are rendered
-    # together, from one read. Hurried, every Atom feed goes first (most readers poll them),
-    # then the other formats and the pages; a feed whose Atom is out waits in dirty_others.
-    feed_passes = [
-        (catalog.dirty_slugs(), _feed_documents if hurry is None else _atom_only, hurry is None),
-        (catalog.dirty_other_slugs(), _other_formats, True),
-    ]
     for slugs, render, finished in feed_passes:
         slug_chunks = list(_chunks(slugs, _FEED_CHUNK))
-        feed_jobs = [
-            [topic for slug in chunk if (topic := topic_of(slug)) is not None]
-            for chunk in slug_chunks
-        ]
-        feeds = _published(pool, catalog, config, render, feed_jobs, now=now)
+        feeds = work.published(render, [work.topics_of(chunk) for chunk in slug_chunks])
         for slug_chunk, chunk_written in zip(slug_chunks, feeds, strict=True):
             tally.add(chunk_written)
-            if finished:
-                catalog.clear_dirty(slug_chunk)
-            else:
-                catalog.atom_feeds_written(slug_chunk)
-            if hurry is not None and hurry():
-                return False
+            (work.feeds if finished else work.atom_feeds).extend(slug_chunk)
+            work.clear_when_free()
     for _, path in gone:
         remove_file(path)
-    catalog.clear_dirty_entries(entry_id for entry_id, _ in gone)
-    return True
+    work.entries += [entry_id for entry_id, _ in gone]
 
 
 class _Tally:
@@ -812,7 +876,9 @@ def _render_and_write(
     jobs: Sequence[object],
     now: datetime,
 ) -> _Written:
-    documents = render(catalog, config, jobs, now=now)
+    # One moment's catalogue, while another connection may be storing files.
+    with catalog.snapshot():
+        documents = render(catalog, config, jobs, now=now)
     changed = write_files_atomically(documents, announce=False)
     return _Written(len(documents), tuple((path, len(documents[path])) for path in changed))
 
@@ -859,12 +925,6 @@ def _publish_in_worker(
         return _render_and_write(reader, config, render, jobs, now)
     finally:
         reader.close()
-
-
-def _resolve_topic(catalog: Catalog, config: Config, slug: str, *, now: datetime) -> Topic | None:
-    """The topic behind a feed slug, created on its first publish; None if it has no entries."""
-    titles = {ALL_SLUG: config.site_title, REJECTED_SLUG: REJECTED_TITLE}
-    return catalog.topic(slug, title=titles.get(slug), now=now)
 
 
 def _rejection_entries(topic: Topic, catalog: Catalog, config: Config) -> list[StoredEntry]:

@@ -76,10 +76,6 @@ _LISTS_JOB = "lists"
 # Files stored in one transaction: a burst goes in batches, so memory stays bounded and
 # publishing can run between them.
 _BATCH_FILES = 500
-# During a burst, the pause after a publish, as a multiple of the time it took.
-_BURST_PUBLISH_WAIT = 3.0
-# A publish runs at least this long (in seconds) before a waiting file may cut it short.
-_PUBLISH_SLICE = 0.025
 _PUBLISH_JOB = "publish"
 # Worker processes that read a burst's files stop after this many seconds without a batch.
 _POOL_IDLE = 5.0
@@ -268,10 +264,8 @@ class Daemon:
         self._reload_wanted = threading.Event()
         self._reconcile_wanted = threading.Event()
         self._catalog_lock = threading.Lock()
-        self._store_waiting = threading.Event()
         self._catalog: Catalog | None = None
         self._lists_due = 0.0
-        self._publish_allowed = 0.0
         self._pool: ProcessPoolExecutor | None = None
         self._pool_used = 0.0
         # Held to start or stop the worker processes, and by a publish that uses them.
@@ -385,7 +379,7 @@ class Daemon:
     def _schedule(self, scheduler: BackgroundScheduler) -> None:
         config = self._config
         scheduler.add_job(
-            self._publish_if_dirty,
+            self._publish_feeds,
             "interval",
             seconds=config.publish_every,
             id=_PUBLISH_JOB,
@@ -528,16 +522,7 @@ class Daemon:
     @contextmanager
     def _storing(self, catalog: Catalog) -> Iterator[None]:
         """The catalogue's lock and a transaction."""
-        with self._ahead_of_publish(self._catalog_lock), catalog.transaction():
-            yield
-
-    @contextmanager
-    def _ahead_of_publish(self, lock: threading.Lock) -> Iterator[None]:
-        """Take `lock`, which a publish holds while it runs: files wait, so it is told to
-        hurry rather than finish every format of every feed first."""
-        self._store_waiting.set()
-        with lock:
-            self._store_waiting.clear()
+        with self._catalog_lock, catalog.transaction():
             yield
 
     def _changed_paths(
@@ -582,12 +567,30 @@ class Daemon:
         workers = os.cpu_count() or 1
         if files < PARALLEL_MIN or workers < 2:
             return None
-        with self._ahead_of_publish(self._pool_lock):
-            if self._pool is None:
-                log.info("reading files in worker processes workers=%d", workers)
-                self._pool = start_reading_pool(workers)
-            self._pool_used = time.monotonic()
-            return self._pool
+        pool = self._pool
+        if pool is None:
+            # Started (or stopped) only while no publish uses them.
+            with self._pool_lock:
+                if self._pool is None:
+                    log.info("reading files in worker processes workers=%d", workers)
+                    self._pool = start_reading_pool(workers)
+                pool = self._pool
+        self._pool_used = time.monotonic()
+        return pool
+
+    @contextmanager
+    def _lending_pool(self) -> Iterator[ProcessPoolExecutor | None]:
+        """The worker processes if they run, kept running until the block ends."""
+        self._pool_lock.acquire()
+        pool = self._pool
+        if pool is None:
+            self._pool_lock.release()
+            yield None
+            return
+        try:
+            yield pool
+        finally:
+            self._pool_lock.release()
 
     def _stop_reading_pool(self, *, idle_only: bool = False) -> None:
         with self._pool_lock:
@@ -605,18 +608,8 @@ class Daemon:
         if scheduler is not None and scheduler.running:
             scheduler.modify_job(_PUBLISH_JOB, next_run_time=datetime.now(UTC))
 
-    def _publish_if_dirty(self) -> None:
-        catalog = self._require_catalog()
-        if len(self._queue) and time.monotonic() < self._publish_allowed:
-            return
-        with self._catalog_lock:
-            dirty = catalog.has_dirty()
-        if dirty:
-            self._publish(lists=False)
-
-    def _files_waiting(self) -> bool:
-        """Files wait to be stored: in the settle queue, or taken and waiting for the lock."""
-        return self._store_waiting.is_set() or len(self._queue) > 0
+    def _publish_feeds(self) -> None:
+        self._publish(lists=False)
 
     def _write_lists_if_due(self) -> None:
         if time.monotonic() >= self._lists_due:
@@ -630,26 +623,25 @@ class Daemon:
         catalog = self._require_catalog()
         config = self._config
         try:
-            # While a burst keeps worker processes, they render and write the documents too.
-            with self._catalog_lock, self._pool_lock:
-                started = time.monotonic()
-
-                def hurry() -> bool:
-                    # A file waiting to be stored cuts a publish short, once it has had its
-                    # slice: that file is not kept waiting for every format of every feed,
-                    # and each publish still moves the rest forward.
-                    return self._files_waiting() and time.monotonic() - started >= _PUBLISH_SLICE
-
-                report = publish_dirty(
-                    catalog, config, now=self._clock(), lists=False, hurry=hurry, pool=self._pool
-                )
-                ended = time.monotonic()
-            if not report.complete:
-                log.debug("publish cut short for waiting files rendered=%d", report.rendered)
-            # While files wait in the settle queue (a burst), publishing takes at most a quarter
-            # of the time: the next publish waits three times as long as this one took; a lone
-            # drop publishes at once.
-            self._publish_allowed = ended + _BURST_PUBLISH_WAIT * (ended - started)
+            # The catalogue's lock is held only to create topics and clear what is written:
+            # what is dirty is read, and documents rendered, from a reader of the publish's
+            # own, while files are stored. While a burst keeps worker processes, they render
+            # and write the documents too.
+            with self._lending_pool() as pool:
+                reader = Catalog.open_reader(config.state_dir, page_size=catalog.page_size)
+                try:
+                    report = publish_dirty(
+                        catalog,
+                        config,
+                        now=self._clock(),
+                        lists=False,
+                        atom_first=True,
+                        pool=pool,
+                        reader=reader,
+                        lock=self._catalog_lock,
+                    )
+                finally:
+                    reader.close()
             self._announce(report)
             if lists:
                 self._publish_lists(catalog)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +22,7 @@ from feeds.build import (
     start_reading_pool,
     update,
 )
+from feeds.catalog import Catalog
 from feeds.config import DEFAULT_CONFIG
 from feeds.lists import lists_pending, lists_written, take_lists, write_lists
 from feeds.model import Config, TopicRule
@@ -204,39 +207,65 @@ def test_the_lists_stay_pending_until_written_with_every_change(config: Config) 
         catalog.close()
 
 
-def test_a_hurried_publish_writes_the_atom_feeds_and_leaves_the_rest_for_the_next(
+def test_the_daemon_publish_writes_every_atom_feed_before_the_other_documents(
+    config: Config, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Most readers poll the Atom feeds: the daemon writes all of them before any RSS, JSON
+    Feed or topic page, and what a feed whose Atom is out still needs waits in dirty_others."""
+    catalog = open_catalog(config)
+    reader = Catalog.open_reader(config.state_dir, page_size=config.max_entries)
+    try:
+        apply_config(catalog, config)
+        reconcile(catalog, config, now=T0)
+        waiting = catalog.dirty_slugs()
+        assert len(waiting) > 2
+        with caplog.at_level(logging.INFO, logger="feeds.publish"):
+            report = publish_dirty(
+                catalog,
+                config,
+                now=T0,
+                lists=False,
+                atom_first=True,
+                reader=reader,
+                lock=threading.Lock(),
+            )
+        written = [
+            Path(str(r.args[0])).relative_to(config.public_dir)  # type: ignore[index]
+            for r in caplog.records
+            if r.msg.startswith("written")
+        ]
+        feeds = [p for p in written if p.parent == Path("feeds")]
+        atom = [n for n, p in enumerate(written) if p in feeds and p.suffix == ".atom"]
+        others = [n for n, p in enumerate(written) if p not in feeds or p.suffix != ".atom"]
+        others = [n for n in others if written[n].parts[0] != "entries"]
+        assert len(atom) == len(waiting)
+        assert others and max(atom) < min(others)
+        assert (config.public_dir / "feeds" / "all.rss").exists()
+        assert not catalog.has_dirty()
+        assert config.base_url + "feeds/all.atom" in report.changed_feeds
+    finally:
+        reader.close()
+        catalog.close()
+
+
+def test_a_feed_whose_atom_is_out_gets_its_other_documents_at_the_next_publish(
     config: Config,
 ) -> None:
+    """A publish that ended between a feed's Atom document and its others (it failed, or
+    seedfeed stopped) leaves the feed in dirty_others: the next one writes the rest."""
     catalog = open_catalog(config)
     try:
         apply_config(catalog, config)
         reconcile(catalog, config, now=T0)
-        asked: list[bool] = []
-
-        def hurry() -> bool:
-            asked.append(True)
-            return True
-
-        feeds = config.public_dir / "feeds"
-        waiting = catalog.counts().unpublished
-        assert waiting > 0
-        first = publish_dirty(catalog, config, now=T0, lists=False, hurry=hurry)
-        assert 0 < catalog.counts().unpublished < waiting
-        assert asked and not first.complete
-        assert_valid_atom((feeds / "all.atom").read_bytes())
-        assert not (feeds / "all.rss").exists()
-        assert not (config.public_dir / "topics" / "all.html").exists()
-        # Only the Atom feeds of the first chunk are out; the rest waits, Atom first.
-        assert "all" not in catalog.dirty_slugs()
-        assert "all" in catalog.dirty_other_slugs()
-        second = publish_dirty(catalog, config, now=T0, lists=False)
-        assert second.complete
-        assert (feeds / "all.rss").exists() and (feeds / "all.json").exists()
+        publish_dirty(catalog, config, now=T0, lists=False)
+        all_rss = config.public_dir / "feeds" / "all.rss"
+        all_rss.unlink()
+        with catalog.transaction():
+            catalog._db.execute("INSERT INTO dirty_others (slug) VALUES ('all')")
+        report = publish_dirty(catalog, config, now=T0, lists=False, atom_first=True)
+        assert all_rss.exists()
+        assert report.written == 1
         assert not catalog.has_dirty()
-        assert catalog.counts().unpublished == 0
-        all_atom = config.base_url + "feeds/all.atom"
-        assert all_atom in first.changed_feeds
-        assert all_atom not in second.changed_feeds  # same bytes: not written again
     finally:
         catalog.close()
 
@@ -255,7 +284,7 @@ def test_worker_processes_build_the_same_public_folder_byte_for_byte(tmp_path: P
             encoding="utf-8",
         )
     trees = []
-    for name, workers in (("one", 1), ("two", 2), ("hurried", 2)):
+    for name, workers in (("one", 1), ("two", 2), ("daemon", 2)):
         config = replace(
             DEFAULT_CONFIG,
             seeds_dir=seeds,
@@ -265,16 +294,23 @@ def test_worker_processes_build_the_same_public_folder_byte_for_byte(tmp_path: P
         )
         catalog = open_catalog(config)
         try:
-            if name == "hurried":  # the daemon in a burst: cut short after every chunk
+            if name == "daemon":  # Atom first, from a reader, clearing dirt under a lock
                 apply_config(catalog, config)
-                with start_reading_pool(workers) as pool:
-                    reconcile(catalog, config, now=T0, pool=pool)
-                    rounds = 1
-                    while not publish_dirty(
-                        catalog, config, now=T0, hurry=lambda: True, pool=pool
-                    ).complete:
-                        rounds += 1
-                assert rounds > 10
+                reader = Catalog.open_reader(config.state_dir, page_size=config.max_entries)
+                try:
+                    with start_reading_pool(workers) as pool:
+                        reconcile(catalog, config, now=T0, pool=pool)
+                        publish_dirty(
+                            catalog,
+                            config,
+                            now=T0,
+                            atom_first=True,
+                            pool=pool,
+                            reader=reader,
+                            lock=threading.Lock(),
+                        )
+                finally:
+                    reader.close()
             else:
                 update(catalog, config, now=T0, workers=workers)
             assert not catalog.has_dirty()
