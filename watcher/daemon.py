@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import gc
 import logging
 import os
@@ -31,8 +30,6 @@ from watchdog.events import (
     FileSystemEventHandler,
 )
 from watchdog.observers.api import BaseObserver
-from watchdog.observers.inotify import InotifyObserver
-from watchdog.observers.polling import PollingObserver
 
 from feeds.build import (
     PARALLEL_MIN,
@@ -59,6 +56,7 @@ from feeds.model import Config
 from feeds.publish import remove_stale_temp_files
 from watcher.lock import hold_state_lock
 from watcher.notify import send_notification, watchdog_interval
+from watcher.observe import start_observer
 from watcher.serve import PublicServer
 from watcher.websub import notify_hub
 
@@ -81,7 +79,6 @@ _PUBLISH_JOB = "publish"
 _POOL_IDLE = 5.0
 # Settings a running daemon cannot take over; a reload logs that they need a restart.
 _RESTART_ONLY = frozenset({"seeds_dir", "public_dir", "state_dir", "host", "port", "polling"})
-_INOTIFY_LIMITS = {errno.ENOSPC: "max_user_watches", errno.EMFILE: "max_user_instances"}
 
 
 @dataclass(slots=True)
@@ -349,32 +346,8 @@ class Daemon:
             log.info("stopped")
 
     def _start_observer(self) -> BaseObserver:
-        """Watch `seeds/` with inotify, or poll it (asked for, or when inotify runs out)."""
         handler = _SeedsHandler(self._queue, self._config.seeds_dir, self._config.ignore)
-        seeds = str(self._config.seeds_dir)
-        if not self._config.polling:
-            observer: BaseObserver = InotifyObserver(generate_full_events=True)
-            try:
-                observer.schedule(handler, seeds, recursive=True)
-                observer.start()
-                return observer
-            except OSError as e:
-                limit = _INOTIFY_LIMITS.get(e.errno or 0)
-                if limit is None:
-                    raise
-                observer.stop()
-                log.warning(
-                    "inotify limit reached, polling seeds/ instead error=%s fix='sysctl "
-                    "fs.inotify.%s=524288 (or add it to /etc/sysctl.d/) and restart seedfeed'",
-                    e.strerror,
-                    limit,
-                )
-        else:
-            log.info("polling seeds/ as configured")
-        observer = PollingObserver(timeout=1)
-        observer.schedule(handler, seeds, recursive=True)
-        observer.start()
-        return observer
+        return start_observer(handler, self._config.seeds_dir, polling=self._config.polling)
 
     def _schedule(self, scheduler: BackgroundScheduler) -> None:
         config = self._config
