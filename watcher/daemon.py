@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import multiprocessing
 import os
 import threading
 import time
@@ -457,7 +458,7 @@ class Daemon:
                 readings = read_files(config, todo, now=now, pool=pool)
             except Exception:
                 log.exception("worker processes failed, reading here files=%d", len(todo))
-                self._stop_reading_pool()
+                self._stop_reading_pool(broken=True)
         return _Batch(todo=todo, readings=readings, now=now, paths=frozenset(named))
 
     def _finish(self, batch: _Batch) -> None:
@@ -482,7 +483,7 @@ class Daemon:
                 return list(batch.readings)
             except Exception:
                 log.exception("worker processes failed, reading here files=%d", len(batch.todo))
-                self._stop_reading_pool()
+                self._stop_reading_pool(broken=True)
         readings: list[Reading | None] = []
         for file in batch.todo:
             try:
@@ -565,14 +566,28 @@ class Daemon:
         finally:
             self._pool_lock.release()
 
-    def _stop_reading_pool(self, *, idle_only: bool = False) -> None:
-        with self._pool_lock:
+    def _stop_reading_pool(self, *, idle_only: bool = False, broken: bool = False) -> None:
+        """Stop the worker processes; with `idle_only`, only if no batch came for
+        `_POOL_IDLE` seconds and no publish uses them (the next look stops them then).
+
+        `broken`: a worker died. One killed while it held the lock of the pool's queue of
+        work leaves the others waiting for that lock forever, and a worker started for a
+        task sent as the pool broke may never be told to stop: stopping the pool would wait
+        for them for good, so they are killed first (no other thread uses the pool now)."""
+        if not self._pool_lock.acquire(blocking=not idle_only):
+            return
+        try:
             if self._pool is None:
                 return
             if idle_only and time.monotonic() - self._pool_used < _POOL_IDLE:
                 return
+            if broken:
+                for worker in multiprocessing.active_children():
+                    worker.kill()
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        finally:
+            self._pool_lock.release()
 
     def _publish_soon(self) -> None:
         """Run the publish job now rather than at its next tick: a drop reaches the feeds at
@@ -620,7 +635,7 @@ class Daemon:
                 self._publish_lists(catalog)
         except BrokenProcessPool:
             log.exception("publish failed: a worker process died; the next runs without them")
-            self._stop_reading_pool()
+            self._stop_reading_pool(broken=True)
         except Exception:
             log.exception("publish failed")
 

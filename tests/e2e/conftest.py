@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -21,8 +21,8 @@ def daemons() -> Iterator[Callable[..., DaemonProcess]]:
     """Make daemon processes; any still running when the test ends is killed."""
     made: list[DaemonProcess] = []
 
-    def make(site: Site, *, name: str = "daemon") -> DaemonProcess:
-        daemon = DaemonProcess(site, name=name)
+    def make(site: Site, *, name: str = "daemon", args: Sequence[str] = ()) -> DaemonProcess:
+        daemon = DaemonProcess(site, name=name, args=args)
         made.append(daemon)
         return daemon
 

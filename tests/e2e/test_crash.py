@@ -138,7 +138,8 @@ def test_a_burst_of_2000_files_is_ingested_exactly_once(tmp_path: Path, daemons:
         "feeds": {"max_entries": BURST_MAX_ENTRIES},
     }
     site = Site.create(tmp_path / "site", samples=False, settings=settings)
-    daemon = daemons(site).start_serving()
+    # -v: each file of a burst is logged at debug level.
+    daemon = daemons(site, args=("-v",)).start_serving()
     staging = site.root / "staging"
     staging.mkdir()
     titles: dict[str, str] = {}  # rel_path -> title
@@ -273,7 +274,8 @@ def test_a_reading_worker_killed_in_a_burst_loses_nothing(tmp_path: Path, daemon
     new workers. Every file ends in the catalogue once."""
     settings: dict[str, dict[str, Setting]] = {"schedule": {"settle": 0.5, "publish_every": 0.2}}
     site = Site.create(tmp_path / "site", samples=False, settings=settings)
-    daemon = daemons(site).start_serving()
+    # -v: each file of a burst is logged at debug level.
+    daemon = daemons(site, args=("-v",)).start_serving()
     staging = site.root / "staging"
     staging.mkdir()
     waves = {wave: [f"wave{wave}-{n:04d}.txt" for n in range(600)] for wave in (1, 2, 3)}
@@ -293,7 +295,8 @@ def test_a_reading_worker_killed_in_a_burst_loses_nothing(tmp_path: Path, daemon
     wait_in_step(daemon, lambda: len(catalog_files(site)) == 1200 and in_step(site), timeout=60)
     log = daemon.log_path.read_text("utf-8")
     assert "worker processes failed, reading here" in log, log[-4000:]
-    assert "BrokenProcessPool" in log
+    # A worker killed as it starts, before it took its task, breaks the pipe it is sent on.
+    assert "BrokenProcessPool" in log or "BrokenPipeError" in log
 
     failures = log.count("worker processes failed")
     drop(3)
