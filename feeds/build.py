@@ -639,8 +639,10 @@ class _Publishing:
         return [topic for slug in slugs if (topic := self.topic_of(slug)) is not None]
 
     def published(
-        self, render: Callable[..., dict[Path, bytes]], job_chunks: Sequence[Sequence[object]]
+        self, render: Callable[..., dict[Path, bytes]], job_chunks: Iterable[Sequence[object]]
     ) -> Iterator[_Written]:
+        """See `_published`; the chunks are taken as they are needed (a chunk's topics are
+        looked up while the pool renders the chunks before it)."""
         return _published(self.pool, self.source, self.config, render, job_chunks, now=self.now)
 
     def clear_when_free(self) -> None:
@@ -692,10 +694,10 @@ def _publish_changes(work: _Publishing, tally: _Tally, *, atom_first: bool) -> N
     # Feeds link to archive and entry pages, so those are written first, and pages of deleted
     # entries are removed only once no feed links to them.
     page_chunks = list(_chunks(dirty_pages, _ARCHIVE_CHUNK))
-    archive_jobs = [
+    archive_jobs = (
         [(topic, number) for slug, number in chunk if (topic := work.topic_of(slug)) is not None]
         for chunk in page_chunks
-    ]
+    )
     archives = work.published(_archive_documents, archive_jobs)
     for page_chunk, chunk_written in zip(page_chunks, archives, strict=True):
         tally.add(chunk_written)
@@ -724,8 +726,8 @@ def _publish_changes(work: _Publishing, tally: _Tally, *, atom_first: bool) -> N
         last = entries[-1][0]
     for slugs, render, finished in feed_passes:
         slug_chunks = list(_chunks(slugs, _FEED_CHUNK))
-        feeds = work.published(render, [work.topics_of(chunk) for chunk in slug_chunks])
-        for slug_chunk, chunk_written in zip(slug_chunks, feeds, strict=True):
+        written_chunks = work.published(render, (work.topics_of(chunk) for chunk in slug_chunks))
+        for slug_chunk, chunk_written in zip(slug_chunks, written_chunks, strict=True):
             tally.add(chunk_written)
             (work.feeds if finished else work.atom_feeds).extend(slug_chunk)
             work.clear_when_free()
@@ -888,7 +890,7 @@ def _published(
     catalog: Catalog,
     config: Config,
     render: Callable[..., dict[Path, bytes]],
-    job_chunks: Sequence[Sequence[object]],
+    job_chunks: Iterable[Sequence[object]],
     *,
     now: datetime,
 ) -> Iterator[_Written]:

@@ -462,17 +462,26 @@ class Daemon:
         return _Batch(todo=todo, readings=readings, now=now, paths=frozenset(named))
 
     def _finish(self, batch: _Batch) -> None:
-        """Store what reading the files of `batch` gave, in one transaction."""
+        """Store what reading the files of `batch` gave, in one transaction.
+
+        Each file ingested is logged; in a burst (a batch of `PARALLEL_MIN` files or more) at
+        debug level, with one line per batch: a line per file cost 0.2 s of a 2.7 s burst of
+        5,000, in the interpreter lock the files are stored under."""
         catalog = self._require_catalog()
         readings = self._collect(batch)
+        burst = len(batch.todo) >= PARALLEL_MIN
+        ingested = 0
         with self._storing(catalog):
             for file, reading in zip(batch.todo, readings, strict=True):
                 if reading is None:
                     continue
                 try:
-                    store_reading(catalog, file, reading, now=batch.now)
+                    level = logging.DEBUG if burst else logging.INFO
+                    ingested += store_reading(catalog, file, reading, now=batch.now, level=level)
                 except Exception:
                     log.exception("file failed path=%s", file.rel_path)
+        if burst:
+            log.info("batch stored files=%d ingested=%d", len(batch.todo), ingested)
         self._publish_soon()
 
     def _collect(self, batch: _Batch) -> list[Reading | None]:
