@@ -6,6 +6,7 @@ import gc
 import logging
 import multiprocessing
 import os
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -190,6 +191,14 @@ _SETTLING_EVENTS = (
 )
 
 
+def _is_folder(path: Path) -> bool:
+    """A folder itself, not a link to one (one look: lstat)."""
+    try:
+        return stat.S_ISDIR(path.lstat().st_mode)
+    except OSError:
+        return False
+
+
 class _SeedsHandler(FileSystemEventHandler):
     """Records the paths that events name; the worker does the work."""
 
@@ -348,7 +357,12 @@ class Daemon:
 
     def _start_observer(self) -> BaseObserver:
         handler = _SeedsHandler(self._queue, self._config.seeds_dir, self._config.ignore)
-        return start_observer(handler, self._config.seeds_dir, polling=self._config.polling)
+        return start_observer(
+            handler,
+            self._config.seeds_dir,
+            polling=self._config.polling,
+            events=[FileMovedEvent, DirMovedEvent, *_SETTLING_EVENTS],
+        )
 
     def _schedule(self, scheduler: BackgroundScheduler) -> None:
         config = self._config
@@ -526,7 +540,7 @@ class Daemon:
             if rel_path == Path() or is_ignored(rel_path, ignore):
                 continue
             origin = self._queue.take_origin(path)
-            if not path.is_dir() or path.is_symlink():
+            if not _is_folder(path):
                 moved_from = None
                 if origin is not None and origin.is_relative_to(seeds):
                     moved_from = origin.relative_to(seeds)

@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from watchdog.events import FileSystemEventHandler
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers.api import DEFAULT_OBSERVER_TIMEOUT, BaseObserver
 from watchdog.observers.inotify import InotifyFullEmitter, InotifyObserver, InotifyWatchGroup
 from watchdog.observers.inotify_move_event_grouper import (
@@ -33,12 +33,20 @@ log = logging.getLogger(__name__)
 _INOTIFY_LIMITS = {errno.ENOSPC: "max_user_watches", errno.EMFILE: "max_user_instances"}
 
 
-def start_observer(handler: FileSystemEventHandler, seeds: Path, *, polling: bool) -> BaseObserver:
-    """Watch `seeds` with inotify, or poll it (asked for, or when inotify runs out)."""
+def start_observer(
+    handler: FileSystemEventHandler,
+    seeds: Path,
+    *,
+    polling: bool,
+    events: list[type[FileSystemEvent]],
+) -> BaseObserver:
+    """Watch `seeds` with inotify, or poll it (asked for, or when inotify runs out), for the
+    kinds of `events` the handler uses: the others (a folder modified with every file
+    renamed into it, opened, read) are never built nor dispatched."""
     if not polling:
         observer: BaseObserver = _InotifyObserver()
         try:
-            observer.schedule(handler, str(seeds), recursive=True)
+            observer.schedule(handler, str(seeds), recursive=True, event_filter=events)
             observer.start()
             return observer
         except OSError as e:
@@ -55,7 +63,7 @@ def start_observer(handler: FileSystemEventHandler, seeds: Path, *, polling: boo
     else:
         log.info("polling seeds/ as configured")
     observer = PollingObserver(timeout=1)
-    observer.schedule(handler, str(seeds), recursive=True)
+    observer.schedule(handler, str(seeds), recursive=True, event_filter=events)
     observer.start()
     return observer
 

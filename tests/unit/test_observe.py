@@ -35,7 +35,7 @@ def watched(tmp_path: Path) -> Iterator[tuple[Path, _Moves, BaseObserver]]:
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     handler = _Moves()
-    observer = start_observer(handler, seeds, polling=False)
+    observer = start_observer(handler, seeds, polling=False, events=[FileMovedEvent])
     try:
         yield seeds, handler, observer
     finally:
