@@ -565,7 +565,7 @@ def publish_dirty(
     lock: threading.Lock | None = None,
 ) -> PublishReport:
     """Render and write what changed, then clear its dirt: archive and entry pages, then the
-    Atom feeds, then the other formats with the topic pages, then index.html and feeds.opml.
+    feeds in every format with their topic pages, then index.html and feeds.opml.
 
     Work goes in chunks of a few MB of documents, so memory stays flat on a cold build of any
     size; each chunk is written atomically, and dirt is cleared only after what it needs is

@@ -273,6 +273,8 @@ class Daemon:
         self._catalog_lock = threading.Lock()
         self._catalog: Catalog | None = None
         self._lists_due = 0.0
+        # Set when files are stored: a publish running then publishes again once it is done.
+        self._publish_wanted = threading.Event()
         self._pool: ProcessPoolExecutor | None = None
         self._pool_used = 0.0
         # Held to start or stop the worker processes, and by a publish that uses them.
@@ -614,13 +616,20 @@ class Daemon:
 
     def _publish_soon(self) -> None:
         """Run the publish job now rather than at its next tick: a drop reaches the feeds at
-        once. The job still runs one at a time and coalesces, so a burst publishes in step."""
+        once. The job runs one at a time: if it is running (files are stored while it
+        publishes), it publishes again as soon as it is done, rather than at its next tick."""
+        self._publish_wanted.set()
         scheduler = self._scheduler
         if scheduler is not None and scheduler.running:
             scheduler.modify_job(_PUBLISH_JOB, next_run_time=datetime.now(UTC))
 
     def _publish_feeds(self) -> None:
-        self._publish(lists=False)
+        """The publish job, again while files were stored as it ran."""
+        while True:
+            self._publish_wanted.clear()
+            self._publish(lists=False)
+            if not self._publish_wanted.is_set() or self._stop.is_set():
+                return
 
     def _write_lists_if_due(self) -> None:
         if time.monotonic() >= self._lists_due:
