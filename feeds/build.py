@@ -559,9 +559,7 @@ def publish_dirty(
     *,
     now: datetime,
     lists: bool = True,
-    atom_first: bool = False,
     pool: ProcessPoolExecutor | None = None,
-    reader: Catalog | None = None,
     lock: threading.Lock | None = None,
 ) -> PublishReport:
     """Render and write what changed, then clear its dirt: archive and entry pages, then the
@@ -570,29 +568,36 @@ def publish_dirty(
     Work goes in chunks of a few MB of documents, so memory stays flat on a cold build of any
     size; each chunk is written atomically, and dirt is cleared only after what it needs is
     written (a crash or a failed write redoes it at the next publish).
-    With `reader` (a read-only connection to the catalogue) and `lock` (the lock under which
-    `catalog` is written), what is dirty is read from `reader`, and documents are rendered
-    from it (or the pool's own connections) while files are stored; `catalog` is used only
-    under the lock, briefly: to create a topic, and to clear what is written (when the lock is
-    free, else at the end). Dirt marked after it was read stays for the next publish (see
-    `Catalog.dirt_generation`).
+    With `lock` (the daemon's: the lock files are stored under), what is dirty is read, and
+    documents are rendered, from a read-only connection of the publish's own (or the pool's
+    connections) while files are stored; `catalog` is used only under the lock, briefly: to
+    create a topic, and to clear what is written (when the lock is free, else at the end).
+    Dirt marked after it was read stays for the next publish (see
+    `Catalog.dirt_generation`). Every Atom feed then goes before the other formats and the
+    topic pages (most readers poll the Atom feeds).
     With `lists` false, index.html and feeds.opml (which name every topic, so their cost grows
     with the catalogue) are only marked as pending: the daemon writes them apart, with
     `take_lists` and `write_lists`, so a drop reaches the feeds in time independent of the
     catalogue's size.
-    With `atom_first` (the daemon), every Atom feed goes before the other formats and pages.
     """
+    reader = None
+    if lock is not None:
+        reader = Catalog.open_reader(catalog.path.parent, page_size=catalog.page_size)
     work = _Publishing(
         catalog=catalog, source=reader or catalog, lock=lock, config=config, now=now, pool=pool
     )
     tally = _Tally(config)
-    if work.source.has_dirty():
-        try:
-            _publish_changes(work, tally, atom_first=atom_first)
-        finally:
-            with work.holding():
-                work.clear_written()
-                mark_lists_pending(catalog)
+    try:
+        if work.source.has_dirty():
+            try:
+                _publish_changes(work, tally)
+            finally:
+                with work.holding():
+                    work.clear_written()
+                    mark_lists_pending(catalog)
+    finally:
+        if reader is not None:
+            reader.close()
     if lists and lists_pending(catalog):
         taken = take_lists(catalog, config, now=now)
         tally.count(2, [path for path, _ in write_lists(catalog, taken, config)])
@@ -672,7 +677,7 @@ class _Publishing:
         self.every_entry = False
 
 
-def _publish_changes(work: _Publishing, tally: _Tally, *, atom_first: bool) -> None:
+def _publish_changes(work: _Publishing, tally: _Tally) -> None:
     """Publish every dirty document. With a `pool`, archive pages and feeds are rendered by
     its processes, and written there."""
     source, config = work.source, work.config
@@ -688,7 +693,7 @@ def _publish_changes(work: _Publishing, tally: _Tally, *, atom_first: bool) -> N
     # topic pages; a feed whose Atom is out waits in dirty_others meanwhile.
     feed_passes = (
         [(dirty_slugs, _atom_only, False), (others, _other_formats, True)]
-        if atom_first
+        if work.lock is not None
         else [(others, _feed_documents, True)]
     )
     # Feeds link to archive and entry pages, so those are written first, and pages of deleted

@@ -1207,24 +1207,27 @@ class Catalog:
 
         `title` names the `all` feed; other topics take their title from their rule.
         """
+        settled = self.settled_topic(slug, title=title)
+        if settled is not None:
+            return settled
+        # New, or retitled: the two reads above are done again, on this rare path only.
         row = self._db.execute(
             "SELECT title, created FROM topics WHERE slug = ?", (slug,)
         ).fetchone()
         wanted_title = title or self._topic_title(slug)
-        if row is None:
-            if wanted_title is None:
-                return None
-            with self.transaction():
+        if wanted_title is None:
+            return None
+        with self.transaction():
+            if row is None:
                 self._db.execute(
                     "INSERT INTO topics (slug, title, created) VALUES (?, ?, ?)",
                     (slug, wanted_title, stamp(now)),
                 )
-            return Topic(slug=slug, title=wanted_title, created=_moment(stamp(now)))
-        if wanted_title is not None and wanted_title != row[0]:
-            with self.transaction():
+            else:
                 self._db.execute("UPDATE topics SET title = ? WHERE slug = ?", (wanted_title, slug))
-            return Topic(slug=slug, title=wanted_title, created=_moment(row[1]))
-        return Topic(slug=slug, title=str(row[0]), created=_moment(row[1]))
+        return Topic(
+            slug=slug, title=wanted_title, created=_moment(stamp(now) if row is None else row[1])
+        )
 
     def _topic_title(self, slug: str) -> str | None:
         """The title entries give a topic: the first by name from the strongest source (the

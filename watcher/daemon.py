@@ -644,24 +644,17 @@ class Daemon:
         config = self._config
         try:
             # The catalogue's lock is held only to create topics and clear what is written:
-            # what is dirty is read, and documents rendered, from a reader of the publish's
-            # own, while files are stored. While a burst keeps worker processes, they render
-            # and write the documents too.
+            # files are stored while it publishes. While a burst keeps worker processes, they
+            # render and write the documents too.
             with self._lending_pool() as pool:
-                reader = Catalog.open_reader(config.state_dir, page_size=catalog.page_size)
-                try:
-                    report = publish_dirty(
-                        catalog,
-                        config,
-                        now=self._clock(),
-                        lists=False,
-                        atom_first=True,
-                        pool=pool,
-                        reader=reader,
-                        lock=self._catalog_lock,
-                    )
-                finally:
-                    reader.close()
+                report = publish_dirty(
+                    catalog,
+                    config,
+                    now=self._clock(),
+                    lists=False,
+                    pool=pool,
+                    lock=self._catalog_lock,
+                )
             self._announce(report)
             if lists:
                 self._publish_lists(catalog)

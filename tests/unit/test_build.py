@@ -22,7 +22,6 @@ from feeds.build import (
     start_reading_pool,
     update,
 )
-from feeds.catalog import Catalog
 from feeds.config import DEFAULT_CONFIG
 from feeds.lists import lists_pending, lists_written, take_lists, write_lists
 from feeds.model import Config, TopicRule
@@ -213,22 +212,13 @@ def test_the_daemon_publish_writes_every_atom_feed_before_the_other_documents(
     """Most readers poll the Atom feeds: the daemon writes all of them before any RSS, JSON
     Feed or topic page, and what a feed whose Atom is out still needs waits in dirty_others."""
     catalog = open_catalog(config)
-    reader = Catalog.open_reader(config.state_dir, page_size=config.max_entries)
     try:
         apply_config(catalog, config)
         reconcile(catalog, config, now=T0)
         waiting = catalog.dirty_slugs()
         assert len(waiting) > 2
         with caplog.at_level(logging.INFO, logger="feeds.publish"):
-            report = publish_dirty(
-                catalog,
-                config,
-                now=T0,
-                lists=False,
-                atom_first=True,
-                reader=reader,
-                lock=threading.Lock(),
-            )
+            report = publish_dirty(catalog, config, now=T0, lists=False, lock=threading.Lock())
         written = [
             Path(str(r.args[0])).relative_to(config.public_dir)  # type: ignore[index]
             for r in caplog.records
@@ -244,7 +234,6 @@ def test_the_daemon_publish_writes_every_atom_feed_before_the_other_documents(
         assert not catalog.has_dirty()
         assert config.base_url + "feeds/all.atom" in report.changed_feeds
     finally:
-        reader.close()
         catalog.close()
 
 
@@ -262,7 +251,7 @@ def test_a_feed_whose_atom_is_out_gets_its_other_documents_at_the_next_publish(
         all_rss.unlink()
         with catalog.transaction():
             catalog._db.execute("INSERT INTO dirty_others (slug) VALUES ('all')")
-        report = publish_dirty(catalog, config, now=T0, lists=False, atom_first=True)
+        report = publish_dirty(catalog, config, now=T0, lists=False, lock=threading.Lock())
         assert all_rss.exists()
         assert report.written == 1
         assert not catalog.has_dirty()
@@ -296,21 +285,9 @@ def test_worker_processes_build_the_same_public_folder_byte_for_byte(tmp_path: P
         try:
             if name == "daemon":  # Atom first, from a reader, clearing dirt under a lock
                 apply_config(catalog, config)
-                reader = Catalog.open_reader(config.state_dir, page_size=config.max_entries)
-                try:
-                    with start_reading_pool(workers) as pool:
-                        reconcile(catalog, config, now=T0, pool=pool)
-                        publish_dirty(
-                            catalog,
-                            config,
-                            now=T0,
-                            atom_first=True,
-                            pool=pool,
-                            reader=reader,
-                            lock=threading.Lock(),
-                        )
-                finally:
-                    reader.close()
+                with start_reading_pool(workers) as pool:
+                    reconcile(catalog, config, now=T0, pool=pool)
+                    publish_dirty(catalog, config, now=T0, pool=pool, lock=threading.Lock())
             else:
                 update(catalog, config, now=T0, workers=workers)
             assert not catalog.has_dirty()
