@@ -71,7 +71,8 @@ def start_observer(
 class _MoveGrouper(InotifyMoveEventGrouper):
     """watchdog's grouper of move events, looking for an IN_MOVED_FROM to pair only while one
     is queued. `_moves_from` counts them; it is never below the number queued, so a zero
-    means the scan would find nothing."""
+    means the scan would find nothing (events watchdog purges, of a folder that went away,
+    leave it above: it then scans, as watchdog's own grouper always does)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -105,11 +106,6 @@ class _MoveGrouper(InotifyMoveEventGrouper):
         if isinstance(event, PathedInotifyEvent) and event.ev.is_moved_from:
             self._count(-1)
         return event
-
-    def discard_pending_events(self) -> None:
-        with self._count_lock:
-            super().discard_pending_events()
-            self._moves_from = 0
 
 
 @dataclass
