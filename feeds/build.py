@@ -29,19 +29,29 @@ from feeds.errors import RejectedFile
 from feeds.ingest import read_document
 from feeds.lists import lists_pending, lists_written, mark_lists_pending, take_lists, write_lists
 from feeds.model import (
+    AtomPart,
     Config,
     Entry,
     FeedPage,
     FileRecord,
     FileStatus,
     StoredEntry,
+    Tombstone,
     Topic,
     TopicSource,
 )
 from feeds.normalize import split_entries
 from feeds.pages import render_entry_page, render_topic_page
 from feeds.publish import announce_written, remove_file, write_files_atomically
-from feeds.render import feed_id, render_atom, render_json_feed, render_rss
+from feeds.render import (
+    SUBSCRIPTION,
+    assemble_atom,
+    atom_entries_xml,
+    feed_id,
+    render_atom,
+    render_json_feed,
+    render_rss,
+)
 from feeds.topics import assign_topics
 from feeds.urls import (
     ALL_SLUG,
@@ -144,6 +154,7 @@ def apply_config(catalog: Catalog, config: Config) -> None:
         retag(catalog, config)
     if catalog.setting("rendering") not in (None, rendering):
         log.info("site settings changed: every feed is rendered again")
+        catalog.forget_atom_entries()
         catalog.mark_all_dirty()
     elif not (config.public_dir / "feeds" / f"{ALL_SLUG}.atom").is_file():
         log.info("public/ holds no feeds: every feed is rendered again")
@@ -623,6 +634,7 @@ class _Publishing:
     every_entry: bool = False
     atom_feeds: list[str] = field(default_factory=list)
     feeds: list[str] = field(default_factory=list)
+    entry_xml: list[tuple[str, int, bytes]] = field(default_factory=list)
 
     def holding(self) -> AbstractContextManager[object]:
         return nullcontext() if self.lock is None else self.lock
@@ -663,9 +675,10 @@ class _Publishing:
 
     def clear_written(self) -> None:
         """Under the lock: clear the dirt of the documents written so far, as it stood when
-        it was read (`upto`)."""
+        it was read (`upto`), and keep the Atom XML of the entries they rendered."""
         catalog, upto = self.catalog, self.upto
         with catalog.transaction():
+            catalog.keep_atom_entries(self.entry_xml)
             catalog.clear_dirty_pages(self.pages, upto=upto)
             if self.every_entry:
                 catalog.clear_all_dirty_entries(upto=upto)
@@ -674,6 +687,7 @@ class _Publishing:
             catalog.atom_feeds_written(self.atom_feeds, upto=upto)
             catalog.clear_dirty(self.feeds, upto=upto)
         self.pages, self.entries, self.atom_feeds, self.feeds = [], [], [], []
+        self.entry_xml = []
         self.every_entry = False
 
 
@@ -706,6 +720,7 @@ def _publish_changes(work: _Publishing, tally: _Tally) -> None:
     archives = work.published(_archive_documents, archive_jobs)
     for page_chunk, chunk_written in zip(page_chunks, archives, strict=True):
         tally.add(chunk_written)
+        work.entry_xml += chunk_written.entry_xml
         work.pages += page_chunk
         work.clear_when_free()
     gone: list[tuple[str, Path]] = []
@@ -734,6 +749,7 @@ def _publish_changes(work: _Publishing, tally: _Tally) -> None:
         written_chunks = work.published(render, (work.topics_of(chunk) for chunk in slug_chunks))
         for slug_chunk, chunk_written in zip(slug_chunks, written_chunks, strict=True):
             tally.add(chunk_written)
+            work.entry_xml += chunk_written.entry_xml
             (work.feeds if finished else work.atom_feeds).extend(slug_chunk)
             work.clear_when_free()
     for _, path in gone:
@@ -785,17 +801,18 @@ def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 
 
 def _render_atom_feed(
-    catalog: Catalog, config: Config, topic: Topic, newest: Sequence[StoredEntry], *, now: datetime
+    catalog: Catalog, config: Config, topic: Topic, entry_xml: _EntryXml, *, now: datetime
 ) -> bytes:
-    """A topic's Atom subscription document, holding `newest`."""
+    """A topic's Atom subscription document: its newest entries and its tombstones."""
     slug = topic.slug
     if slug == REJECTED_SLUG:
         return render_atom(topic, _rejection_entries(topic, catalog, config), config=config)
     archived = catalog.archive_page_count(slug)
-    return render_atom(
+    return entry_xml.assemble(
+        catalog,
+        config,
         topic,
-        newest,
-        config=config,
+        catalog.feed_atom_parts(slug, limit=config.max_entries),
         page=FeedPage(prev_archive=archived or None),
         tombstones=catalog.tombstones(
             slug, since=now - timedelta(days=config.tombstone_days), limit=config.max_entries
@@ -822,7 +839,12 @@ def _render_other_documents(
 
 
 def _archive_documents(
-    catalog: Catalog, config: Config, pages: Sequence[tuple[Topic, int]], *, now: datetime
+    catalog: Catalog,
+    config: Config,
+    pages: Sequence[tuple[Topic, int]],
+    *,
+    now: datetime,
+    entry_xml: _EntryXml,
 ) -> dict[Path, bytes]:
     """Archive pages (RFC 5005) `(topic, number)`, each only when that page is full."""
     documents: dict[Path, bytes] = {}
@@ -830,10 +852,11 @@ def _archive_documents(
         archived = catalog.archive_page_count(topic.slug)
         if number > archived:
             continue
-        documents[config.public_dir / archive_path(topic.slug, number)] = render_atom(
+        documents[config.public_dir / archive_path(topic.slug, number)] = entry_xml.assemble(
+            catalog,
+            config,
             topic,
-            catalog.archive_entries(topic.slug, number),
-            config=config,
+            catalog.archive_atom_parts(topic.slug, number),
             page=FeedPage(
                 number=number,
                 prev_archive=number - 1 or None,
@@ -849,17 +872,18 @@ def _feed_documents(
     topics: Sequence[Topic],
     *,
     now: datetime,
+    entry_xml: _EntryXml,
     atom: bool = True,
     others: bool = True,
 ) -> dict[Path, bytes]:
     """Documents of each of `topics`: its Atom feed, and its other formats and page."""
     documents: dict[Path, bytes] = {}
     for topic in topics:
-        newest = catalog.feed_entries(topic.slug, limit=config.max_entries)
         if atom:
-            document = _render_atom_feed(catalog, config, topic, newest, now=now)
+            document = _render_atom_feed(catalog, config, topic, entry_xml, now=now)
             documents[config.public_dir / feed_path(topic.slug)] = document
         if others:
+            newest = catalog.feed_entries(topic.slug, limit=config.max_entries)
             documents |= _render_other_documents(catalog, config, topic, newest)
     return documents
 
@@ -868,12 +892,56 @@ _atom_only = functools.partial(_feed_documents, others=False)
 _other_formats = functools.partial(_feed_documents, atom=False)
 
 
+class _EntryXml:
+    """The Atom XML of the entries one chunk of a publish rendered: used again by the chunk's
+    other documents, and handed back to be kept in the catalogue."""
+
+    def __init__(self) -> None:
+        self._rendered: dict[str, tuple[int, bytes]] = {}
+
+    def assemble(
+        self,
+        catalog: Catalog,
+        config: Config,
+        topic: Topic,
+        parts: Sequence[AtomPart],
+        *,
+        page: FeedPage = SUBSCRIPTION,
+        tombstones: Sequence[Tombstone] = (),
+    ) -> bytes:
+        """The Atom document of `topic` holding the entries of `parts`: from their kept XML,
+        rendering (together) only the entries that have none."""
+        missing = {
+            part.entry_id: part.revision
+            for part in parts
+            if part.xml is None and self._rendered.get(part.entry_id, (None,))[0] != part.revision
+        }
+        if missing:
+            entries = catalog.stored_entries(list(missing))
+            for entry, xml in zip(entries, atom_entries_xml(entries, config=config), strict=True):
+                self._rendered[entry.entry_id] = (missing[entry.entry_id], xml)
+        return assemble_atom(
+            topic,
+            [part.xml or self._rendered[part.entry_id][1] for part in parts],
+            newest=max((part.updated for part in parts), default=None),
+            config=config,
+            page=page,
+            tombstones=tombstones,
+        )
+
+    def rendered(self) -> tuple[tuple[str, int, bytes], ...]:
+        """`(entry_id, revision, xml)` of each entry rendered."""
+        return tuple((entry_id, rev, xml) for entry_id, (rev, xml) in self._rendered.items())
+
+
 @dataclass(frozen=True, slots=True)
 class _Written:
-    """What writing a chunk of documents did: how many, and which changed (with their sizes)."""
+    """What writing a chunk of documents did: how many, which changed (with their sizes),
+    and the Atom XML of the entries it rendered (`_EntryXml.rendered`), to keep."""
 
     rendered: int
     changed: tuple[tuple[Path, int], ...]
+    entry_xml: tuple[tuple[str, int, bytes], ...]
 
 
 def _render_and_write(
@@ -883,11 +951,16 @@ def _render_and_write(
     jobs: Sequence[object],
     now: datetime,
 ) -> _Written:
+    entry_xml = _EntryXml()
     # One moment's catalogue, while another connection may be storing files.
     with catalog.snapshot():
-        documents = render(catalog, config, jobs, now=now)
+        documents = render(catalog, config, jobs, now=now, entry_xml=entry_xml)
     changed = write_files_atomically(documents, announce=False)
-    return _Written(len(documents), tuple((path, len(documents[path])) for path in changed))
+    return _Written(
+        len(documents),
+        tuple((path, len(documents[path])) for path in changed),
+        entry_xml.rendered(),
+    )
 
 
 def _published(

@@ -18,6 +18,7 @@ from slugify import slugify
 
 from feeds.errors import CatalogError
 from feeds.model import (
+    AtomPart,
     Entry,
     FileRecord,
     FileStatus,
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 
 CATALOG_NAME = "catalog.sqlite3"
 REJECTED_SLUG = "_rejected"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # What waits for the next publish: feeds, feeds whose Atom is out but not their other
 # formats, archive pages, entry pages.
@@ -51,6 +52,12 @@ _MARK_ENTRY_PAGE = (
 _MARK_ARCHIVE_PAGE = (
     "INSERT INTO dirty_pages (slug, page, gen) VALUES (?, ?, ?) "
     "ON CONFLICT (slug, page) DO UPDATE SET gen = excluded.gen"
+)
+
+# An entry's Atom XML no longer holds: it is dropped and its revision moves on.
+_ATOM_ENTRY_CHANGED = (
+    "INSERT INTO atom_entries (entry_id) VALUES ({entry}.entry_id) ON CONFLICT (entry_id) "
+    "DO UPDATE SET revision = revision + 1, xml = NULL"
 )
 
 # MIGRATIONS[n] takes the schema from version n to n + 1.
@@ -162,6 +169,27 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE TRIGGER entry_topics_follow_live AFTER UPDATE OF live ON entries BEGIN "
         "UPDATE entry_topics SET live = NEW.live WHERE entry_id = NEW.entry_id; END",
     ),
+    (
+        # Each entry's Atom <entry> XML, rendered once and kept: a feed or archive page is
+        # assembled from it. Whatever changes what it shows (the entry's text, dates, links or
+        # topics; the entry leaving every file) drops it and moves its revision on, and XML
+        # rendered from an earlier revision is never kept (see `keep_atom_entries`).
+        """CREATE TABLE atom_entries (
+            entry_id TEXT PRIMARY KEY REFERENCES entries (entry_id),
+            revision INTEGER NOT NULL DEFAULT 0,
+            xml BLOB)""",
+        "CREATE TRIGGER atom_entries_follow_text "
+        "AFTER UPDATE OF slug, title, published, updated, summary, content, author, link "
+        f"ON entries BEGIN {_ATOM_ENTRY_CHANGED.format(entry='NEW')}; END",
+        "CREATE TRIGGER atom_entries_follow_deletion AFTER UPDATE OF live ON entries "
+        f"WHEN NOT NEW.live BEGIN {_ATOM_ENTRY_CHANGED.format(entry='NEW')}; END",
+        "CREATE TRIGGER atom_entries_follow_new_topics AFTER INSERT ON entry_topics "
+        f"BEGIN {_ATOM_ENTRY_CHANGED.format(entry='NEW')}; END",
+        "CREATE TRIGGER atom_entries_follow_lost_topics AFTER DELETE ON entry_topics "
+        f"BEGIN {_ATOM_ENTRY_CHANGED.format(entry='OLD')}; END",
+        "CREATE TRIGGER atom_entries_follow_topic_titles AFTER UPDATE OF slug, title "
+        f"ON entry_topics BEGIN {_ATOM_ENTRY_CHANGED.format(entry='NEW')}; END",
+    ),
 )
 
 _STORED_CACHE_SIZE = 512
@@ -172,7 +200,13 @@ _TITLE_SOURCES = tuple(
     for source in (TopicSource.TAXONOMY, TopicSource.EXPLICIT, TopicSource.FOLDER, TopicSource.AUTO)
 )
 _FILE_COLUMNS = "rel_path, size, mtime_ns, inode, content_hash, status, reason"
-_ENTRY_COLUMNS = "entry_id, slug, title, published, updated, summary, content, place, author, link"
+_ENTRY_SELECT = (
+    "e.entry_id, e.slug, e.title, e.published, e.updated, e.summary, e.content, e.place, "
+    "e.author, e.link"
+)
+_ATOM_PART_SELECT = "e.entry_id, e.updated, coalesce(a.revision, 0), a.xml"
+# The same from a topic's row (which holds its entry's `updated`).
+_TOPIC_ATOM_PART_SELECT = "t.entry_id, t.updated, coalesce(a.revision, 0), a.xml"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -560,10 +594,12 @@ class Catalog:
                 origin = moved_from.as_posix()
                 held = self._held_entries(origin) or self._formerly_held_entries(origin)
             ids: list[str] = []
+            minted: set[str] = set()
             for position, entry in enumerate(entries):
                 entry_id = self._match(entry, held, position, set(ids))
                 if entry_id is None:
                     entry_id = self._insert_entry(entry, now)
+                    minted.add(entry_id)
                 elif entry_id not in ids:
                     self._update_entry(entry_id, entry, now)
                 if entry_id not in ids:
@@ -575,7 +611,8 @@ class Catalog:
                 "INSERT INTO sources (rel_path, position, entry_id) VALUES (?, ?, ?)",
                 [(rel, position, entry_id) for position, entry_id in enumerate(ids)],
             )
-            self._refresh_liveness([h.entry_id for h in held] + ids)
+            # A new entry is live from the start: this file holds it.
+            self._refresh_liveness([h.entry_id for h in held] + [i for i in ids if i not in minted])
         return ids
 
     def reject_file(self, record: FileRecord, *, now: datetime) -> None:
@@ -663,11 +700,12 @@ class Catalog:
         return prefix + slug, slug
 
     def _insert_entry(self, entry: Entry, now: datetime) -> str:
+        """A new entry: live from the start (its file holds it), so its feeds are dirty."""
         entry_id, slug = self._mint_id(entry, now)
         self._db.execute(
             "INSERT INTO entries (entry_id, fingerprint, slug, title, published, updated, "
             "first_seen, summary, content, body, place, author, link, format, declared_topics, "
-            "live) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+            "live) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
             (
                 entry_id,
                 entry.fingerprint,
@@ -687,6 +725,7 @@ class Catalog:
             ),
         )
         self._save_topics(entry_id, entry)
+        self._liveness_changed(entry_id)
         log.debug("entry minted entry_id=%s", entry_id)
         return entry_id
 
@@ -838,13 +877,16 @@ class Catalog:
                 (entry_id,),
             ).rowcount
             if changed:
-                self._mark_entry_dirty(entry_id)
-                self._touched_candidates.update(
-                    r[0]
-                    for r in self._db.execute(
-                        "SELECT slug FROM candidates WHERE entry_id = ?", (entry_id,)
-                    )
-                )
+                self._liveness_changed(entry_id)
+
+    def _liveness_changed(self, entry_id: str) -> None:
+        """An entry came into the feeds or left them: they change, and so may the automatic
+        topics its candidate names would make."""
+        self._mark_entry_dirty(entry_id)
+        self._touched_candidates.update(
+            r[0]
+            for r in self._db.execute("SELECT slug FROM candidates WHERE entry_id = ?", (entry_id,))
+        )
 
     # -- automatic topics --------------------------------------------------------------------
 
@@ -1081,15 +1123,21 @@ class Catalog:
 
     def archive_entries(self, slug: str, page: int) -> list[StoredEntry]:
         """The live entries of archive page `page` of `slug`, newest first."""
-        columns = ", ".join(f"e.{c.strip()}" for c in _ENTRY_COLUMNS.split(","))
+        return self._stored_entries(self._archive_rows(slug, page, _ENTRY_SELECT))
+
+    def archive_atom_parts(self, slug: str, page: int) -> list[AtomPart]:
+        """`archive_entries` as Atom parts: each entry's kept XML, if any."""
+        return [_atom_part(row) for row in self._archive_rows(slug, page, _ATOM_PART_SELECT)]
+
+    def _archive_rows(self, slug: str, page: int, columns: str) -> list[tuple[object, ...]]:
         low = (page - 1) * self.page_size + 1
-        rows = self._db.execute(
+        return self._db.execute(
             f"SELECT {columns} FROM memberships m JOIN entries e USING (entry_id) "
+            "LEFT JOIN atom_entries a USING (entry_id) "
             "WHERE m.slug = ? AND m.seq BETWEEN ? AND ? AND m.left_at IS NULL AND e.live "
             "ORDER BY e.updated DESC, e.published DESC, e.entry_id DESC",
             (slug, low, low + self.page_size - 1),
         ).fetchall()
-        return self._stored_entries(rows)
 
     def tombstones(self, slug: str, *, since: datetime, limit: int) -> list[Tombstone]:
         """The `limit` entries that left `slug` last, at or after `since`, most recent first."""
@@ -1111,11 +1159,42 @@ class Catalog:
         return [(str(entry_id), str(slug), bool(live)) for entry_id, slug, live in rows]
 
     def stored_entry(self, entry_id: str) -> StoredEntry | None:
-        columns = ", ".join(f"e.{c.strip()}" for c in _ENTRY_COLUMNS.split(","))
-        row = self._db.execute(
-            f"SELECT {columns} FROM entries e WHERE e.entry_id = ?", (entry_id,)
-        ).fetchone()
-        return None if row is None else self._stored_entries([row])[0]
+        found = self.stored_entries([entry_id])
+        return found[0] if found else None
+
+    def stored_entries(self, entry_ids: Sequence[str]) -> list[StoredEntry]:
+        """The entries of `entry_ids` that exist, in that order."""
+        rows: dict[str, tuple[object, ...]] = {}
+        for start in range(0, len(entry_ids), _IN_LIST):
+            chunk = entry_ids[start : start + _IN_LIST]
+            marks = ", ".join("?" * len(chunk))
+            for row in self._db.execute(
+                f"SELECT {_ENTRY_SELECT} FROM entries e WHERE e.entry_id IN ({marks})", chunk
+            ):
+                rows[str(row[0])] = row
+        return self._stored_entries([rows[i] for i in entry_ids if i in rows])
+
+    def keep_atom_entries(self, rendered: Iterable[tuple[str, int, bytes]]) -> None:
+        """Keep the Atom XML rendered for entries `(entry_id, revision, xml)`: each only if
+        the entry is still at that revision (else it changed after it was read, and the XML
+        shows what it was)."""
+        with self.transaction():
+            self._db.executemany(
+                "INSERT INTO atom_entries (entry_id, revision, xml) VALUES (?, ?, ?) "
+                "ON CONFLICT (entry_id) DO UPDATE SET xml = excluded.xml "
+                "WHERE revision = excluded.revision",
+                rendered,
+            )
+
+    def forget_atom_entries(self) -> None:
+        """Drop every entry's kept Atom XML (the settings its links come from changed); XML
+        being rendered meanwhile is not kept either."""
+        with self.transaction():
+            self._db.execute(
+                "INSERT INTO atom_entries (entry_id, revision) SELECT entry_id, 1 FROM entries "
+                "WHERE true ON CONFLICT (entry_id) "
+                "DO UPDATE SET revision = revision + 1, xml = NULL"
+            )
 
     def clear_dirty_entries(self, entry_ids: Iterable[str], *, upto: int | None = None) -> None:
         """These entries' pages are written (or removed) as they stood at generation `upto`
@@ -1264,21 +1343,39 @@ class Catalog:
 
     def feed_entries(self, slug: str, *, limit: int) -> list[StoredEntry]:
         """The newest `limit` live entries of a topic (`all`: of everything), newest first."""
-        columns = ", ".join(f"e.{c.strip()}" for c in _ENTRY_COLUMNS.split(","))
         if slug == ALL_SLUG:
             rows = self._db.execute(
-                f"SELECT {columns} FROM entries e WHERE e.live = 1 "
+                f"SELECT {_ENTRY_SELECT} FROM entries e WHERE e.live = 1 "
                 "ORDER BY e.updated DESC, e.published DESC, e.entry_id DESC LIMIT ?",
                 (limit,),
             ).fetchall()
         else:
             rows = self._db.execute(
-                f"SELECT {columns} FROM entry_topics t JOIN entries e USING (entry_id) "
+                f"SELECT {_ENTRY_SELECT} FROM entry_topics t JOIN entries e USING (entry_id) "
                 "WHERE t.slug = ? AND t.live "
                 "ORDER BY t.updated DESC, t.published DESC, t.entry_id DESC LIMIT ?",
                 (slug, limit),
             ).fetchall()
         return self._stored_entries(rows)
+
+    def feed_atom_parts(self, slug: str, *, limit: int) -> list[AtomPart]:
+        """`feed_entries` as Atom parts: each entry's kept XML, if any. A topic's are read
+        from its index and the kept XML alone, never from the entries' rows."""
+        if slug == ALL_SLUG:
+            rows = self._db.execute(
+                f"SELECT {_ATOM_PART_SELECT} FROM entries e "
+                "LEFT JOIN atom_entries a USING (entry_id) WHERE e.live = 1 "
+                "ORDER BY e.updated DESC, e.published DESC, e.entry_id DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        else:
+            rows = self._db.execute(
+                f"SELECT {_TOPIC_ATOM_PART_SELECT} FROM entry_topics t "
+                "LEFT JOIN atom_entries a USING (entry_id) WHERE t.slug = ? AND t.live "
+                "ORDER BY t.updated DESC, t.published DESC, t.entry_id DESC LIMIT ?",
+                (slug, limit),
+            ).fetchall()
+        return [_atom_part(row) for row in rows]
 
     def _stored_entries(self, rows: Sequence[Sequence[object]]) -> list[StoredEntry]:
         """StoredEntry values for entry rows: kept ones from the cache, the others with their
@@ -1350,7 +1447,7 @@ class Catalog:
 def _stored_from(
     row: Sequence[object], topics: tuple[TopicMatch, ...], sources: tuple[Path, ...]
 ) -> StoredEntry:
-    """A StoredEntry from a row of `_ENTRY_COLUMNS` and the entry's topics and sources."""
+    """A StoredEntry from a row of `_ENTRY_SELECT` and the entry's topics and sources."""
     return StoredEntry(
         entry_id=str(row[0]),
         slug=str(row[1]),
@@ -1364,6 +1461,16 @@ def _stored_from(
         link=None if row[9] is None else str(row[9]),
         topics=topics,
         sources=sources,
+    )
+
+
+def _atom_part(row: Sequence[object]) -> AtomPart:
+    """An AtomPart from a row of `_ATOM_PART_SELECT`."""
+    return AtomPart(
+        entry_id=str(row[0]),
+        updated=_moment(str(row[1])),
+        revision=int(str(row[2])),
+        xml=row[3] if isinstance(row[3], bytes) else None,
     )
 
 

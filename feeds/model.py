@@ -108,6 +108,18 @@ class StoredEntry:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AtomPart:
+    """An entry's place in an Atom document: its id and `updated`, and its `<entry>` XML as
+    the catalogue keeps it (None: not rendered since it last changed) with the revision of
+    the entry that XML shows."""
+
+    entry_id: str
+    updated: datetime
+    revision: int
+    xml: bytes | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Tombstone:
     """An entry that left a feed (RFC 6721 `at:deleted-entry`), shown for `tombstone_days`."""
 

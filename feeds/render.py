@@ -12,9 +12,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-import threading
 import xml.etree.ElementTree as ET
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import BinaryIO, Protocol
@@ -164,19 +162,59 @@ def render_atom(
     RFC 5005 archive document, and which neighbouring archive pages exist. `tombstones`
     become RFC 6721 `at:deleted-entry` elements, in the order given. The feed's `updated`
     is the newest entry's or tombstone's moment, else the topic's creation.
-
-    An entry's XML is the same in every feed that holds it, so it is rendered once and kept
-    (see `_AtomFragments`); a feed is its envelope with those fragments put in, byte for byte
-    what rendering it whole gives.
     """
-    moments = [in_utc(entry.updated) for entry in entries] + [in_utc(t.when) for t in tombstones]
+    return assemble_atom(
+        topic,
+        atom_entries_xml(entries, config=config),
+        newest=max((in_utc(entry.updated) for entry in entries), default=None),
+        config=config,
+        page=page,
+        tombstones=tombstones,
+    )
+
+
+def assemble_atom(
+    topic: Topic,
+    entries_xml: Sequence[bytes],
+    *,
+    newest: datetime | None,
+    config: Config,
+    page: FeedPage = SUBSCRIPTION,
+    tombstones: Sequence[Tombstone] = (),
+) -> bytes:
+    """`render_atom` from the entries' XML (`atom_entries_xml`) and the newest entry's
+    `updated`: the feed's envelope with the entries put in, byte for byte the document
+    rendered whole. An entry's XML is the same in every feed that holds it, so it is rendered
+    once and kept (the catalogue keeps it; see `AtomPart`)."""
+    moments = [in_utc(t.when) for t in tombstones]
+    if newest is not None:
+        moments.append(in_utc(newest))
     updated = max(moments, default=in_utc(topic.created))
     envelope = _atom_document(
         topic, (), config=config, page=page, tombstones=tombstones, updated=updated
     )
     end = envelope.rindex(_FEED_END)
-    fragments = _ATOM_FRAGMENTS.get(entries, config=config)
-    return b"".join((envelope[:end], *fragments, envelope[end:]))
+    return b"".join((envelope[:end], *entries_xml, envelope[end:]))
+
+
+def atom_entries_xml(entries: Sequence[StoredEntry], *, config: Config) -> list[bytes]:
+    """The `<entry>` XML of each of `entries`, as it stands inside a feed document: rendered
+    together in one document and cut apart."""
+    if not entries:
+        return []
+    document = _atom_document(
+        _FRAGMENT_TOPIC,
+        entries,
+        config=config,
+        page=SUBSCRIPTION,
+        tombstones=(),
+        updated=_FRAGMENT_TOPIC.created,
+    )
+    body = document[document.index(_ENTRY_START) : document.rindex(_FEED_END)]
+    # Text and attributes are escaped, so "<entry>" only ever opens an element.
+    parts = body.split(b"\n" + _ENTRY_START)
+    rendered = [parts[0], *(_ENTRY_START + part for part in parts[1:])]
+    return [part + b"\n" for part in rendered[:-1]] + rendered[-1:]
 
 
 def _atom_document(
@@ -214,54 +252,7 @@ def _atom_document(
 
 _FEED_END = b"</feed>"
 _ENTRY_START = b"  <entry>"
-_FRAGMENTS_KEPT = 1024
 _FRAGMENT_TOPIC = Topic(slug="fragment", title="fragment", created=datetime(2000, 1, 1, tzinfo=UTC))
-
-
-class _AtomFragments:
-    """The `<entry>` XML of recently rendered entries, as it stands inside a feed document.
-
-    Kept by the entry's whole value (any change to the entry renders it anew) and by the
-    settings its links depend on; the least recently used go first.
-    """
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._kept: OrderedDict[tuple[StoredEntry, str, bool], bytes] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, entries: Sequence[StoredEntry], *, config: Config) -> list[bytes]:
-        """The `<entry>` XML of each of `entries`, in order; those not kept are rendered
-        together in one document and cut apart."""
-        keys = [(entry, config.base_url, config.entry_pages) for entry in entries]
-        with self._lock:
-            found = {key: self._kept[key] for key in keys if key in self._kept}
-            for key in found:
-                self._kept.move_to_end(key)
-        missing = list(dict.fromkeys(key for key in keys if key not in found))
-        if missing:
-            document = _atom_document(
-                _FRAGMENT_TOPIC,
-                [entry for entry, _, _ in missing],
-                config=config,
-                page=SUBSCRIPTION,
-                tombstones=(),
-                updated=_FRAGMENT_TOPIC.created,
-            )
-            body = document[document.index(_ENTRY_START) : document.rindex(_FEED_END)]
-            # Text and attributes are escaped, so "<entry>" only ever opens an element.
-            parts = body.split(b"\n" + _ENTRY_START)
-            rendered = [parts[0], *(_ENTRY_START + part for part in parts[1:])]
-            rendered = [part + b"\n" for part in rendered[:-1]] + rendered[-1:]
-            found |= dict(zip(missing, rendered, strict=True))
-            with self._lock:
-                self._kept.update(zip(missing, rendered, strict=True))
-                while len(self._kept) > self._size:
-                    self._kept.popitem(last=False)
-        return [found[key] for key in keys]
-
-
-_ATOM_FRAGMENTS = _AtomFragments(_FRAGMENTS_KEPT)
 
 
 def _atom_feed_links(slug: str, *, page: FeedPage, config: Config) -> list[dict[str, str]]:

@@ -300,3 +300,44 @@ def test_worker_processes_build_the_same_public_folder_byte_for_byte(tmp_path: P
     for other in others:
         assert sorted(one) == sorted(other)
         assert [p for p in one if one[p] != other[p]] == []
+
+
+def test_feeds_assembled_from_kept_entry_xml_are_the_feeds_rendered_whole(
+    config: Config, tmp_path: Path
+) -> None:
+    """A publish keeps each entry's Atom XML in the catalogue and later feeds are assembled
+    from it: byte for byte what rendering every entry again gives. A changed `base_url` (the
+    entries' links) drops what was kept."""
+    for n in range(12):  # archive pages of 5, and topic feeds sharing entries with `all`
+        (config.seeds_dir / f"story-{n:02d}.txt").write_text(
+            f"Title: Story {n:02d}\nDate: 2026-02-{1 + n:02d}T08:00:00Z\n"
+            f"Topics: {'harbours' if n % 2 else 'railways'}\n\nBody of story {n}.\n",
+            encoding="utf-8",
+        )
+    config = replace(config, max_entries=5)
+    _build(config, T0)
+
+    def feeds() -> dict[Path, bytes]:
+        public = config.public_dir / "feeds"
+        return {p.relative_to(public): p.read_bytes() for p in public.rglob("*.atom")}
+
+    first = feeds()
+    assert len([p for p in first if "archive" in p.parts]) >= 3
+    catalog = open_catalog(config)
+    try:
+        kept = catalog._db.execute("SELECT count(*) FROM atom_entries WHERE xml IS NOT NULL")
+        assert kept.fetchone()[0] == catalog.counts().entries == 15
+        shutil.rmtree(config.public_dir)  # every feed again, from the kept XML
+        update(catalog, config, now=T0)
+        assert feeds() == first
+        catalog.forget_atom_entries()  # and rendered whole
+        shutil.rmtree(config.public_dir)
+        update(catalog, config, now=T0)
+        assert feeds() == first
+        moved = replace(config, base_url="https://news.example.net/")
+        update(catalog, moved, now=T0)
+    finally:
+        catalog.close()
+    for path, data in feeds().items():
+        assert b"http://127.0.0.1:8080/" not in data, path
+        assert_valid_atom(data)

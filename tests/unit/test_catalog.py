@@ -438,7 +438,8 @@ def test_a_renamed_and_edited_file_keeps_its_ids(catalog: Catalog) -> None:
 
 def test_a_version_1_catalogue_gains_what_later_versions_add(tmp_path: Path) -> None:
     """Version 2 added indexes and dirty_others; version 3 the generation of each dirt and
-    the liveness of each entry's topics, filled from the entries."""
+    the liveness of each entry's topics, filled from the entries; version 4 the entries' kept
+    Atom XML."""
     state = tmp_path / "state"
     catalog = Catalog.open(state, id_authority="example.org", auto_min_entries=2)
     catalog.store_file(_record("a.txt"), [_entry("One", "First.", topics=("water",))], now=T0)
@@ -446,7 +447,11 @@ def test_a_version_1_catalogue_gains_what_later_versions_add(tmp_path: Path) -> 
     catalog.forget_file(Path("b.txt"))
     catalog.close()
     db = sqlite3.connect(state / "catalog.sqlite3")
-    db.execute("DROP TRIGGER entry_topics_follow_live")
+    for (trigger,) in db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name != 'atom_entries'"
+    ).fetchall():
+        db.execute(f"DROP TRIGGER {trigger}")
+    db.execute("DROP TABLE atom_entries")
     db.execute("DROP INDEX entry_topics_newest")
     db.execute("CREATE INDEX entry_topics_newest ON entry_topics (slug, updated DESC)")
     for table in ("entry_topics", "dirty", "dirty_pages", "dirty_entries"):
@@ -517,8 +522,8 @@ def test_a_topic_feed_reads_as_little_with_many_deleted_entries_as_with_none(
 
 def test_a_feed_is_read_through_indexes_whatever_the_catalogue_size(catalog: Catalog) -> None:
     """What a publish reads for one feed must not walk every entry or membership: each query
-    of `feed_entries`, `tombstones` and `archive_entries` is an index search, and sorts at
-    most the rows of one entry."""
+    of `feed_entries`, `tombstones` and `archive_entries` (and their Atom parts) is an index
+    search, and sorts at most the rows of one entry."""
     for n in range(3):
         catalog.store_file(_record(f"{n}.txt"), [_entry(f"S{n}", f"B{n}", topics=("x",))], now=T0)
     catalog.forget_file(Path("0.txt"))
@@ -526,8 +531,10 @@ def test_a_feed_is_read_through_indexes_whatever_the_catalogue_size(catalog: Cat
     catalog._db.set_trace_callback(statements.append)  # the SQL the catalogue runs
     for slug in (ALL_SLUG, "x"):
         catalog.feed_entries(slug, limit=50)
+        catalog.feed_atom_parts(slug, limit=50)
         catalog.tombstones(slug, since=T0, limit=50)
         catalog.archive_entries(slug, 1)
+        catalog.archive_atom_parts(slug, 1)
         catalog.archive_page_count(slug)
         catalog.topic_count(slug)
         catalog.topic(slug, title="All" if slug == ALL_SLUG else None, now=T0)
@@ -541,3 +548,53 @@ def test_a_feed_is_read_through_indexes_whatever_the_catalogue_size(catalog: Cat
         assert not re.search(r"\bSCAN (?!CONSTANT ROW)", plan), f"{statement}\n{plan}"
         # Sorting is fine only for the few rows of one entry (its sources, its topics).
         assert "TEMP B-TREE" not in plan or "(entry_id=?)" in plan, f"{statement}\n{plan}"
+
+
+def _kept_xml(catalog: Catalog, slug: str = ALL_SLUG) -> dict[str, tuple[int, bytes | None]]:
+    return {p.entry_id: (p.revision, p.xml) for p in catalog.feed_atom_parts(slug, limit=10)}
+
+
+def test_an_entrys_atom_xml_is_kept_until_anything_it_shows_changes(catalog: Catalog) -> None:
+    """XML kept for a revision of an entry serves every feed until the entry's text, dates,
+    topics or liveness change; XML rendered from an earlier revision is refused (a publish
+    renders outside the lock while files are stored)."""
+    [one] = catalog.store_file(
+        _record("a.txt"), [_entry("One", "First.", topics=("water",))], now=T0
+    )
+    [two] = catalog.store_file(_record("b.txt"), [_entry("Two", "Second.")], now=T0)
+    revision, xml = _kept_xml(catalog)[one]
+    assert xml is None
+    catalog.keep_atom_entries([(one, revision, b"<entry>one</entry>"), (two, 0, b"<entry/>")])
+    assert _kept_xml(catalog)[one] == (revision, b"<entry>one</entry>")
+    assert _kept_xml(catalog, "water")[one] == (revision, b"<entry>one</entry>")
+    assert {p.xml for p in catalog.archive_atom_parts(ALL_SLUG, 1)} == {
+        b"<entry>one</entry>",
+        b"<entry/>",
+    }
+
+    def edits() -> Iterator[None]:
+        catalog.store_file(  # its text
+            _record("a.txt", "h2"), [_entry("One", "First, edited.", topics=("water",))], now=T0
+        )
+        yield
+        catalog.store_file(  # its topics alone
+            _record("a.txt", "h3"), [_entry("One", "First, edited.", topics=("wind",))], now=T0
+        )
+        yield
+        catalog.forget_file(Path("a.txt"))  # it leaves every feed
+        yield
+
+    for _ in edits():
+        state = catalog._db.execute(
+            "SELECT revision, xml FROM atom_entries WHERE entry_id = ?", (one,)
+        ).fetchone()
+        assert state[0] > revision and state[1] is None, state
+        catalog.keep_atom_entries([(one, revision, b"<entry>stale</entry>")])
+        assert catalog._db.execute(
+            "SELECT xml FROM atom_entries WHERE entry_id = ?", (one,)
+        ).fetchone() == (None,)
+        revision = state[0]
+        catalog.keep_atom_entries([(one, revision, b"<entry>fresh</entry>")])
+    assert _kept_xml(catalog) == {two: (0, b"<entry/>")}  # the other entry kept its XML
+    catalog.forget_atom_entries()
+    assert _kept_xml(catalog) == {two: (1, None)}
