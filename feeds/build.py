@@ -572,6 +572,7 @@ def publish_dirty(
     lists: bool = True,
     pool: ProcessPoolExecutor | None = None,
     lock: threading.Lock | None = None,
+    others: bool = True,
 ) -> PublishReport:
     """Render and write what changed, then clear its dirt: archive and entry pages, then the
     feeds in every format with their topic pages, then index.html and feeds.opml.
@@ -585,7 +586,8 @@ def publish_dirty(
     create a topic, and to clear what is written (when the lock is free, else at the end).
     Dirt marked after it was read stays for the next publish (see
     `Catalog.dirt_generation`). Every Atom feed then goes before the other formats and the
-    topic pages (most readers poll the Atom feeds).
+    topic pages (most readers poll the Atom feeds); with `others` false (the daemon, in a
+    burst) those are left for a later publish, in `dirty_others`.
     With `lists` false, index.html and feeds.opml (which name every topic, so their cost grows
     with the catalogue) are only marked as pending: the daemon writes them apart, with
     `take_lists` and `write_lists`, so a drop reaches the feeds in time independent of the
@@ -595,7 +597,13 @@ def publish_dirty(
     if lock is not None:
         reader = Catalog.open_reader(catalog.path.parent, page_size=catalog.page_size)
     work = _Publishing(
-        catalog=catalog, source=reader or catalog, lock=lock, config=config, now=now, pool=pool
+        catalog=catalog,
+        source=reader or catalog,
+        lock=lock,
+        config=config,
+        now=now,
+        pool=pool,
+        others=others,
     )
     tally = _Tally(config)
     try:
@@ -627,6 +635,7 @@ class _Publishing:
     config: Config
     now: datetime
     pool: ProcessPoolExecutor | None
+    others: bool = True
     topics: dict[str, Topic | None] = field(default_factory=dict)
     upto: int = 0
     pages: list[tuple[str, int]] = field(default_factory=list)
@@ -704,12 +713,13 @@ def _publish_changes(work: _Publishing, tally: _Tally) -> None:
         others = sorted(set(source.dirty_other_slugs()) | set(dirty_slugs))
     # `seedfeed build` renders each feed's documents together, from one read. The daemon
     # writes every Atom feed first (most readers poll them), then the other formats and the
-    # topic pages; a feed whose Atom is out waits in dirty_others meanwhile.
-    feed_passes = (
-        [(dirty_slugs, _atom_only, False), (others, _other_formats, True)]
-        if work.lock is not None
-        else [(others, _feed_documents, True)]
-    )
+    # topic pages (unless told to leave them); a feed whose Atom is out waits in dirty_others
+    # meanwhile.
+    feed_passes = [(others, _feed_documents, True)]
+    if work.lock is not None:
+        feed_passes = [(dirty_slugs, _atom_only, False)]
+        if work.others:
+            feed_passes.append((others, _other_formats, True))
     # Feeds link to archive and entry pages, so those are written first, and pages of deleted
     # entries are removed only once no feed links to them.
     page_chunks = list(_chunks(dirty_pages, _ARCHIVE_CHUNK))

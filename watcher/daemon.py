@@ -77,6 +77,9 @@ _LISTS_JOB = "lists"
 # publishing can run between them.
 _BATCH_FILES = 500
 _PUBLISH_JOB = "publish"
+# In a burst, publishes write the Atom feeds (with archive and entry pages) and leave the
+# feeds' RSS, JSON Feed and topic pages until the burst is stored, or this many seconds.
+_OTHERS_LAG = 2.0
 # Worker processes that read a burst's files stop after this many seconds without a batch.
 _POOL_IDLE = 5.0
 # Settings a running daemon cannot take over; a reload logs that they need a restart.
@@ -275,6 +278,9 @@ class Daemon:
         self._lists_due = 0.0
         # Set when files are stored: a publish running then publishes again once it is done.
         self._publish_wanted = threading.Event()
+        # Set while a burst is stored (see _OTHERS_LAG), and when other formats were last out.
+        self._bursting = threading.Event()
+        self._others_published = 0.0
         self._pool: ProcessPoolExecutor | None = None
         self._pool_used = 0.0
         # Held to start or stop the worker processes, and by a publish that uses them.
@@ -432,6 +438,8 @@ class Daemon:
         """
         batch = self._begin(paths)
         while batch is not None:
+            if len(batch.todo) >= PARALLEL_MIN:
+                self._bursting.set()
             more = [] if self._stop.is_set() else self._queue.take_due(_BATCH_FILES)
             if not more or not batch.paths.isdisjoint(more):
                 self._finish(batch)
@@ -440,6 +448,10 @@ class Daemon:
             upcoming = self._begin(more)
             self._finish(batch)
             batch = upcoming
+        if self._bursting.is_set():
+            # Stored: what the burst's publishes left comes out now.
+            self._bursting.clear()
+            self._publish_soon()
 
     def _begin(self, paths: list[Path]) -> _Batch | None:
         """Decide which files of `paths` to read, and send them to the worker processes when
@@ -646,6 +658,10 @@ class Daemon:
             # The catalogue's lock is held only to create topics and clear what is written:
             # files are stored while it publishes. While a burst keeps worker processes, they
             # render and write the documents too.
+            started = time.monotonic()
+            # In a burst, every publish would render each feed's RSS, JSON Feed and page again
+            # while the workers are needed to read files: those wait for its end (or a while).
+            others = not self._bursting.is_set() or started >= self._others_published + _OTHERS_LAG
             with self._lending_pool() as pool:
                 report = publish_dirty(
                     catalog,
@@ -654,7 +670,10 @@ class Daemon:
                     lists=False,
                     pool=pool,
                     lock=self._catalog_lock,
+                    others=others,
                 )
+            if others:
+                self._others_published = started
             self._announce(report)
             if lists:
                 self._publish_lists(catalog)

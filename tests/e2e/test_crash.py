@@ -7,6 +7,7 @@ crash. The figures (time, kills, entries) are printed; run with `-s` to see them
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -29,8 +30,8 @@ from tests.e2e.daemon import (
     Site,
     assert_public_valid,
     catalog_files,
-    catalog_idle,
     parse_feed,
+    publish_idle,
     query_catalog,
     read_feed,
     read_feed_on_disk,
@@ -96,8 +97,8 @@ def out_of_step(site: Site) -> str:
         )
         if paths
     ]
-    if not catalog_idle(site):
-        problems.append("feeds left to publish")
+    if not publish_idle(site):
+        problems.append("documents left to publish")
     return "; ".join(problems)
 
 
@@ -223,6 +224,12 @@ def test_a_burst_of_2000_files_is_ingested_exactly_once(tmp_path: Path, daemons:
     oldest_shown = min(stamps[i] for i in shown)
     newest_hidden = max(stamp for i, stamp in stamps.items() if i not in shown)
     assert newest_hidden <= oldest_shown, "all.atom left out a newer entry"
+
+    # A burst's publishes leave RSS, JSON Feed and topic pages for its end: they are out too.
+    items = json.loads((site.public / "feeds" / "all.json").read_text("utf-8"))["items"]
+    assert {item["id"] for item in items} == everything.ids
+    rss = (site.public / "feeds" / "all.rss").read_text("utf-8")
+    assert all(entry_id in rss for entry_id in everything.ids)
 
     feeds = feeds_on_disk(site)
     ids_across(feeds)

@@ -259,6 +259,27 @@ def test_a_feed_whose_atom_is_out_gets_its_other_documents_at_the_next_publish(
         catalog.close()
 
 
+def test_a_publish_told_to_leave_the_other_formats_writes_atom_only(config: Config) -> None:
+    """The daemon's publishes in a burst write Atom feeds (and archive and entry pages) and
+    leave each feed's RSS, JSON Feed and topic page in dirty_others for a later publish."""
+    catalog = open_catalog(config)
+    lock = threading.Lock()
+    try:
+        apply_config(catalog, config)
+        reconcile(catalog, config, now=T0)
+        publish_dirty(catalog, config, now=T0, lists=False, lock=lock, others=False)
+        feeds = config.public_dir / "feeds"
+        assert (feeds / "all.atom").exists() and not (feeds / "all.rss").exists()
+        assert not (config.public_dir / "topics").exists()
+        assert catalog.dirty_slugs() == [] and "all" in catalog.dirty_other_slugs()
+        assert (config.public_dir / "entries").exists()
+        publish_dirty(catalog, config, now=T0, lists=False, lock=lock)
+        assert (feeds / "all.rss").exists() and (feeds / "all.json").exists()
+        assert not catalog.has_dirty()
+    finally:
+        catalog.close()
+
+
 def test_worker_processes_build_the_same_public_folder_byte_for_byte(tmp_path: Path) -> None:
     """`seedfeed build` reads files and renders archive pages and feeds in worker processes;
     what it writes must not depend on that: one process and two give the same bytes."""
