@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
-from feeds.catalog import REJECTED_SLUG, Catalog, stat_key
+from feeds.catalog import REJECTED_SLUG, Catalog, id_slug, stat_key
 from feeds.errors import RejectedFile
 from feeds.ingest import read_document
 from feeds.lists import lists_pending, lists_written, mark_lists_pending, take_lists, write_lists
@@ -78,6 +78,9 @@ _FEED_CHUNK = 8
 _RENDERS_IN_FLIGHT = 4
 # How often (seconds) a worker process checks that the process that started it lives.
 _OWNER_CHECK = 1.0
+# Worker processes run this much nicer than the process that stores files: the single
+# writer is what a burst or a cold build waits for, and the workers take the CPU it leaves.
+_WORKER_NICENESS = 5
 T = TypeVar("T")
 
 
@@ -305,6 +308,8 @@ class Reading:
 
     content_hash: str | None = None
     entries: tuple[Entry, ...] = ()
+    # `id_slug` of each entry's title: slugifying is done by the reader, not the writer.
+    id_slugs: tuple[str, ...] = ()
     reason: str | None = None
     missing: bool = False
     unchanged: bool = False
@@ -351,7 +356,11 @@ def _read(config: Config, job: _Job, now: datetime) -> Reading:
         return Reading(reason=rejection.reason)
     except OSError as e:
         return Reading(reason=f"cannot be read: {e.strerror}")
-    return Reading(content_hash=document.content_hash, entries=entries)
+    return Reading(
+        content_hash=document.content_hash,
+        entries=entries,
+        id_slugs=tuple(id_slug(entry.title) for entry in entries),
+    )
 
 
 def _read_all(config: Config, jobs: Sequence[_Job], now: datetime) -> list[Reading]:
@@ -376,7 +385,9 @@ def store_reading(
     if reading.unchanged:
         catalog.touch_file(record)
         return False
-    ids = catalog.store_file(record, reading.entries, now=now, moved_from=file.moved_from)
+    ids = catalog.store_file(
+        record, reading.entries, now=now, moved_from=file.moved_from, id_slugs=reading.id_slugs
+    )
     log.log(level, "file ingested path=%s entries=%d", file.rel_path, len(ids))
     return True
 
@@ -506,9 +517,16 @@ def start_reading_pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(
         workers,
         mp_context=_forkserver(),
-        initializer=_end_with,
+        initializer=_start_worker,
         initargs=(os.getpid(),),
     )
+
+
+def _start_worker(owner: int) -> None:
+    """Run in each worker process as it starts: yield the CPU to the writer first, and end
+    with `owner`."""
+    os.nice(_WORKER_NICENESS)
+    _end_with(owner)
 
 
 def _end_with(owner: int) -> None:

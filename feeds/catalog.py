@@ -577,8 +577,12 @@ class Catalog:
         *,
         now: datetime,
         moved_from: Path | None = None,
+        id_slugs: Sequence[str] = (),
     ) -> list[str]:
         """Make `entries` the entries of the file `record`; return their ids in order.
+
+        `id_slugs`, if given, are `id_slug` of each entry's title, worked out where the file
+        was read (a worker process): a new entry's id starts from it.
 
         A story keeps its id when the same story is stored already (same fingerprint, from this
         file or any other, live or deleted), or when it replaces a story this file holds (or
@@ -598,7 +602,8 @@ class Catalog:
             for position, entry in enumerate(entries):
                 entry_id = self._match(entry, held, position, set(ids))
                 if entry_id is None:
-                    entry_id = self._insert_entry(entry, now)
+                    base = id_slugs[position] if id_slugs else id_slug(entry.title)
+                    entry_id = self._insert_entry(entry, base, now)
                     minted.add(entry_id)
                 elif entry_id not in ids:
                     self._update_entry(entry_id, entry, now)
@@ -690,8 +695,7 @@ class Catalog:
             return held[position].entry_id
         return None
 
-    def _mint_id(self, entry: Entry, now: datetime) -> tuple[str, str]:
-        base = slugify(entry.title, max_length=60, word_boundary=True) or "entry"
+    def _mint_id(self, base: str, now: datetime) -> tuple[str, str]:
         prefix = f"tag:{self._id_authority},{now.astimezone(UTC):%Y-%m-%d}:"
         slug, counter = base, 1
         while self._db.execute("SELECT 1 FROM entries WHERE slug = ?", (slug,)).fetchone():
@@ -699,9 +703,10 @@ class Catalog:
             slug = f"{base}-{counter}"
         return prefix + slug, slug
 
-    def _insert_entry(self, entry: Entry, now: datetime) -> str:
-        """A new entry: live from the start (its file holds it), so its feeds are dirty."""
-        entry_id, slug = self._mint_id(entry, now)
+    def _insert_entry(self, entry: Entry, base: str, now: datetime) -> str:
+        """A new entry, its id minted from `base`: live from the start (its file holds it),
+        so its feeds are dirty."""
+        entry_id, slug = self._mint_id(base, now)
         self._db.execute(
             "INSERT INTO entries (entry_id, fingerprint, slug, title, published, updated, "
             "first_seen, summary, content, body, place, author, link, format, declared_topics, "
@@ -1462,6 +1467,11 @@ def _stored_from(
         topics=topics,
         sources=sources,
     )
+
+
+def id_slug(title: str) -> str:
+    """What a new entry's id is made of: its title, slugified (a number follows if taken)."""
+    return slugify(title, max_length=60, word_boundary=True) or "entry"
 
 
 def _atom_part(row: Sequence[object]) -> AtomPart:
