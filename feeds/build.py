@@ -44,6 +44,7 @@ from feeds.normalize import split_entries
 from feeds.pages import render_entry_page, render_topic_page
 from feeds.publish import announce_written, remove_file, write_files_atomically
 from feeds.render import (
+    RENDERER,
     SUBSCRIPTION,
     assemble_atom,
     atom_entries_xml,
@@ -148,6 +149,7 @@ def apply_config(catalog: Catalog, config: Config) -> None:
         config.hub_url,
         config.entry_pages,
         str(config.public_dir.resolve()),
+        RENDERER,
     )
     if catalog.setting("reading") not in (None, reading):
         log.info("reading settings changed: every file is read again")
@@ -156,7 +158,7 @@ def apply_config(catalog: Catalog, config: Config) -> None:
         log.info("taxonomy changed: entries are tagged again")
         retag(catalog, config)
     if catalog.setting("rendering") not in (None, rendering):
-        log.info("site settings changed: every feed is rendered again")
+        log.info("site settings or renderer changed: every feed is rendered again")
         catalog.forget_atom_entries()
         catalog.mark_all_dirty()
     elif not (config.public_dir / "feeds" / f"{ALL_SLUG}.atom").is_file():
@@ -733,8 +735,9 @@ def _publish_changes(work: _Publishing, tally: _Tally) -> None:
     # writes every Atom feed first (most readers poll them), then the other formats and the
     # topic pages (unless told to leave them); a feed whose Atom is out waits in dirty_others
     # meanwhile.
-    feed_passes = [(others, _feed_documents, True)]
-    if work.lock is not None:
+    if work.lock is None:
+        feed_passes = [(others, _feed_documents, True)]
+    else:
         feed_passes = [(dirty_slugs, _atom_only, False)]
         if work.others:
             feed_passes.append((others, _other_formats, True))

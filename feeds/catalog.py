@@ -54,10 +54,11 @@ _MARK_ARCHIVE_PAGE = (
     "ON CONFLICT (slug, page) DO UPDATE SET gen = excluded.gen"
 )
 
-# An entry's Atom XML no longer holds: it is dropped and its revision moves on.
+# An entry's Atom XML no longer holds: it is dropped and its revision moves on. An entry
+# without a row reads as revision 0, so the row a change creates starts at 1.
 _ATOM_ENTRY_CHANGED = (
-    "INSERT INTO atom_entries (entry_id) VALUES ({entry}.entry_id) ON CONFLICT (entry_id) "
-    "DO UPDATE SET revision = revision + 1, xml = NULL"
+    "INSERT INTO atom_entries (entry_id, revision) VALUES ({entry}.entry_id, 1) "
+    "ON CONFLICT (entry_id) DO UPDATE SET revision = revision + 1, xml = NULL"
 )
 
 # MIGRATIONS[n] takes the schema from version n to n + 1.
@@ -729,8 +730,8 @@ class Catalog:
                 json.dumps(list(entry.declared_topics)),
             ),
         )
-        self._save_topics(entry_id, entry)
-        self._liveness_changed(entry_id)
+        self._save_topics(entry_id, entry)  # which touches its candidate names, too
+        self._mark_entry_dirty(entry_id)
         log.debug("entry minted entry_id=%s", entry_id)
         return entry_id
 
@@ -882,16 +883,13 @@ class Catalog:
                 (entry_id,),
             ).rowcount
             if changed:
-                self._liveness_changed(entry_id)
-
-    def _liveness_changed(self, entry_id: str) -> None:
-        """An entry came into the feeds or left them: they change, and so may the automatic
-        topics its candidate names would make."""
-        self._mark_entry_dirty(entry_id)
-        self._touched_candidates.update(
-            r[0]
-            for r in self._db.execute("SELECT slug FROM candidates WHERE entry_id = ?", (entry_id,))
-        )
+                self._mark_entry_dirty(entry_id)
+                self._touched_candidates.update(
+                    r[0]
+                    for r in self._db.execute(
+                        "SELECT slug FROM candidates WHERE entry_id = ?", (entry_id,)
+                    )
+                )
 
     # -- automatic topics --------------------------------------------------------------------
 
@@ -1348,39 +1346,45 @@ class Catalog:
 
     def feed_entries(self, slug: str, *, limit: int) -> list[StoredEntry]:
         """The newest `limit` live entries of a topic (`all`: of everything), newest first."""
-        if slug == ALL_SLUG:
-            rows = self._db.execute(
-                f"SELECT {_ENTRY_SELECT} FROM entries e WHERE e.live = 1 "
-                "ORDER BY e.updated DESC, e.published DESC, e.entry_id DESC LIMIT ?",
-                (limit,),
-            ).fetchall()
-        else:
-            rows = self._db.execute(
-                f"SELECT {_ENTRY_SELECT} FROM entry_topics t JOIN entries e USING (entry_id) "
-                "WHERE t.slug = ? AND t.live "
-                "ORDER BY t.updated DESC, t.published DESC, t.entry_id DESC LIMIT ?",
-                (slug, limit),
-            ).fetchall()
-        return self._stored_entries(rows)
+        return self._stored_entries(
+            self._newest_rows(
+                slug,
+                limit,
+                everything=f"SELECT {_ENTRY_SELECT} FROM entries e",
+                topic=f"SELECT {_ENTRY_SELECT} FROM entry_topics t JOIN entries e USING (entry_id)",
+            )
+        )
 
     def feed_atom_parts(self, slug: str, *, limit: int) -> list[AtomPart]:
         """`feed_entries` as Atom parts: each entry's kept XML, if any. A topic's are read
         from its index and the kept XML alone, never from the entries' rows."""
+        rows = self._newest_rows(
+            slug,
+            limit,
+            everything=f"SELECT {_ATOM_PART_SELECT} FROM entries e "
+            "LEFT JOIN atom_entries a USING (entry_id)",
+            topic=f"SELECT {_TOPIC_ATOM_PART_SELECT} FROM entry_topics t "
+            "LEFT JOIN atom_entries a USING (entry_id)",
+        )
+        return [_atom_part(row) for row in rows]
+
+    def _newest_rows(
+        self, slug: str, limit: int, *, everything: str, topic: str
+    ) -> list[tuple[object, ...]]:
+        """The rows of the newest `limit` live entries of `slug`, straight from the index
+        that orders them: `everything` selects from the entries (e), for `all`; `topic` from
+        the topic's rows (t)."""
         if slug == ALL_SLUG:
-            rows = self._db.execute(
-                f"SELECT {_ATOM_PART_SELECT} FROM entries e "
-                "LEFT JOIN atom_entries a USING (entry_id) WHERE e.live = 1 "
+            return self._db.execute(
+                f"{everything} WHERE e.live = 1 "
                 "ORDER BY e.updated DESC, e.published DESC, e.entry_id DESC LIMIT ?",
                 (limit,),
             ).fetchall()
-        else:
-            rows = self._db.execute(
-                f"SELECT {_TOPIC_ATOM_PART_SELECT} FROM entry_topics t "
-                "LEFT JOIN atom_entries a USING (entry_id) WHERE t.slug = ? AND t.live "
-                "ORDER BY t.updated DESC, t.published DESC, t.entry_id DESC LIMIT ?",
-                (slug, limit),
-            ).fetchall()
-        return [_atom_part(row) for row in rows]
+        return self._db.execute(
+            f"{topic} WHERE t.slug = ? AND t.live "
+            "ORDER BY t.updated DESC, t.published DESC, t.entry_id DESC LIMIT ?",
+            (slug, limit),
+        ).fetchall()
 
     def _stored_entries(self, rows: Sequence[Sequence[object]]) -> list[StoredEntry]:
         """StoredEntry values for entry rows: kept ones from the cache, the others with their

@@ -362,3 +362,24 @@ def test_feeds_assembled_from_kept_entry_xml_are_the_feeds_rendered_whole(
     for path, data in feeds().items():
         assert b"http://127.0.0.1:8080/" not in data, path
         assert_valid_atom(data)
+
+
+def test_a_catalogue_kept_by_another_renderer_renders_every_entry_again(
+    config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Kept entry XML belongs to the seedfeed, feedgen and lxml that rendered it: after an
+    upgrade (another RENDERER) every entry is rendered anew and every feed written again."""
+    _build(config, T0)
+    catalog = open_catalog(config)
+    try:
+        before = dict(catalog._db.execute("SELECT entry_id, revision FROM atom_entries"))
+        assert len(before) == 3
+        monkeypatch.setattr("feeds.build.RENDERER", "9.9.9 feedgen/9 lxml/9")
+        report = update(catalog, config, now=T0)
+        after = dict(catalog._db.execute("SELECT entry_id, revision FROM atom_entries"))
+        kept = catalog._db.execute("SELECT count(*) FROM atom_entries WHERE xml IS NOT NULL")
+        assert kept.fetchone()[0] == 3
+    finally:
+        catalog.close()
+    assert all(after[entry_id] > revision for entry_id, revision in before.items())
+    assert report.rendered > 0

@@ -598,3 +598,17 @@ def test_an_entrys_atom_xml_is_kept_until_anything_it_shows_changes(catalog: Cat
     assert _kept_xml(catalog) == {two: (0, b"<entry/>")}  # the other entry kept its XML
     catalog.forget_atom_entries()
     assert _kept_xml(catalog) == {two: (1, None)}
+
+
+def test_xml_rendered_before_an_entry_without_topics_changed_is_refused(
+    catalog: Catalog,
+) -> None:
+    """An entry in no topic has no row of kept XML until something changes it; the change's
+    row must not look like the revision the publish read (0, for no row)."""
+    [entry_id] = catalog.store_file(_record("a.txt"), [_entry("Lone", "First.")], now=T0)
+    [part] = catalog.feed_atom_parts(ALL_SLUG, limit=10)
+    assert (part.revision, part.xml) == (0, None)
+    catalog.store_file(_record("a.txt", "h2"), [_entry("Lone", "First, edited.")], now=T0)
+    catalog.keep_atom_entries([(entry_id, part.revision, b"<entry>before the edit</entry>")])
+    [after] = catalog.feed_atom_parts(ALL_SLUG, limit=10)
+    assert after.xml is None and after.revision > part.revision
