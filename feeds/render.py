@@ -15,10 +15,11 @@ import logging
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from importlib.metadata import version
 from typing import BinaryIO, Protocol
 
 from feedgen.feed import FeedGenerator
+from feedgen.version import version_str as feedgen_version
+from lxml.etree import LIBXML_VERSION, LXML_VERSION
 
 from feeds.model import Config, FeedPage, StoredEntry, Tombstone, Topic
 from feeds.pages import UNTITLED, in_utc
@@ -37,9 +38,13 @@ GENERATOR_NAME = "seedfeed"
 # Bump it with any change to the bytes seedfeed writes: RENDERER moves with it.
 GENERATOR_VERSION = "0.1.0"
 # What rendered bytes depend on besides the settings: this module, and the libraries that
-# build and serialize the XML. The catalogue keeps entries' Atom XML; a catalogue rendered by
-# another renderer renders every entry again (see `feeds.build.apply_config`).
-RENDERER = f"{GENERATOR_VERSION} feedgen/{version('feedgen')} lxml/{version('lxml')}"
+# build and serialize the XML (their versions as the modules give them, at no cost). The
+# catalogue keeps entries' Atom XML; a catalogue rendered by another renderer renders every
+# entry again (see `feeds.build.apply_config`).
+RENDERER = (
+    f"{GENERATOR_VERSION} feedgen/{feedgen_version} "
+    f"lxml/{'.'.join(map(str, LXML_VERSION))} libxml2/{'.'.join(map(str, LIBXML_VERSION))}"
+)
 ATOM_TYPE = MEDIA_TYPES["atom"]
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 HISTORY_NS = "http://purl.org/syndication/history/1.0"
