@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import gc
 import hashlib
 import html
 import itertools
@@ -71,9 +72,10 @@ _BATCH = 500
 PARALLEL_MIN = 64
 _CHUNKS_PER_BATCH = 8
 # Documents rendered before they are written, so memory stays flat at any size: 400 entry
-# pages of a few KB, 50 archive pages of up to ~200 KB, 8 feeds with their formats and pages.
+# pages of a few KB, 12 archive pages of up to ~200 KB, 8 feeds with their formats and pages
+# (each a few MB; each worker process holds one chunk, and its result, at a time).
 _ENTRY_PAGE_CHUNK = 400
-_ARCHIVE_CHUNK = 50
+_ARCHIVE_CHUNK = 12
 _FEED_CHUNK = 8
 # Chunks sent to worker processes ahead of the one being written.
 _RENDERS_IN_FLIGHT = 4
@@ -528,6 +530,10 @@ def _start_worker(owner: int) -> None:
     """Run in each worker process as it starts: yield the CPU to the writer first, and end
     with `owner`."""
     os.nice(_WORKER_NICENESS)
+    # What the worker inherits from the forkserver (seedfeed's modules) is never garbage, and
+    # a collection that visited it would write to every page of it: each worker would copy
+    # pages it could share.
+    gc.freeze()
     _end_with(owner)
 
 

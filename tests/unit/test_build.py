@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import shutil
@@ -321,6 +322,16 @@ def test_worker_processes_build_the_same_public_folder_byte_for_byte(tmp_path: P
     for other in others:
         assert sorted(one) == sorted(other)
         assert [p for p in one if one[p] != other[p]] == []
+
+
+def test_worker_processes_give_way_to_the_writer_and_leave_inherited_objects_shared() -> None:
+    """Workers run below this process's priority (the writer is the critical path), and
+    their garbage collector never visits the modules they inherit from the forkserver: a
+    visit writes to each object, so every worker would copy those pages for itself."""
+    niceness = os.getpriority(os.PRIO_PROCESS, 0)
+    with start_reading_pool(2) as pool:
+        assert pool.submit(os.getpriority, os.PRIO_PROCESS, 0).result() == min(19, niceness + 5)
+        assert pool.submit(gc.get_freeze_count).result() > 10_000
 
 
 def test_feeds_assembled_from_kept_entry_xml_are_the_feeds_rendered_whole(
