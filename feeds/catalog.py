@@ -238,8 +238,8 @@ def _topic_match(slug: str, title: str, source: str, reason: str) -> TopicMatch:
 
 
 def stat_key(size: int, mtime_ns: int, inode: int, status: str) -> bytes:
-    """What `Catalog.file_stats` keeps of a file: the four values packed (about 60 bytes,
-    against 200 for a tuple), so equal keys mean equal values and a change is never missed."""
+    """What `Catalog.file_stats` gives for a file: the four values packed, so equal keys mean
+    equal values and a change is never missed."""
     return struct.pack("<qqQ", size, mtime_ns, inode) + status.encode("ascii")
 
 
@@ -499,13 +499,29 @@ class Catalog:
         )
         return [Path(r[0]) for r in rows]
 
-    def file_stats(self) -> dict[str, bytes]:
-        """Every known file's `stat_key` of (size, mtime_ns, inode, status), by POSIX path: for
-        the scan."""
-        return {
-            str(r[0]): stat_key(int(r[1]), int(r[2]), int(r[3]), str(r[4]))
-            for r in self._db.execute("SELECT rel_path, size, mtime_ns, inode, status FROM files")
-        }
+    def file_stats(self, rel_paths: Sequence[str]) -> dict[str, bytes]:
+        """The `stat_key` of (size, mtime_ns, inode, status) of each file of `rel_paths` (POSIX
+        paths) the catalogue knows: for the scan."""
+        stats: dict[str, bytes] = {}
+        for start in range(0, len(rel_paths), _IN_LIST):
+            chunk = rel_paths[start : start + _IN_LIST]
+            marks = ", ".join("?" * len(chunk))
+            for r in self._db.execute(
+                "SELECT rel_path, size, mtime_ns, inode, status FROM files "
+                f"WHERE rel_path IN ({marks})",
+                chunk,
+            ):
+                stats[str(r[0])] = stat_key(int(r[1]), int(r[2]), int(r[3]), str(r[4]))
+        return stats
+
+    def file_count(self) -> int:
+        (count,) = self._db.execute("SELECT count(*) FROM files").fetchone()
+        return int(count)
+
+    def file_paths(self) -> Iterator[str]:
+        """The POSIX path of every file the catalogue knows, one at a time."""
+        for (rel_path,) in self._db.execute("SELECT rel_path FROM files"):
+            yield str(rel_path)
 
     def file_record(self, rel_path: Path) -> FileRecord | None:
         row = self._db.execute(

@@ -89,6 +89,40 @@ def test_a_file_removed_between_builds_leaves_the_feeds(config: Config) -> None:
     assert len(feed.entries) == 2
 
 
+def test_a_reconcile_finds_exactly_the_files_that_left_among_many(config: Config) -> None:
+    """Files gone, files now ignored, files new and files kept, in folders and across the
+    scan's batches: exactly the gone and ignored ones leave the catalogue."""
+    desks = ("", "harbours/", "harbours/night/", "railways/")
+    paths = [f"{desks[n % 4]}story-{n:04d}.txt" for n in range(1_100)]
+    for n, path in enumerate(paths):
+        (config.seeds_dir / path).parent.mkdir(parents=True, exist_ok=True)
+        (config.seeds_dir / path).write_text(f"Title: Story {n}\n\nBody of story {n}.\n")
+    catalog = open_catalog(config)
+    try:
+        assert reconcile(catalog, config, now=T0).ingested == len(SAMPLES) + 1_100
+        gone = paths[3::97]
+        for path in gone:
+            (config.seeds_dir / path).unlink()
+        (config.seeds_dir / "late.txt").write_text("Title: Late\n\nA late story.\n")
+        ignoring = replace(config, ignore=(*config.ignore, "story-1099.txt"))
+        report = reconcile(catalog, ignoring, now=T0 + timedelta(hours=1))
+        assert len(gone) == 12
+        assert (report.ingested, report.removed) == (1, 13)
+        assert catalog.file_count() == report.seen == len(SAMPLES) + 1_100 - 13 + 1
+        left = {*gone, paths[-1]}
+        assert all((catalog.file_record(Path(p)) is None) == (p in left) for p in paths)
+        # Nothing changed since: nothing is removed, and nothing read again.
+        again = reconcile(catalog, ignoring, now=T0 + timedelta(hours=2))
+        assert (again.ingested, again.removed) == (0, 0)
+        # One file for another: as many files as before, one of them new.
+        (config.seeds_dir / paths[0]).rename(config.seeds_dir / "harbours" / "renamed.txt")
+        swapped = reconcile(catalog, ignoring, now=T0 + timedelta(hours=3))
+        assert (swapped.seen, swapped.ingested, swapped.removed) == (report.seen, 1, 1)
+        assert catalog.file_record(Path(paths[0])) is None
+    finally:
+        catalog.close()
+
+
 def test_without_entry_pages_feeds_link_the_original_and_old_pages_are_removed(
     config: Config,
 ) -> None:
