@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from slugify import slugify
 
@@ -502,17 +503,13 @@ class Catalog:
     def file_stats(self, rel_paths: Sequence[str]) -> dict[str, bytes]:
         """The `stat_key` of (size, mtime_ns, inode, status) of each file of `rel_paths` (POSIX
         paths) the catalogue knows: for the scan."""
-        stats: dict[str, bytes] = {}
-        for start in range(0, len(rel_paths), _IN_LIST):
-            chunk = rel_paths[start : start + _IN_LIST]
-            marks = ", ".join("?" * len(chunk))
-            for r in self._db.execute(
-                "SELECT rel_path, size, mtime_ns, inode, status FROM files "
-                f"WHERE rel_path IN ({marks})",
-                chunk,
-            ):
-                stats[str(r[0])] = stat_key(int(r[1]), int(r[2]), int(r[3]), str(r[4]))
-        return stats
+        return {
+            str(r[0]): stat_key(int(r[1]), int(r[2]), int(r[3]), str(r[4]))
+            for r in self._rows_in(
+                "SELECT rel_path, size, mtime_ns, inode, status FROM files WHERE rel_path",
+                rel_paths,
+            )
+        }
 
     def file_count(self) -> int:
         (count,) = self._db.execute("SELECT count(*) FROM files").fetchone()
@@ -1183,15 +1180,21 @@ class Catalog:
 
     def stored_entries(self, entry_ids: Sequence[str]) -> list[StoredEntry]:
         """The entries of `entry_ids` that exist, in that order."""
-        rows: dict[str, tuple[object, ...]] = {}
-        for start in range(0, len(entry_ids), _IN_LIST):
-            chunk = entry_ids[start : start + _IN_LIST]
-            marks = ", ".join("?" * len(chunk))
-            for row in self._db.execute(
-                f"SELECT {_ENTRY_SELECT} FROM entries e WHERE e.entry_id IN ({marks})", chunk
-            ):
-                rows[str(row[0])] = row
+        rows = {
+            str(row[0]): row
+            for row in self._rows_in(
+                f"SELECT {_ENTRY_SELECT} FROM entries e WHERE e.entry_id", entry_ids
+            )
+        }
         return self._stored_entries([rows[i] for i in entry_ids if i in rows])
+
+    def _rows_in(self, query: str, keys: Sequence[str], order: str = "") -> Iterator[Any]:
+        """The rows of `query` (ending in the column to match) for `keys`: `IN (?, …)` added,
+        with at most `_IN_LIST` keys to a statement, each followed by `order`."""
+        for start in range(0, len(keys), _IN_LIST):
+            chunk = keys[start : start + _IN_LIST]
+            marks = ", ".join("?" * len(chunk))
+            yield from self._db.execute(f"{query} IN ({marks}) {order}", chunk)
 
     def keep_atom_entries(self, rendered: Iterable[tuple[str, int, bytes]]) -> None:
         """Keep the Atom XML rendered for entries `(entry_id, revision, xml)`: each only if
@@ -1414,21 +1417,18 @@ class Catalog:
         missing = [str(row[0]) for row in rows if str(row[0]) not in found]
         topics: dict[str, list[TopicMatch]] = {entry_id: [] for entry_id in missing}
         sources: dict[str, list[Path]] = {entry_id: [] for entry_id in missing}
-        for start in range(0, len(missing), _IN_LIST):
-            chunk = missing[start : start + _IN_LIST]
-            marks = ", ".join("?" * len(chunk))
-            for r in self._db.execute(
-                "SELECT entry_id, slug, title, source, reason FROM entry_topics "
-                f"WHERE entry_id IN ({marks}) ORDER BY entry_id, slug",
-                chunk,
-            ):
-                topics[r[0]].append(_topic_match(r[1], r[2], r[3], r[4]))
-            for r in self._db.execute(
-                f"SELECT entry_id, rel_path FROM sources WHERE entry_id IN ({marks}) "
-                "ORDER BY entry_id, rel_path",
-                chunk,
-            ):
-                sources[r[0]].append(Path(r[1]))
+        for r in self._rows_in(
+            "SELECT entry_id, slug, title, source, reason FROM entry_topics WHERE entry_id",
+            missing,
+            "ORDER BY entry_id, slug",
+        ):
+            topics[r[0]].append(_topic_match(r[1], r[2], r[3], r[4]))
+        for r in self._rows_in(
+            "SELECT entry_id, rel_path FROM sources WHERE entry_id",
+            missing,
+            "ORDER BY entry_id, rel_path",
+        ):
+            sources[r[0]].append(Path(r[1]))
         for row in rows:
             entry_id = str(row[0])
             if entry_id not in found:
