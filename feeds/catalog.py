@@ -303,6 +303,8 @@ class Catalog:
         self.page_size = page_size
         self._clock = clock
         self._touched_entries: set[str] = set()
+        # Entries inserted by the transaction in hand: none can have a membership yet.
+        self._minted_entries: set[str] = set()
         # StoredEntry values by id, for entries that appear in several feeds of one publish;
         # an entry leaves it as soon as anything about it changes.
         self._stored: OrderedDict[str, StoredEntry] = OrderedDict()
@@ -455,6 +457,7 @@ class Catalog:
             self._db.execute("ROLLBACK")
             self._touched_candidates.clear()
             self._touched_entries.clear()
+            self._minted_entries.clear()
             raise
         finally:
             self._savepoints = True
@@ -625,7 +628,8 @@ class Catalog:
                     ids.append(entry_id)
             if holding:
                 self._db.execute("DELETE FROM sources WHERE rel_path = ?", (rel,))
-            self._sources_changed(sorted({h.entry_id for h in held} ^ set(ids)))
+            # A minted entry's page is marked already.
+            self._sources_changed(sorted(({h.entry_id for h in held} ^ set(ids)) - minted))
             self._db.executemany(
                 "INSERT INTO sources (rel_path, position, entry_id) VALUES (?, ?, ?)",
                 [(rel, position, entry_id) for position, entry_id in enumerate(ids)],
@@ -745,6 +749,7 @@ class Catalog:
         )
         self._save_topics(entry_id, entry)  # which touches its candidate names, too
         self._mark_entry_dirty(entry_id)
+        self._minted_entries.add(entry_id)
         log.debug("entry minted entry_id=%s", entry_id)
         return entry_id
 
@@ -873,6 +878,8 @@ class Catalog:
             [(t.slug, t.title, t.source.value, t.reason, entry_id) for t in _fixed_topics(entry)],
         )
         labels = _candidate_labels(entry)
+        if not labels:  # (the entry's candidates, if it had any, are gone)
+            return
         self._db.executemany(
             "INSERT INTO candidates (entry_id, slug, label) VALUES (?, ?, ?)",
             [(entry_id, slug, label) for slug, label in labels.items()],
@@ -1053,6 +1060,7 @@ class Catalog:
         holds the entries that joined it `(n-1)*page_size+1` to `n*page_size`-th.
         """
         touched, self._touched_entries = self._touched_entries, set()
+        minted, self._minted_entries = self._minted_entries, set()
         if not touched:
             return
         left_at = stamp(self._clock())
@@ -1072,12 +1080,17 @@ class Catalog:
                         "SELECT slug FROM entry_topics WHERE entry_id = ?", (entry_id,)
                     )
                 }
-            held = {
-                r[0]: (int(r[1]), r[2])
-                for r in self._db.execute(
-                    "SELECT slug, seq, left_at FROM memberships WHERE entry_id = ?", (entry_id,)
-                )
-            }
+            held = (
+                {}
+                if entry_id in minted
+                else {
+                    r[0]: (int(r[1]), r[2])
+                    for r in self._db.execute(
+                        "SELECT slug, seq, left_at FROM memberships WHERE entry_id = ?",
+                        (entry_id,),
+                    )
+                }
+            )
             for slug in sorted(current):
                 if slug not in held:
                     seq = next_seq.get(slug) or self._next_seq(slug)
