@@ -12,6 +12,7 @@ import math
 import os
 import platform
 import re
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -44,6 +45,7 @@ DAEMON_SIZES = ("10k", "100k")  # catalogue sizes the daemon phases run on
 # The flavours the daemon phases run with (each reuses its last cold build): the shipped
 # defaults, and the peers' job of issue 6 (corpus topics, Atom only, no entry pages).
 DAEMON_FLAVOURS = ("headered", "peers")
+CATALOG_FILE = "catalog.sqlite3"  # in a state folder, with its -wal and -shm files
 PROBE_FILES = 2000  # files created to time file creation in the work folder
 PROBE_FILE_BYTES = 2048
 PROBE_BUDGET_S = 1.5  # fewer files on a file system slow enough to take longer
@@ -472,7 +474,7 @@ def _wait_published(state: Path, prefix: str, files: int, timeout: float) -> flo
     """The moment the catalogue holds the `files` files named `prefix`* and nothing is left
     to publish (every feed, format and page of the burst is written), or None at the
     deadline."""
-    db = sqlite3.connect(f"file:{state / 'catalog.sqlite3'}?mode=ro", uri=True, timeout=5)
+    db = sqlite3.connect(f"file:{state / CATALOG_FILE}?mode=ro", uri=True, timeout=5)
     try:
         return wait_for(lambda: _caught_up(db, prefix, files), timeout=timeout, poll=0.005)
     finally:
@@ -513,64 +515,101 @@ def measure_burst(
     root = _ensure_state(opts, inputs, config)
     row = BurstRow(flavour=inputs.flavour, size=inputs.size, files=opts.burst_files)
     state = root / "state"
-    for run in range(opts.runs):
-        tag = uuid.uuid4().hex[:8]
-        staging = opts.work / "incoming" / f"burst-{tag}"
-        staging.mkdir(parents=True, exist_ok=True)
-        now = datetime.now(UTC)
-        names: list[str] = []
-        for i in range(opts.burst_files):
-            story = stories[i % len(stories)]
-            name = f"burst-{tag}-{i:05d}.txt"
-            title = f"SEEDFEED BURST {tag} {i:05d} {story.title}"
-            (staging / name).write_text(
-                headered_text(title, now, story.topics, story.body), encoding="utf-8"
-            )
-            names.append(name)
-        daemon = _start_daemon(
-            opts,
-            root,
-            inputs.seeds_dir,
-            daemon_config,
-            f"burst-{inputs.flavour}-{inputs.size}-{run + 1}",
-        )
-        try:
-            _say(
-                f"burst {inputs.flavour} {inputs.size} run {run + 1}/{opts.runs}: "
-                "waiting for the daemon"
-            )
-            if not daemon.wait_idle(timeout=opts.timeout):
-                row.error = f"the daemon did not become idle; log: {daemon.log_path}"
-                return row
-            row.idle_rss_mb = daemon.rss_mb()
-            started = time.perf_counter()
-            for name in names:
-                os.replace(staging / name, inputs.seeds_dir / name)
-            renamed = time.perf_counter() - started
-            done = _wait_published(state, f"burst-{tag}-", opts.burst_files, opts.timeout)
-            if done is None:
-                row.error = f"the burst never reached the feeds; log: {daemon.log_path}"
-                return row
-            seconds = done - started
-            row.runs.append(
-                {
-                    "seconds": round(seconds, 3),
-                    "files_per_s": round(opts.burst_files / seconds, 1),
-                    "rename_s": round(renamed, 3),
-                    "hwm_mb": round(daemon.hwm_mb() or 0.0, 1),
-                    "tree_peak_mb": round(daemon.tree_peak_mb(), 1),
-                    "tree_peak_pss_mb": round(daemon.tree_peak_pss_mb(), 1),
-                }
-            )
-            _say(f"  {seconds:.2f} s  {opts.burst_files / seconds:.0f} files/s")
-        finally:
-            code = daemon.stop()
-            if code != 0 and row.error is None:
-                row.error = f"the daemon exited {code}; log: {daemon.log_path}"
-            for name in names:
-                (inputs.seeds_dir / name).unlink(missing_ok=True)
-            remove_tree(staging)
+    # A run's files leave its 5,000 entries behind as deleted ones (seedfeed keeps them for
+    # their ids), which slow the next run's feeds: each run starts from the catalogue the
+    # first one found, so the runs measure the same thing.
+    before = root / "catalogue-before-bursts"
+    _copy_catalogue(state, before)
+    try:
+        for run in range(opts.runs):
+            if run:
+                _copy_catalogue(before, state)
+            if not _burst_run(opts, inputs, daemon_config, stories, root, row, run):
+                break
+    finally:
+        _copy_catalogue(before, state)
+        remove_tree(before)
     return row
+
+
+def _copy_catalogue(source: Path, target: Path) -> None:
+    """Replace the catalogue files (database, WAL, shared memory) in `target` with those in
+    `source`; seedfeed must not be running on either."""
+    target.mkdir(parents=True, exist_ok=True)
+    for old in target.glob(f"{CATALOG_FILE}*"):
+        old.unlink()
+    for part in source.glob(f"{CATALOG_FILE}*"):
+        shutil.copyfile(part, target / part.name)
+
+
+def _burst_run(
+    opts: Options,
+    inputs: InputSet,
+    daemon_config: Path,
+    stories: list[Story],
+    root: Path,
+    row: BurstRow,
+    run: int,
+) -> bool:
+    """One burst into a fresh daemon, its figures added to `row`; False once it failed."""
+    state = root / "state"
+    tag = uuid.uuid4().hex[:8]
+    staging = opts.work / "incoming" / f"burst-{tag}"
+    staging.mkdir(parents=True, exist_ok=True)
+    now = datetime.now(UTC)
+    names: list[str] = []
+    for i in range(opts.burst_files):
+        story = stories[i % len(stories)]
+        name = f"burst-{tag}-{i:05d}.txt"
+        title = f"SEEDFEED BURST {tag} {i:05d} {story.title}"
+        (staging / name).write_text(
+            headered_text(title, now, story.topics, story.body), encoding="utf-8"
+        )
+        names.append(name)
+    daemon = _start_daemon(
+        opts,
+        root,
+        inputs.seeds_dir,
+        daemon_config,
+        f"burst-{inputs.flavour}-{inputs.size}-{run + 1}",
+    )
+    try:
+        _say(
+            f"burst {inputs.flavour} {inputs.size} run {run + 1}/{opts.runs}: "
+            "waiting for the daemon"
+        )
+        if not daemon.wait_idle(timeout=opts.timeout):
+            row.error = f"the daemon did not become idle; log: {daemon.log_path}"
+            return False
+        row.idle_rss_mb = daemon.rss_mb()
+        started = time.perf_counter()
+        for name in names:
+            os.replace(staging / name, inputs.seeds_dir / name)
+        renamed = time.perf_counter() - started
+        done = _wait_published(state, f"burst-{tag}-", opts.burst_files, opts.timeout)
+        if done is None:
+            row.error = f"the burst never reached the feeds; log: {daemon.log_path}"
+            return False
+        seconds = done - started
+        row.runs.append(
+            {
+                "seconds": round(seconds, 3),
+                "files_per_s": round(opts.burst_files / seconds, 1),
+                "rename_s": round(renamed, 3),
+                "hwm_mb": round(daemon.hwm_mb() or 0.0, 1),
+                "tree_peak_mb": round(daemon.tree_peak_mb(), 1),
+                "tree_peak_pss_mb": round(daemon.tree_peak_pss_mb(), 1),
+            }
+        )
+        _say(f"  {seconds:.2f} s  {opts.burst_files / seconds:.0f} files/s")
+    finally:
+        code = daemon.stop()
+        if code != 0 and row.error is None:
+            row.error = f"the daemon exited {code}; log: {daemon.log_path}"
+        for name in names:
+            (inputs.seeds_dir / name).unlink(missing_ok=True)
+        remove_tree(staging)
+    return row.error is None
 
 
 # ----------------------------------------------------------------------------- report
