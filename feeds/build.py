@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
-from feeds.catalog import REJECTED_SLUG, Catalog, id_slug, stat_key
+from feeds.catalog import REJECTED_SLUG, Catalog, id_slug
 from feeds.errors import RejectedFile
 from feeds.ingest import read_document
 from feeds.lists import lists_pending, lists_written, mark_lists_pending, take_lists, write_lists
@@ -85,6 +85,7 @@ _OWNER_CHECK = 1.0
 # Worker processes run this much nicer than the process that stores files: the single
 # writer is what a burst or a cold build waits for, and the workers take the CPU it leaves.
 _WORKER_NICENESS = 5
+_OK = FileStatus.OK.value
 T = TypeVar("T")
 
 
@@ -329,7 +330,9 @@ def _needs_reading(
 ) -> bool:
     """False for a file whose stat shows no change, or whose name the catalogue cannot keep
     (it is recorded as rejected here)."""
-    if known is not None and known.status is FileStatus.OK and _same_stat(known, info):
+    if known is not None and _unchanged(
+        (known.size, known.mtime_ns, known.inode, known.status.value), info
+    ):
         return False
     name = catalog_name(rel_path)
     if name != rel_path:
@@ -532,7 +535,8 @@ def _select_changed(
     for key, (rel, info) in zip(keys, batch, strict=True):
         stats = known.pop(key, None)
         met.add(key, known=stats is not None)
-        if stats is not None and stats == _quick_stat(info):
+        # `_needs_reading` without a FileRecord, for the many files that did not change.
+        if _unchanged(stats, info):
             continue
         rel_path = Path(rel)
         # `known` holds every file of the batch the catalogue has: one it lacks has no record.
@@ -1112,20 +1116,14 @@ def _check_inside_seeds(seeds_dir: Path, rel_path: Path) -> None:
         raise RejectedFile(rel_path, "symlink to a path outside seeds/ (never published)")
 
 
-def _quick_stat(info: os.stat_result) -> bytes:
-    """What `Catalog.file_stats` holds for a file that needs no second look (never a symlink:
-    it is checked again each time, so it gets a key no file has)."""
-    if stat.S_ISLNK(info.st_mode):
-        return b""
-    return stat_key(info.st_size, info.st_mtime_ns, info.st_ino, FileStatus.OK.value)
-
-
-def _same_stat(record: FileRecord, info: os.stat_result) -> bool:
+def _unchanged(seen: tuple[int, int, int, str] | None, info: os.stat_result) -> bool:
+    """Whether a file the catalogue saw as `seen` (size, mtime_ns, inode, status) needs no
+    second look: it was used, and its lstat is the same (a symlink is read each time)."""
     return (
-        record.size == info.st_size
-        and record.mtime_ns == info.st_mtime_ns
-        and record.inode == info.st_ino
+        seen is not None
+        and seen[3] == _OK
         and not stat.S_ISLNK(info.st_mode)
+        and seen[:3] == (info.st_size, info.st_mtime_ns, info.st_ino)
     )
 
 

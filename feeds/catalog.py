@@ -6,7 +6,6 @@ import functools
 import json
 import logging
 import sqlite3
-import struct
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -236,12 +235,6 @@ class CatalogCounts:
 def _topic_match(slug: str, title: str, source: str, reason: str) -> TopicMatch:
     """One TopicMatch for all the entries that share it (they are many, and immutable)."""
     return TopicMatch(slug=slug, title=title, source=TopicSource(source), reason=reason)
-
-
-def stat_key(size: int, mtime_ns: int, inode: int, status: str) -> bytes:
-    """What `Catalog.file_stats` gives for a file: the four values packed, so equal keys mean
-    equal values and a change is never missed."""
-    return struct.pack("<qqQ", size, mtime_ns, inode) + status.encode("ascii")
 
 
 @functools.lru_cache(maxsize=64)
@@ -503,11 +496,12 @@ class Catalog:
         )
         return [Path(r[0]) for r in rows]
 
-    def file_stats(self, rel_paths: Sequence[str]) -> dict[str, bytes]:
-        """The `stat_key` of (size, mtime_ns, inode, status) of each file of `rel_paths` (POSIX
-        paths) the catalogue knows: for the scan."""
+    def file_stats(self, rel_paths: Sequence[str]) -> dict[str, tuple[int, int, int, str]]:
+        """(size, mtime_ns, inode, status) of each file of `rel_paths` (POSIX paths) the
+        catalogue knows: for the scan, which compares them with every file's lstat (a
+        FileRecord apiece would add ~0.5 s to a rebuild of 100k unchanged files)."""
         return {
-            str(r[0]): stat_key(int(r[1]), int(r[2]), int(r[3]), str(r[4]))
+            str(r[0]): (int(r[1]), int(r[2]), int(r[3]), str(r[4]))
             for r in self._rows_in(
                 "SELECT rel_path, size, mtime_ns, inode, status FROM files WHERE rel_path",
                 rel_paths,
@@ -1462,7 +1456,7 @@ class Catalog:
         )
 
     def counts(self) -> CatalogCounts:
-        (files,) = self._db.execute("SELECT count(*) FROM files").fetchone()
+        files = self.file_count()
         (rejected,) = self._db.execute(
             "SELECT count(*) FROM files WHERE status = ?", (FileStatus.REJECTED.value,)
         ).fetchone()
