@@ -527,19 +527,23 @@ def measure_burst(
             if not _burst_run(opts, inputs, daemon_config, stories, root, row, run):
                 break
     finally:
-        _copy_catalogue(before, state)
+        _copy_catalogue(before, state, move=True)
         remove_tree(before)
     return row
 
 
-def _copy_catalogue(source: Path, target: Path) -> None:
+def _copy_catalogue(source: Path, target: Path, *, move: bool = False) -> None:
     """Replace the catalogue files (database, WAL, shared memory) in `target` with those in
-    `source`; seedfeed must not be running on either."""
+    `source` (with `move`, by renaming them: no copy of up to 2 GB); seedfeed must not be
+    running on either."""
     target.mkdir(parents=True, exist_ok=True)
     for old in target.glob(f"{CATALOG_FILE}*"):
         old.unlink()
     for part in source.glob(f"{CATALOG_FILE}*"):
-        shutil.copyfile(part, target / part.name)
+        if move:
+            part.replace(target / part.name)
+        else:
+            shutil.copyfile(part, target / part.name)
 
 
 def _burst_run(
