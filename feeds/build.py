@@ -85,7 +85,6 @@ _OWNER_CHECK = 1.0
 # Worker processes run this much nicer than the process that stores files: the single
 # writer is what a burst or a cold build waits for, and the workers take the CPU it leaves.
 _WORKER_NICENESS = 5
-_OK = FileStatus.OK.value
 T = TypeVar("T")
 
 
@@ -330,9 +329,8 @@ def _needs_reading(
 ) -> bool:
     """False for a file whose stat shows no change, or whose name the catalogue cannot keep
     (it is recorded as rejected here)."""
-    if known is not None and _unchanged(
-        (known.size, known.mtime_ns, known.inode, known.status.value), info
-    ):
+    trusted = known is not None and known.status is FileStatus.OK and not known.racy
+    if known is not None and _unchanged((known.size, known.mtime_ns, known.inode, trusted), info):
         return False
     name = catalog_name(rel_path)
     if name != rel_path:
@@ -390,7 +388,7 @@ def store_reading(
         return _reject(catalog, file.rel_path, file.info, file.known, reading.reason, now=now)
     record = _record_of(file.rel_path, file.info, reading.content_hash)
     if reading.unchanged:
-        catalog.touch_file(record)
+        catalog.touch_file(record, now=now)
         return False
     ids = catalog.store_file(
         record, reading.entries, now=now, moved_from=file.moved_from, id_slugs=reading.id_slugs
@@ -1116,12 +1114,13 @@ def _check_inside_seeds(seeds_dir: Path, rel_path: Path) -> None:
         raise RejectedFile(rel_path, "symlink to a path outside seeds/ (never published)")
 
 
-def _unchanged(seen: tuple[int, int, int, str] | None, info: os.stat_result) -> bool:
-    """Whether a file the catalogue saw as `seen` (size, mtime_ns, inode, status) needs no
-    second look: it was used, and its lstat is the same (a symlink is read each time)."""
+def _unchanged(seen: tuple[int, int, int, bool] | None, info: os.stat_result) -> bool:
+    """Whether a file the catalogue saw as `seen` (size, mtime_ns, inode, and whether its stat
+    is to be trusted: see `Catalog.file_stats`) needs no second look: its lstat is the same (a
+    symlink is read each time)."""
     return (
         seen is not None
-        and seen[3] == _OK
+        and seen[3]
         and not stat.S_ISLNK(info.st_mode)
         and seen[:3] == (info.st_size, info.st_mtime_ns, info.st_ino)
     )

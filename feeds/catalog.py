@@ -200,7 +200,16 @@ _TITLE_SOURCES = tuple(
     source.value
     for source in (TopicSource.TAXONOMY, TopicSource.EXPLICIT, TopicSource.FOLDER, TopicSource.AUTO)
 )
-_FILE_COLUMNS = "rel_path, size, mtime_ns, inode, content_hash, status, reason"
+# A file whose mtime lies less than this before the moment it was stored (the start of the
+# batch that read it) may have been written again since in the same timestamp tick, with
+# the same size: its stat proves nothing, and it is read again until it is older than that
+# (timestamps tick every few ms on Linux file systems, every 2 s on FAT).
+RACY_SECONDS = 2
+_RACY = (
+    f"(status = 'ok' AND mtime_ns > "
+    f"(julianday(changed) - 2440587.5) * 86400e9 - {RACY_SECONDS * 1_000_000_000})"
+)
+_FILE_COLUMNS = f"rel_path, size, mtime_ns, inode, content_hash, status, reason, {_RACY}"
 _ENTRY_SELECT = (
     "e.entry_id, e.slug, e.title, e.published, e.updated, e.summary, e.content, e.place, "
     "e.author, e.link"
@@ -269,6 +278,7 @@ def _file_record(row: sqlite3.Row | tuple[object, ...]) -> FileRecord:
         content_hash=None if row[4] is None else str(row[4]),
         status=FileStatus(str(row[5])),
         reason=None if row[6] is None else str(row[6]),
+        racy=bool(row[7]),
     )
 
 
@@ -496,14 +506,16 @@ class Catalog:
         )
         return [Path(r[0]) for r in rows]
 
-    def file_stats(self, rel_paths: Sequence[str]) -> dict[str, tuple[int, int, int, str]]:
-        """(size, mtime_ns, inode, status) of each file of `rel_paths` (POSIX paths) the
-        catalogue knows: for the scan, which compares them with every file's lstat (a
+    def file_stats(self, rel_paths: Sequence[str]) -> dict[str, tuple[int, int, int, bool]]:
+        """(size, mtime_ns, inode, trusted) of each file of `rel_paths` (POSIX paths) the
+        catalogue knows, `trusted` when it was used and its stat can tell a change (not
+        `FileRecord.racy`): for the scan, which compares them with every file's lstat (a
         FileRecord apiece would add ~0.5 s to a rebuild of 100k unchanged files)."""
         return {
-            str(r[0]): (int(r[1]), int(r[2]), int(r[3]), str(r[4]))
+            str(r[0]): (int(r[1]), int(r[2]), int(r[3]), bool(r[4]))
             for r in self._rows_in(
-                "SELECT rel_path, size, mtime_ns, inode, status FROM files WHERE rel_path",
+                f"SELECT rel_path, size, mtime_ns, inode, status = 'ok' AND NOT {_RACY} "
+                "FROM files WHERE rel_path",
                 rel_paths,
             )
         }
@@ -530,7 +542,7 @@ class Catalog:
             "ORDER BY changed DESC, rel_path",
             (FileStatus.REJECTED.value,),
         )
-        return [(_file_record(row), _moment(row[7])) for row in rows]
+        return [(_file_record(row), _moment(row[8])) for row in rows]
 
     def rejected_files(self) -> list[FileRecord]:
         rows = self._db.execute(
@@ -544,12 +556,19 @@ class Catalog:
         with self.transaction():
             self._db.execute("UPDATE files SET size = -1, content_hash = NULL")
 
-    def touch_file(self, record: FileRecord) -> None:
-        """Remember new stat values of a file whose bytes did not change."""
+    def touch_file(self, record: FileRecord, *, now: datetime) -> None:
+        """Remember new stat values of a file whose bytes did not change, seen at `now`."""
         with self.transaction():
             self._db.execute(
-                "UPDATE files SET size = ?, mtime_ns = ?, inode = ? WHERE rel_path = ?",
-                (record.size, record.mtime_ns, record.inode, record.rel_path.as_posix()),
+                "UPDATE files SET size = ?, mtime_ns = ?, inode = ?, changed = ? "
+                "WHERE rel_path = ?",
+                (
+                    record.size,
+                    record.mtime_ns,
+                    record.inode,
+                    stamp(now),
+                    record.rel_path.as_posix(),
+                ),
             )
 
     def _save_file(self, record: FileRecord, now: datetime) -> None:

@@ -48,6 +48,10 @@ class FileRecord:
     content_hash: str | None
     status: FileStatus
     reason: str | None
+    # Its stat was taken within `RACY_SECONDS` of when it was stored: an edit since, of the
+    # same size within the same timestamp tick, would leave the stat as it is, so only the
+    # file's bytes tell whether it changed.
+    racy: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
