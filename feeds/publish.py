@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -58,8 +59,7 @@ def write_files_atomically(files: Mapping[Path, bytes], *, announce: bool = True
         for path in changed:
             written.append(path)
             _write_file(temp_path(path), files[path])
-        with ThreadPoolExecutor(max_workers=_SYNC_THREADS) as pool:
-            list(pool.map(_fsync, [temp_path(p) for p in changed]))
+        list(_sync_pool().map(_fsync, [temp_path(p) for p in changed]))
         for path in changed:
             _advance_mtime(temp_path(path), path)
             os.replace(temp_path(path), path)
@@ -124,6 +124,23 @@ def announce_written(path: Path, size: int) -> None:
 
 
 _SYNC_THREADS = 8
+SYNC_THREAD_PREFIX = "seedfeed-fsync"
+_sync_pools: dict[int, ThreadPoolExecutor] = {}
+_sync_pools_lock = threading.Lock()
+
+
+def _sync_pool() -> ThreadPoolExecutor:
+    """This process's threads for fsyncs, started once: a pool per call started up to eight
+    threads for every chunk of documents (a tenth of a publish's time in a burst). Keyed by
+    process, so a process forked from this one starts its own."""
+    pid = os.getpid()
+    with _sync_pools_lock:
+        pool = _sync_pools.get(pid)
+        if pool is None:
+            pool = _sync_pools[pid] = ThreadPoolExecutor(
+                max_workers=_SYNC_THREADS, thread_name_prefix=SYNC_THREAD_PREFIX
+            )
+        return pool
 
 
 def _advance_mtime(new: Path, old: Path) -> None:

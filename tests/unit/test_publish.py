@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -142,3 +143,23 @@ def test_a_batch_writes_only_what_changed(tmp_path: Path) -> None:
     assert same.stat().st_mtime_ns == kept
     assert (other.read_bytes(), new.read_bytes()) == (b"new", b"c")
     assert not list(tmp_path.rglob(".*.tmp"))
+
+
+def _write_in_forked_child(path: str) -> None:
+    write_files_atomically({Path(path): b"<feed>child</feed>"})
+
+
+def test_a_process_forked_after_writing_writes_with_threads_of_its_own(tmp_path: Path) -> None:
+    """The fsync threads are started once per process: a child forked from a process that
+    has written inherits the pool but not its threads, and must not wait on them forever."""
+    write_atomically(tmp_path / "parent.atom", b"<feed>parent</feed>")
+    child = multiprocessing.get_context("fork").Process(
+        target=_write_in_forked_child, args=(str(tmp_path / "child.atom"),)
+    )
+    child.start()
+    child.join(timeout=30)
+    if child.is_alive():
+        child.kill()
+        child.join()
+    assert child.exitcode == 0
+    assert (tmp_path / "child.atom").read_bytes() == b"<feed>child</feed>"
