@@ -199,8 +199,8 @@ def _choices(
 
 
 def _write_configs(work: Path) -> dict[str, Path]:
-    """The configs the runs use: shipped defaults except `max_entries = 50` (and the daemon's
-    short publish interval); raw runs use the project's seedfeed.toml taxonomy; peers runs do
+    """The configs the runs use, builds and daemons alike: shipped defaults except
+    `max_entries = 50`; raw runs use the project's seedfeed.toml taxonomy; peers runs do
     the peers' job of issue 6 (Atom feeds only, no entry pages, no automatic topics)."""
     work.mkdir(parents=True, exist_ok=True)
     headered = work / "config-headered.toml"
@@ -217,17 +217,10 @@ def _write_configs(work: Path) -> dict[str, Path]:
         raw_text = raw_text.replace("[feeds]\n", "[feeds]\nmax_entries = 50\n", 1)
     raw = work / "config-raw.toml"
     raw.write_text(raw_text, encoding="utf-8")
-    schedule = "\n[schedule]\npublish_every = 0.05\n"
-    daemon = work / "config-daemon-headered.toml"
-    daemon.write_text(headered.read_text(encoding="utf-8") + schedule, encoding="utf-8")
-    daemon_peers = work / "config-daemon-peers.toml"
-    daemon_peers.write_text(peers.read_text(encoding="utf-8") + schedule, encoding="utf-8")
     return {
         "headered": headered,
         "raw": raw,
         "peers": peers,
-        "daemon-headered": daemon,
-        "daemon-peers": daemon_peers,
     }
 
 
@@ -392,7 +385,7 @@ def _holds(path: Path, marker: bytes) -> bool:
 
 
 def measure_latency(
-    opts: Options, inputs: InputSet, config: Path, daemon_config: Path, probes: list[Story]
+    opts: Options, inputs: InputSet, config: Path, probes: list[Story]
 ) -> LatencyRow:
     """Drop one headered file at a time (by rename) into a running daemon's seeds/, `probes`
     times, in each of `opts.runs` runs with a fresh daemon; the row pools every drop."""
@@ -400,11 +393,11 @@ def measure_latency(
     row = LatencyRow(
         flavour=inputs.flavour,
         size=inputs.size,
-        catalogue_entries=_status_entries(opts, root, inputs.seeds_dir, daemon_config),
+        catalogue_entries=_status_entries(opts, root, inputs.seeds_dir, config),
     )
     for run in range(opts.runs):
         _say(f"latency {inputs.flavour} {inputs.size} run {run + 1}/{opts.runs}")
-        samples = _latency_run(opts, inputs, root, daemon_config, probes, row)
+        samples = _latency_run(opts, inputs, root, config, probes, row)
         if row.error is not None:
             return row
         row.run_medians_ms.append(round(_median(samples), 1))
@@ -416,7 +409,7 @@ def _latency_run(
     opts: Options,
     inputs: InputSet,
     root: Path,
-    daemon_config: Path,
+    config: Path,
     probes: list[Story],
     row: LatencyRow,
 ) -> list[float]:
@@ -427,7 +420,7 @@ def _latency_run(
     dropped: list[Path] = []
     samples: list[float] = []
     daemon = _start_daemon(
-        opts, root, inputs.seeds_dir, daemon_config, f"latency-{inputs.flavour}-{inputs.size}"
+        opts, root, inputs.seeds_dir, config, f"latency-{inputs.flavour}-{inputs.size}"
     )
     try:
         if not daemon.wait_idle(timeout=opts.timeout):
@@ -507,7 +500,6 @@ def measure_burst(
     opts: Options,
     inputs: InputSet,
     config: Path,
-    daemon_config: Path,
     stories: list[Story],
 ) -> BurstRow:
     """Drop `burst_files` files at once; time until the catalogue holds them and every
@@ -524,7 +516,7 @@ def measure_burst(
         for run in range(opts.runs):
             if run:
                 _copy_catalogue(before, state)
-            if not _burst_run(opts, inputs, daemon_config, stories, root, row, run):
+            if not _burst_run(opts, inputs, config, stories, root, row, run):
                 break
     finally:
         _copy_catalogue(before, state, move=True)
@@ -549,7 +541,7 @@ def _copy_catalogue(source: Path, target: Path, *, move: bool = False) -> None:
 def _burst_run(
     opts: Options,
     inputs: InputSet,
-    daemon_config: Path,
+    config: Path,
     stories: list[Story],
     root: Path,
     row: BurstRow,
@@ -574,7 +566,7 @@ def _burst_run(
         opts,
         root,
         inputs.seeds_dir,
-        daemon_config,
+        config,
         f"burst-{inputs.flavour}-{inputs.size}-{run + 1}",
     )
     try:
@@ -898,14 +890,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
                 def daemon_rows(flavour: str = flavour, size: str = size) -> None:
                     inputs = build_inputs(corpus, opts.work, flavour, size)
-                    config, daemon_config = configs[flavour], configs[f"daemon-{flavour}"]
+                    config = configs[flavour]
                     if "latency" in opts.phases:
-                        lat = measure_latency(opts, inputs, config, daemon_config, stories)
+                        lat = measure_latency(opts, inputs, config, stories)
                         results.latency.append(lat)
                         if lat.error:
                             errors.append(f"latency {flavour} {size}: {lat.error}")
                     if "burst" in opts.phases:
-                        bu = measure_burst(opts, inputs, config, daemon_config, stories)
+                        bu = measure_burst(opts, inputs, config, stories)
                         results.bursts.append(bu)
                         if bu.error:
                             errors.append(f"burst {flavour} {size}: {bu.error}")
