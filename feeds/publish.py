@@ -125,22 +125,30 @@ def announce_written(path: Path, size: int) -> None:
 
 _SYNC_THREADS = 8
 SYNC_THREAD_PREFIX = "seedfeed-fsync"
-_sync_pools: dict[int, ThreadPoolExecutor] = {}
-_sync_pools_lock = threading.Lock()
+_sync_pool_lock = threading.Lock()
+_sync_pool_started: ThreadPoolExecutor | None = None
 
 
 def _sync_pool() -> ThreadPoolExecutor:
-    """This process's threads for fsyncs, started once: a pool per call started up to eight
-    threads for every chunk of documents (a tenth of a publish's time in a burst). Keyed by
-    process, so a process forked from this one starts its own."""
-    pid = os.getpid()
-    with _sync_pools_lock:
-        pool = _sync_pools.get(pid)
-        if pool is None:
-            pool = _sync_pools[pid] = ThreadPoolExecutor(
+    """This process's threads for fsyncs, started once (a pool per call started up to eight
+    threads for every chunk of documents: a tenth of the workers' CPU in a burst)."""
+    global _sync_pool_started
+    with _sync_pool_lock:
+        if _sync_pool_started is None:
+            _sync_pool_started = ThreadPoolExecutor(
                 max_workers=_SYNC_THREADS, thread_name_prefix=SYNC_THREAD_PREFIX
             )
-        return pool
+        return _sync_pool_started
+
+
+def _forget_sync_pool() -> None:
+    """In a forked child: the parent's pool came along without its threads."""
+    global _sync_pool_lock, _sync_pool_started
+    _sync_pool_lock = threading.Lock()
+    _sync_pool_started = None
+
+
+os.register_at_fork(after_in_child=_forget_sync_pool)
 
 
 def _advance_mtime(new: Path, old: Path) -> None:
