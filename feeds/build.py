@@ -329,8 +329,9 @@ def _needs_reading(
 ) -> bool:
     """False for a file whose stat shows no change, or whose name the catalogue cannot keep
     (it is recorded as rejected here)."""
-    trusted = known is not None and known.status is FileStatus.OK and not known.racy
-    if known is not None and _unchanged((known.size, known.mtime_ns, known.inode, trusted), info):
+    if known is not None and _unchanged(
+        (known.size, known.mtime_ns, known.inode, known.stat_trusted), info
+    ):
         return False
     name = catalog_name(rel_path)
     if name != rel_path:

@@ -205,11 +205,13 @@ _TITLE_SOURCES = tuple(
 # the same size: its stat proves nothing, and it is read again until it is older than that
 # (timestamps tick every few ms on Linux file systems, every 2 s on FAT).
 RACY_SECONDS = 2
-_RACY = (
-    f"(status = 'ok' AND mtime_ns > "
+# Whether a file's stat tells a change (`FileRecord.stat_trusted`): it was used, and its
+# mtime lies at least RACY_SECONDS before the moment it was stored.
+_STAT_TRUSTED = (
+    f"(status = 'ok' AND mtime_ns <= "
     f"(julianday(changed) - 2440587.5) * 86400e9 - {RACY_SECONDS * 1_000_000_000})"
 )
-_FILE_COLUMNS = f"rel_path, size, mtime_ns, inode, content_hash, status, reason, {_RACY}"
+_FILE_COLUMNS = f"rel_path, size, mtime_ns, inode, content_hash, status, reason, {_STAT_TRUSTED}"
 _ENTRY_SELECT = (
     "e.entry_id, e.slug, e.title, e.published, e.updated, e.summary, e.content, e.place, "
     "e.author, e.link"
@@ -278,7 +280,7 @@ def _file_record(row: sqlite3.Row | tuple[object, ...]) -> FileRecord:
         content_hash=None if row[4] is None else str(row[4]),
         status=FileStatus(str(row[5])),
         reason=None if row[6] is None else str(row[6]),
-        racy=bool(row[7]),
+        stat_trusted=bool(row[7]),
     )
 
 
@@ -507,14 +509,14 @@ class Catalog:
         return [Path(r[0]) for r in rows]
 
     def file_stats(self, rel_paths: Sequence[str]) -> dict[str, tuple[int, int, int, bool]]:
-        """(size, mtime_ns, inode, trusted) of each file of `rel_paths` (POSIX paths) the
-        catalogue knows, `trusted` when it was used and its stat can tell a change (not
-        `FileRecord.racy`): for the scan, which compares them with every file's lstat (a
-        FileRecord apiece would add ~0.5 s to a rebuild of 100k unchanged files)."""
+        """(size, mtime_ns, inode, stat_trusted) of each file of `rel_paths` (POSIX paths)
+        the catalogue knows, as in its FileRecord: for the scan, which compares them with
+        every file's lstat (a FileRecord apiece would add ~0.5 s to a rebuild of 100k
+        unchanged files)."""
         return {
             str(r[0]): (int(r[1]), int(r[2]), int(r[3]), bool(r[4]))
             for r in self._rows_in(
-                f"SELECT rel_path, size, mtime_ns, inode, status = 'ok' AND NOT {_RACY} "
+                f"SELECT rel_path, size, mtime_ns, inode, {_STAT_TRUSTED} "
                 "FROM files WHERE rel_path",
                 rel_paths,
             )

@@ -48,10 +48,10 @@ class FileRecord:
     content_hash: str | None
     status: FileStatus
     reason: str | None
-    # Its stat was taken within `RACY_SECONDS` of when it was stored: an edit since, of the
-    # same size within the same timestamp tick, would leave the stat as it is, so only the
-    # file's bytes tell whether it changed.
-    racy: bool = False
+    # The file was used, and its stat was taken at least `RACY_SECONDS` before it was stored:
+    # an unchanged stat means unchanged bytes. (Within that time an edit of the same size in
+    # the same timestamp tick would leave the stat as it is: only the bytes can tell.)
+    stat_trusted: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -146,8 +146,8 @@ def test_a_file_rewritten_within_its_timestamp_tick_is_read_again(config: Config
 
     try:
         reconcile(catalog, config, now=datetime.now(UTC))
-        assert catalog.file_record(Path("fresh.txt")).racy
-        assert not catalog.file_record(Path("settled.txt")).racy
+        assert not catalog.file_record(Path("fresh.txt")).stat_trusted
+        assert catalog.file_record(Path("settled.txt")).stat_trusted
         rewrite(config.seeds_dir / "fresh.txt")
         rewrite(settled)
         report = reconcile(catalog, config, now=datetime.now(UTC) + timedelta(seconds=5))
@@ -155,7 +155,7 @@ def test_a_file_rewritten_within_its_timestamp_tick_is_read_again(config: Config
         assert "Revision two" in body("fresh.txt")
         assert "Revision one" in body("settled.txt")  # what a stat cannot see
         # Read again with its bytes the same, it is trusted from then on.
-        assert not catalog.file_record(Path("fresh.txt")).racy
+        assert catalog.file_record(Path("fresh.txt")).stat_trusted
     finally:
         catalog.close()
 
