@@ -3,17 +3,21 @@ and the file system they write to."""
 
 from __future__ import annotations
 
+import ctypes
 import os
+import resource
 import signal
 import statistics
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+_PR_SET_CHILD_SUBREAPER = 36  # from <linux/prctl.h>
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -22,15 +26,20 @@ class Timed:
 
     returncode: int
     wall: float  # seconds
-    cpu: float  # user + system seconds of the command and the children it waited for
-    peak_rss_mb: float  # ru_maxrss of the command (largest single process in its tree)
+    cpu: float  # user + system seconds of the command and of every process it started
+    peak_rss_mb: float  # ru_maxrss: the largest single process in the command's tree
     stdout: str
     timed_out: bool
 
 
 def run_timed(command: Sequence[str], *, log_path: Path, timeout: float) -> Timed:
-    """Run `command` to the end; stderr goes to `log_path`. Killed after `timeout` seconds."""
-    with open(log_path, "wb") as log:
+    """Run `command` to the end; stderr goes to `log_path`. Killed after `timeout` seconds.
+
+    The CPU and peak RSS cover every process the command started, including those that
+    outlive it (a process pool's forkserver and workers): while the command runs this
+    process adopts its orphans, and waits for them after it exits."""
+    others = set(_children(os.getpid()))
+    with _adopting_orphans(), open(log_path, "wb") as log:
         started = time.perf_counter()
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log)
         killed = threading.Event()
@@ -52,14 +61,44 @@ def run_timed(command: Sequence[str], *, log_path: Path, timeout: float) -> Time
         wall = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
         reader.join(timeout=10)
+        usages = [usage, *_reap_orphans(others | {proc.pid}, deadline=time.monotonic() + 30)]
     return Timed(
         returncode=proc.returncode,
         wall=wall,
-        cpu=usage.ru_utime + usage.ru_stime,
-        peak_rss_mb=usage.ru_maxrss / 1024,
+        cpu=sum(u.ru_utime + u.ru_stime for u in usages),
+        peak_rss_mb=max(u.ru_maxrss for u in usages) / 1024,
         stdout=b"".join(out_chunks).decode("utf-8", "replace"),
         timed_out=killed.is_set(),
     )
+
+
+@contextmanager
+def _adopting_orphans() -> Iterator[None]:
+    """Make this process the new parent of its descendants' orphans (Linux's
+    PR_SET_CHILD_SUBREAPER), instead of init; elsewhere, do nothing."""
+    prctl = getattr(ctypes.CDLL(None), "prctl", None)
+    if prctl is None or prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        yield
+        return
+    try:
+        yield
+    finally:
+        prctl(_PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+
+
+def _reap_orphans(known: set[int], *, deadline: float) -> list[resource.struct_rusage]:
+    """Wait for every child of this process not in `known` (the orphans it adopted), and for
+    the orphans they leave in turn; kill those still running at `deadline`. Their rusages."""
+    usages: list[resource.struct_rusage] = []
+    while orphans := [pid for pid in _children(os.getpid()) if pid not in known]:
+        for pid in orphans:
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+            waited, _, usage = os.wait4(pid, 0 if time.monotonic() > deadline else os.WNOHANG)
+            if waited:
+                usages.append(usage)
+        time.sleep(0.01)
+    return usages
 
 
 def _read_all(proc: subprocess.Popen[bytes]) -> bytes:
