@@ -5,18 +5,14 @@ from __future__ import annotations
 import array
 import fnmatch
 import functools
-import gc
 import hashlib
 import html
 import itertools
 import logging
-import multiprocessing
-import multiprocessing.forkserver
 import os
 import re
 import stat
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, wait
@@ -64,6 +60,7 @@ from feeds.urls import (
     feed_path,
     topic_page_path,
 )
+from feeds.workers import reading_pool
 
 log = logging.getLogger(__name__)
 
@@ -80,11 +77,6 @@ _ARCHIVE_CHUNK = 12
 _FEED_CHUNK = 8
 # Chunks sent to worker processes ahead of the one being written.
 _RENDERS_IN_FLIGHT = 4
-# How often (seconds) a worker process checks that the process that started it lives.
-_OWNER_CHECK = 1.0
-# Worker processes run this much nicer than the process that stores files: the single
-# writer is what a burst or a cold build waits for, and the workers take the CPU it leaves.
-_WORKER_NICENESS = 5
 T = TypeVar("T")
 
 
@@ -124,7 +116,7 @@ def update(
     """`seedfeed build`, and the daemon's start: settings, then seeds/, then public/ (with
     `lists` false, index.html and feeds.opml are left pending, as `publish_dirty` says)."""
     apply_config(catalog, config)
-    with _reading_pool(workers) as pool:
+    with reading_pool(workers) as pool:
         reconcile(catalog, config, now=now, pool=pool)
         return publish_dirty(catalog, config, now=now, pool=pool, lists=lists)
 
@@ -543,63 +535,6 @@ def _select_changed(
         if _needs_reading(catalog, rel_path, info, record, now=now):
             todo.append(FileToRead(rel_path=rel_path, info=info, known=record))
     return todo
-
-
-def start_reading_pool(workers: int) -> ProcessPoolExecutor:
-    """Worker processes for reading files and rendering (forkserver: safe beside the daemon's
-    threads; each starts with seedfeed's modules already imported, and ends if this process
-    dies without stopping them)."""
-    return ProcessPoolExecutor(
-        workers,
-        mp_context=_forkserver(),
-        initializer=_start_worker,
-        initargs=(os.getpid(),),
-    )
-
-
-def _start_worker(owner: int) -> None:
-    """Run in each worker process as it starts: yield the CPU to the writer first, and end
-    with `owner`."""
-    os.nice(_WORKER_NICENESS)
-    # What the worker inherits from the forkserver (seedfeed's modules) is never garbage, and
-    # a collection that visited it would write to every page of it: each worker would copy
-    # pages it could share.
-    gc.freeze()
-    _end_with(owner)
-
-
-def _end_with(owner: int) -> None:
-    """Run in each worker process as it starts: end it once `owner` (the process that
-    started the pool) is gone. A worker waits for work on a pipe it holds both ends of, so
-    after a kill -9 of seedfeed it would wait forever, and keep its forkserver alive."""
-
-    def watch() -> None:
-        while True:
-            time.sleep(_OWNER_CHECK)
-            try:
-                os.kill(owner, 0)
-            except (ProcessLookupError, PermissionError):  # gone (or its pid reused)
-                os._exit(1)
-
-    threading.Thread(target=watch, name="seedfeed-owner-watch", daemon=True).start()
-
-
-def warm_reading_pool() -> None:
-    """Start, in the background, the process that worker processes are forked from, so the
-    first burst does not wait for it to import seedfeed."""
-    _forkserver()
-    multiprocessing.forkserver.ensure_running()
-
-
-def _forkserver() -> multiprocessing.context.ForkServerContext:
-    context = multiprocessing.get_context("forkserver")
-    # The program's main module too: each worker would import it again otherwise.
-    context.set_forkserver_preload(["__main__", __name__])
-    return context
-
-
-def _reading_pool(workers: int) -> AbstractContextManager[ProcessPoolExecutor | None]:
-    return nullcontext() if workers <= 1 else start_reading_pool(workers)
 
 
 def read_files(

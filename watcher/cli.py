@@ -16,14 +16,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
-from feeds.build import open_catalog, update
 from feeds.config import find_config_file, load_config
-from feeds.errors import ConfigError, RejectedFile, SeedfeedError
-from feeds.ingest import read_document
+from feeds.errors import ConfigError, SeedfeedError
 from feeds.model import Config, Entry
-from feeds.normalize import split_entries
-from feeds.topics import add_auto_topics, assign_topics, explain_topics
+from feeds.workers import warm_reading_pool
 from watcher.lock import hold_state_lock
+
+# The commands import the rest of seedfeed themselves, when they run: `build` first starts
+# its worker processes' forkserver, which imports seedfeed too, so the two import at once.
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,6 @@ def _now() -> datetime:
 
 
 def _run(args: argparse.Namespace, config: Config) -> int:
-    # Imported here: `build`, `status` and `inspect` start faster without the daemon's stack.
     from watcher.daemon import Daemon
 
     daemon = Daemon(config, serve=args.serve, reload_config=lambda: _config(args))
@@ -180,10 +179,15 @@ def _serve(args: argparse.Namespace, config: Config) -> int:
 
 def _build(args: argparse.Namespace, config: Config) -> int:
     started = time.perf_counter()
+    workers = os.cpu_count() or 1
+    if workers > 1:
+        warm_reading_pool()
+    from feeds.build import open_catalog, update
+
     with hold_state_lock(config.state_dir):
         catalog = open_catalog(config)
         try:
-            update(catalog, config, now=_now(), workers=os.cpu_count() or 1)
+            update(catalog, config, now=_now(), workers=workers)
             counts = catalog.counts()
         finally:
             catalog.close()
@@ -195,6 +199,8 @@ def _build(args: argparse.Namespace, config: Config) -> int:
 
 
 def _status(args: argparse.Namespace, config: Config) -> int:
+    from feeds.build import open_catalog
+
     catalog = open_catalog(config)
     try:
         counts = catalog.counts()
@@ -234,6 +240,11 @@ def _status(args: argparse.Namespace, config: Config) -> int:
 
 
 def _inspect(args: argparse.Namespace, config: Config) -> int:
+    from feeds.errors import RejectedFile
+    from feeds.ingest import read_document
+    from feeds.normalize import split_entries
+    from feeds.topics import add_auto_topics, assign_topics
+
     now = _now()
     seeds = (args.seeds or config.seeds_dir).resolve()
     results: list[tuple[Path, list[Entry] | str]] = []
@@ -295,6 +306,8 @@ def _entry_json(entry: Entry, now: datetime, explain: bool) -> dict[str, object]
         "topics": [t.slug for t in entry.topics],
     }
     if explain:
+        from feeds.topics import explain_topics
+
         shown["explain"] = list(explain_topics(entry))
     return shown
 

@@ -46,16 +46,15 @@ from feeds.build import (
     publish_dirty,
     read_files,
     reconcile,
-    start_reading_pool,
     store_reading,
     update,
-    warm_reading_pool,
 )
 from feeds.catalog import Catalog
 from feeds.errors import ConfigError
 from feeds.lists import lists_pending, lists_written, take_lists, write_lists
 from feeds.model import Config
 from feeds.publish import remove_stale_temp_files
+from feeds.workers import start_reading_pool, warm_reading_pool
 from watcher.lock import hold_state_lock
 from watcher.notify import send_notification, watchdog_interval
 from watcher.observe import start_observer

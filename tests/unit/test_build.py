@@ -20,12 +20,12 @@ from feeds.build import (
     publish_dirty,
     reconcile,
     scan_seeds,
-    start_reading_pool,
     update,
 )
 from feeds.config import DEFAULT_CONFIG
 from feeds.lists import lists_pending, lists_written, take_lists, write_lists
 from feeds.model import Config, TopicRule
+from feeds.workers import start_reading_pool
 from tests.atom_schema import assert_valid_atom, parse_with_feedparser
 from tests.conftest import REPO
 

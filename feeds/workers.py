@@ -1,0 +1,82 @@
+"""Worker processes that read files and render documents for the process that stores them,
+and the forkserver they are forked from."""
+
+from __future__ import annotations
+
+import gc
+import logging
+import multiprocessing
+import multiprocessing.forkserver
+import os
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
+
+log = logging.getLogger(__name__)
+
+# How often (seconds) a worker process checks that the process that started it lives.
+_OWNER_CHECK = 1.0
+# Worker processes run this much nicer than the process that stores files: the single
+# writer is what a burst or a cold build waits for, and the workers take the CPU it leaves.
+_WORKER_NICENESS = 5
+# What the forkserver imports once, so each worker starts with it: the module whose functions
+# the workers run, and the program's main module (each worker would import it again otherwise).
+_PRELOAD = ("__main__", "feeds.build")
+
+
+def start_reading_pool(workers: int) -> ProcessPoolExecutor:
+    """Worker processes for reading files and rendering (forkserver: safe beside the daemon's
+    threads; each starts with seedfeed's modules already imported, and ends if this process
+    dies without stopping them)."""
+    return ProcessPoolExecutor(
+        workers,
+        mp_context=_forkserver(),
+        initializer=_start_worker,
+        initargs=(os.getpid(),),
+    )
+
+
+def _start_worker(owner: int) -> None:
+    """Run in each worker process as it starts: yield the CPU to the writer first, and end
+    with `owner`."""
+    os.nice(_WORKER_NICENESS)
+    # What the worker inherits from the forkserver (seedfeed's modules) is never garbage, and
+    # a collection that visited it would write to every page of it: each worker would copy
+    # pages it could share.
+    gc.freeze()
+    _end_with(owner)
+
+
+def _end_with(owner: int) -> None:
+    """Run in each worker process as it starts: end it once `owner` (the process that
+    started the pool) is gone. A worker waits for work on a pipe it holds both ends of, so
+    after a kill -9 of seedfeed it would wait forever, and keep its forkserver alive."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(_OWNER_CHECK)
+            try:
+                os.kill(owner, 0)
+            except (ProcessLookupError, PermissionError):  # gone (or its pid reused)
+                os._exit(1)
+
+    threading.Thread(target=watch, name="seedfeed-owner-watch", daemon=True).start()
+
+
+def warm_reading_pool() -> None:
+    """Start, in the background, the process that worker processes are forked from: it imports
+    seedfeed (`_PRELOAD`) while this process goes on, so the first batch of files, or the
+    daemon's first burst, does not wait for that."""
+    _forkserver()
+    multiprocessing.forkserver.ensure_running()
+
+
+def _forkserver() -> multiprocessing.context.ForkServerContext:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(_PRELOAD))
+    return context
+
+
+def reading_pool(workers: int) -> AbstractContextManager[ProcessPoolExecutor | None]:
+    return nullcontext() if workers <= 1 else start_reading_pool(workers)
