@@ -91,10 +91,11 @@ def _reap_orphans(known: set[int], *, deadline: float) -> list[resource.struct_r
     the orphans they leave in turn; kill those still running at `deadline`. Their rusages."""
     usages: list[resource.struct_rusage] = []
     while orphans := [pid for pid in _children(os.getpid()) if pid not in known]:
+        late = time.monotonic() > deadline
         for pid in orphans:
-            if time.monotonic() > deadline:
+            if late:
                 os.kill(pid, signal.SIGKILL)
-            waited, _, usage = os.wait4(pid, 0 if time.monotonic() > deadline else os.WNOHANG)
+            waited, _, usage = os.wait4(pid, 0 if late else os.WNOHANG)
             if waited:
                 usages.append(usage)
         time.sleep(0.01)

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import FrameType
 
 from feeds.config import find_config_file, load_config
-from feeds.errors import ConfigError, SeedfeedError
+from feeds.errors import ConfigError, RejectedFile, SeedfeedError
 from feeds.model import Config, Entry
 from feeds.workers import warm_reading_pool
 from watcher.lock import hold_state_lock
@@ -243,7 +243,6 @@ def _status(args: argparse.Namespace, config: Config) -> int:
 
 
 def _inspect(args: argparse.Namespace, config: Config) -> int:
-    from feeds.errors import RejectedFile
     from feeds.ingest import read_document
     from feeds.normalize import split_entries
     from feeds.topics import add_auto_topics, assign_topics
