@@ -289,10 +289,8 @@ def _confirmed_start(
     if i + 1 < len(lines) and is_wire_stamp(lines[i + 1]):
         return i + 2
     if is_header_line(line):
-        size = header.header_size(lines[i:])
-        if header.detect(lines[i : i + size + 1], ""):
-            return i + size
-        return None
+        size = header.block_size(lines, i)
+        return i + size if size else None
     after = stripped[i + 1] if i + 1 < len(lines) else ""
     if (
         after
@@ -398,7 +396,12 @@ def _parse_story(story: Sequence[str], suffix: str) -> Parsed:
         outer = header.parse(story)
         story = _trim(list(outer.rest))
     inner = next((f for f in _BODY_FORMATS if f.detect(story, suffix)), web)
-    parsed = inner.parse(story) if story else Parsed(format=inner.NAME)
+    if not story:
+        parsed = Parsed(format=inner.NAME)
+    elif inner is press:
+        parsed = press.parse(story, titled=outer is not None and outer.title is not None)
+    else:
+        parsed = inner.parse(story)
     if outer is None:
         return parsed
     blocks = parsed.blocks

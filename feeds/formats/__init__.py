@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -77,7 +77,7 @@ SEPARATOR = re.compile(r"^\s*([-*_=~#])(?:\s*\1){2,}\s*$")
 BYLINE = re.compile(r"^\s*(?i:by)\s+(?P<name>[A-Z][\w.\u2019'-]*(?:\s+[\w.\u2019'-]+){0,4})\s*$")
 HEADER_LINE = re.compile(
     r"(?i)^(?P<key>title|headline|date|published|topics|tags|keywords|source|author|by|link|url)"
-    r"\s*:\s*(?P<value>.*?)\s*$"
+    r"\s*:\s*(?P<value>(?:.*\S)?)\s*$"
 )
 # "ISLAMABAD: ", "NEW YORK (AP) — ", "SALVADOR, Feb 26 - ", "PORTLAND, Ore., Feb 26 - "
 WIRE_DATELINE = re.compile(
@@ -160,19 +160,17 @@ def is_headline(line: str) -> bool:
     )
 
 
-def paragraphs(lines: Sequence[str]) -> list[list[str]]:
-    """Lines grouped by blank lines."""
-    groups: list[list[str]] = []
+def paragraphs(lines: Sequence[str]) -> Iterator[list[str]]:
+    """Lines grouped by blank lines, one group at a time."""
     current: list[str] = []
     for line in lines:
         if line.strip():
             current.append(line)
         elif current:
-            groups.append(current)
+            yield current
             current = []
     if current:
-        groups.append(current)
-    return groups
+        yield current
 
 
 def prose_blocks(lines: Sequence[str]) -> tuple[Block, ...]:
@@ -185,7 +183,7 @@ def prose_blocks(lines: Sequence[str]) -> tuple[Block, ...]:
             m = BULLET.match(line)
             if m is not None:
                 if text:
-                    blocks.append(Block(kind="p", lines=(" ".join(text),)))
+                    blocks.append(_reflowed(text))
                     text = []
                 items.append(" ".join(line[m.end() :].split()))
             elif items and line[:1].isspace():
@@ -194,12 +192,17 @@ def prose_blocks(lines: Sequence[str]) -> tuple[Block, ...]:
                 if items:
                     blocks.append(Block(kind="ul", lines=tuple(items)))
                     items = []
-                text.append(" ".join(line.split()))
+                text.append(line)
         if text:
-            blocks.append(Block(kind="p", lines=(" ".join(text),)))
+            blocks.append(_reflowed(text))
         if items:
             blocks.append(Block(kind="ul", lines=tuple(items)))
     return tuple(blocks)
+
+
+def _reflowed(lines: list[str]) -> Block:
+    """Lines as one paragraph, each run of whitespace made a single space."""
+    return Block(kind="p", lines=(" ".join(" ".join(lines).split()),))
 
 
 def dateline_place(text: str) -> str | None:

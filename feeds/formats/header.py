@@ -14,27 +14,25 @@ _LIST_SPLIT = re.compile(r"\s*[,;]\s*")
 
 def detect(lines: Sequence[str], suffix: str) -> bool:
     """Two or more header lines at the top, or a `Title:` line, ended by a blank line."""
-    size = header_size(lines)
-    return size >= 2 or (
-        size == 1
-        and HEADER_LINE.match(lines[0]) is not None
-        and lines[0].lower().lstrip().startswith(("title", "headline"))
-    )
+    return block_size(lines) > 0
 
 
-def header_size(lines: Sequence[str]) -> int:
-    """How many lines at the top form a header block (0 if they don't)."""
-    n = 0
+def block_size(lines: Sequence[str], start: int = 0) -> int:
+    """How many lines from `start` form a header block that `detect` accepts (0 if none do)."""
+    n = start
     while n < len(lines) and is_header_line(lines[n]):
         n += 1
-    if n and n < len(lines) and lines[n].strip():
+    size = n - start
+    if not size or (n < len(lines) and lines[n].strip()):
         return 0
-    return n
+    if size == 1 and not lines[start].lower().lstrip().startswith(("title", "headline")):
+        return 0
+    return size
 
 
 def parse(lines: Sequence[str]) -> Parsed:
     """The header's fields; the body after it is left in `rest` for another style."""
-    size = header_size(lines)
+    size = block_size(lines)
     fields: dict[str, str] = {}
     topics: list[str] = []
     for line in lines[:size]:

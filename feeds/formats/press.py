@@ -21,15 +21,20 @@ NAME = "press"
 def detect(lines: Sequence[str], suffix: str) -> bool:
     """A story that opens with prose rather than a headline, or ends with a date alone."""
     groups = paragraphs(lines)
-    if not groups:
+    first = next(groups, None)
+    if first is None:
         return False
-    if not opens_with_headline(groups[0]):
+    if not opens_with_headline(first):
         return True
-    return len(groups) > 2 and len(groups[-1]) == 1 and date_line(groups[-1][0]) is not None
+    rest = list(groups)
+    return len(rest) > 1 and len(rest[-1]) == 1 and date_line(rest[-1][0]) is not None
 
 
-def parse(lines: Sequence[str]) -> Parsed:
-    """Dates from lines that hold only a date; title from a headline or the first sentence."""
+def parse(lines: Sequence[str], *, titled: bool = False) -> Parsed:
+    """Dates from lines that hold only a date; title from a headline or the first sentence.
+
+    `titled`: a header block above already names the story, so no title is made from prose.
+    """
     kept: list[str] = []
     dates: list[str] = []
     for group in paragraphs(lines):
@@ -38,13 +43,15 @@ def parse(lines: Sequence[str]) -> Parsed:
             dates.append(found[1])
         else:
             kept.extend([*group, ""])
-    groups = paragraphs(kept)
+    groups = list(paragraphs(kept))
     if not groups:
         return Parsed(format=NAME, dates=tuple(reversed(dates)))
     title: str | None
     if len(groups[0]) == 1 and is_headline(groups[0][0]) and len(groups) > 1:
         title = " ".join(groups[0][0].split())
         kept = [line for group in groups[1:] for line in [*group, ""]]
+    elif titled:
+        title = None
     else:
         title = title_from_prose(" ".join(" ".join(groups[0]).split()))
     blocks = prose_blocks(kept)

@@ -205,6 +205,14 @@ def test_press_release_title_and_closing_date() -> None:
     assert [b.lines[0] for b in parsed.blocks] == [lines[0], "More text."]
 
 
+def test_press_release_under_a_titled_header_keeps_its_opening_as_text() -> None:
+    lines = ["The Minister opened the fair today.", "", "More text.", "", "11 August 2022"]
+    untitled = press.parse(lines)
+    titled = press.parse(lines, titled=True)
+    assert titled.title is None
+    assert (titled.blocks, titled.dates) == (untitled.blocks, untitled.dates)
+
+
 def test_header_block_fields_and_body() -> None:
     lines = [
         "TITLE: Given title",
@@ -226,6 +234,20 @@ def test_header_block_fields_and_body() -> None:
 def test_header_needs_a_blank_line_after_it() -> None:
     assert not header.detect(["Title: x", "Body straight after."], ".txt")
     assert not header.detect(["Note: something", "", "Body."], ".txt")
+
+
+def test_header_block_size_counts_from_a_given_line() -> None:
+    lines = ["Last story's text.", "", "Title: Next", "Date: 2024-01-02", "", "Body."]
+    assert header.block_size(lines, 2) == 2
+    assert header.block_size(lines, 3) == 0  # a lone `Date:` line is not a block
+    assert header.block_size(["Title: Only the title"], 0) == 1  # the file may end there
+    assert header.block_size(["Title: x", "Body straight after."], 0) == 0
+
+
+def test_header_values_lose_the_spaces_around_them() -> None:
+    parsed = header.parse(["Title:   Spaced  out \t", "Topics:", "", "Body."])
+    assert parsed.title == "Spaced  out"
+    assert parsed.declared_topics == ()
 
 
 def test_markdown_front_matter_and_escaped_html() -> None:
