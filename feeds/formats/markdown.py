@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
-
-import yaml
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+from typing import TYPE_CHECKING
 
 from feeds.formats import Block, BlockKind, Parsed, dateline_place, title_from_prose
 
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+
 NAME = "markdown"
 
-_MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
 _BLOCK_KINDS: dict[str, BlockKind] = {
     "paragraph_open": "p",
     "heading_open": "h",
@@ -28,7 +29,8 @@ def detect(lines: Sequence[str], suffix: str) -> bool:
 def parse(lines: Sequence[str]) -> Parsed:
     """Front matter fields, the body as HTML and as plain blocks; title from it or the first `#`."""
     meta, body = _front_matter(lines)
-    tokens = _MD.parse("\n".join(body))
+    md = _markdown()
+    tokens = md.parse("\n".join(body))
     title = _text(meta.get("title")) or _text(meta.get("headline"))
     if title is None and len(tokens) > 2 and tokens[0].tag == "h1":
         title = tokens[1].content.strip() or None
@@ -47,7 +49,7 @@ def parse(lines: Sequence[str]) -> Parsed:
         title=title,
         dates=tuple(d for d in dates if d),
         blocks=blocks,
-        content_html=_MD.renderer.render(tokens, _MD.options, {}).strip(),
+        content_html=md.renderer.render(tokens, md.options, {}).strip(),
         place=dateline_place(first.lines[0]) if first is not None else None,
         author=_text(meta.get("author")),
         link=_text(meta.get("link", meta.get("url"))),
@@ -56,9 +58,20 @@ def parse(lines: Sequence[str]) -> Parsed:
     )
 
 
+# markdown-it-py and PyYAML take ~30 ms to import, in every process that reads files, and
+# most seeds are plain text: they are imported when the first Markdown file is read.
+@functools.cache
+def _markdown() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+
+
 def _front_matter(lines: Sequence[str]) -> tuple[dict[str, object], Sequence[str]]:
     if not lines or lines[0].strip() != "---":
         return {}, lines
+    import yaml
+
     for end in range(1, len(lines)):
         if lines[end].strip() in ("---", "..."):
             try:
