@@ -385,24 +385,34 @@ def _holds(path: Path, marker: bytes) -> bool:
 
 
 def measure_latency(
-    opts: Options, inputs: InputSet, config: Path, probes: list[Story]
-) -> LatencyRow:
+    opts: Options, sets: Sequence[InputSet], config: Path, probes: list[Story]
+) -> list[LatencyRow]:
     """Drop one headered file at a time (by rename) into a running daemon's seeds/, `probes`
-    times, in each of `opts.runs` runs with a fresh daemon; the row pools every drop."""
-    root = _ensure_state(opts, inputs, config)
-    row = LatencyRow(
-        flavour=inputs.flavour,
-        size=inputs.size,
-        catalogue_entries=_status_entries(opts, root, inputs.seeds_dir, config),
-    )
+    times, in each of `opts.runs` runs with a fresh daemon; each row pools its size's drops.
+
+    The runs alternate between the sizes (run 1 at each size, then run 2, ...): the 100k /
+    10k ratio compares catalogue sizes, and a drift in the machine's speed then falls on
+    every size alike rather than on whichever ran later."""
+    rows: list[tuple[InputSet, Path, LatencyRow]] = []
+    for inputs in sets:
+        root = _ensure_state(opts, inputs, config)
+        row = LatencyRow(
+            flavour=inputs.flavour,
+            size=inputs.size,
+            catalogue_entries=_status_entries(opts, root, inputs.seeds_dir, config),
+        )
+        rows.append((inputs, root, row))
     for run in range(opts.runs):
-        _say(f"latency {inputs.flavour} {inputs.size} run {run + 1}/{opts.runs}")
-        samples = _latency_run(opts, inputs, root, config, probes, row)
-        if row.error is not None:
-            return row
-        row.run_medians_ms.append(round(_median(samples), 1))
-        _say(f"  median {_median(samples):.0f} ms  p95 {_p95(samples):.0f} ms")
-    return row
+        for inputs, root, row in rows:
+            if row.error is not None:
+                continue
+            _say(f"latency {inputs.flavour} {inputs.size} run {run + 1}/{opts.runs}")
+            samples = _latency_run(opts, inputs, root, config, probes, row)
+            if row.error is not None:
+                continue
+            row.run_medians_ms.append(round(_median(samples), 1))
+            _say(f"  median {_median(samples):.0f} ms  p95 {_p95(samples):.0f} ms")
+    return [row for _, _, row in rows]
 
 
 def _latency_run(
@@ -888,26 +898,31 @@ def main(argv: Sequence[str] | None = None) -> int:
 
                 _guarded(cold, f"build {flavour} {size}", errors)
     daemon_sizes = [s for s in opts.sizes if s in DAEMON_SIZES]
-    if ("latency" in opts.phases or "burst" in opts.phases) and daemon_sizes:
-        stories = stories_with_topics(corpus, max(opts.probes, 500))
+    daemon_phases = daemon_sizes and ("latency" in opts.phases or "burst" in opts.phases)
+    stories = stories_with_topics(corpus, max(opts.probes, 500)) if daemon_phases else []
+    if "latency" in opts.phases and daemon_sizes:
+        for flavour in opts.daemon_flavours:
+
+            def latency_rows(flavour: str = flavour) -> None:
+                sets = [build_inputs(corpus, opts.work, flavour, size) for size in daemon_sizes]
+                for row in measure_latency(opts, sets, configs[flavour], stories):
+                    results.latency.append(row)
+                    if row.error:
+                        errors.append(f"latency {flavour} {row.size}: {row.error}")
+
+            _guarded(latency_rows, f"latency {flavour}", errors)
+    if "burst" in opts.phases and daemon_sizes:
         for flavour in opts.daemon_flavours:
             for size in daemon_sizes:
 
-                def daemon_rows(flavour: str = flavour, size: str = size) -> None:
+                def burst_row(flavour: str = flavour, size: str = size) -> None:
                     inputs = build_inputs(corpus, opts.work, flavour, size)
-                    config = configs[flavour]
-                    if "latency" in opts.phases:
-                        lat = measure_latency(opts, inputs, config, stories)
-                        results.latency.append(lat)
-                        if lat.error:
-                            errors.append(f"latency {flavour} {size}: {lat.error}")
-                    if "burst" in opts.phases:
-                        bu = measure_burst(opts, inputs, config, stories)
-                        results.bursts.append(bu)
-                        if bu.error:
-                            errors.append(f"burst {flavour} {size}: {bu.error}")
+                    row = measure_burst(opts, inputs, configs[flavour], stories)
+                    results.bursts.append(row)
+                    if row.error:
+                        errors.append(f"burst {flavour} {size}: {row.error}")
 
-                _guarded(daemon_rows, f"daemon {flavour} {size}", errors)
+                _guarded(burst_row, f"burst {flavour} {size}", errors)
     table = render_markdown(results)
     print(table)
     out = opts.work / "results.json"
