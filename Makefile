@@ -35,8 +35,8 @@ system-deps:
 	fi
 
 lint: $(STAMP)
-	$(BIN)/ruff check feeds watcher tests
-	$(BIN)/ruff format --check feeds watcher tests
+	$(BIN)/ruff check feeds watcher tests bench
+	$(BIN)/ruff format --check feeds watcher tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
