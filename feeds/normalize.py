@@ -290,7 +290,10 @@ def _confirmed_start(
         return i + 2
     if is_header_line(line):
         size = header.block_size(lines, i)
-        return i + size if size else None
+        if size:
+            return i + size
+        # A `Title:` line opens a story even with the story's text right under it.
+        return i if header.is_title_line(line) else None
     after = stripped[i + 1] if i + 1 < len(lines) else ""
     if (
         after

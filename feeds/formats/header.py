@@ -25,9 +25,14 @@ def block_size(lines: Sequence[str], start: int = 0) -> int:
     size = n - start
     if not size or (n < len(lines) and lines[n].strip()):
         return 0
-    if size == 1 and not lines[start].lower().lstrip().startswith(("title", "headline")):
+    if size == 1 and not is_title_line(lines[start]):
         return 0
     return size
+
+
+def is_title_line(line: str) -> bool:
+    """Whether a header line is a `Title:` or `Headline:` one."""
+    return line.lower().lstrip().startswith(("title", "headline"))
 
 
 def parse(lines: Sequence[str]) -> Parsed:

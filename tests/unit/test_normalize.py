@@ -263,6 +263,16 @@ def test_header_date_wins_over_the_body_date(now: datetime) -> None:
     assert entry.declared_topics == ("a",)
 
 
+def test_a_title_line_opens_a_story_even_with_its_text_right_under_it(now: datetime) -> None:
+    text = (
+        "Title: First story\nDate: 2024-03-01\n\nThe first story's text.\n\n"
+        "Title: Second story\nIts text comes straight under its title.\n"
+    )
+    first, second = _split(text, now)
+    assert (first.title, first.body) == ("First story", "The first story's text.")
+    assert "Its text comes straight under its title" in second.body
+
+
 def test_odd_inputs_give_entries_or_a_rejection_never_a_crash(now: datetime) -> None:
     pieces = [
         "Headline",
