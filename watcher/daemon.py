@@ -261,7 +261,7 @@ def _check_site_url(config: Config) -> None:
     served = served_url(config.host, config.port)
     if config.base_url is not None and config.base_url != served:
         log.info(
-            "links name base_url, not the address served base_url=%s served=%s",
+            "links name base_url, which differs from the address served base_url=%s served=%s",
             config.base_url,
             served,
         )

@@ -248,3 +248,23 @@ def test_a_daemon_links_every_document_to_the_port_it_serves(tmp_path: Path) -> 
     finally:
         if daemon.running:
             daemon.kill()
+
+
+def test_a_base_url_other_than_the_address_served_is_kept_and_said_once(tmp_path: Path) -> None:
+    """A `base_url` that is set wins (a proxy may stand in front): links name it, and the log
+    says once that it differs from the address served."""
+    site = Site.create(tmp_path / "site")  # base_url names port 8080
+    daemon = DaemonProcess(site).start_serving()
+    try:
+        wait_until(lambda: publish_idle(site), timeout=20, explain=daemon.log)
+        feed = daemon.fetch("feeds/all.atom")
+        assert feed is not None
+        assert b'href="http://127.0.0.1:8080/feeds/all.atom" rel="self"' in feed
+        said = [line for line in daemon.log().splitlines() if "differs from" in line]
+        assert len(said) == 1, daemon.log()
+        assert "base_url=http://127.0.0.1:8080/" in said[0]
+        assert f"served=http://127.0.0.1:{daemon.port}/" in said[0]
+        daemon.stop()
+    finally:
+        if daemon.running:
+            daemon.kill()
