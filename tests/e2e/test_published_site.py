@@ -293,3 +293,24 @@ def test_a_base_url_other_than_the_address_served_is_kept_and_said_once(tmp_path
     finally:
         if daemon.running:
             daemon.kill()
+
+
+def test_a_daemon_on_every_interface_links_to_localhost_and_says_to_set_base_url(
+    tmp_path: Path,
+) -> None:
+    """`--host 0.0.0.0` names no host to link to: links name `localhost` at the port served,
+    and the log says, once, to set `base_url` to the address readers use."""
+    site = _site(tmp_path / "site", port=8080)
+    daemon = DaemonProcess(site, args=["--host", "0.0.0.0"]).start_serving()
+    try:
+        wait_until(lambda: publish_idle(site), timeout=20, explain=daemon.log)
+        feed = daemon.fetch("feeds/all.atom")
+        assert feed is not None
+        assert f'href="http://localhost:{daemon.port}/feeds/all.atom" rel="self"'.encode() in feed
+        said = [line for line in daemon.log().splitlines() if "set [site] base_url" in line]
+        assert len(said) == 1, daemon.log()
+        assert "WARNING" in said[0]
+        daemon.stop()
+    finally:
+        if daemon.running:
+            daemon.kill()
