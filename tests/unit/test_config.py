@@ -23,6 +23,7 @@ def test_the_shipped_file_documents_every_default() -> None:
     for field in (
         "site_title",
         "base_url",
+        "language",
         "port",
         "publish_every",
         "reconcile_every",
