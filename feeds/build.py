@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
-from feeds.catalog import REJECTED_SLUG, Catalog, id_slug
+from feeds.catalog import Catalog, id_slug
 from feeds.errors import RejectedFile
 from feeds.ingest import read_document
 from feeds.lists import lists_pending, lists_written, mark_lists_pending, take_lists, write_lists
@@ -55,9 +55,11 @@ from feeds.topics import assign_topics
 from feeds.urls import (
     ALL_SLUG,
     ENTRY_PAGES_DIR,
+    REJECTED_SLUG,
     archive_path,
     entry_page_path,
     feed_path,
+    site_url,
     topic_page_path,
 )
 from feeds.workers import reading_pool
@@ -137,8 +139,9 @@ def apply_config(catalog: Catalog, config: Config) -> None:
     tagging = _settings_key(config.taxonomy, config.auto_topics)
     rendering = _settings_key(
         config.site_title,
-        config.base_url,
+        site_url(config),
         config.author,
+        config.language,
         config.max_entries,
         config.formats,
         config.hub_url,
@@ -787,7 +790,7 @@ class _Tally:
         public = self._config.public_dir
         feeds_dir = public / "feeds"
         changed_feeds = tuple(
-            self._config.base_url + path.relative_to(public).as_posix()
+            site_url(self._config) + path.relative_to(public).as_posix()
             for path in self._changed
             if path.parent == feeds_dir and not path.name.startswith("_")
         )
@@ -809,7 +812,9 @@ def _render_atom_feed(
     """A topic's Atom subscription document: its newest entries and its tombstones."""
     slug = topic.slug
     if slug == REJECTED_SLUG:
-        return render_atom(topic, _rejection_entries(topic, catalog, config), config=config)
+        # Its entries link nowhere: a rejected file has no page.
+        without_pages = replace(config, entry_pages=False)
+        return render_atom(topic, _rejection_entries(topic, catalog, config), config=without_pages)
     archived = catalog.archive_page_count(slug)
     return entry_xml.assemble(
         catalog,

@@ -29,12 +29,11 @@ from feeds.model import (
     TopicSource,
 )
 from feeds.topics import topic_slug
-from feeds.urls import ALL_SLUG
+from feeds.urls import ALL_SLUG, REJECTED_SLUG
 
 log = logging.getLogger(__name__)
 
 CATALOG_NAME = "catalog.sqlite3"
-REJECTED_SLUG = "_rejected"
 SCHEMA_VERSION = 4
 
 # What waits for the next publish: feeds, feeds whose Atom is out but not their other
@@ -1045,9 +1044,10 @@ class Catalog:
         )
 
     def mark_all_dirty(self) -> None:
-        """Every feed and archive page is rendered at the next publish (site settings changed)."""
+        """Every feed and archive page is rendered at the next publish (site settings changed,
+        or a first publish: the operator feed is written then too, empty)."""
         with self.transaction():
-            self._mark_feeds([ALL_SLUG])
+            self._mark_feeds([ALL_SLUG, REJECTED_SLUG])
             self._db.execute(
                 "INSERT INTO dirty (slug, gen) SELECT slug, ? FROM topics WHERE true "
                 "ON CONFLICT (slug) DO UPDATE SET gen = excluded.gen",

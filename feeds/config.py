@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -120,9 +121,22 @@ def _as_timezone(value: object, where: str) -> object:
 
 def _as_base_url(value: object, where: str) -> object:
     url = str(_as_str(value, where))
+    if not url:
+        return None
     if not url.startswith(("http://", "https://")):
-        raise ConfigError(f"{where} must be an http:// or https:// URL")
+        raise ConfigError(f"{where} must be an http:// or https:// URL, or empty")
     return url if url.endswith("/") else url + "/"
+
+
+# A BCP 47 language tag, loosely: a 2-3 letter language, then subtags (`en`, `pt-BR`, `zh-Hant`).
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
+
+
+def _as_language(value: object, where: str) -> object:
+    tag = str(_as_str(value, where))
+    if not _LANGUAGE_TAG.fullmatch(tag):
+        raise ConfigError(f'{where} must be a language tag such as "en" or "pt-BR"')
+    return tag
 
 
 def _as_formats(value: object, where: str) -> object:
@@ -148,6 +162,7 @@ _KEYS: Mapping[str, Mapping[str, tuple[str, _Convert]]] = {
         "base_url": ("base_url", _as_base_url),
         "id_authority": ("id_authority", _as_str),
         "author": ("author", _as_str),
+        "language": ("language", _as_language),
     },
     "paths": {
         "seeds": ("seeds_dir", _as_path),

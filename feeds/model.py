@@ -161,9 +161,11 @@ class Config:
 
     source: Path | None = None
     site_title: str = "seedfeed"
-    base_url: str = "http://127.0.0.1:8080/"
+    # Where public/ is published, as configured; None: where it is served (`feeds.urls.site_url`).
+    base_url: str | None = None
     id_authority: str = "seedfeed.localhost"
     author: str = "seedfeed"
+    language: str = "en"
     seeds_dir: Path = Path("seeds")
     public_dir: Path = Path("public")
     state_dir: Path = Path(".seedfeed")

@@ -78,7 +78,8 @@ def _time(moment: datetime) -> str:
     """`<time>` with the RFC 3339 instant and a date a person reads at a glance."""
     when = in_utc(moment)
     shown = f"{when.day} {_MONTHS[when.month - 1]} {when.year}, {when:%H:%M} UTC"
-    return f'<time datetime="{when.isoformat()}">{shown}</time>'
+    # Whole seconds: HTML allows at most three digits of a fraction.
+    return f'<time datetime="{when.replace(microsecond=0).isoformat()}">{shown}</time>'
 
 
 def _href(path: str, *, depth: int) -> str:
@@ -128,7 +129,7 @@ def _document_lines(
     site = _e(config.site_title)
     head = (
         "<!DOCTYPE html>",
-        '<html lang="en">',
+        f'<html lang="{_e(config.language)}">',
         "<head>",
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',

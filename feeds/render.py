@@ -9,9 +9,11 @@ server's ETag stays put). This is the only module that imports feedgen.
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import logging
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -26,9 +28,11 @@ from feeds.pages import UNTITLED, in_utc
 from feeds.urls import (
     FEED_FORMATS,
     MEDIA_TYPES,
+    REJECTED_SLUG,
     archive_url,
     entry_home_url,
     feed_url,
+    site_url,
     topic_page_url,
 )
 
@@ -36,7 +40,7 @@ log = logging.getLogger(__name__)
 
 GENERATOR_NAME = "seedfeed"
 # Bump it with any change to the bytes seedfeed writes: RENDERER moves with it.
-GENERATOR_VERSION = "0.1.0"
+GENERATOR_VERSION = "0.1.1"
 # What rendered bytes depend on besides the settings: this module, and the libraries that
 # build and serialize the XML (their versions as the modules give them, at no cost). The
 # catalogue keeps entries' Atom XML; a catalogue rendered by another renderer renders every
@@ -101,6 +105,7 @@ class _AtomEntry(Protocol):
     def updated(self, updated: datetime) -> object: ...
     def published(self, published: datetime) -> object: ...
     def summary(self, summary: str, *, type: str) -> object: ...
+    def description(self, description: str, *, isSummary: bool) -> object: ...
     def content(self, content: str, *, type: str) -> object: ...
     def category(self, category: list[dict[str, str]]) -> object: ...
     def author(self, author: dict[str, str]) -> object: ...
@@ -241,10 +246,11 @@ def _atom_document(
     feed = _new_feed()
     feed.id(feed_id(topic, config=config))
     feed.title(topic.title or UNTITLED)
+    feed.language(config.language)
     feed.updated(updated)
     feed.author({"name": config.author})
     feed.link(_atom_feed_links(topic.slug, page=page, config=config))
-    feed.generator(GENERATOR_NAME, version=GENERATOR_VERSION, uri=config.base_url)
+    feed.generator(GENERATOR_NAME, version=GENERATOR_VERSION, uri=site_url(config))
     for entry in entries:
         _add_entry(feed, entry)
     extensions: list[tuple[str, Mapping[str, str]]] = []
@@ -269,6 +275,9 @@ _FRAGMENT_TOPIC = Topic(slug="fragment", title="fragment", created=datetime(2000
 def _atom_feed_links(slug: str, *, page: FeedPage, config: Config) -> list[dict[str, str]]:
     """The feed-level links: self, alternates, RFC 5005 paging and the WebSub hub."""
     current = feed_url(slug, config=config)
+    if slug == REJECTED_SLUG:
+        # The operator feed has no page and no other format: it links to itself alone.
+        return [{"href": current, "rel": "self", "type": ATOM_TYPE}]
     html_link = {
         "href": topic_page_url(slug, config=config),
         "rel": "alternate",
@@ -386,7 +395,7 @@ def render_rss(topic: Topic, entries: Sequence[StoredEntry], *, config: Config) 
     title = topic.title or UNTITLED
     feed.title(title)
     feed.description(f"{title}: news clippings from {config.site_title}")
-    feed.language("en")
+    feed.language(config.language)
     feed.updated(feed_updated(topic, entries))
     feed.link(
         [
@@ -395,7 +404,7 @@ def render_rss(topic: Topic, entries: Sequence[StoredEntry], *, config: Config) 
             {"href": topic_page_url(topic.slug, config=config), "rel": "alternate"},
         ]
     )
-    feed.generator(GENERATOR_NAME, version=GENERATOR_VERSION, uri=config.base_url)
+    feed.generator(GENERATOR_NAME, version=GENERATOR_VERSION, uri=site_url(config))
     if config.hub_url is not None:
         hub = [(ATOM_LINK_TAG, {"href": config.hub_url, "rel": "hub"})]
         feed.register_extension(EXTENSION, _extension(hub), None, atom=False, rss=True)
@@ -404,12 +413,40 @@ def render_rss(topic: Topic, entries: Sequence[StoredEntry], *, config: Config) 
         feed.load_extension("dc", atom=False, rss=True)
     for entry in entries:
         item = _add_entry(feed, entry)
+        # An RSS description is HTML: the plain-text summary is escaped as HTML once more, so
+        # a ticker like <GUS.L> reads as text, not as a tag a reader drops.
+        item.description(html.escape(entry.summary, quote=False), isSummary=True)
         home = entry_home_url(entry, config=config)
         if home is not None:
             item.link({"href": home, "rel": "alternate"})
         if entry.author:
             item.dc.dc_creator(entry.author)
-    return feed.rss_str(pretty=True, extensions=True, encoding="UTF-8", xml_declaration=True)
+    document = feed.rss_str(pretty=True, extensions=True, encoding="UTF-8", xml_declaration=True)
+    return _plain_text_references(document)
+
+
+# RSS elements that hold plain text: titles, names and categories, and the channel's description
+# (before the first item). Groups: the start tag, the text, the end tag.
+_RSS_PLAIN_TEXT = re.compile(rb"(<(title|dc:creator|category)(?:\s[^>]*)?>)([^<]*)(</\2>)")
+_RSS_CHANNEL_DESCRIPTION = re.compile(rb"(<(description)>)([^<]*)(</description>)")
+_HEX_REFERENCES = ((b"&amp;", b"&#x26;"), (b"&lt;", b"&#x3C;"), (b"&gt;", b"&#x3E;"))
+
+
+def _plain_text_references(document: bytes) -> bytes:
+    """`document` with `&`, `<` and `>` in RSS's plain-text elements written as hexadecimal
+    character references (`&#x3C;`): RSS never said whether those elements hold HTML, and this
+    is the form every reader takes as the character itself (the RSS Best Practices Profile, and
+    the feed validator's "Encode & and < in plain text")."""
+
+    def referenced(match: re.Match[bytes]) -> bytes:
+        text = match[3]
+        for entity, reference in _HEX_REFERENCES:
+            text = text.replace(entity, reference)
+        return match[1] + text + match[4]
+
+    head, item, items = document.partition(b"<item>")
+    head = _RSS_CHANNEL_DESCRIPTION.sub(referenced, head, count=1)
+    return _RSS_PLAIN_TEXT.sub(referenced, head) + item + _RSS_PLAIN_TEXT.sub(referenced, items)
 
 
 def render_json_feed(topic: Topic, entries: Sequence[StoredEntry], *, config: Config) -> bytes:
@@ -419,7 +456,7 @@ def render_json_feed(topic: Topic, entries: Sequence[StoredEntry], *, config: Co
         "title": topic.title or UNTITLED,
         "home_page_url": topic_page_url(topic.slug, config=config),
         "feed_url": feed_url(topic.slug, config=config, fmt="json"),
-        "language": "en",
+        "language": config.language,
         "authors": [{"name": config.author}],
         "items": [_json_item(entry, config=config) for entry in entries],
     }

@@ -1,8 +1,8 @@
 """Where seedfeed publishes each document: its path under `public/` and its URL.
 
 Paths are POSIX strings relative to `public/` (the publisher joins them to the folder,
-the pages turn them into relative links); URLs are the same paths under
-`config.base_url`, for feed documents and autodiscovery links.
+the pages turn them into relative links); URLs are the same paths under the site's URL
+(`site_url`), for feed documents and autodiscovery links.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from feeds.model import Config, StoredEntry
 log = logging.getLogger(__name__)
 
 ALL_SLUG = "all"
+# The operator feed: one entry per rejected file. Atom alone: no other formats, no pages.
+REJECTED_SLUG = "_rejected"
 FEED_FORMATS = ("atom", "rss", "json")
 MEDIA_TYPES = {
     "atom": "application/atom+xml",
@@ -21,6 +23,28 @@ MEDIA_TYPES = {
     "json": "application/feed+json",
 }
 FORMAT_NAMES = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
+# Addresses that serve on every interface of the machine: they name no host to link to.
+_ANY_ADDRESS = frozenset({"", "0.0.0.0", "::"})
+
+
+def site_url(config: Config) -> str:
+    """The URL `public/` is published under: `[site] base_url` when it is set, else the
+    address seedfeed serves it on (`[serve]`, or `seedfeed run --host/--port`)."""
+    return config.base_url or served_url(config.host, config.port)
+
+
+def served_url(host: str, port: int) -> str:
+    """The URL of an HTTP server listening on `host` and `port`; on every interface, the
+    machine's own name for itself (`localhost`)."""
+    name = "localhost" if host in _ANY_ADDRESS else host
+    if ":" in name:
+        name = f"[{name}]"
+    return f"http://{name}:{port}/"
+
+
+def serves_everywhere(host: str) -> bool:
+    """True when `host` is an address that listens on every interface."""
+    return host in _ANY_ADDRESS
 
 
 def feed_path(slug: str, fmt: str = "atom") -> str:
@@ -52,17 +76,17 @@ def topic_page_path(slug: str) -> str:
 
 def feed_url(slug: str, *, config: Config, fmt: str = "atom") -> str:
     """Where topic `slug`'s subscription document in format `fmt` is served."""
-    return config.base_url + feed_path(slug, fmt)
+    return site_url(config) + feed_path(slug, fmt)
 
 
 def archive_url(slug: str, number: int, *, config: Config) -> str:
     """Where archive document `number` of topic `slug` is served."""
-    return config.base_url + archive_path(slug, number)
+    return site_url(config) + archive_path(slug, number)
 
 
 def entry_page_url(slug: str, *, config: Config) -> str:
     """Where the HTML page of the entry with slug `slug` is served."""
-    return config.base_url + entry_page_path(slug)
+    return site_url(config) + entry_page_path(slug)
 
 
 def entry_home_url(entry: StoredEntry, *, config: Config) -> str | None:
@@ -76,5 +100,5 @@ def entry_home_url(entry: StoredEntry, *, config: Config) -> str | None:
 def topic_page_url(slug: str, *, config: Config) -> str:
     """The HTML home of topic `slug`: its topic page, or the site's front page for `all`."""
     if slug == ALL_SLUG:
-        return config.base_url
-    return config.base_url + topic_page_path(slug)
+        return site_url(config)
+    return site_url(config) + topic_page_path(slug)

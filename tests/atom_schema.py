@@ -8,7 +8,7 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from lxml import etree
+from lxml import etree, html
 
 # The repository is <workspace>/main; the schema lives beside it in <workspace>/shared.
 ATOM_RNG = Path(__file__).resolve().parent.parent.parent / "shared" / "schemas" / "atom.rng"
@@ -27,6 +27,15 @@ def assert_valid_atom(data: bytes) -> None:
     document = etree.fromstring(data)
     if not schema.validate(document):
         raise AssertionError(f"not valid Atom:\n{schema.error_log}")
+
+
+def reader_text(detail: feedparser.FeedParserDict) -> str:
+    """The text a reader shows for a feedparser text construct (`title_detail`,
+    `summary_detail`): plain text as it is, HTML as the text it renders to."""
+    value = str(detail.value)
+    if detail.type not in ("text/html", "application/xhtml+xml") or not value:
+        return value
+    return str(html.fragment_fromstring(value, create_parent="div").text_content())
 
 
 def parse_with_feedparser(data: bytes) -> feedparser.FeedParserDict:

@@ -233,8 +233,13 @@ def _status(args: argparse.Namespace, config: Config) -> int:
         f"unpublished: {counts.unpublished}"
     )
     print(f"topics: {len(topics)}")
-    for topic, count in topics:
-        print(f"  {topic.slug:30} {count:6}  {topic.title}")
+    if topics:
+        # Columns as wide as their longest value: slugs of automatic topics can be long.
+        slug_width = max(len(topic.slug) for topic, _ in topics)
+        count_width = max(len("entries"), *(len(str(count)) for _, count in topics))
+        print(f"  {'slug':<{slug_width}}  {'entries':>{count_width}}  title")
+        for topic, count in topics:
+            print(f"  {topic.slug:<{slug_width}}  {count:>{count_width}}  {topic.title}")
     if rejected:
         print("rejected files:")
         for record in rejected:

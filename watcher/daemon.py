@@ -54,6 +54,7 @@ from feeds.errors import ConfigError
 from feeds.lists import lists_pending, lists_written, take_lists, write_lists
 from feeds.model import Config
 from feeds.publish import remove_stale_temp_files
+from feeds.urls import served_url, serves_everywhere
 from feeds.workers import start_reading_pool, warm_reading_pool
 from watcher.lock import hold_state_lock
 from watcher.notify import send_notification, watchdog_interval
@@ -253,6 +254,25 @@ class _OverflowAlarm(logging.Handler):
 _OVERFLOW_LOGGERS = ("watchdog.observers.inotify_c", "watchdog.observers.inotify")
 
 
+def _check_site_url(config: Config) -> None:
+    """Say once, at start, when the links in public/ name another address than the one served:
+    a `base_url` set for a proxy in front, or an address that serves every interface (links
+    then name `localhost`)."""
+    served = served_url(config.host, config.port)
+    if config.base_url is not None and config.base_url != served:
+        log.info(
+            "links name base_url, which differs from the address served base_url=%s served=%s",
+            config.base_url,
+            served,
+        )
+    elif config.base_url is None and serves_everywhere(config.host):
+        log.warning(
+            "serving on every interface while links name localhost; set [site] base_url to "
+            "the address readers use url=%s",
+            served,
+        )
+
+
 class Daemon:
     """`seedfeed run`: keeps `public/` in step with `seeds/` until told to stop."""
 
@@ -323,6 +343,8 @@ class Daemon:
         for name in _OVERFLOW_LOGGERS:
             logging.getLogger(name).addHandler(alarm)
         server = PublicServer(config.public_dir, config.host, config.port) if self._serve else None
+        if server is not None:
+            _check_site_url(config)
         observer = self._start_observer()
         scheduler = BackgroundScheduler(timezone=UTC)
         self._scheduler = scheduler

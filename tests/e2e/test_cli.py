@@ -123,3 +123,27 @@ def test_inspect_shows_entries_and_touches_nothing(site: Site) -> None:
     assert [e["title"] for e in again] == [e["title"] for e in entries]
     assert snapshot_files(site.state) == state_before
     assert snapshot_files(site.public) == public_before
+
+
+def test_status_aligns_its_topic_table_whatever_the_length_of_a_slug(site: Site) -> None:
+    long_name = "International Atomic Energy Agency safeguards inspections in the region"
+    (site.seeds / "long-topic.txt").write_text(
+        f"Title: Inspectors arrive\nDate: 2026-03-01\nTopics: {long_name}\n\n"
+        "Inspectors arrived on Monday to look at the sites named in the agreement.\n",
+        encoding="utf-8",
+    )
+    build = run_cli(site, "build", *site.path_options())
+    assert build.returncode == 0, build.stderr
+    status = run_cli(site, "status", *site.path_options())
+    assert status.returncode == 0, status.stderr
+    lines = status.stdout.splitlines()
+    start = next(n for n, line in enumerate(lines) if line.startswith("topics:")) + 1
+    rows = [line for line in lines[start:] if line.startswith("  ")]
+    assert rows[0].split() == ["slug", "entries", "title"], rows[0]
+    cells = [re.fullmatch(r"  (\S+) +(\S+)  (.*)", row) for row in rows]
+    assert all(cells), rows
+    slugs = [cell[1] for cell in cells if cell]
+    assert len(max(slugs, key=len)) > 60, slugs
+    # Every row's count ends, and its title starts, in the same column as the header's.
+    assert len({cell.end(2) for cell in cells if cell}) == 1, "\n".join(rows)
+    assert len({cell.start(3) for cell in cells if cell}) == 1, "\n".join(rows)

@@ -304,7 +304,7 @@ def test_the_daemon_publish_writes_every_atom_feed_before_the_other_documents(
         assert others and max(atom) < min(others)
         assert (config.public_dir / "feeds" / "all.rss").exists()
         assert not catalog.has_dirty()
-        assert config.base_url + "feeds/all.atom" in report.changed_feeds
+        assert "http://127.0.0.1:8080/feeds/all.atom" in report.changed_feeds
     finally:
         catalog.close()
 
@@ -465,3 +465,47 @@ def test_a_catalogue_kept_by_another_renderer_renders_every_entry_again(
         catalog.close()
     assert all(after[entry_id] > revision for entry_id, revision in before.items())
     assert report.rendered > 0
+
+
+def test_links_follow_the_address_served_and_a_new_one_renders_every_document_again(
+    config: Config,
+) -> None:
+    """Without `base_url`, links name the address served ([serve], or --host/--port): a build
+    for another port writes every document again with links to it."""
+    _build(config, T0)
+    public = config.public_dir
+    assert (
+        b'href="http://127.0.0.1:8080/feeds/all.atom" rel="self"'
+        in (public / "feeds" / "all.atom").read_bytes()
+    )
+    _build(replace(config, port=9090), T0 + timedelta(hours=1))
+    documents = [p for p in public.rglob("*") if p.is_file()]
+    assert len(documents) > 10
+    for path in documents:
+        data = path.read_bytes()
+        assert b":8080" not in data, path
+    assert (
+        b'href="http://127.0.0.1:9090/feeds/all.atom" rel="self"'
+        in (public / "feeds" / "all.atom").read_bytes()
+    )
+
+
+def test_the_operator_feed_exists_from_the_start_and_links_only_to_what_exists(
+    config: Config,
+) -> None:
+    public = config.public_dir
+    _build(config, T0)
+    rejected = public / "feeds" / "_rejected.atom"
+    data = rejected.read_bytes()
+    assert_valid_atom(data)
+    assert parse_with_feedparser(data).entries == []
+    (config.seeds_dir / "picture.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    _build(config, T0 + timedelta(hours=1))
+    data = rejected.read_bytes()
+    assert_valid_atom(data)
+    feed = parse_with_feedparser(data)
+    assert [entry.title for entry in feed.entries] == ["Rejected: picture.png"]
+    hrefs = [link.href for link in feed.feed.links]
+    hrefs += [link.href for entry in feed.entries for link in entry.get("links", ())]
+    assert hrefs == ["http://127.0.0.1:8080/feeds/_rejected.atom"]
+    assert sorted(public.rglob("_rejected*")) == [rejected]

@@ -23,6 +23,7 @@ def test_the_shipped_file_documents_every_default() -> None:
     for field in (
         "site_title",
         "base_url",
+        "language",
         "port",
         "publish_every",
         "reconcile_every",
@@ -64,6 +65,7 @@ def test_find_config_file_prefers_the_given_one(tmp_path: Path) -> None:
         ("[colours]\n", "unknown table"),
         ('[feeds]\ntimezone = "Mars/Olympus"\n', "feeds.timezone"),
         ('[site]\nbase_url = "ftp://x"\n', "site.base_url"),
+        ('[site]\nlanguage = "English please"\n', "site.language"),
         ("[topics.water]\nmatch = []\n", "topics.water.match"),
         ("[topics.all]\nmatch = ['x']\n", "topics.all"),
         ("[feeds\n", "not valid TOML"),
@@ -80,3 +82,13 @@ def test_errors_name_the_key_and_the_file(tmp_path: Path, text: str, message: st
 def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such configuration file"):
         load_config(tmp_path / "absent.toml")
+
+
+def test_base_url_and_language_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "seedfeed.toml"
+    path.write_text('[site]\nbase_url = "https://news.example.org/seed"\nlanguage = "pt-BR"\n')
+    config = load_config(path)
+    assert (config.base_url, config.language) == ("https://news.example.org/seed/", "pt-BR")
+    path.write_text('[site]\nbase_url = ""\n')
+    assert load_config(path).base_url is None
+    assert (DEFAULT_CONFIG.base_url, DEFAULT_CONFIG.language) == (None, "en")

@@ -283,3 +283,24 @@ def test_naive_dates_are_refused() -> None:
     naive = replace(make_entry(0), published=datetime(1987, 6, 29, 12, 0))
     with pytest.raises(ValueError, match="naive"):
         render_entry_page(naive, config=CONFIG)
+
+
+def test_time_elements_give_whole_seconds_as_html_requires() -> None:
+    """HTML's `<time datetime>` takes at most three digits of a fraction of a second: the
+    catalogue's microseconds are left out."""
+    moment = datetime(2026, 12, 7, 17, 36, 31, 860918, tzinfo=UTC)
+    entry = replace(make_entry(0), published=moment, updated=moment + timedelta(seconds=1))
+    page = _Page(render_entry_page(entry, config=CONFIG))
+    assert page.times == ["2026-12-07T17:36:31+00:00", "2026-12-07T17:36:32+00:00"]
+    listed = _Page(render_topic_page(ENERGY, [entry], 1, config=CONFIG))
+    assert listed.times == ["2026-12-07T17:36:31+00:00"]
+
+
+def test_pages_say_the_configured_language() -> None:
+    welsh = replace(CONFIG, language="cy")
+    for data in (
+        render_entry_page(make_entry(0), config=welsh),
+        render_topic_page(ENERGY, ENTRIES[:2], 2, config=welsh),
+        render_index({}, ENTRIES[:2], config=welsh),
+    ):
+        assert data.decode("utf-8").startswith('<!DOCTYPE html>\n<html lang="cy">\n')

@@ -22,6 +22,7 @@ from feeds.model import (
     TopicSource,
 )
 from feeds.render import (
+    GENERATOR_VERSION,
     _atom_document,
     assemble_atom,
     atom_entries_xml,
@@ -31,7 +32,7 @@ from feeds.render import (
     render_rss,
 )
 from feeds.urls import archive_path, entry_page_path, feed_path, feed_url, topic_page_path
-from tests.atom_schema import assert_valid_atom, parse_with_feedparser
+from tests.atom_schema import assert_valid_atom, parse_with_feedparser, reader_text
 
 CONFIG = Config(
     site_title="Clippings",
@@ -116,7 +117,9 @@ def test_raw_xml_marks_links_and_generator_explicitly() -> None:
     )
     assert b'<link href="https://source.example.com/a/0" rel="related"/>' in data
     assert (
-        b'<generator uri="https://news.example.org/" version="0.1.0">seedfeed</generator>' in data
+        f'<generator uri="https://news.example.org/" version="{GENERATOR_VERSION}">seedfeed'
+        "</generator>".encode()
+        in data
     )
 
 
@@ -346,7 +349,7 @@ def test_rss_carries_the_same_entries_with_opaque_guids() -> None:
         f"https://news.example.org/entries/story-{n}.html" for n in range(5)
     ]
     assert parsed.entries[0].title == ENTRIES[0].title
-    assert parsed.entries[0].summary == ENTRIES[0].summary
+    assert reader_text(parsed.entries[0].summary_detail) == ENTRIES[0].summary
     assert parsed.entries[0].content[0].value == HTML_BODY
     assert parsed.entries[0].published == "Mon, 29 Jun 1987 12:00:00 +0000"
     assert [tag.term for tag in parsed.entries[0].tags] == ["Energy", '<b>&"']
@@ -357,6 +360,56 @@ def test_rss_carries_the_same_entries_with_opaque_guids() -> None:
     assert root.findtext("channel/lastBuildDate") == "Tue, 30 Jun 1987 12:00:00 +0000"
     assert root.findtext("channel/generator") == "seedfeed"
     assert [g.get("isPermaLink") for g in root.iter("guid")] == ["false"] * 5
+
+
+TICKER_TITLE = "Guinness <GUS.L> & AT&T > rivals"
+TICKER_SUMMARY = "Guinness Plc <GUS.L> said 1 < 2 & <b>bold</b> stays text."
+
+
+def test_rss_text_with_angle_brackets_reaches_readers_as_it_was() -> None:
+    """A summary is HTML in RSS: escaped as HTML once more, a ticker like <GUS.L> is text, not
+    a tag a reader drops. Titles carry `&`, `<` and `>` as hexadecimal references."""
+    entry = replace(ENTRIES[0], title=TICKER_TITLE, summary=TICKER_SUMMARY, author="Smith & <Co>")
+    topic = replace(ENERGY, title="Oil & <gas>")
+    data = render_rss(topic, [entry], config=CONFIG)
+    parsed = parse_with_feedparser(data)
+    item = parsed.entries[0]
+    assert item.title == TICKER_TITLE
+    assert reader_text(item.summary_detail) == TICKER_SUMMARY
+    assert parsed.feed.title == "Oil & <gas>"
+    # What an XML parser sees: a description whose HTML renders as the summary's text.
+    root = ET.fromstring(data)
+    description = root.findtext("channel/item/description")
+    assert (
+        description
+        == "Guinness Plc &lt;GUS.L&gt; said 1 &lt; 2 &amp; &lt;b&gt;bold&lt;/b&gt; stays text."
+    )
+    assert root.findtext("channel/item/title") == TICKER_TITLE
+    assert root.findtext("channel/title") == "Oil & <gas>"
+    assert b"<title>Guinness &#x3C;GUS.L&#x3E; &#x26; AT&#x26;T &#x3E; rivals</title>" in data
+    assert b"<title>Oil &#x26; &#x3C;gas&#x3E;</title>" in data
+    assert b"Smith &#x26; &#x3C;Co&#x3E;</dc:creator>" in data
+    assert b"&lt;" not in data.partition(b"<item>")[2].partition(b"<description>")[0]
+
+
+def test_feeds_and_pages_say_the_configured_language() -> None:
+    german = replace(CONFIG, language="de-CH")
+    atom = ET.fromstring(render_atom(ENERGY, ENTRIES[:2], config=german))
+    assert atom.get("{http://www.w3.org/XML/1998/namespace}lang") == "de-CH"
+    assert ET.fromstring(render_rss(ENERGY, [], config=german)).findtext("channel/language") == (
+        "de-CH"
+    )
+    assert json.loads(render_json_feed(ENERGY, [], config=german))["language"] == "de-CH"
+    assert parse_with_feedparser(render_atom(ENERGY, [], config=CONFIG)).feed.language == "en"
+
+
+def test_the_operator_feed_links_only_to_itself() -> None:
+    """`_rejected` has no page and no other format: its feed links to itself alone."""
+    topic = Topic(slug="_rejected", title="Rejected files", created=CREATED)
+    data = render_atom(topic, [], config=CONFIG)
+    assert_valid_atom(data)
+    links = [(link.rel, link.href) for link in parse_with_feedparser(data).feed.links]
+    assert links == [("self", "https://news.example.org/feeds/_rejected.atom")]
 
 
 def test_empty_rss_is_dated_by_topic_creation() -> None:
