@@ -16,6 +16,7 @@ from typing import Any
 
 from slugify import slugify
 
+from feeds import autotopics
 from feeds.errors import CatalogError
 from feeds.model import (
     AtomPart,
@@ -28,7 +29,7 @@ from feeds.model import (
     TopicMatch,
     TopicSource,
 )
-from feeds.topics import topic_slug
+from feeds.topics import spelling_key
 from feeds.urls import ALL_SLUG
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,9 @@ _MARK_ARCHIVE_PAGE = (
     "INSERT INTO dirty_pages (slug, page, gen) VALUES (?, ?, ?) "
     "ON CONFLICT (slug, page) DO UPDATE SET gen = excluded.gen"
 )
+
+# Why an entry has an automatic topic (`seedfeed inspect --explain` says it in full).
+_AUTO_REASON = "auto: a name the entry is about (title, lead or repeated), shared by enough entries"
 
 # An entry's Atom XML no longer holds: it is dropped and its revision moves on. An entry
 # without a row reads as revision 0, so the row a change creates starts at 1.
@@ -300,11 +304,16 @@ class Catalog:
         auto_min_entries: int,
         page_size: int,
         clock: Callable[[], datetime],
+        auto_share: float = 0.0,
+        auto_max: int = 0,
     ) -> None:
         self._db = db
         self.path = path
         self._id_authority = id_authority
         self._auto_min = auto_min_entries
+        self._auto_share = auto_share
+        self._auto_max = auto_max
+        self._bars: autotopics.Bars | None = None
         self.page_size = page_size
         self._clock = clock
         self._touched_entries: set[str] = set()
@@ -331,11 +340,15 @@ class Catalog:
         auto_min_entries: int,
         page_size: int = 50,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        auto_share: float = 0.0,
+        auto_max: int = 0,
     ) -> Catalog:
         """Open the catalogue in `state_dir`, creating and migrating it as needed.
 
         `auto_min_entries` is how many live entries a candidate needs to become a topic
-        (0 turns automatic topics off); `page_size` is the number of entries per feed document
+        (0 turns automatic topics off), `auto_share` the share of the live entries it needs
+        when that is more, and `auto_max` the most automatic topics (0: no cap); `page_size`
+        is the number of entries per feed document
         and per archive page; `clock` stamps the moment an entry leaves a feed.
         """
         path = state_dir / CATALOG_NAME
@@ -365,10 +378,12 @@ class Catalog:
                 auto_min_entries=auto_min_entries,
                 page_size=page_size,
                 clock=clock,
+                auto_share=auto_share,
+                auto_max=auto_max,
             )
             catalog._migrate()
             catalog._gen = catalog.dirt_generation()
-            catalog.tune_auto_topics(auto_min_entries)
+            catalog.tune_auto_topics(auto_min_entries, auto_share, auto_max)
         except sqlite3.OperationalError as e:
             raise CatalogError(
                 f"cannot open the catalogue {path}: {e}. Check that the state folder is "
@@ -907,7 +922,7 @@ class Catalog:
             "FROM candidates c "
             "JOIN auto_topics a USING (slug) JOIN entries e USING (entry_id) "
             "WHERE c.entry_id = ?",
-            (TopicSource.AUTO.value, "auto: a name shared by several entries", entry_id),
+            (TopicSource.AUTO.value, _AUTO_REASON, entry_id),
         )
 
     def _refresh_liveness(self, entry_ids: Iterable[str]) -> None:
@@ -929,31 +944,34 @@ class Catalog:
     # -- automatic topics --------------------------------------------------------------------
 
     def _settle_auto_topics(self) -> None:
-        """Turn candidates that crossed `auto_min_entries` (either way) on or off as topics."""
+        """Turn names on or off as topics: on when as many live entries as the bar are about
+        them, off when they fall under the lower bar (see `feeds.autotopics`), and no more
+        than `auto_max_topics` of them, the largest kept."""
         touched, self._touched_candidates = self._touched_candidates, set()
-        for slug in sorted(touched):
-            self._settle_auto_topic(slug)
-
-    def _settle_auto_topic(self, slug: str) -> None:
-        (count,) = self._db.execute(
-            "SELECT count(*) FROM (SELECT 1 FROM candidates c JOIN entries e USING (entry_id) "
-            "WHERE c.slug = ? AND e.live LIMIT ?)",
-            (slug, max(self._auto_min, 1)),
-        ).fetchone()
-        active = (
-            self._db.execute("SELECT 1 FROM auto_topics WHERE slug = ?", (slug,)).fetchone()
-            is not None
-        )
-        wanted = self._auto_min > 0 and count >= self._auto_min
-        if wanted == active:
+        if self._auto_min <= 0:
+            for slug in sorted(touched):
+                if autotopics.is_active(self._db, slug):
+                    self._set_auto_topic(slug, on=False)
             return
+        bars = autotopics.bars(
+            autotopics.live_entries(self._db, ALL_SLUG), self._auto_min, self._auto_share
+        )
+        if bars != self._bars:
+            touched.update(autotopics.active_slugs(self._db))
+            self._bars = bars
+        for slug in sorted(touched):
+            active = autotopics.is_active(self._db, slug)
+            count = autotopics.name_count(self._db, slug, limit=bars.on)
+            wanted = count >= (bars.off if active else bars.on)
+            if wanted != active:
+                self._set_auto_topic(slug, on=wanted)
+        for slug in autotopics.over_cap(self._db, self._auto_max):
+            self._set_auto_topic(slug, on=False)
+
+    def _set_auto_topic(self, slug: str, *, on: bool) -> None:
         self._mark_members_dirty(slug)
-        if wanted:
-            (label,) = self._db.execute(
-                "SELECT label FROM candidates WHERE slug = ? GROUP BY label "
-                "ORDER BY count(*) DESC, label LIMIT 1",
-                (slug,),
-            ).fetchone()
+        if on:
+            label = autotopics.title_of(self._db, slug)
             self._db.execute("INSERT INTO auto_topics (slug, label) VALUES (?, ?)", (slug, label))
             self._db.execute(
                 "INSERT OR IGNORE INTO entry_topics "
@@ -961,7 +979,7 @@ class Catalog:
                 "SELECT c.entry_id, c.slug, ?, ?, ?, e.updated, e.published, e.live "
                 "FROM candidates c "
                 "JOIN entries e USING (entry_id) WHERE c.slug = ?",
-                (label, TopicSource.AUTO.value, "auto: a name shared by several entries", slug),
+                (label, TopicSource.AUTO.value, _AUTO_REASON, slug),
             )
             log.info("automatic topic on slug=%s", slug)
         else:
@@ -973,10 +991,14 @@ class Catalog:
             log.info("automatic topic off slug=%s", slug)
         self._mark_members_dirty(slug)
 
-    def tune_auto_topics(self, auto_min_entries: int) -> None:
-        """Apply a changed `auto_min_entries` (0: automatic topics off) to every candidate."""
+    def tune_auto_topics(
+        self, auto_min_entries: int, auto_share: float = 0.0, auto_max: int = 0
+    ) -> None:
+        """Apply changed automatic-topic settings (`auto_min_entries` 0: off) to every name."""
         self._auto_min = auto_min_entries
-        wanted = str(auto_min_entries)
+        self._auto_share = auto_share
+        self._auto_max = auto_max
+        wanted = f"{auto_min_entries} {auto_share} {auto_max}"
         if self.setting("auto_min_entries") == wanted:
             return
         with self.transaction():
@@ -1535,5 +1557,5 @@ def _atom_part(row: Sequence[object]) -> AtomPart:
 def _candidate_labels(entry: Entry) -> dict[str, str]:
     labels: dict[str, str] = {}
     for label in entry.candidates:
-        labels.setdefault(topic_slug(label), label)
+        labels.setdefault(spelling_key(label), label)
     return labels

@@ -187,4 +187,6 @@ class Config:
     ignore: tuple[str, ...] = ()
     auto_topics: bool = True
     auto_min_entries: int = 2
+    auto_min_share: float = 0.005
+    max_auto_topics: int = 300
     taxonomy: tuple[TopicRule, ...] = ()

@@ -1,0 +1,67 @@
+"""Automatic topics: which names shared by entries become topics."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import replace
+
+from feeds.model import Config, Entry, TopicMatch, TopicSource
+from feeds.topics.explicit import merge_topics
+from feeds.topics.names import spelling_key
+
+
+def add_auto_topics(entries: Sequence[Entry], *, config: Config) -> tuple[Entry, ...]:
+    """`entries` with automatic topics: each candidate slug found in enough of them.
+
+    A candidate becomes a topic when its `topic_slug` occurs among the candidates of at
+    least `config.auto_min_entries` of `entries` (each entry counted once). The topic's
+    title is the spelling most entries use (ties: the smallest string). An entry that
+    already has the slug keeps its stronger source. Nothing changes when
+    `config.auto_topics` is off.
+    """
+    if not config.auto_topics:
+        return tuple(entries)
+    counts: Counter[str] = Counter()
+    spellings: dict[str, Counter[str]] = {}
+    for entry in entries:
+        slugs: dict[str, str] = {}
+        for name in entry.candidates:
+            slugs.setdefault(spelling_key(name), name)
+        for slug, name in slugs.items():
+            counts[slug] += 1
+            spellings.setdefault(slug, Counter())[name] += 1
+    chosen = {
+        slug: min(spellings[slug].items(), key=lambda item: (-item[1], item[0]))[0]
+        for slug, count in counts.items()
+        if count >= config.auto_min_entries
+    }
+    result: list[Entry] = []
+    for entry in entries:
+        autos = [
+            TopicMatch(
+                slug=slug,
+                title=chosen[slug],
+                source=TopicSource.AUTO,
+                reason=f'auto: "{chosen[slug]}" in {counts[slug]} entries',
+            )
+            for slug in dict.fromkeys(spelling_key(name) for name in entry.candidates)
+            if slug in chosen
+        ]
+        if not autos:
+            result.append(entry)
+            continue
+        kept = [_without_auto(t) for t in entry.topics if t.source is not TopicSource.AUTO]
+        result.append(replace(entry, topics=merge_topics([*kept, *autos])))
+    return tuple(result)
+
+
+def _without_auto(topic: TopicMatch) -> TopicMatch:
+    """`topic` without the reason an earlier `add_auto_topics` merged into it."""
+    parts = [part for part in topic.reason.split("; ") if not part.startswith("auto: ")]
+    return replace(topic, reason="; ".join(parts))
+
+
+def explain_topics(entry: Entry) -> tuple[str, ...]:
+    """One line per topic of `entry`, "slug: reason", for `seedfeed inspect --explain`."""
+    return tuple(f"{topic.slug}: {topic.reason}" for topic in entry.topics)
