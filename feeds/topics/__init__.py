@@ -22,6 +22,7 @@ __all__ = [
     "RESERVED_PREFIX",
     "RESERVED_SLUGS",
     "TITLE_WEIGHT",
+    "acronym_of",
     "add_auto_topics",
     "assign_topics",
     "explain_topics",

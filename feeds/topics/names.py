@@ -33,6 +33,8 @@ _WORD_REST = (
 # in runs of bounded size. A capital after a hyphen starts a name only after an Arabic
 # article ("al-Qaeda"); after "<" it is a ticker ("<VOWG.F>"), never a name.
 _MAX_WORDS = 8
+# The most distinct names kept for one story, so memory stays bounded whatever the text.
+_MAX_NAMES = 10_000
 _NAME = re.compile(
     rf"{_U}(?<![\w'\u2019.<].)(?:(?<![-\u2010\u2011].)|(?<=(?<!\w)[ae]l[-\u2010\u2011].)){_WORD_REST}"
     rf"(?:(?:[ \t]+|[ \t]*\n[ \t]*){_U}{_WORD_REST}){{0,{_MAX_WORDS - 1}}}"
@@ -48,6 +50,9 @@ _CONNECTOR = re.compile(
 _POSSESSIVE = re.compile(r"['\u2019]s\b")
 # A company's name ending in a possessive ("Standard and Poor's Corp", "McDonald's Corp").
 _COMPANY = re.compile(r"['\u2019]s[ \t]+(?P<suffix>Co|Corp|Corporation|Inc|Ltd|Plc|PLC|AG|SA|NV)\b")
+_COMPASS = frozenset(("North", "South", "East", "West"))
+# A common noun before a number or a letter ("Chapter 11", "Series B", "Class A").
+_NUMBERED = re.compile(r"[ \t]+(?:\d|[A-Z]\b)")
 # An Arabic article written before a name ("al-Qaeda", "el-Sisi").
 _PARTICLE = re.compile(r"(?<!\w)[ae]l[-\u2010\u2011]", re.IGNORECASE)
 _TICKER = re.compile(r"[ \t]*<[A-Z0-9.]{1,12}>")
@@ -88,6 +93,7 @@ _STOP_WORDS = _word_set(
     who whoever whole whom whose why will with within without would yet you your yours yourself
     yourselves according added adding asked amid despite following including instead later like
     said says separately today tomorrow yesterday yes ok oh dear hello thanks thank regards
+    two three four five six seven eight nine ten eleven twelve twenty hundred thousand
     """
 )
 _CALENDAR_WORDS = _word_set(
@@ -140,7 +146,7 @@ _ABBREVIATION_WORDS = _word_set(
     co inc corp corporation plc ltd llc ag sa nv ab bv gmbh spa cos bhd pty
     ala ariz ark calif colo conn del fla ga ill ind kan ky la md mass mich minn miss mo mont neb
     nev n.h. n.j. n.m. n.y. n.c. n.d. okla ore pa r.i. s.c. s.d. tenn tex va vt wash wis wyo d.c.
-    dlrs dlr mln bln pct cts shr shrs qtr revs avg oper vs net a.m. p.m.
+    dlrs dlr mln bln pct cts shr shrs qtr mth mths revs avg oper vs net a.m. p.m.
     """
 )
 _DIRECTION_WORDS = _word_set(
@@ -333,7 +339,7 @@ class _Story:
     def add(self, name: str, *, prominent: bool, initial: bool) -> None:
         if len(set(name.replace(".", ""))) < 2 or _is_noise(name, self.furniture):
             return  # "B", "AA": a class of shares, a rating
-        country = country_named(name, codes="." in name)
+        country = country_named(name, codes="." in name) or _directed_country(name)
         if country is None and " " in name:
             # "Japanese Finance Ministry" is also a mention of Japan.
             first = country_named(name.split()[0])
@@ -343,11 +349,22 @@ class _Story:
         key = spelling_key(label)
         seen = self.seen.get(key)
         if seen is None:
+            if len(self.seen) >= _MAX_NAMES:
+                return  # a text of nothing but names: the first _MAX_NAMES are plenty
             seen = self.seen[key] = _Seen()
         seen.count += 1
         seen.prominent = seen.prominent or prominent
         seen.initial_only = seen.initial_only and initial and country is None
         seen.spellings[label] = seen.spellings.get(label, 0) + 1
+
+
+def _directed_country(name: str) -> str | None:
+    """ "West German" -> "West Germany": a compass point and a demonym the gazetteer knows."""
+    direction, _, rest = name.partition(" ")
+    if direction not in _COMPASS or " " in rest:
+        return None
+    country = country_named(rest)
+    return None if country is None or " " in country else f"{direction} {country}"
 
 
 def _headline_line(text: str, start: int, end: int) -> bool:
@@ -447,6 +464,11 @@ def _read_run(
         return
     if "&" in " ".join(words[-2:]) and _POSSESSIVE.match(text, end):
         words = [*words[:-1], f"{words[-1]}'s"]  # "Standard & Poor's" is the name
+    numbered = _NUMBERED.match(text, end) is not None
+    if len(words) > 1 and len(words[-1]) == 1:
+        words, numbered = words[:-1], True  # "Series A"
+    if len(words) == 1 and _ordinary(words[0]) and numbered:
+        return
     defined = _DEFINED.match(text, end)
     if _TICKER.match(text, end) is not None:
         initial = False  # "Volkswagen AG <VOWG.F>": a company, wherever it stands
@@ -496,17 +518,25 @@ def _is_noise(name: str, furniture: frozenset[str]) -> bool:
 
 
 def _fold_pieces(story: _Story) -> None:
-    """A single word that ends a longer name of the same story is that name
-    ("Baker" after "James Baker", "Community" after "European Community"): its mentions
-    count towards the longer name, which is the one it stands for."""
-    longer: dict[str, str] = {}
-    for key, seen in story.seen.items():
-        if "-" in key and len(seen.spellings) and " " in next(iter(seen.spellings)):
-            longer.setdefault(key.split("-")[-1], key)
-    for key in [k for k in story.seen if "-" not in k and k in longer]:
+    """A name whose words end a longer name of the same story, or begin it (two words or
+    more), is that name ("Baker" after "James Baker", "Agriculture Department" after "U.S.
+    Agriculture Department", "Federal Reserve" after "Federal Reserve Board"): its mentions
+    count towards the longer name. A country is never a piece ("China" in "China Daily")."""
+    longer: dict[tuple[str, ...], str] = {}
+    for key in story.seen:
+        words = tuple(key.split("-"))
+        for cut in range(1, len(words)):
+            for piece in (words[cut:], words[:cut] if cut > 1 else ()):
+                held = longer.get(piece)
+                if piece and (held is None or story.seen[held].count < story.seen[key].count):
+                    longer[piece] = key
+    for key in list(story.seen):
+        whole_key = longer.get(tuple(key.split("-")))
+        if whole_key is None or whole_key not in story.seen or key not in story.seen:
+            continue
         if any(country_named(spelling) for spelling in story.seen[key].spellings):
             continue
-        piece, whole = story.seen.pop(key), story.seen[longer[key]]
+        piece, whole = story.seen.pop(key), story.seen[whole_key]
         whole.count += piece.count
         whole.prominent = whole.prominent or piece.prominent
 
