@@ -14,6 +14,7 @@ developed on, so that `1k` and `10k` measure them on stories they were not tuned
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import sqlite3
 import statistics
@@ -118,22 +119,39 @@ def build(seeds: Path, work: Path, config: Path | None) -> TopicSet:
     )
 
 
-def pieces(topics: TopicSet) -> list[str]:
-    """Automatic topics whose title is the first or last words of another topic's title
-    ("York" beside "New York", "Exchange Commission" beside "Securities and Exchange
-    Commission")."""
-    titles = [t.lower() for t in topics.titles.values()]
+def pieces(topics: TopicSet, seeds: Path) -> list[str]:
+    """Automatic topics that are a piece of longer names ("York" of "New York", "Exchange
+    Commission" of "Securities and Exchange Commission"): in most of the stories that name
+    the topic's title, every time it is named it stands inside a longer run of capitalised
+    words (or joined to one by "&", "and", "of")."""
     found = []
     for slug, title in topics.titles.items():
         if topics.sources[slug] != TopicSource.AUTO.value:
             continue
-        low = title.lower()
-        if any(
-            other != low and (other.startswith(f"{low} ") or other.endswith(f" {low}"))
-            for other in titles
-        ):
+        named = inside = 0
+        pattern = re.compile(rf"(?<![\w&'-]){re.escape(title)}(?![\w&'-])")
+        for name in topics.members[slug]:
+            text = " ".join((seeds / name).read_text(encoding="utf-8").split())
+            spans = [m.span() for m in pattern.finditer(text)]
+            if not spans:
+                continue
+            named += 1
+            inside += all(_inside(text, start, end) for start, end in spans)
+        if named and inside * 5 >= named * 4:
             found.append(title)
     return sorted(found)
+
+
+def _inside(text: str, start: int, end: int) -> bool:
+    before = _BEFORE.search(text, 0, start)
+    return (before is not None and before["word"] not in _TITLES) or bool(_AFTER.match(text, end))
+
+
+# A capitalised word (or one joined by a connector) right before or after a name; not a
+# title before a person's name, nor a company's suffix after its name.
+_BEFORE = re.compile(r"(?P<word>[A-Z][\w.'&-]*)(?: (?:&|of|de))? $")
+_TITLES = frozenset("The Secretary Minister President Chairman Governor Senator Mr Mrs Dr".split())
+_AFTER = re.compile(r"(?: (?:&|of|de))? (?!(?:Co|Corp|Inc|Ltd|Plc|Group)\b)[A-Z][a-z]")
 
 
 def duplicates(topics: TopicSet) -> list[tuple[str, str]]:
@@ -201,7 +219,7 @@ def measure(name: str, corpus: Path, work: Path) -> tuple[Row, TopicSet]:
         stories=len(names) or sum(1 for _ in seeds.iterdir()),
         topics=len(topics.titles),
         automatic=sum(1 for s in topics.sources.values() if s == TopicSource.AUTO.value),
-        pieces=pieces(topics),
+        pieces=pieces(topics, seeds),
         duplicates=duplicates(topics),
         alignment=alignment(topics, names, labels) if names else None,
         seconds=topics.seconds,
@@ -224,7 +242,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CorpusMissing as e:
         print(e, file=sys.stderr)
         return 1
-    print("| set | stories | topics | automatic | pieces | duplicates | place alignment | build s |")
+    print(
+        "| set | stories | topics | automatic | pieces | duplicates | place alignment | build s |"
+    )
     print("|---|--:|--:|--:|--:|--:|--:|--:|")
     for name in chosen:
         row, topics = measure(name, corpus, opts.work / name)

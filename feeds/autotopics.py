@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 # A topic stays until fewer than this share of its bar are about it.
 HYSTERESIS = 0.75
+# How many names met beside a name are looked at for its acronym or long form.
+_PARTNERS = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,72 @@ def name_count(db: sqlite3.Connection, slug: str, *, limit: int) -> int:
     return int(count)
 
 
+def root_of(db: sqlite3.Connection, slug: str) -> str:
+    """The topic the name `slug` was merged into, or `slug` itself."""
+    row = db.execute("SELECT topic FROM auto_merges WHERE slug = ?", (slug,)).fetchone()
+    return slug if row is None else str(row[0])
+
+
+def group_of(db: sqlite3.Connection, root: str) -> list[str]:
+    """`root` and the names merged into it, `root` first."""
+    merged = db.execute("SELECT slug FROM auto_merges WHERE topic = ? ORDER BY slug", (root,))
+    return [root, *(str(r[0]) for r in merged)]
+
+
+def group_count(db: sqlite3.Connection, root: str, *, limit: int) -> int:
+    """How many live entries are about `root` or a name merged into it, up to `limit`."""
+    group = group_of(db, root)
+    if len(group) == 1:
+        return name_count(db, root, limit=limit)
+    marks = ", ".join("?" * len(group))
+    (count,) = db.execute(
+        "SELECT count(*) FROM (SELECT DISTINCT c.entry_id FROM candidates c "
+        f"JOIN entries e USING (entry_id) WHERE c.slug IN ({marks}) AND e.live LIMIT ?)",
+        (*group, max(limit, 1)),
+    ).fetchone()
+    return int(count)
+
+
+def titled_group(db: sqlite3.Connection, root: str) -> list[str]:
+    """`root` and the names merged into it whose spellings may title it (not its pieces)."""
+    merged = db.execute(
+        "SELECT slug FROM auto_merges WHERE topic = ? AND kind != 'piece' ORDER BY slug", (root,)
+    )
+    return [root, *(str(r[0]) for r in merged)]
+
+
+def merge(db: sqlite3.Connection, slug: str, *, into: str, kind: str, reason: str) -> None:
+    """Merge the name `slug` (and whatever was merged into it) into the topic `into`."""
+    db.execute("UPDATE auto_merges SET topic = ? WHERE topic = ?", (into, slug))
+    db.execute(
+        "INSERT INTO auto_merges (slug, topic, kind, reason) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (slug) DO UPDATE SET topic = excluded.topic, kind = excluded.kind, "
+        "reason = excluded.reason",
+        (slug, into, kind, reason),
+    )
+
+
+def cooccurring(db: sqlite3.Connection, slug: str) -> list[tuple[str, str, int]]:
+    """The names entries about `slug` are also about: (slug, label, entries), most first."""
+    rows = db.execute(
+        "SELECT o.slug, min(o.label), count(*) AS n FROM candidates c "
+        "JOIN candidates o ON o.entry_id = c.entry_id AND o.slug != c.slug "
+        f"WHERE c.slug = ? GROUP BY o.slug ORDER BY n DESC, o.slug LIMIT {_PARTNERS}",
+        (slug,),
+    )
+    return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+
+def is_published(db: sqlite3.Connection, slug: str) -> bool:
+    """Whether a feed of `slug` has been written (a topic row exists from its first publish)."""
+    return db.execute("SELECT 1 FROM topics WHERE slug = ?", (slug,)).fetchone() is not None
+
+
+def active_titles(db: sqlite3.Connection) -> list[tuple[str, str]]:
+    """Every automatic topic: (slug, title)."""
+    return [(str(r[0]), str(r[1])) for r in db.execute("SELECT slug, label FROM auto_topics")]
+
+
 def is_active(db: sqlite3.Connection, slug: str) -> bool:
     return db.execute("SELECT 1 FROM auto_topics WHERE slug = ?", (slug,)).fetchone() is not None
 
@@ -54,24 +122,33 @@ def active_slugs(db: sqlite3.Connection) -> list[str]:
     return [str(r[0]) for r in db.execute("SELECT slug FROM auto_topics")]
 
 
-def title_of(db: sqlite3.Connection, slug: str) -> str:
-    """The spelling of the name that most entries use (ties: the smallest)."""
+def title_of(db: sqlite3.Connection, *slugs: str) -> str:
+    """The full form most entries use among the names `slugs` (an acronym only if there is
+    no other; ties: the smallest)."""
+    marks = ", ".join("?" * len(slugs))
     (label,) = db.execute(
-        "SELECT label FROM candidates WHERE slug = ? GROUP BY label "
-        "ORDER BY count(*) DESC, label LIMIT 1",
-        (slug,),
+        f"SELECT label FROM candidates WHERE slug IN ({marks}) GROUP BY label "
+        "ORDER BY label = upper(label), count(*) DESC, label LIMIT 1",
+        slugs,
     ).fetchone()
     return str(label)
 
 
-def over_cap(db: sqlite3.Connection, cap: int) -> list[str]:
-    """The automatic topics beyond the `cap` largest (none when `cap` is 0)."""
-    if cap <= 0 or len(active_slugs(db)) <= cap:
+def over_cap(db: sqlite3.Connection, cap: int, *, newly: set[str]) -> list[str]:
+    """The automatic topics beyond the `cap` largest (none when `cap` is 0). A topic that
+    was one before this change counts its entries as if it had 1 / HYSTERESIS times as
+    many, so a new one takes its place only when clearly larger."""
+    slugs = active_slugs(db)
+    if cap <= 0 or len(slugs) <= cap:
         return []
     rows = db.execute(
-        "SELECT a.slug FROM auto_topics a JOIN candidates c USING (slug) "
-        "JOIN entries e USING (entry_id) WHERE e.live GROUP BY a.slug "
-        "ORDER BY count(*) DESC, a.slug LIMIT -1 OFFSET ?",
-        (cap,),
+        "SELECT slug, count(*) FROM entry_topics WHERE source = 'auto' AND live "
+        "AND slug IN (SELECT slug FROM auto_topics) GROUP BY slug"
     )
-    return [str(r[0]) for r in rows]
+    sizes = {str(r[0]): int(r[1]) for r in rows}
+
+    def weight(slug: str) -> tuple[float, str]:
+        size = sizes.get(slug, 0)
+        return (-(size if slug in newly else size / HYSTERESIS), slug)
+
+    return sorted(slugs, key=weight)[cap:]

@@ -30,13 +30,14 @@ from feeds.model import (
     TopicSource,
 )
 from feeds.topics import spelling_key
+from feeds.topics.automatic import Partner, choose_partner, choose_piece
 from feeds.urls import ALL_SLUG
 
 log = logging.getLogger(__name__)
 
 CATALOG_NAME = "catalog.sqlite3"
 REJECTED_SLUG = "_rejected"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # What waits for the next publish: feeds, feeds whose Atom is out but not their other
 # formats, archive pages, entry pages.
@@ -55,8 +56,12 @@ _MARK_ARCHIVE_PAGE = (
     "ON CONFLICT (slug, page) DO UPDATE SET gen = excluded.gen"
 )
 
-# Why an entry has an automatic topic (`seedfeed inspect --explain` says it in full).
-_AUTO_REASON = "auto: a name the entry is about (title, lead or repeated), shared by enough entries"
+# Why an entry has an automatic topic (`seedfeed inspect --explain`), as SQL over its
+# candidate `c` and the topic's row `a` in auto_topics.
+_AUTO_REASON = (
+    "'auto: the entry is about \"' || c.label || '\" (in its title or lead, or named again)' "
+    "|| CASE WHEN c.slug != a.slug THEN ', one name of \"' || a.label || '\"' ELSE '' END"
+)
 
 # An entry's Atom XML no longer holds: it is dropped and its revision moves on. An entry
 # without a row reads as revision 0, so the row a change creates starts at 1.
@@ -194,6 +199,23 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         f"BEGIN {_ATOM_ENTRY_CHANGED.format(entry='OLD')}; END",
         "CREATE TRIGGER atom_entries_follow_topic_titles AFTER UPDATE OF slug, title "
         f"ON entry_topics BEGIN {_ATOM_ENTRY_CHANGED.format(entry='NEW')}; END",
+    ),
+    # Automatic topics that are one thing under several names ("EC" and "European
+    # Community"): each merged name and the topic it went to; and the names an entry is
+    # about that another topic holds (a taxonomy rule's phrase), for `seedfeed topics`.
+    (
+        # kind: "acronym" (an acronym and its long form) or "piece" (a piece of a longer
+        # name: its spelling is never the topic's title).
+        "CREATE TABLE auto_merges (slug TEXT PRIMARY KEY, topic TEXT NOT NULL, "
+        "kind TEXT NOT NULL, reason TEXT NOT NULL)",
+        "CREATE INDEX auto_merges_by_topic ON auto_merges (topic)",
+        """CREATE TABLE held_names (
+            entry_id TEXT NOT NULL REFERENCES entries (entry_id),
+            slug TEXT NOT NULL,
+            label TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            PRIMARY KEY (entry_id, slug))""",
+        "CREATE INDEX held_names_by_slug ON held_names (slug)",
     ),
 )
 
@@ -876,6 +898,7 @@ class Catalog:
         )
         self._db.execute("DELETE FROM entry_topics WHERE entry_id = ?", (entry_id,))
         self._db.execute("DELETE FROM candidates WHERE entry_id = ?", (entry_id,))
+        self._db.execute("DELETE FROM held_names WHERE entry_id = ?", (entry_id,))
         self._save_topics(entry_id, entry)
         self._mark_entry_dirty(entry_id)
 
@@ -907,6 +930,10 @@ class Catalog:
             "WHERE entry_id = ?",
             [(t.slug, t.title, t.source.value, t.reason, entry_id) for t in _fixed_topics(entry)],
         )
+        self._db.executemany(
+            "INSERT OR IGNORE INTO held_names (entry_id, slug, label, reason) VALUES (?, ?, ?, ?)",
+            [(entry_id, spelling_key(name), name, why) for name, why in entry.held_names],
+        )
         labels = _candidate_labels(entry)
         if not labels:  # (the entry's candidates, if it had any, are gone)
             return
@@ -918,11 +945,11 @@ class Catalog:
         self._db.execute(
             "INSERT OR IGNORE INTO entry_topics "
             "(entry_id, slug, title, source, reason, updated, published, live) "
-            "SELECT c.entry_id, c.slug, a.label, ?, ?, e.updated, e.published, e.live "
-            "FROM candidates c "
-            "JOIN auto_topics a USING (slug) JOIN entries e USING (entry_id) "
-            "WHERE c.entry_id = ?",
-            (TopicSource.AUTO.value, _AUTO_REASON, entry_id),
+            f"SELECT c.entry_id, a.slug, a.label, ?, {_AUTO_REASON}, e.updated, e.published, "
+            "e.live FROM candidates c LEFT JOIN auto_merges m USING (slug) "
+            "JOIN auto_topics a ON a.slug = coalesce(m.topic, c.slug) "
+            "JOIN entries e USING (entry_id) WHERE c.entry_id = ?",
+            (TopicSource.AUTO.value, entry_id),
         )
 
     def _refresh_liveness(self, entry_ids: Iterable[str]) -> None:
@@ -945,41 +972,94 @@ class Catalog:
 
     def _settle_auto_topics(self) -> None:
         """Turn names on or off as topics: on when as many live entries as the bar are about
-        them, off when they fall under the lower bar (see `feeds.autotopics`), and no more
-        than `auto_max_topics` of them, the largest kept."""
+        them, off when they fall under the lower bar, and no more than `auto_max` of them,
+        the largest kept (see `feeds.autotopics`). A name is first merged with another that
+        is the same thing (an acronym and its long form, a piece of a longer topic name)."""
         touched, self._touched_candidates = self._touched_candidates, set()
+        db = self._db
         if self._auto_min <= 0:
             for slug in sorted(touched):
-                if autotopics.is_active(self._db, slug):
+                if autotopics.is_active(db, slug):
                     self._set_auto_topic(slug, on=False)
             return
         bars = autotopics.bars(
-            autotopics.live_entries(self._db, ALL_SLUG), self._auto_min, self._auto_share
+            autotopics.live_entries(db, ALL_SLUG), self._auto_min, self._auto_share
         )
-        if bars != self._bars:
-            touched.update(autotopics.active_slugs(self._db))
-            self._bars = bars
+        if self._bars is not None and bars != self._bars:
+            touched.update(autotopics.active_slugs(db))  # the bar moved: each topic again
+        self._bars = bars
+        roots: set[str] = set()
         for slug in sorted(touched):
-            active = autotopics.is_active(self._db, slug)
-            count = autotopics.name_count(self._db, slug, limit=bars.on)
+            root = autotopics.root_of(db, slug)
+            if root == slug and autotopics.name_count(db, slug, limit=bars.off) >= bars.off:
+                root = self._merge_name(slug)
+            roots.add(root)
+        newly: set[str] = set()
+        for root in sorted(roots):
+            active = autotopics.is_active(db, root)
+            count = autotopics.group_count(db, root, limit=bars.on)
             wanted = count >= (bars.off if active else bars.on)
+            if wanted and not active:
+                root = self._merge_piece(root)
+                active = autotopics.is_active(db, root)
             if wanted != active:
-                self._set_auto_topic(slug, on=wanted)
-        for slug in autotopics.over_cap(self._db, self._auto_max):
-            self._set_auto_topic(slug, on=False)
+                self._set_auto_topic(root, on=wanted)
+                if wanted:
+                    newly.add(root)
+        if newly:
+            for slug in autotopics.over_cap(db, self._auto_max, newly=newly):
+                self._set_auto_topic(slug, on=False)
+
+    def _merge_name(self, slug: str) -> str:
+        """Merge the name `slug` with an acronym or long form of it that entries name beside
+        it; return the root it now belongs to (itself if none)."""
+        db = self._db
+        label = autotopics.title_of(db, slug)
+        partner = choose_partner(label, autotopics.cooccurring(db, slug))
+        return slug if partner is None else self._merge(slug, partner)
+
+    def _merge_piece(self, slug: str) -> str:
+        """A name about to become a topic that is a piece of an automatic topic's name, or
+        whose name has one as a piece, joins it; return its root."""
+        db = self._db
+        label = autotopics.title_of(db, slug)
+        partner = choose_piece(label, autotopics.active_titles(db))
+        return slug if partner is None else self._merge(slug, partner)
+
+    def _merge(self, slug: str, partner: Partner) -> str:
+        """Put `slug` and `partner` in one topic. Its slug is one already published, so no
+        feed URL breaks (two published feeds are never merged); else the long form's."""
+        db = self._db
+        other = autotopics.root_of(db, partner.slug)
+        if other == slug:
+            return slug
+        published = [s for s in (slug, other) if autotopics.is_published(db, s)]
+        if len(published) > 1:
+            return slug
+        root = published[0] if published else (other if partner.into else slug)
+        merged = other if root == slug else slug
+        if autotopics.is_active(db, merged):
+            self._set_auto_topic(merged, on=False)
+        autotopics.merge(db, merged, into=root, kind=partner.kind, reason=partner.reason)
+        log.info("automatic names merged slug=%s into=%s", merged, root)
+        if autotopics.is_active(db, root):
+            self._set_auto_topic(root, on=False)
+            self._set_auto_topic(root, on=True)  # its entries now include the merged name's
+        return root
 
     def _set_auto_topic(self, slug: str, *, on: bool) -> None:
-        self._mark_members_dirty(slug)
+        group = autotopics.group_of(self._db, slug)
+        self._mark_members_dirty(group)
         if on:
-            label = autotopics.title_of(self._db, slug)
+            label = autotopics.title_of(self._db, *autotopics.titled_group(self._db, slug))
             self._db.execute("INSERT INTO auto_topics (slug, label) VALUES (?, ?)", (slug, label))
-            self._db.execute(
+            self._db.executemany(
                 "INSERT OR IGNORE INTO entry_topics "
                 "(entry_id, slug, title, source, reason, updated, published, live) "
-                "SELECT c.entry_id, c.slug, ?, ?, ?, e.updated, e.published, e.live "
-                "FROM candidates c "
+                f"SELECT c.entry_id, a.slug, a.label, ?, {_AUTO_REASON}, e.updated, "
+                "e.published, e.live FROM candidates c JOIN auto_topics a ON a.slug = ? "
                 "JOIN entries e USING (entry_id) WHERE c.slug = ?",
-                (label, TopicSource.AUTO.value, _AUTO_REASON, slug),
+                [(TopicSource.AUTO.value, slug, name) for name in group],
             )
             log.info("automatic topic on slug=%s", slug)
         else:
@@ -989,7 +1069,7 @@ class Catalog:
                 (slug, TopicSource.AUTO.value),
             )
             log.info("automatic topic off slug=%s", slug)
-        self._mark_members_dirty(slug)
+        self._mark_members_dirty(group)
 
     def tune_auto_topics(
         self, auto_min_entries: int, auto_share: float = 0.0, auto_max: int = 0
@@ -1051,20 +1131,22 @@ class Catalog:
             self._stored.pop(entry_id, None)
             self._db.execute(_MARK_ENTRY_PAGE, (entry_id, self._gen))
 
-    def _mark_members_dirty(self, slug: str) -> None:
-        """A topic appears or goes: its feed, and the feeds of its entries (their categories)."""
+    def _mark_members_dirty(self, names: Sequence[str]) -> None:
+        """A topic appears or goes: its feed, and the feeds of its entries (their categories).
+        `names` are its slug and those of the names merged into it."""
         self._stored.clear()
-        self._touched_entries.update(
-            r[0]
-            for r in self._db.execute("SELECT entry_id FROM candidates WHERE slug = ?", (slug,))
-        )
-        self._mark_feeds([slug, ALL_SLUG])
-        self._db.execute(
-            "INSERT INTO dirty (slug, gen) SELECT DISTINCT t.slug, ? FROM candidates c "
-            "JOIN entry_topics t USING (entry_id) JOIN entries e USING (entry_id) "
-            "WHERE c.slug = ? AND e.live ON CONFLICT (slug) DO UPDATE SET gen = excluded.gen",
-            (self._gen, slug),
-        )
+        self._mark_feeds([names[0], ALL_SLUG])
+        for slug in names:
+            self._touched_entries.update(
+                r[0]
+                for r in self._db.execute("SELECT entry_id FROM candidates WHERE slug = ?", (slug,))
+            )
+            self._db.execute(
+                "INSERT INTO dirty (slug, gen) SELECT DISTINCT t.slug, ? FROM candidates c "
+                "JOIN entry_topics t USING (entry_id) JOIN entries e USING (entry_id) "
+                "WHERE c.slug = ? AND e.live ON CONFLICT (slug) DO UPDATE SET gen = excluded.gen",
+                (self._gen, slug),
+            )
 
     def mark_all_dirty(self) -> None:
         """Every feed and archive page is rendered at the next publish (site settings changed)."""

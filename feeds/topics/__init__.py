@@ -55,31 +55,45 @@ def assign_topics(entry: Entry, *, rel_path: Path, config: Config) -> Entry:
     if config.taxonomy:
         matches.extend(taxonomy_topics(config.taxonomy, entry.title, entry.body))
     topics = merge_topics(matches)
-    candidates = _own_candidates(entry, topics, config=config) if config.auto_topics else ()
-    return replace(entry, topics=topics, candidates=candidates)
-
-
-def _own_candidates(
-    entry: Entry, topics: tuple[TopicMatch, ...], *, config: Config
-) -> tuple[str, ...]:
-    """The names `entry` is about that no explicit, folder or taxonomy topic stands for.
-
-    A name a taxonomy rule's phrase matches whole belongs to that rule; so does an acronym
-    whose long form it matches, and the reverse ("Regional Anti-Terrorist Structure" goes
-    with "RATS"). A name whose slug is one of the entry's topics is that topic.
-    """
+    if not config.auto_topics:
+        return replace(entry, topics=topics, candidates=(), held_names=())
     names = extract_candidates(
         entry.title, entry.body, place=entry.place, boilerplate=config.boilerplate
     )
-    taken = {t.slug for t in topics}
-    owned = {
-        name
-        for name in names
-        if spelling_key(name) in taken
-        or (config.taxonomy and taxonomy_owner(config.taxonomy, name) is not None)
-    }
+    candidates, held = own_names(names, topics, config=config)
+    return replace(entry, topics=topics, candidates=candidates, held_names=held)
+
+
+def own_names(
+    names: tuple[str, ...], topics: tuple[TopicMatch, ...], *, config: Config
+) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """`names` split into those free for automatic topics and those held back, with why.
+
+    Held back: a name whose slug is one of the entry's topics, a name a taxonomy rule's
+    phrase matches whole (it belongs to that rule's topic), an acronym or long form of
+    either ("Regional Anti-Terrorist Structure" goes with "RATS"), and a name in
+    `[auto_topics] never`. A name `[auto_topics] merge` lists is its title instead.
+    """
+    merged = {spelling_key(name): title for title, names in config.auto_merge for name in names}
+    never = {spelling_key(name) for name in config.auto_never}
+    names = tuple(sorted({merged.get(spelling_key(name), name) for name in names}))
+    taken = {t.slug: t for t in topics}
+    why: dict[str, str] = {}
+    for name in names:
+        key = spelling_key(name)
+        rule = taxonomy_owner(config.taxonomy, name) if config.taxonomy else None
+        if key in never:
+            why[name] = "never: listed in [auto_topics] never"
+        elif rule is not None:
+            why[name] = f"duplicate of taxonomy topic {rule.slug}"
+        elif key in taken:
+            why[name] = f"duplicate of {taken[key].source.value} topic {key}"
     for short in [n for n in names if n.isupper()]:
         for name in names:
-            if acronym_of(short, name) and (short in owned or name in owned):
-                owned.update((short, name))
-    return tuple(name for name in names if name not in owned)
+            if acronym_of(short, name) and (short in why) != (name in why):
+                held, free = (short, name) if short in why else (name, short)
+                why[free] = why[held]
+    return (
+        tuple(name for name in names if name not in why),
+        tuple((name, why[name]) for name in names if name in why),
+    )

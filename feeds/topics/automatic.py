@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from feeds.model import Config, Entry, TopicMatch, TopicSource
 from feeds.topics.explicit import merge_topics
-from feeds.topics.names import spelling_key
+from feeds.topics.names import acronym_of, piece_of, spelling_key
+from feeds.topics.places import country_named
 
 
 def add_auto_topics(entries: Sequence[Entry], *, config: Config) -> tuple[Entry, ...]:
@@ -65,3 +66,54 @@ def _without_auto(topic: TopicMatch) -> TopicMatch:
 def explain_topics(entry: Entry) -> tuple[str, ...]:
     """One line per topic of `entry`, "slug: reason", for `seedfeed inspect --explain`."""
     return tuple(f"{topic.slug}: {topic.reason}" for topic in entry.topics)
+
+
+@dataclass(frozen=True, slots=True)
+class Partner:
+    """A name that is the same thing as another: its slug, why, and whether the other name
+    goes into it (it is the full form) rather than the reverse."""
+
+    slug: str
+    kind: str  # "acronym" or "piece"
+    reason: str
+    into: bool
+
+
+def choose_partner(label: str, others: Sequence[tuple[str, str, int]]) -> Partner | None:
+    """The acronym or long form of `label` among the names entries name beside it
+    (`others`: slug, label, entries together), the most often together first."""
+    for slug, other, _ in others:
+        if acronym_of(label, other):
+            return Partner(
+                slug=slug,
+                kind="acronym",
+                reason=f'"{label}" is the acronym of "{other}"',
+                into=True,
+            )
+        if acronym_of(other, label):
+            return Partner(
+                slug=slug,
+                kind="acronym",
+                reason=f'"{other}" is the acronym of "{label}"',
+                into=False,
+            )
+    return None
+
+
+def choose_piece(label: str, topics: Sequence[tuple[str, str]]) -> Partner | None:
+    """An automatic topic (`topics`: slug, title) of which `label` is a piece, or which is
+    a piece of `label` (see `piece_of`). Never a country ("China" is not "China Daily")."""
+    if country_named(label) is not None:
+        return None
+    for slug, title in topics:
+        if country_named(title) is not None:
+            continue
+        if piece_of(label, title):
+            return Partner(
+                slug=slug, kind="piece", reason=f'"{label}" is part of "{title}"', into=True
+            )
+        if piece_of(title, label):
+            return Partner(
+                slug=slug, kind="piece", reason=f'"{title}" is part of "{label}"', into=False
+            )
+    return None

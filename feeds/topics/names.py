@@ -499,10 +499,30 @@ def _initials(name: str) -> str:
     )
 
 
+def piece_of(piece: str, name: str) -> bool:
+    """Whether `name` is `piece` with generic words of a body before or after it ("Federal
+    Reserve" of "Federal Reserve Board", "Commerce" of "Commerce Department"): the same
+    body, named in full or not. A place or a person before or after is another thing
+    ("New York" and "New York Stock Exchange", "Treasury" and "Italian Treasury")."""
+    short, long = spelling_key(piece).split("-"), spelling_key(name).split("-")
+    cut = len(long) - len(short)
+    if cut <= 0:
+        return False
+    if long[:cut] and long[cut:] == short:
+        extra = long[:cut]
+    elif long[: len(short)] == short:
+        extra = long[len(short) :]
+    else:
+        return False
+    return all(word in _INSTITUTION_WORDS for word in extra)
+
+
 def acronym_of(acronym: str, name: str) -> bool:
     """Whether `acronym` is made of the initials of `name` (dots, hyphens and "&" ignored)."""
     letters = "".join(c for c in acronym if c.isalpha())
-    return len(letters) > 1 and " " in name and _initials(name) == letters.upper()
+    if len(letters) < 2 or " " not in name or acronym in name.split():
+        return False  # ("EC" is not the acronym of "EC Commission")
+    return _initials(name) == letters.upper()
 
 
 def _is_noise(name: str, furniture: frozenset[str]) -> bool:
@@ -526,10 +546,12 @@ def _fold_pieces(story: _Story) -> None:
     for key in story.seen:
         words = tuple(key.split("-"))
         for cut in range(1, len(words)):
-            for piece in (words[cut:], words[:cut] if cut > 1 else ()):
-                held = longer.get(piece)
-                if piece and (held is None or story.seen[held].count < story.seen[key].count):
-                    longer[piece] = key
+            if words[cut - 1] in _CONNECTOR_WORDS or words[cut] in _CONNECTOR_WORDS:
+                continue  # "England" is not a piece of "Bank of England"
+            for part in (words[cut:], words[:cut] if cut > 1 else ()):
+                held = longer.get(part)
+                if part and (held is None or story.seen[held].count < story.seen[key].count):
+                    longer[part] = key
     for key in list(story.seen):
         whole_key = longer.get(tuple(key.split("-")))
         if whole_key is None or whole_key not in story.seen or key not in story.seen:
