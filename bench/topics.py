@@ -137,7 +137,7 @@ def pieces(topics: TopicSet, seeds: Path) -> list[str]:
                 continue
             named += 1
             inside += all(_inside(text, start, end) for start, end in spans)
-        if named and inside * 5 >= named * 4:
+        if named > 1 and inside * 5 >= named * 4:
             found.append(title)
     return sorted(found)
 
@@ -150,7 +150,9 @@ def _inside(text: str, start: int, end: int) -> bool:
 # A capitalised word (or one joined by a connector) right before or after a name; not a
 # title before a person's name, nor a company's suffix after its name.
 _BEFORE = re.compile(r"(?P<word>[A-Z][\w.'&-]*)(?: (?:&|of|de))? $")
-_TITLES = frozenset("The Secretary Minister President Chairman Governor Senator Mr Mrs Dr".split())
+_TITLES = frozenset(
+    ["The", "Secretary", "Minister", "President", "Chairman", "Governor", "Senator", "Mr", "Dr"]
+)
 _AFTER = re.compile(r"(?: (?:&|of|de))? (?!(?:Co|Corp|Inc|Ltd|Plc|Group)\b)[A-Z][a-z]")
 
 
