@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import math
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from feeds.topics import spelling_key
 
 # A topic stays until fewer than this share of its bar are about it.
 HYSTERESIS = 0.75
@@ -152,3 +155,119 @@ def over_cap(db: sqlite3.Connection, cap: int, *, newly: set[str]) -> list[str]:
         return (-(size if slug in newly else size / HYSTERESIS), slug)
 
     return sorted(slugs, key=weight)[cap:]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TopicLine:
+    """One topic as `seedfeed topics` lists it."""
+
+    slug: str
+    title: str
+    source: str  # the strongest source its entries give it ("auto" for automatic topics)
+    entries: int
+    merged: tuple[tuple[str, str], ...]  # (name, why) of the names merged into it
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HeldName:
+    """A name entries are about that is no topic of its own, and why."""
+
+    name: str
+    entries: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TopicReport:
+    bars: Bars
+    cap: int
+    topics: tuple[TopicLine, ...]
+    held: tuple[HeldName, ...]
+
+
+_SOURCE_ORDER = ("explicit", "folder", "taxonomy", "auto")
+
+
+def report(
+    db: sqlite3.Connection, *, all_slug: str, min_entries: int, share: float, cap: int
+) -> TopicReport:
+    """Every published topic (with its source, entries and merged names) and every name at
+    least `min_entries` live entries are about that is no topic, with why."""
+    current = bars(live_entries(db, all_slug), min_entries, share)
+    sources: dict[str, str] = {}
+    for slug, source in db.execute("SELECT DISTINCT slug, source FROM entry_topics"):
+        known = sources.get(slug)
+        if known is None or _SOURCE_ORDER.index(source) < _SOURCE_ORDER.index(known):
+            sources[slug] = source
+    merged: dict[str, list[tuple[str, str]]] = {}
+    for slug, topic, reason in db.execute(
+        "SELECT m.slug, m.topic, m.reason FROM auto_merges m ORDER BY m.slug"
+    ):
+        merged.setdefault(topic, []).append((slug, reason))
+    topics = tuple(
+        TopicLine(
+            slug=slug,
+            title=title,
+            source=sources.get(slug, "gone"),
+            entries=int(count),
+            merged=tuple(merged.get(slug, ())),
+        )
+        for slug, title, count in db.execute(
+            "SELECT t.slug, t.title, coalesce(c.entries, 0) FROM topics t "
+            "LEFT JOIN topic_counts c USING (slug) WHERE t.slug != ? "
+            "ORDER BY casefold(t.title), t.slug",
+            (all_slug,),
+        )
+    )
+    active = set(active_slugs(db))
+    roots = {slug: topic for slug, topic in db.execute("SELECT slug, topic FROM auto_merges")}
+    held: list[HeldName] = []
+    rows = db.execute(
+        "SELECT c.slug, min(c.label), count(*) FROM candidates c JOIN entries e "
+        "USING (entry_id) WHERE e.live GROUP BY c.slug HAVING count(*) >= ?",
+        (max(min_entries, 1),),
+    )
+    for slug, label, count in rows:
+        root = roots.get(slug, slug)
+        if root in active:
+            continue
+        if root != slug:
+            reason = f"merged into {root}, which is no topic"
+        elif count < current.on:
+            reason = f"too rare: {count} entries, a new topic needs {current.on}"
+        else:
+            reason = f"over the cap of {cap} automatic topics"
+        held.append(HeldName(name=str(label), entries=int(count), reason=reason))
+    for label, count, reason in db.execute(
+        "SELECT min(h.label), count(*), min(h.reason) FROM held_names h JOIN entries e "
+        "USING (entry_id) WHERE e.live GROUP BY h.slug HAVING count(*) >= ?",
+        (max(min_entries, 1),),
+    ):
+        held.append(HeldName(name=str(label), entries=int(count), reason=str(reason)))
+    held.sort(key=lambda h: (-h.entries, h.name))
+    return TopicReport(bars=current, cap=cap, topics=topics, held=tuple(held))
+
+
+def explain_names(
+    db: sqlite3.Connection, names: Sequence[str], *, all_slug: str, min_entries: int, share: float
+) -> list[str]:
+    """Why each of `names` (an entry's candidates) is or is not an automatic topic."""
+    current = bars(live_entries(db, all_slug), min_entries, share)
+    lines = []
+    for name in names:
+        slug = spelling_key(name)
+        root = root_of(db, slug)
+        count = group_count(db, root, limit=1_000_000_000)
+        row = db.execute("SELECT reason FROM auto_merges WHERE slug = ?", (slug,)).fetchone()
+        via = "" if row is None else f" ({row[0]})"
+        if is_active(db, root):
+            lines.append(
+                f'{root}: auto: the entry is about "{name}"{via}; {count} entries are, '
+                f"a new topic needs {current.on}"
+            )
+        else:
+            lines.append(
+                f'(no topic) "{name}"{via}: {count} entries are about it, '
+                f"a new topic needs {current.on}"
+            )
+    return lines

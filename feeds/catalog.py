@@ -1071,6 +1071,18 @@ class Catalog:
             log.info("automatic topic off slug=%s", slug)
         self._mark_members_dirty(group)
 
+    def topic_report(self, *, min_entries: int, share: float, cap: int) -> autotopics.TopicReport:
+        """Every topic and the names held back under these settings, for `seedfeed topics`."""
+        return autotopics.report(
+            self._db, all_slug=ALL_SLUG, min_entries=min_entries, share=share, cap=cap
+        )
+
+    def explain_names(self, names: Sequence[str], *, min_entries: int, share: float) -> list[str]:
+        """Why each of an entry's candidate names is or is not an automatic topic here."""
+        return autotopics.explain_names(
+            self._db, names, all_slug=ALL_SLUG, min_entries=min_entries, share=share
+        )
+
     def tune_auto_topics(
         self, auto_min_entries: int, auto_share: float = 0.0, auto_max: int = 0
     ) -> None:
