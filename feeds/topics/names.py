@@ -50,6 +50,7 @@ _CONNECTOR = re.compile(
 _POSSESSIVE = re.compile(r"['\u2019]s\b")
 # A company's name ending in a possessive ("Standard and Poor's Corp", "McDonald's Corp").
 _COMPANY = re.compile(r"['\u2019]s[ \t]+(?P<suffix>Co|Corp|Corporation|Inc|Ltd|Plc|PLC|AG|SA|NV)\b")
+_POSSESSIVE_GAP = re.compile(r"['\u2019]s[ \t]+")
 _COMPASS = frozenset(("North", "South", "East", "West"))
 # A common noun before a number or a letter ("Chapter 11", "Series B", "Class A").
 _NUMBERED = re.compile(r"[ \t]+(?:\d|[A-Z]\b)")
@@ -395,9 +396,15 @@ def _read_names(text: str, story: _Story, *, start: int, lead_end: int, title: b
             words[-1] += "'s"  # "Poor's Corp", "McDonald's Corp": the name goes on
             words.append(company["suffix"])
             end = company.end()
+        if run and _owns(text, run, run_end, begin, words):
+            run[-1] += "'s"  # "Moody's Investors Service": a body named after its owner
+            run.extend(words)
+            run_end = end
+            continue
         if run:
             gap = _CONNECTOR.fullmatch(text, run_end, match.start())
-            if gap is not None and _joins(gap["word"] or "&", run, run_initial, words):
+            possessive = _POSSESSIVE.match(text, end) is not None
+            if gap is not None and _joins(gap["word"] or "&", run, run_initial, words, possessive):
                 if gap["word"] is None and gap.group() == "&":
                     run[-1] = f"{run[-1]}&{words[0]}"  # "AT&T"
                     run.extend(words[1:])
@@ -426,13 +433,31 @@ def _heading_cut(text: str, match: re.Match[str]) -> tuple[list[str], int]:
     return raw.split(), begin
 
 
-def _joins(connector: str, left: list[str], left_initial: bool, right: list[str]) -> bool:
-    """Whether `connector` joins two runs of capitalised words into one name."""
+def _owns(text: str, run: list[str], run_end: int, begin: int, words: list[str]) -> bool:
+    """Whether `run` + "'s" + `words` is one name: a body whose name ends in a generic word
+    ("Moody's Investors Service"), owned by no country ("Japan's Finance Ministry")."""
+    return (
+        _POSSESSIVE_GAP.fullmatch(text, run_end, begin) is not None
+        and len(words) > 1
+        and words[-1].lower() in _INSTITUTION_WORDS
+        and country_named(" ".join(run)) is None
+        and not _directed_country(" ".join(run))
+    )
+
+
+def _joins(
+    connector: str, left: list[str], left_initial: bool, right: list[str], possessive: bool
+) -> bool:
+    """Whether `connector` joins two runs of capitalised words into one name (`possessive`:
+    the right one is followed by "'s")."""
     if connector == "&":
         return True
     if left[-1].isupper() or right[0].isupper():
         return False  # "U.S. and EC", "CHINA AND JAPAN"
     if connector == "and":
+        if possessive and len(left) == len(right) == 1:
+            # "Standard and Poor's", but not "Britain and France's"
+            return country_named(left[0]) is None and country_named(right[0]) is None
         return any(w in _CONNECTOR_WORDS for w in left) or (
             right[-1].lower() in _INSTITUTION_WORDS and len(right) > 1
         )  # "Standard and Poor's Corp" too: "Corp" is read with "Poor's"
@@ -462,8 +487,9 @@ def _read_run(
         return  # a heading or headline in capitals: its words may be anything
     if shouting and _headline_line(text, start, end):
         return
-    if "&" in " ".join(words[-2:]) and _POSSESSIVE.match(text, end):
-        words = [*words[:-1], f"{words[-1]}'s"]  # "Standard & Poor's" is the name
+    partners = "&" in " ".join(words[-2:]) or (len(words) == 3 and words[1] == "and")
+    if partners and _POSSESSIVE.match(text, end):
+        words = [*words[:-1], f"{words[-1]}'s"]  # "Standard & Poor's", a name
     numbered = _NUMBERED.match(text, end) is not None
     if len(words) > 1 and len(words[-1]) == 1:
         words, numbered = words[:-1], True  # "Series A"
