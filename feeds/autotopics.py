@@ -19,6 +19,8 @@ from feeds.topics import spelling_key
 
 # A topic stays until fewer than this share of its bar are about it.
 HYSTERESIS = 0.75
+# A topic is a name at least this many entries share, whatever the bars.
+_SHARED = 2
 # How many names met beside a name are looked at for its acronym or long form.
 _PARTNERS = 50
 
@@ -32,7 +34,7 @@ class Bars:
 def bars(live: int, min_entries: int, share: float) -> Bars:
     """The bars for a catalogue of `live` entries."""
     on = max(min_entries, math.ceil(share * live))
-    return Bars(on=on, off=max(min(min_entries, on), math.ceil(on * HYSTERESIS)))
+    return Bars(on=on, off=max(min(_SHARED, on), math.ceil(on * HYSTERESIS)))
 
 
 def live_entries(db: sqlite3.Connection, all_slug: str) -> int:

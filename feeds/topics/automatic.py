@@ -13,27 +13,38 @@ from feeds.topics.places import country_named
 
 
 def add_auto_topics(entries: Sequence[Entry], *, config: Config) -> tuple[Entry, ...]:
-    """`entries` with automatic topics: each candidate slug found in enough of them.
+    """`entries` with automatic topics: each name enough of them are about (what `seedfeed
+    inspect` shows for the files inspected together; the catalogue does the same over every
+    entry, with its bars and cap).
 
-    A candidate becomes a topic when its `topic_slug` occurs among the candidates of at
-    least `config.auto_min_entries` of `entries` (each entry counted once). The topic's
-    title is the spelling most entries use (ties: the smallest string). An entry that
-    already has the slug keeps its stronger source. Nothing changes when
-    `config.auto_topics` is off.
+    An acronym and its long form named in one entry are one name ("EC", "European
+    Community"). A name becomes a topic when at least `config.auto_min_entries` of `entries`
+    are about it (each entry counted once). The topic's title is the full form most entries
+    use (ties: the smallest string). An entry that already has the slug keeps its stronger
+    source. Nothing changes when `config.auto_topics` is off.
     """
     if not config.auto_topics:
         return tuple(entries)
+    root: dict[str, str] = {}
+    for entry in entries:
+        for short in entry.candidates:
+            partner = choose_partner(short, [(spelling_key(n), n, 1) for n in entry.candidates])
+            if partner is not None and partner.into:
+                root.setdefault(spelling_key(short), partner.slug)
     counts: Counter[str] = Counter()
     spellings: dict[str, Counter[str]] = {}
     for entry in entries:
         slugs: dict[str, str] = {}
         for name in entry.candidates:
             slugs.setdefault(spelling_key(name), name)
-        for slug, name in slugs.items():
+        for slug in {root.get(slug, slug) for slug in slugs}:
             counts[slug] += 1
-            spellings.setdefault(slug, Counter())[name] += 1
+        for slug, name in slugs.items():
+            spellings.setdefault(root.get(slug, slug), Counter())[name] += 1
     chosen = {
-        slug: min(spellings[slug].items(), key=lambda item: (-item[1], item[0]))[0]
+        slug: min(spellings[slug].items(), key=lambda item: (item[0].isupper(), -item[1], item[0]))[
+            0
+        ]
         for slug, count in counts.items()
         if count >= config.auto_min_entries
     }
@@ -44,10 +55,10 @@ def add_auto_topics(entries: Sequence[Entry], *, config: Config) -> tuple[Entry,
                 slug=slug,
                 title=chosen[slug],
                 source=TopicSource.AUTO,
-                reason=f'auto: "{chosen[slug]}" in {counts[slug]} entries',
+                reason=f'auto: the entry is about "{name}" ({counts[slug]} entries are)',
             )
-            for slug in dict.fromkeys(spelling_key(name) for name in entry.candidates)
-            if slug in chosen
+            for name in entry.candidates
+            if (slug := root.get(spelling_key(name), spelling_key(name))) in chosen
         ]
         if not autos:
             result.append(entry)

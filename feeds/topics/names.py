@@ -382,7 +382,7 @@ def _read_names(text: str, story: _Story, *, start: int, lead_end: int, title: b
     run_start = run_end = 0
     run_initial = False
     for match in _NAME.finditer(text, start):
-        words, begin = _heading_cut(text, match)
+        words, begin, after_heading = _heading_cut(text, match)
         if not words:
             continue
         if text[begin - 1 : begin] in "-\u2010\u2011" and _PARTICLE.match(text, begin - 3):
@@ -414,23 +414,25 @@ def _read_names(text: str, story: _Story, *, start: int, lead_end: int, title: b
                 continue
             _read_run(text, story, run, run_start, run_end, run_initial, lead_end, title)
         run, run_start, run_end = words, begin, end
-        run_initial = _is_initial(text, begin)
+        run_initial = after_heading or _is_initial(text, begin)
     if run:
         _read_run(text, story, run, run_start, run_end, run_initial, lead_end, title)
 
 
-def _heading_cut(text: str, match: re.Match[str]) -> tuple[list[str], int]:
-    """The words of a run and where it starts, without the words of a heading in capitals
-    on a line of its own before them ("CHINA AND JAPAN TALKS\nThe Bank of Japan")."""
+def _heading_cut(text: str, match: re.Match[str]) -> tuple[list[str], int, bool]:
+    """The words of a run, where it starts, and whether that starts a line after a heading
+    in capitals on a line of its own ("CHINA AND JAPAN TALK\nTalks at the Bank of Japan")."""
     raw = match.group()
     begin = match.start()
+    cut = False
     while "\n" in raw:
         head, _, rest = raw.partition("\n")
         if any(c.islower() for c in head):
             break
         begin += len(raw) - len(rest.lstrip())
         raw = rest.lstrip()
-    return raw.split(), begin
+        cut = True
+    return raw.split(), begin, cut
 
 
 def _owns(text: str, run: list[str], run_end: int, begin: int, words: list[str]) -> bool:
@@ -458,9 +460,11 @@ def _joins(
         if possessive and len(left) == len(right) == 1:
             # "Standard and Poor's", but not "Britain and France's"
             return country_named(left[0]) is None and country_named(right[0]) is None
-        return any(w in _CONNECTOR_WORDS for w in left) or (
-            right[-1].lower() in _INSTITUTION_WORDS and len(right) > 1
-        )  # "Standard and Poor's Corp" too: "Corp" is read with "Poor's"
+        if right[-1].lower() not in _INSTITUTION_WORDS:
+            return False
+        # "Securities and Exchange Commission", "Standard and Poor's Corp" ("Corp" is read
+        # with "Poor's"), "Ministry of International Trade and Industry"
+        return len(right) > 1 or any(w in _CONNECTOR_WORDS for w in left)
     # "Shares of Volkswagen": a lone capitalised word starting a sentence is no name's head.
     if connector == "of" and len(left) > 1 and len(right) > 1:
         # "Regional Anti-Terrorist Structure of Shanghai Cooperation Organization": two bodies.
@@ -582,8 +586,9 @@ def _fold_pieces(story: _Story) -> None:
         whole_key = longer.get(tuple(key.split("-")))
         if whole_key is None or whole_key not in story.seen or key not in story.seen:
             continue
-        if any(country_named(spelling) for spelling in story.seen[key].spellings):
-            continue
+        spellings = story.seen[key].spellings
+        if any(country_named(s) or s in story.defined for s in spellings):
+            continue  # a country, or an acronym the story defines, stands for itself
         piece, whole = story.seen.pop(key), story.seen[whole_key]
         whole.count += piece.count
         whole.prominent = whole.prominent or piece.prominent
