@@ -31,6 +31,7 @@ from feeds.model import (
 )
 from feeds.topics import spelling_key
 from feeds.topics.automatic import Partner, choose_partner, choose_piece
+from feeds.topics.names import MAX_ACRONYM, is_acronym
 from feeds.urls import ALL_SLUG
 
 log = logging.getLogger(__name__)
@@ -991,7 +992,11 @@ class Catalog:
         roots: set[str] = set()
         for slug in sorted(touched):
             root = autotopics.root_of(db, slug)
-            if root == slug and autotopics.name_count(db, slug, limit=bars.off) >= bars.off:
+            if (
+                root == slug
+                and len(slug.replace("-", "")) <= MAX_ACRONYM
+                and autotopics.name_count(db, slug, limit=bars.off) >= bars.off
+            ):
                 root = self._merge_name(slug)
             roots.add(root)
         newly: set[str] = set()
@@ -1011,10 +1016,13 @@ class Catalog:
                 self._set_auto_topic(slug, on=False)
 
     def _merge_name(self, slug: str) -> str:
-        """Merge the name `slug` with an acronym or long form of it that entries name beside
-        it; return the root it now belongs to (itself if none)."""
+        """Merge the acronym `slug` with its long form if entries name it beside it; return
+        the root it now belongs to (itself if none). (A long form is found from its acronym:
+        looking from every name would cost a query per name.)"""
         db = self._db
         label = autotopics.title_of(db, slug)
+        if not is_acronym(label):
+            return slug
         partner = choose_partner(label, autotopics.cooccurring(db, slug))
         return slug if partner is None else self._merge(slug, partner)
 

@@ -33,6 +33,9 @@ _WORD_REST = (
 # in runs of bounded size. A capital after a hyphen starts a name only after an Arabic
 # article ("al-Qaeda"); after "<" it is a ticker ("<VOWG.F>"), never a name.
 _MAX_WORDS = 8
+# The most letters of an acronym ("OPEC", "USDA", "SCO-RATS" and "FHLBB" are; longer
+# words in capitals are headline words).
+MAX_ACRONYM = 8
 # The most distinct names kept for one story, so memory stays bounded whatever the text.
 _MAX_NAMES = 10_000
 _NAME = re.compile(
@@ -298,6 +301,7 @@ def _split_at_roles(words: list[str]) -> list[list[str]]:
     return parts
 
 
+@lru_cache(maxsize=65536)
 def spelling_key(name: str) -> str:
     """The slug that spellings of one name share: `topic_slug` of the name, with British
     spellings in their American form ("Organisation" and "Organization",
@@ -360,12 +364,12 @@ class _Story:
 
 
 def _directed_country(name: str) -> str | None:
-    """ "West German" -> "West Germany": a compass point and a demonym the gazetteer knows."""
+    """A compass point and a country or demonym the gazetteer knows, where it knows no
+    country by the whole name: that country ("West Germany", "West German" -> "Germany")."""
     direction, _, rest = name.partition(" ")
     if direction not in _COMPASS or " " in rest:
         return None
-    country = country_named(rest)
-    return None if country is None or " " in country else f"{direction} {country}"
+    return country_named(rest)
 
 
 def _headline_line(text: str, start: int, end: int) -> bool:
@@ -547,10 +551,18 @@ def piece_of(piece: str, name: str) -> bool:
     return all(word in _INSTITUTION_WORDS for word in extra)
 
 
+def is_acronym(name: str) -> bool:
+    """A name in capitals short enough to be initials ("EC", "U.S.", "AT&T", "SCO-RATS")."""
+    letters = sum(c.isalpha() for c in name)
+    return 1 < letters <= MAX_ACRONYM and name.isupper() and " " not in name
+
+
 def acronym_of(acronym: str, name: str) -> bool:
     """Whether `acronym` is made of the initials of `name` (dots, hyphens and "&" ignored)."""
     letters = "".join(c for c in acronym if c.isalpha())
-    if len(letters) < 2 or " " not in name or acronym in name.split():
+    if len(letters) < 2 or " " not in name or name[0].upper() != letters[0]:
+        return False
+    if acronym in name.split():
         return False  # ("EC" is not the acronym of "EC Commission")
     return _initials(name) == letters.upper()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from countryinfo import all_countries
@@ -88,6 +88,7 @@ def _gazetteer() -> _Gazetteer:
     )
 
 
+@lru_cache(maxsize=65536)
 def country_named(name: str, *, codes: bool = False) -> str | None:
     """The country `name` is a spelling or demonym of ("Japanese" -> "Japan"), else None.
 
