@@ -136,7 +136,9 @@ def apply_config(catalog: Catalog, config: Config) -> None:
         config.title_case,
         config.max_file_bytes,
     )
-    tagging = _settings_key(config.taxonomy, config.auto_topics, NAMES_VERSION)
+    tagging = _settings_key(
+        config.taxonomy, config.auto_topics, config.auto_never, config.auto_merge, NAMES_VERSION
+    )
     rendering = _settings_key(
         config.site_title,
         config.base_url,
