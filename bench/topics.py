@@ -232,7 +232,7 @@ def measure(name: str, corpus: Path, work: Path) -> tuple[Row, TopicSet]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.topics", description=__doc__)
     parser.add_argument("--sets", default="sample,1k,10k", help=f"of {','.join(SETS)}")
-    parser.add_argument("--work", type=Path, default=REPO / "bench" / "work" / "topics")
+    parser.add_argument("--work", type=Path, default=REPO / "bench" / "out" / "topics")
     parser.add_argument("--list", action="store_true", help="print every topic and problem")
     opts = parser.parse_args(argv)
     chosen = [s for s in opts.sets.split(",") if s]
