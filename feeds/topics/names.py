@@ -36,7 +36,10 @@ _MAX_WORDS = 8
 # The most letters of an acronym ("OPEC", "USDA", "SCO-RATS" and "FHLBB" are; longer
 # words in capitals are headline words).
 MAX_ACRONYM = 8
-# The most distinct names kept for one story, so memory stays bounded whatever the text.
+# How much of a story is read for names: what it is about is named in its title, its lead
+# and again and again, so a 9 MB file costs no more than this.
+_MAX_SCAN = 100_000
+# The most distinct names kept for one story (a _MAX_SCAN text holds at most ~10,000).
 _MAX_NAMES = 10_000
 _NAME = re.compile(
     rf"{_U}(?<![\w'\u2019.<].)(?:(?<![-\u2010\u2011].)|(?<=(?<!\w)[ae]l[-\u2010\u2011].)){_WORD_REST}"
@@ -381,11 +384,12 @@ def _headline_line(text: str, start: int, end: int) -> bool:
 
 
 def _read_names(text: str, story: _Story, *, start: int, lead_end: int, title: bool) -> None:
-    """Add the names of text[start:] to `story`; those before `lead_end` are prominent."""
+    """Add the names of text[start:] to `story` (its first _MAX_SCAN characters); those
+    before `lead_end` are prominent."""
     run: list[str] = []
     run_start = run_end = 0
     run_initial = False
-    for match in _NAME.finditer(text, start):
+    for match in _NAME.finditer(text, start, start + _MAX_SCAN):
         words, begin, after_heading = _heading_cut(text, match)
         if not words:
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+import tracemalloc
 from dataclasses import replace
 from pathlib import Path
 
@@ -641,6 +642,20 @@ def test_a_text_of_nothing_but_names_keeps_a_bounded_number() -> None:
     words = " ".join(f"Zq{n:06d}" for n in range(3 * _MAX_NAMES))
     found = extract_candidates("", f"{words}. {words}.")
     assert 0 < len(found) <= _MAX_NAMES
+
+
+def test_finding_names_in_a_huge_text_takes_little_memory() -> None:
+    """A 4 MB file of capitalised words: the names are found in memory far smaller than the
+    text (no list of its words, a bounded record of names)."""
+    text = " ".join(f"Word{n % 50_000:05d}" for n in range(400_000))
+    country_named("Japan")  # the gazetteer, loaded once per process, is not the story's
+    tracemalloc.start()
+    try:
+        extract_candidates("Title", text)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < len(text) // 4, (peak, len(text))
 
 
 def test_names_a_taxonomy_rule_matches_are_held_for_its_topic() -> None:
