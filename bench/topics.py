@@ -126,8 +126,8 @@ def pieces(topics: TopicSet, seeds: Path) -> list[str]:
     words (or joined to one by "&", "and", "of")."""
     found = []
     for slug, title in topics.titles.items():
-        if topics.sources[slug] != TopicSource.AUTO.value:
-            continue
+        if topics.sources[slug] != TopicSource.AUTO.value or country_named(title):
+            continue  # (a country is named in many ways: "West Germany" is Germany)
         named = inside = 0
         pattern = re.compile(rf"(?<![\w&'-]){re.escape(title)}(?![\w&'-])")
         for name in topics.members[slug]:
