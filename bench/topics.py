@@ -14,6 +14,7 @@ developed on, so that `1k` and `10k` measure them on stories they were not tuned
 from __future__ import annotations
 
 import argparse
+import csv
 import re
 import shutil
 import sqlite3
@@ -68,15 +69,11 @@ class Row:
 
 def _labels(corpus: Path) -> dict[str, tuple[str, tuple[str, ...]]]:
     """labels.tsv as file name -> (lewissplit, places)."""
-    found: dict[str, tuple[str, tuple[str, ...]]] = {}
-    with open(corpus / "labels.tsv", encoding="utf-8") as f:
-        header = f.readline().rstrip("\n").split("\t")
-        col = {name: header.index(name) for name in ("file", "lewissplit", "places")}
-        for line in f:
-            cells = line.rstrip("\n").split("\t")
-            places = tuple(p for p in cells[col["places"]].split(",") if p)
-            found[cells[col["file"]]] = (cells[col["lewissplit"]], places)
-    return found
+    with open(corpus / "labels.tsv", encoding="utf-8", newline="") as f:
+        return {
+            row["file"]: (row["lewissplit"], tuple(p for p in row["places"].split(",") if p))
+            for row in csv.DictReader(f, delimiter="\t")
+        }
 
 
 def dev_names(corpus: Path, labels: dict[str, tuple[str, tuple[str, ...]]]) -> list[str]:

@@ -10,12 +10,18 @@ keeps its feed, with its entries as tombstones, like a taxonomy topic taken out.
 
 from __future__ import annotations
 
+import logging
 import math
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from feeds.topics import spelling_key
+from feeds.topics.automatic import Partner, choose_partner, choose_piece
+from feeds.topics.names import MAX_ACRONYM, is_acronym
+
+log = logging.getLogger(__name__)
 
 # A topic stays until fewer than this share of its bar are about it.
 HYSTERESIS = 0.75
@@ -35,6 +41,108 @@ def bars(live: int, min_entries: int, share: float) -> Bars:
     """The bars for a catalogue of `live` entries."""
     on = max(min_entries, math.ceil(share * live))
     return Bars(on=on, off=max(min(_SHARED, on), math.ceil(on * HYSTERESIS)))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    min_entries: int  # 0: automatic topics off
+    share: float
+    cap: int  # 0: no cap
+
+
+class Switch(Protocol):
+    """Turns an automatic topic on or off: its rows in auto_topics and entry_topics, and
+    the dirt of its feeds (the catalogue's own business)."""
+
+    def __call__(self, slug: str, *, on: bool) -> None: ...
+
+
+def settle(
+    db: sqlite3.Connection,
+    touched: Iterable[str],
+    *,
+    settings: Settings,
+    bars_before: Bars | None,
+    all_slug: str,
+    switch: Switch,
+) -> Bars | None:
+    """Turn the names `touched` on or off as topics; return the bars used.
+
+    On when `Bars.on` live entries are about a name, off when fewer than `Bars.off` are, no
+    more than `settings.cap` of them (the largest). When the bars moved since `bars_before`,
+    every automatic topic is looked at again. An acronym is first merged with the long form
+    entries name beside it, and a name about to become a topic with an automatic topic that
+    is the same body named with or without generic words.
+    """
+    names = set(touched)
+    if settings.min_entries <= 0:
+        for slug in sorted(names):
+            if is_active(db, slug):
+                switch(slug, on=False)
+        return None
+    current = bars(live_entries(db, all_slug), settings.min_entries, settings.share)
+    if bars_before is not None and current != bars_before:
+        names.update(active_slugs(db))  # the bar moved: each topic again
+    roots: set[str] = set()
+    for slug in sorted(names):
+        root = root_of(db, slug)
+        if (
+            root == slug
+            and len(slug.replace("-", "")) <= MAX_ACRONYM
+            and name_count(db, slug, limit=current.off) >= current.off
+        ):
+            root = _merge_acronym(db, slug, switch)
+        roots.add(root)
+    newly: set[str] = set()
+    for root in sorted(roots):
+        active = is_active(db, root)
+        count = group_count(db, root, limit=current.on)
+        wanted = count >= (current.off if active else current.on)
+        if wanted and not active:
+            partner = choose_piece(title_of(db, root), active_titles(db))
+            if partner is not None:
+                root = _merge(db, root, partner, switch)
+                active = is_active(db, root)
+        if wanted != active:
+            switch(root, on=wanted)
+            if wanted:
+                newly.add(root)
+    if newly:
+        for slug in over_cap(db, settings.cap, newly=newly):
+            switch(slug, on=False)
+    return current
+
+
+def _merge_acronym(db: sqlite3.Connection, slug: str, switch: Switch) -> str:
+    """Merge the acronym `slug` with its long form if entries name it beside it; return the
+    root it now belongs to (itself if none). (A long form is found from its acronym: looking
+    from every name would cost a query per name.)"""
+    label = title_of(db, slug)
+    if not is_acronym(label):
+        return slug
+    partner = choose_partner(label, cooccurring(db, slug))
+    return slug if partner is None else _merge(db, slug, partner, switch)
+
+
+def _merge(db: sqlite3.Connection, slug: str, partner: Partner, switch: Switch) -> str:
+    """Put `slug` and `partner` in one topic; return its slug: one already published, so no
+    feed URL breaks (two published feeds are never merged), else the long form's."""
+    other = root_of(db, partner.slug)
+    if other == slug:
+        return slug
+    published = [s for s in (slug, other) if is_published(db, s)]
+    if len(published) > 1:
+        return slug
+    root = published[0] if published else (other if partner.into else slug)
+    merged = other if root == slug else slug
+    if is_active(db, merged):
+        switch(merged, on=False)
+    merge(db, merged, into=root, kind=partner.kind, reason=partner.reason)
+    log.info("automatic names merged slug=%s into=%s", merged, root)
+    if is_active(db, root):
+        switch(root, on=False)
+        switch(root, on=True)  # its entries now include the merged name's
+    return root
 
 
 def live_entries(db: sqlite3.Connection, all_slug: str) -> int:

@@ -30,8 +30,6 @@ from feeds.model import (
     TopicSource,
 )
 from feeds.topics import spelling_key
-from feeds.topics.automatic import Partner, choose_partner, choose_piece
-from feeds.topics.names import MAX_ACRONYM, is_acronym
 from feeds.urls import ALL_SLUG
 
 log = logging.getLogger(__name__)
@@ -972,88 +970,20 @@ class Catalog:
     # -- automatic topics --------------------------------------------------------------------
 
     def _settle_auto_topics(self) -> None:
-        """Turn names on or off as topics: on when as many live entries as the bar are about
-        them, off when they fall under the lower bar, and no more than `auto_max` of them,
-        the largest kept (see `feeds.autotopics`). A name is first merged with another that
-        is the same thing (an acronym and its long form, a piece of a longer topic name)."""
+        """Turn the names this transaction touched on or off as topics (see
+        `feeds.autotopics.settle`)."""
         touched, self._touched_candidates = self._touched_candidates, set()
-        db = self._db
-        if self._auto_min <= 0:
-            for slug in sorted(touched):
-                if autotopics.is_active(db, slug):
-                    self._set_auto_topic(slug, on=False)
-            return
-        bars = autotopics.bars(
-            autotopics.live_entries(db, ALL_SLUG), self._auto_min, self._auto_share
+        settings = autotopics.Settings(
+            min_entries=self._auto_min, share=self._auto_share, cap=self._auto_max
         )
-        if self._bars is not None and bars != self._bars:
-            touched.update(autotopics.active_slugs(db))  # the bar moved: each topic again
-        self._bars = bars
-        roots: set[str] = set()
-        for slug in sorted(touched):
-            root = autotopics.root_of(db, slug)
-            if (
-                root == slug
-                and len(slug.replace("-", "")) <= MAX_ACRONYM
-                and autotopics.name_count(db, slug, limit=bars.off) >= bars.off
-            ):
-                root = self._merge_name(slug)
-            roots.add(root)
-        newly: set[str] = set()
-        for root in sorted(roots):
-            active = autotopics.is_active(db, root)
-            count = autotopics.group_count(db, root, limit=bars.on)
-            wanted = count >= (bars.off if active else bars.on)
-            if wanted and not active:
-                root = self._merge_piece(root)
-                active = autotopics.is_active(db, root)
-            if wanted != active:
-                self._set_auto_topic(root, on=wanted)
-                if wanted:
-                    newly.add(root)
-        if newly:
-            for slug in autotopics.over_cap(db, self._auto_max, newly=newly):
-                self._set_auto_topic(slug, on=False)
-
-    def _merge_name(self, slug: str) -> str:
-        """Merge the acronym `slug` with its long form if entries name it beside it; return
-        the root it now belongs to (itself if none). (A long form is found from its acronym:
-        looking from every name would cost a query per name.)"""
-        db = self._db
-        label = autotopics.title_of(db, slug)
-        if not is_acronym(label):
-            return slug
-        partner = choose_partner(label, autotopics.cooccurring(db, slug))
-        return slug if partner is None else self._merge(slug, partner)
-
-    def _merge_piece(self, slug: str) -> str:
-        """A name about to become a topic that is a piece of an automatic topic's name, or
-        whose name has one as a piece, joins it; return its root."""
-        db = self._db
-        label = autotopics.title_of(db, slug)
-        partner = choose_piece(label, autotopics.active_titles(db))
-        return slug if partner is None else self._merge(slug, partner)
-
-    def _merge(self, slug: str, partner: Partner) -> str:
-        """Put `slug` and `partner` in one topic. Its slug is one already published, so no
-        feed URL breaks (two published feeds are never merged); else the long form's."""
-        db = self._db
-        other = autotopics.root_of(db, partner.slug)
-        if other == slug:
-            return slug
-        published = [s for s in (slug, other) if autotopics.is_published(db, s)]
-        if len(published) > 1:
-            return slug
-        root = published[0] if published else (other if partner.into else slug)
-        merged = other if root == slug else slug
-        if autotopics.is_active(db, merged):
-            self._set_auto_topic(merged, on=False)
-        autotopics.merge(db, merged, into=root, kind=partner.kind, reason=partner.reason)
-        log.info("automatic names merged slug=%s into=%s", merged, root)
-        if autotopics.is_active(db, root):
-            self._set_auto_topic(root, on=False)
-            self._set_auto_topic(root, on=True)  # its entries now include the merged name's
-        return root
+        self._bars = autotopics.settle(
+            self._db,
+            touched,
+            settings=settings,
+            bars_before=self._bars,
+            all_slug=ALL_SLUG,
+            switch=self._set_auto_topic,
+        )
 
     def _set_auto_topic(self, slug: str, *, on: bool) -> None:
         group = autotopics.group_of(self._db, slug)
