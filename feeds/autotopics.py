@@ -237,14 +237,14 @@ def active_slugs(db: sqlite3.Connection) -> list[str]:
 
 def title_of(db: sqlite3.Connection, *slugs: str) -> str:
     """The full form most entries use among the names `slugs` (an acronym only if there is
-    no other; ties: the smallest)."""
+    no other; ties: the smallest); the first slug if no entry names any of them any more."""
     marks = ", ".join("?" * len(slugs))
-    (label,) = db.execute(
+    row = db.execute(
         f"SELECT label FROM candidates WHERE slug IN ({marks}) GROUP BY label "
         "ORDER BY label = upper(label), count(*) DESC, label LIMIT 1",
         slugs,
     ).fetchone()
-    return str(label)
+    return slugs[0] if row is None else str(row[0])
 
 
 def over_cap(db: sqlite3.Connection, cap: int, *, newly: set[str]) -> list[str]:
@@ -312,8 +312,8 @@ def report(
     merged: dict[str, list[tuple[str, str]]] = {}
     for slug, topic, reason in db.execute(
         "SELECT m.slug, m.topic, m.reason FROM auto_merges m ORDER BY m.slug"
-    ):
-        merged.setdefault(topic, []).append((slug, reason))
+    ).fetchall():
+        merged.setdefault(topic, []).append((title_of(db, slug), reason))
     topics = tuple(
         TopicLine(
             slug=slug,

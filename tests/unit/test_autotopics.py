@@ -118,7 +118,7 @@ def test_an_acronym_and_its_long_form_are_one_topic_titled_by_the_long_form(
         topics = {t.slug: (t.title, n) for t, n in catalog.topics()}
         assert topics == {"european-community": ("European Community", 3)}
         [line] = catalog.topic_report(min_entries=2, share=0, cap=0).topics
-        assert line.merged == (("ec", '"EC" is the acronym of "European Community"'),)
+        assert line.merged == (("EC", '"EC" is the acronym of "European Community"'),)
         assert catalog.explain_names(["EC"], min_entries=2, share=0) == [
             'european-community: auto: the entry is about "EC" ("EC" is the acronym of '
             '"European Community"); 3 entries are, a new topic needs 2'
