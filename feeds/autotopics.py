@@ -236,12 +236,13 @@ def active_slugs(db: sqlite3.Connection) -> list[str]:
 
 
 def title_of(db: sqlite3.Connection, *slugs: str) -> str:
-    """The full form most entries use among the names `slugs` (an acronym only if there is
-    no other; ties: the smallest); the first slug if no entry names any of them any more."""
+    """The full form most entries use among the names `slugs` (a name of several words
+    before one of one word, such as an acronym; ties: the smallest); the first slug if no
+    entry names any of them any more."""
     marks = ", ".join("?" * len(slugs))
     row = db.execute(
         f"SELECT label FROM candidates WHERE slug IN ({marks}) GROUP BY label "
-        "ORDER BY label = upper(label), count(*) DESC, label LIMIT 1",
+        "ORDER BY instr(label, ' ') = 0, count(*) DESC, label LIMIT 1",
         slugs,
     ).fetchone()
     return slugs[0] if row is None else str(row[0])

@@ -169,6 +169,13 @@ _INSTITUTION_WORDS = _GENERIC_WORDS | _word_set(
     companies inc plc ltd trust fund foundation institute bureau service services
     """
 )
+# The fields offices are named after ("Trade Representative", "Energy Secretary").
+_FIELD_WORDS = _word_set(
+    """
+    trade commerce industry agriculture energy treasury labor labour transport transportation
+    health education justice housing
+    """
+)
 _TITLE_WORDS = _ROLE_WORDS | _MODIFIER_WORDS
 # Stripped from either end of a name.
 _EDGE_WORDS = _STOP_WORDS | _CALENDAR_WORDS | _FURNITURE_WORDS | _ABBREVIATION_WORDS
@@ -295,13 +302,19 @@ def _strip_edges(words: list[str]) -> list[str]:
 
 def _split_at_roles(words: list[str]) -> list[list[str]]:
     """A run split where a title stands inside it ("Bank of Japan Governor Satoshi Sumita"
-    -> "Bank of Japan", "Governor Satoshi Sumita")."""
+    -> "Bank of Japan", "Governor Satoshi Sumita"). A title after the field of an office
+    is the office's name ("U.S. Trade Representative Clayton Yeutter" -> "U.S. Trade
+    Representative", "Clayton Yeutter"; but "Treasury Secretary James Baker" is a person)."""
     parts: list[list[str]] = [[]]
     for i, word in enumerate(words):
         if i and word.lower() in _ROLE_WORDS and words[i - 1].lower() not in _TITLE_WORDS:
+            if words[i - 1].lower() in _FIELD_WORDS and len(parts[-1]) > 1:
+                parts[-1].append(word)
+                parts.append([])
+                continue
             parts.append([])
         parts[-1].append(word)
-    return parts
+    return [part for part in parts if part]
 
 
 @lru_cache(maxsize=65536)
