@@ -567,6 +567,20 @@ def test_and_joins_only_the_names_of_one_body() -> None:
     )
 
 
+def test_a_title_inside_a_run_splits_it_unless_it_names_an_office() -> None:
+    text = (
+        "U.S. Trade Representative Clayton Yeutter met Bank of Japan Governor Satoshi Sumita "
+        "and Treasury Secretary James Baker."
+    )
+    assert extract_candidates("", text) == (
+        "Bank of Japan",
+        "Clayton Yeutter",
+        "James Baker",
+        "Satoshi Sumita",
+        "U.S. Trade Representative",
+    )
+
+
 def test_a_capitalised_word_opening_a_sentence_is_no_name() -> None:
     text = "Shares of Volkswagen rose. Analysts expect more. Shares fell later at Volkswagen."
     assert extract_candidates("", text) == ("Volkswagen",)
