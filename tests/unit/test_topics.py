@@ -577,6 +577,7 @@ def test_a_title_inside_a_run_splits_it_unless_it_names_an_office() -> None:
         "Clayton Yeutter",
         "James Baker",
         "Satoshi Sumita",
+        "Treasury",  # (the department the secretary heads)
         "U.S. Trade Representative",
     )
 
