@@ -94,20 +94,10 @@ def choose_partner(label: str, others: Sequence[tuple[str, str, int]]) -> Partne
     """The acronym or long form of `label` among the names entries name beside it
     (`others`: slug, label, entries together), the most often together first."""
     for slug, other, _ in others:
-        if acronym_of(label, other):
-            return Partner(
-                slug=slug,
-                kind="acronym",
-                reason=f'"{label}" is the acronym of "{other}"',
-                into=True,
-            )
-        if acronym_of(other, label):
-            return Partner(
-                slug=slug,
-                kind="acronym",
-                reason=f'"{other}" is the acronym of "{label}"',
-                into=False,
-            )
+        for short, long, into in ((label, other, True), (other, label, False)):
+            if acronym_of(short, long):
+                reason = f'"{short}" is the acronym of "{long}"'
+                return Partner(slug=slug, kind="acronym", reason=reason, into=into)
     return None
 
 
@@ -119,12 +109,8 @@ def choose_piece(label: str, topics: Sequence[tuple[str, str]]) -> Partner | Non
     for slug, title in topics:
         if country_named(title) is not None:
             continue
-        if piece_of(label, title):
-            return Partner(
-                slug=slug, kind="piece", reason=f'"{label}" is part of "{title}"', into=True
-            )
-        if piece_of(title, label):
-            return Partner(
-                slug=slug, kind="piece", reason=f'"{title}" is part of "{label}"', into=False
-            )
+        for piece, whole, into in ((label, title, True), (title, label, False)):
+            if piece_of(piece, whole):
+                reason = f'"{piece}" is part of "{whole}"'
+                return Partner(slug=slug, kind="piece", reason=reason, into=into)
     return None
