@@ -46,6 +46,7 @@ typecheck: $(STAMP)
 # The benchmark harness of bench/ (see bench/README.md); prints a Markdown table.
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.topics $(BENCH_TOPICS_ARGS)
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit

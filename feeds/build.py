@@ -51,7 +51,7 @@ from feeds.render import (
     render_json_feed,
     render_rss,
 )
-from feeds.topics import assign_topics
+from feeds.topics import NAMES_VERSION, assign_topics
 from feeds.urls import (
     ALL_SLUG,
     ENTRY_PAGES_DIR,
@@ -109,6 +109,8 @@ def open_catalog(config: Config) -> Catalog:
         id_authority=config.id_authority,
         auto_min_entries=config.auto_min_entries if config.auto_topics else 0,
         page_size=config.max_entries,
+        auto_share=config.auto_min_share,
+        auto_max=config.max_auto_topics,
     )
 
 
@@ -136,7 +138,9 @@ def apply_config(catalog: Catalog, config: Config) -> None:
         config.title_case,
         config.max_file_bytes,
     )
-    tagging = _settings_key(config.taxonomy, config.auto_topics)
+    tagging = _settings_key(
+        config.taxonomy, config.auto_topics, config.auto_never, config.auto_merge, NAMES_VERSION
+    )
     rendering = _settings_key(
         config.site_title,
         site_url(config),

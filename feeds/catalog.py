@@ -16,6 +16,7 @@ from typing import Any
 
 from slugify import slugify
 
+from feeds import autotopics
 from feeds.errors import CatalogError
 from feeds.model import (
     AtomPart,
@@ -28,13 +29,13 @@ from feeds.model import (
     TopicMatch,
     TopicSource,
 )
-from feeds.topics import topic_slug
+from feeds.topics import spelling_key
 from feeds.urls import ALL_SLUG, REJECTED_SLUG
 
 log = logging.getLogger(__name__)
 
 CATALOG_NAME = "catalog.sqlite3"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # What waits for the next publish: feeds, feeds whose Atom is out but not their other
 # formats, archive pages, entry pages.
@@ -51,6 +52,13 @@ _MARK_ENTRY_PAGE = (
 _MARK_ARCHIVE_PAGE = (
     "INSERT INTO dirty_pages (slug, page, gen) VALUES (?, ?, ?) "
     "ON CONFLICT (slug, page) DO UPDATE SET gen = excluded.gen"
+)
+
+# Why an entry has an automatic topic (`seedfeed inspect --explain`), as SQL over its
+# candidate `c` and the topic's row `a` in auto_topics.
+_AUTO_REASON = (
+    "'auto: the entry is about \"' || c.label || '\" (in its title or lead, or named again)' "
+    "|| CASE WHEN c.slug != a.slug THEN ', one name of \"' || a.label || '\"' ELSE '' END"
 )
 
 # An entry's Atom XML no longer holds: it is dropped and its revision moves on. An entry
@@ -190,6 +198,23 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE TRIGGER atom_entries_follow_topic_titles AFTER UPDATE OF slug, title "
         f"ON entry_topics BEGIN {_ATOM_ENTRY_CHANGED.format(entry='NEW')}; END",
     ),
+    # Automatic topics that are one thing under several names ("EC" and "European
+    # Community"): each merged name and the topic it went to; and the names an entry is
+    # about that another topic holds (a taxonomy rule's phrase), for `seedfeed topics`.
+    (
+        # kind: "acronym" (an acronym and its long form) or "piece" (a piece of a longer
+        # name: its spelling is never the topic's title).
+        "CREATE TABLE auto_merges (slug TEXT PRIMARY KEY, topic TEXT NOT NULL, "
+        "kind TEXT NOT NULL, reason TEXT NOT NULL)",
+        "CREATE INDEX auto_merges_by_topic ON auto_merges (topic)",
+        """CREATE TABLE held_names (
+            entry_id TEXT NOT NULL REFERENCES entries (entry_id),
+            slug TEXT NOT NULL,
+            label TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            PRIMARY KEY (entry_id, slug))""",
+        "CREATE INDEX held_names_by_slug ON held_names (slug)",
+    ),
 )
 
 _STORED_CACHE_SIZE = 512
@@ -299,11 +324,16 @@ class Catalog:
         auto_min_entries: int,
         page_size: int,
         clock: Callable[[], datetime],
+        auto_share: float = 0.0,
+        auto_max: int = 0,
     ) -> None:
         self._db = db
         self.path = path
         self._id_authority = id_authority
         self._auto_min = auto_min_entries
+        self._auto_share = auto_share
+        self._auto_max = auto_max
+        self._bars: autotopics.Bars | None = None
         self.page_size = page_size
         self._clock = clock
         self._touched_entries: set[str] = set()
@@ -330,11 +360,15 @@ class Catalog:
         auto_min_entries: int,
         page_size: int = 50,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        auto_share: float = 0.0,
+        auto_max: int = 0,
     ) -> Catalog:
         """Open the catalogue in `state_dir`, creating and migrating it as needed.
 
         `auto_min_entries` is how many live entries a candidate needs to become a topic
-        (0 turns automatic topics off); `page_size` is the number of entries per feed document
+        (0 turns automatic topics off), `auto_share` the share of the live entries it needs
+        when that is more, and `auto_max` the most automatic topics (0: no cap); `page_size`
+        is the number of entries per feed document
         and per archive page; `clock` stamps the moment an entry leaves a feed.
         """
         path = state_dir / CATALOG_NAME
@@ -364,10 +398,12 @@ class Catalog:
                 auto_min_entries=auto_min_entries,
                 page_size=page_size,
                 clock=clock,
+                auto_share=auto_share,
+                auto_max=auto_max,
             )
             catalog._migrate()
             catalog._gen = catalog.dirt_generation()
-            catalog.tune_auto_topics(auto_min_entries)
+            catalog.tune_auto_topics(auto_min_entries, auto_share, auto_max)
         except sqlite3.OperationalError as e:
             raise CatalogError(
                 f"cannot open the catalogue {path}: {e}. Check that the state folder is "
@@ -860,6 +896,7 @@ class Catalog:
         )
         self._db.execute("DELETE FROM entry_topics WHERE entry_id = ?", (entry_id,))
         self._db.execute("DELETE FROM candidates WHERE entry_id = ?", (entry_id,))
+        self._db.execute("DELETE FROM held_names WHERE entry_id = ?", (entry_id,))
         self._save_topics(entry_id, entry)
         self._mark_entry_dirty(entry_id)
 
@@ -891,6 +928,10 @@ class Catalog:
             "WHERE entry_id = ?",
             [(t.slug, t.title, t.source.value, t.reason, entry_id) for t in _fixed_topics(entry)],
         )
+        self._db.executemany(
+            "INSERT OR IGNORE INTO held_names (entry_id, slug, label, reason) VALUES (?, ?, ?, ?)",
+            [(entry_id, spelling_key(name), name, why) for name, why in entry.held_names],
+        )
         labels = _candidate_labels(entry)
         if not labels:  # (the entry's candidates, if it had any, are gone)
             return
@@ -902,11 +943,11 @@ class Catalog:
         self._db.execute(
             "INSERT OR IGNORE INTO entry_topics "
             "(entry_id, slug, title, source, reason, updated, published, live) "
-            "SELECT c.entry_id, c.slug, a.label, ?, ?, e.updated, e.published, e.live "
-            "FROM candidates c "
-            "JOIN auto_topics a USING (slug) JOIN entries e USING (entry_id) "
-            "WHERE c.entry_id = ?",
-            (TopicSource.AUTO.value, "auto: a name shared by several entries", entry_id),
+            f"SELECT c.entry_id, a.slug, a.label, ?, {_AUTO_REASON}, e.updated, e.published, "
+            "e.live FROM candidates c LEFT JOIN auto_merges m USING (slug) "
+            "JOIN auto_topics a ON a.slug = coalesce(m.topic, c.slug) "
+            "JOIN entries e USING (entry_id) WHERE c.entry_id = ?",
+            (TopicSource.AUTO.value, entry_id),
         )
 
     def _refresh_liveness(self, entry_ids: Iterable[str]) -> None:
@@ -928,39 +969,34 @@ class Catalog:
     # -- automatic topics --------------------------------------------------------------------
 
     def _settle_auto_topics(self) -> None:
-        """Turn candidates that crossed `auto_min_entries` (either way) on or off as topics."""
+        """Turn the names this transaction touched on or off as topics (see
+        `feeds.autotopics.settle`)."""
         touched, self._touched_candidates = self._touched_candidates, set()
-        for slug in sorted(touched):
-            self._settle_auto_topic(slug)
-
-    def _settle_auto_topic(self, slug: str) -> None:
-        (count,) = self._db.execute(
-            "SELECT count(*) FROM (SELECT 1 FROM candidates c JOIN entries e USING (entry_id) "
-            "WHERE c.slug = ? AND e.live LIMIT ?)",
-            (slug, max(self._auto_min, 1)),
-        ).fetchone()
-        active = (
-            self._db.execute("SELECT 1 FROM auto_topics WHERE slug = ?", (slug,)).fetchone()
-            is not None
+        settings = autotopics.Settings(
+            min_entries=self._auto_min, share=self._auto_share, cap=self._auto_max
         )
-        wanted = self._auto_min > 0 and count >= self._auto_min
-        if wanted == active:
-            return
-        self._mark_members_dirty(slug)
-        if wanted:
-            (label,) = self._db.execute(
-                "SELECT label FROM candidates WHERE slug = ? GROUP BY label "
-                "ORDER BY count(*) DESC, label LIMIT 1",
-                (slug,),
-            ).fetchone()
+        self._bars = autotopics.settle(
+            self._db,
+            touched,
+            settings=settings,
+            bars_before=self._bars,
+            all_slug=ALL_SLUG,
+            switch=self._set_auto_topic,
+        )
+
+    def _set_auto_topic(self, slug: str, *, on: bool) -> None:
+        group = autotopics.group_of(self._db, slug)
+        self._mark_members_dirty(group)
+        if on:
+            label = autotopics.title_of(self._db, *autotopics.titled_group(self._db, slug))
             self._db.execute("INSERT INTO auto_topics (slug, label) VALUES (?, ?)", (slug, label))
-            self._db.execute(
+            self._db.executemany(
                 "INSERT OR IGNORE INTO entry_topics "
                 "(entry_id, slug, title, source, reason, updated, published, live) "
-                "SELECT c.entry_id, c.slug, ?, ?, ?, e.updated, e.published, e.live "
-                "FROM candidates c "
+                f"SELECT c.entry_id, a.slug, a.label, ?, {_AUTO_REASON}, e.updated, "
+                "e.published, e.live FROM candidates c JOIN auto_topics a ON a.slug = ? "
                 "JOIN entries e USING (entry_id) WHERE c.slug = ?",
-                (label, TopicSource.AUTO.value, "auto: a name shared by several entries", slug),
+                [(TopicSource.AUTO.value, slug, name) for name in group],
             )
             log.info("automatic topic on slug=%s", slug)
         else:
@@ -970,12 +1006,28 @@ class Catalog:
                 (slug, TopicSource.AUTO.value),
             )
             log.info("automatic topic off slug=%s", slug)
-        self._mark_members_dirty(slug)
+        self._mark_members_dirty(group)
 
-    def tune_auto_topics(self, auto_min_entries: int) -> None:
-        """Apply a changed `auto_min_entries` (0: automatic topics off) to every candidate."""
+    def topic_report(self, *, min_entries: int, share: float, cap: int) -> autotopics.TopicReport:
+        """Every topic and the names held back under these settings, for `seedfeed topics`."""
+        return autotopics.report(
+            self._db, all_slug=ALL_SLUG, min_entries=min_entries, share=share, cap=cap
+        )
+
+    def explain_names(self, names: Sequence[str], *, min_entries: int, share: float) -> list[str]:
+        """Why each of an entry's candidate names is or is not an automatic topic here."""
+        return autotopics.explain_names(
+            self._db, names, all_slug=ALL_SLUG, min_entries=min_entries, share=share
+        )
+
+    def tune_auto_topics(
+        self, auto_min_entries: int, auto_share: float = 0.0, auto_max: int = 0
+    ) -> None:
+        """Apply changed automatic-topic settings (`auto_min_entries` 0: off) to every name."""
         self._auto_min = auto_min_entries
-        wanted = str(auto_min_entries)
+        self._auto_share = auto_share
+        self._auto_max = auto_max
+        wanted = f"{auto_min_entries} {auto_share} {auto_max}"
         if self.setting("auto_min_entries") == wanted:
             return
         with self.transaction():
@@ -1028,20 +1080,22 @@ class Catalog:
             self._stored.pop(entry_id, None)
             self._db.execute(_MARK_ENTRY_PAGE, (entry_id, self._gen))
 
-    def _mark_members_dirty(self, slug: str) -> None:
-        """A topic appears or goes: its feed, and the feeds of its entries (their categories)."""
+    def _mark_members_dirty(self, names: Sequence[str]) -> None:
+        """A topic appears or goes: its feed, and the feeds of its entries (their categories).
+        `names` are its slug and those of the names merged into it."""
         self._stored.clear()
-        self._touched_entries.update(
-            r[0]
-            for r in self._db.execute("SELECT entry_id FROM candidates WHERE slug = ?", (slug,))
-        )
-        self._mark_feeds([slug, ALL_SLUG])
-        self._db.execute(
-            "INSERT INTO dirty (slug, gen) SELECT DISTINCT t.slug, ? FROM candidates c "
-            "JOIN entry_topics t USING (entry_id) JOIN entries e USING (entry_id) "
-            "WHERE c.slug = ? AND e.live ON CONFLICT (slug) DO UPDATE SET gen = excluded.gen",
-            (self._gen, slug),
-        )
+        self._mark_feeds([names[0], ALL_SLUG])
+        for slug in names:
+            self._touched_entries.update(
+                r[0]
+                for r in self._db.execute("SELECT entry_id FROM candidates WHERE slug = ?", (slug,))
+            )
+            self._db.execute(
+                "INSERT INTO dirty (slug, gen) SELECT DISTINCT t.slug, ? FROM candidates c "
+                "JOIN entry_topics t USING (entry_id) JOIN entries e USING (entry_id) "
+                "WHERE c.slug = ? AND e.live ON CONFLICT (slug) DO UPDATE SET gen = excluded.gen",
+                (self._gen, slug),
+            )
 
     def mark_all_dirty(self) -> None:
         """Every feed and archive page is rendered at the next publish (site settings changed,
@@ -1535,5 +1589,5 @@ def _atom_part(row: Sequence[object]) -> AtomPart:
 def _candidate_labels(entry: Entry) -> dict[str, str]:
     labels: dict[str, str] = {}
     for label in entry.candidates:
-        labels.setdefault(topic_slug(label), label)
+        labels.setdefault(spelling_key(label), label)
     return labels

@@ -94,6 +94,21 @@ def _as_seconds(value: object, where: str) -> object:
     return float(value)
 
 
+def _as_share(value: object, where: str) -> object:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
+        raise ConfigError(f"{where} must be a number from 0 to 1 (a share of the entries)")
+    return float(value)
+
+
+def _as_merges(value: object, where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """`{ "European Community" = ["EC", "Common Market"] }`: a title and the names that are it."""
+    if not isinstance(value, dict):
+        raise ConfigError(f'{where} must be a table: {{ "Title" = ["other name", ...] }}')
+    return tuple(
+        (str(title), _as_strings(names, f"{where}.{title}")) for title, names in value.items()
+    )
+
+
 def _as_bool(value: object, where: str) -> object:
     if not isinstance(value, bool):
         raise ConfigError(f"{where} must be true or false")
@@ -202,6 +217,10 @@ _KEYS: Mapping[str, Mapping[str, tuple[str, _Convert]]] = {
     "auto_topics": {
         "enabled": ("auto_topics", _as_bool),
         "min_entries": ("auto_min_entries", _as_positive_int),
+        "min_share": ("auto_min_share", _as_share),
+        "max_auto_topics": ("max_auto_topics", _as_int),
+        "never": ("auto_never", _as_strings),
+        "merge": ("auto_merge", _as_merges),
     },
 }
 

@@ -82,6 +82,8 @@ class Entry:
     declared_topics: tuple[str, ...] = ()
     topics: tuple[TopicMatch, ...] = ()
     candidates: tuple[str, ...] = ()
+    # Names the entry is about that another topic holds: (name, why), for `seedfeed topics`.
+    held_names: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -189,4 +191,8 @@ class Config:
     ignore: tuple[str, ...] = ()
     auto_topics: bool = True
     auto_min_entries: int = 2
+    auto_min_share: float = 0.005
+    max_auto_topics: int = 300
+    auto_never: tuple[str, ...] = ()  # names never made topics
+    auto_merge: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (title, names that are it)
     taxonomy: tuple[TopicRule, ...] = ()

@@ -10,7 +10,8 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -98,9 +99,17 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="print JSON")
     status.set_defaults(command=_status)
 
+    topics = command("topics", "list every topic and the automatic names held back, and why")
+    paths(topics)
+    topics.add_argument("--json", action="store_true", help="print JSON")
+    topics.set_defaults(command=_topics)
+
     inspect = command("inspect", "show how files would be normalized, changing nothing")
     inspect.add_argument("files", nargs="+", type=Path, metavar="FILE")
     inspect.add_argument("--seeds", type=Path, help="the folder of clippings (for folder topics)")
+    inspect.add_argument(
+        "--state", type=Path, help="the catalogue that --explain asks (default: .seedfeed)"
+    )
     inspect.add_argument("--json", action="store_true", help="print JSON")
     inspect.add_argument("--explain", action="store_true", help="say which rule gave each topic")
     inspect.set_defaults(command=_inspect)
@@ -247,6 +256,57 @@ def _status(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
+def _topics(args: argparse.Namespace, config: Config) -> int:
+    from feeds.catalog import Catalog
+
+    catalog = Catalog.open_reader(config.state_dir, page_size=config.max_entries)
+    try:
+        report = catalog.topic_report(
+            min_entries=config.auto_min_entries if config.auto_topics else 0,
+            share=config.auto_min_share,
+            cap=config.max_auto_topics,
+        )
+    finally:
+        catalog.close()
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "bar": {"new": report.bars.on, "keep": report.bars.off},
+                    "max_auto_topics": report.cap,
+                    "topics": [
+                        {
+                            "slug": t.slug,
+                            "title": t.title,
+                            "source": t.source,
+                            "entries": t.entries,
+                            "merged": [{"name": n, "why": why} for n, why in t.merged],
+                        }
+                        for t in report.topics
+                    ],
+                    "held_back": [
+                        {"name": h.name, "entries": h.entries, "why": h.reason} for h in report.held
+                    ],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return EXIT_OK
+    print(
+        f"topics: {len(report.topics)}  (an automatic topic needs {report.bars.on} entries, "
+        f"keeps its feed down to {report.bars.off}; at most {report.cap})"
+    )
+    for topic in report.topics:
+        print(f"  {topic.slug:30} {topic.entries:6}  {topic.source:8}  {topic.title}")
+        for name, why in topic.merged:
+            print(f"  {'':30} {'':6}  {'':8}    + {name}: {why}")
+    print(f"held back: {len(report.held)}")
+    for held in report.held:
+        print(f"  {held.entries:6}  {held.name}: {held.reason}")
+    return EXIT_OK
+
+
 def _inspect(args: argparse.Namespace, config: Config) -> int:
     from feeds.ingest import read_document
     from feeds.normalize import split_entries
@@ -278,16 +338,16 @@ def _inspect(args: argparse.Namespace, config: Config) -> int:
     )
     tagged = iter(every)
     report: list[dict[str, object]] = []
-    for file, found in results:
-        if isinstance(found, str):
-            report.append({"file": str(file), "rejected": found})
-        else:
-            report.append(
-                {
-                    "file": str(file),
-                    "entries": [_entry_json(next(tagged), now, args.explain) for _ in found],
-                }
-            )
+    with _name_explainer(config) as explain_names:
+        for file, found in results:
+            if isinstance(found, str):
+                report.append({"file": str(file), "rejected": found})
+                continue
+            shown = [
+                _entry_json(next(tagged), now, explain_names if args.explain else None)
+                for _ in found
+            ]
+            report.append({"file": str(file), "entries": shown})
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
@@ -299,7 +359,35 @@ def _rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _entry_json(entry: Entry, now: datetime, explain: bool) -> dict[str, object]:
+@contextmanager
+def _name_explainer(config: Config) -> Iterator[Callable[[Entry], list[str]]]:
+    """What says why an entry's names are or are not automatic topics: the catalogue, if
+    there is one (opened read-only); the names other topics hold in any case."""
+    from feeds.catalog import CATALOG_NAME, Catalog
+
+    def held(entry: Entry) -> list[str]:
+        return [f'(held back) "{name}": {why}' for name, why in entry.held_names]
+
+    if not (config.state_dir / CATALOG_NAME).is_file():
+        yield held
+        return
+    # The catalogue says which names are automatic topics, not the files inspected together.
+    catalog = Catalog.open_reader(config.state_dir, page_size=config.max_entries)
+    try:
+        yield lambda entry: [
+            "(automatic topics as the catalogue has them)",
+            *catalog.explain_names(
+                entry.candidates, min_entries=config.auto_min_entries, share=config.auto_min_share
+            ),
+            *held(entry),
+        ]
+    finally:
+        catalog.close()
+
+
+def _entry_json(
+    entry: Entry, now: datetime, explain: Callable[[Entry], list[str]] | None
+) -> dict[str, object]:
     shown: dict[str, object] = {
         "title": entry.title,
         "published": _rfc3339(entry.published or now),
@@ -312,10 +400,15 @@ def _entry_json(entry: Entry, now: datetime, explain: bool) -> dict[str, object]
         "format": entry.format,
         "topics": [t.slug for t in entry.topics],
     }
-    if explain:
+    if explain is not None:
         from feeds.topics import explain_topics
 
-        shown["explain"] = list(explain_topics(entry))
+        names = explain(entry)
+        from_catalog = bool(names) and names[0].startswith("(automatic topics as")
+        shown["explain"] = [
+            *(line for line in explain_topics(entry) if not (from_catalog and ": auto: " in line)),
+            *names[from_catalog:],
+        ]
     return shown
 
 

@@ -763,7 +763,11 @@ class Daemon:
         catalog = self._require_catalog()
         try:
             with self._catalog_lock:
-                catalog.tune_auto_topics(new.auto_min_entries if new.auto_topics else 0)
+                catalog.tune_auto_topics(
+                    new.auto_min_entries if new.auto_topics else 0,
+                    new.auto_min_share,
+                    new.max_auto_topics,
+                )
                 apply_config(catalog, new)
         except Exception:
             log.exception("config reload failed to apply")

@@ -10,6 +10,7 @@ import pytest
 
 from tests.e2e.daemon import (
     SAMPLE_FILES,
+    SAMPLE_SEEDS,
     SAMPLE_TITLES,
     Site,
     assert_public_valid,
@@ -147,3 +148,29 @@ def test_status_aligns_its_topic_table_whatever_the_length_of_a_slug(site: Site)
     # Every row's count ends, and its title starts, in the same column as the header's.
     assert len({cell.end(2) for cell in cells if cell}) == 1, "\n".join(rows)
     assert len({cell.start(3) for cell in cells if cell}) == 1, "\n".join(rows)
+
+
+def test_topics_lists_each_body_once_and_what_it_held_back(site: Site) -> None:
+    """With the shipped seedfeed.toml (automatic topics on), the sample seeds give one feed
+    per organisation or body, and `seedfeed topics` says which names it held back and why."""
+    shipped = ["--config", str(SAMPLE_SEEDS.parent / "seedfeed.toml")]
+    paths = site.path_options()[2:]
+    build = run_cli(site, "build", *shipped, *paths)
+    assert build.returncode == 0, build.stderr
+
+    shown = run_cli(site, "topics", "--json", *shipped, *paths)
+    assert shown.returncode == 0, shown.stderr
+    report = json.loads(shown.stdout)
+    slugs = {t["slug"]: t["source"] for t in report["topics"]}
+    assert len(slugs) <= 10, slugs
+    assert {slugs[s] for s in ("sco", "counterterrorism", "pakistan")} == {"taxonomy"}
+    assert not [s for s in slugs if "shanghai" in s or "rats" in s or "spirit" in s], slugs
+    held = {h["name"]: h["why"] for h in report["held_back"]}
+    assert held["Shanghai Cooperation Organization"] == "duplicate of taxonomy topic sco"
+    assert held["SCO"] == "duplicate of taxonomy topic sco"
+    assert held["RATS"] == "duplicate of taxonomy topic counterterrorism"
+
+    text = run_cli(site, "topics", *shipped, *paths)
+    assert text.returncode == 0, text.stderr
+    assert f"topics: {len(slugs)}" in text.stdout
+    assert "SCO: duplicate of taxonomy topic sco" in text.stdout

@@ -36,11 +36,27 @@ def test_the_shipped_file_documents_every_default() -> None:
         "ignore",
         "auto_topics",
         "auto_min_entries",
+        "auto_min_share",
+        "max_auto_topics",
+        "auto_never",
+        "auto_merge",
     ):
         assert getattr(shipped, field) == getattr(DEFAULT_CONFIG, field), field
     assert shipped.seeds_dir == REPO / "seeds"
     slugs = {rule.slug for rule in shipped.taxonomy}
     assert {"pakistan", "afghanistan", "counterterrorism", "sco", "politics"} <= slugs
+
+
+def test_auto_topics_take_a_share_a_cap_and_lists_of_names(tmp_path: Path) -> None:
+    path = tmp_path / "seedfeed.toml"
+    path.write_text(
+        '[auto_topics]\nmin_share = 0.01\nmax_auto_topics = 40\nnever = ["Reuters"]\n'
+        '[auto_topics.merge]\n"European Community" = ["EC", "Common Market"]\n'
+    )
+    config = load_config(path)
+    assert (config.auto_min_share, config.max_auto_topics) == (0.01, 40)
+    assert config.auto_never == ("Reuters",)
+    assert config.auto_merge == (("European Community", ("EC", "Common Market")),)
 
 
 def test_paths_resolve_against_the_file_folder(tmp_path: Path) -> None:
@@ -69,6 +85,10 @@ def test_find_config_file_prefers_the_given_one(tmp_path: Path) -> None:
         ("[topics.water]\nmatch = []\n", "topics.water.match"),
         ("[topics.all]\nmatch = ['x']\n", "topics.all"),
         ("[feeds\n", "not valid TOML"),
+        ("[auto_topics]\nmin_share = 2\n", "auto_topics.min_share"),
+        ("[auto_topics]\nmax_auto_topics = -1\n", "auto_topics.max_auto_topics"),
+        ('[auto_topics]\nmerge = ["EC"]\n', "auto_topics.merge"),
+        ("[auto_topics]\nnever = 3\n", "auto_topics.never"),
     ],
 )
 def test_errors_name_the_key_and_the_file(tmp_path: Path, text: str, message: str) -> None:
