@@ -815,7 +815,7 @@ def _render_atom_feed(
         catalog,
         config,
         topic,
-        catalog.feed_atom_parts(slug, limit=config.max_entries),
+        catalog.current_atom_parts(slug),
         page=FeedPage(prev_archive=archived or None),
         tombstones=catalog.tombstones(
             slug, since=now - timedelta(days=config.tombstone_days), limit=config.max_entries
