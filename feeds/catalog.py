@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 CATALOG_NAME = "catalog.sqlite3"
 REJECTED_SLUG = "_rejected"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # What waits for the next publish: feeds, feeds whose Atom is out but not their other
 # formats, archive pages, entry pages.
@@ -190,6 +190,13 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         f"BEGIN {_ATOM_ENTRY_CHANGED.format(entry='OLD')}; END",
         "CREATE TRIGGER atom_entries_follow_topic_titles AFTER UPDATE OF slug, title "
         f"ON entry_topics BEGIN {_ATOM_ENTRY_CHANGED.format(entry='NEW')}; END",
+    ),
+    (
+        # A subscription document holds every entry no archive page holds, and a page is out
+        # once a page's worth joined after it (`Catalog._archived`): every feed is rendered
+        # again. The last page a feed had under the former rule stays on disk, unlinked.
+        "INSERT INTO dirty (slug, gen) SELECT DISTINCT slug, 0 FROM memberships WHERE true "
+        "ON CONFLICT (slug) DO NOTHING",
     ),
 )
 

@@ -616,3 +616,24 @@ def test_xml_rendered_before_an_entry_without_topics_changed_is_refused(
     catalog.keep_atom_entries([(entry_id, part.revision, b"<entry>before the edit</entry>")])
     [after] = catalog.current_atom_parts(ALL_SLUG)
     assert after.xml is None and after.revision > part.revision
+
+
+def test_feeds_published_under_the_former_history_rule_are_rendered_again(
+    tmp_path: Path,
+) -> None:
+    """A catalogue of schema 4 published feeds holding the newest entries by `updated`: on
+    opening it every feed is rendered again to hold the entries no archive page holds."""
+    state = tmp_path / "state"
+    catalog = Catalog.open(state, id_authority="example.org", auto_min_entries=2)
+    catalog.store_file(_record("a.txt"), [_entry("One", "A.", topics=("water",))], now=T0)
+    catalog.clear_dirty(catalog.dirty_slugs())
+    catalog.close()
+    db = sqlite3.connect(state / "catalog.sqlite3")
+    db.execute("PRAGMA user_version=4")
+    db.commit()
+    db.close()
+    catalog = Catalog.open(state, id_authority="example.org", auto_min_entries=2)
+    try:
+        assert catalog.dirty_slugs() == ["all", "water"]
+    finally:
+        catalog.close()
