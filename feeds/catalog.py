@@ -197,6 +197,16 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # again. The last page a feed had under the former rule stays on disk, unlinked.
         "INSERT INTO dirty (slug, gen) SELECT DISTINCT slug, 0 FROM memberships WHERE true "
         "ON CONFLICT (slug) DO NOTHING",
+        # Every text an entry had before an edit: a deleted story dropped again as it was
+        # before the edit gets its id back (see `_match`).
+        """CREATE TABLE former_fingerprints (
+            fingerprint TEXT NOT NULL,
+            entry_id TEXT NOT NULL REFERENCES entries (entry_id),
+            PRIMARY KEY (fingerprint, entry_id))""",
+        "CREATE TRIGGER former_fingerprints_follow_edits AFTER UPDATE OF fingerprint ON entries "
+        "WHEN OLD.fingerprint != NEW.fingerprint BEGIN "
+        "INSERT OR IGNORE INTO former_fingerprints (fingerprint, entry_id) "
+        "VALUES (OLD.fingerprint, OLD.entry_id); END",
     ),
 )
 
@@ -624,7 +634,8 @@ class Catalog:
         was read (a worker process): a new entry's id starts from it.
 
         A story keeps its id when the same story is stored already (same fingerprint, from this
-        file or any other, live or deleted), or when it replaces a story this file holds (or
+        file or any other, live or deleted; or a deleted story's text before an edit), or
+        when it replaces a story this file holds (or
         held when it went away; or, for a file renamed, that `moved_from` held) with the same
         title or, failing that, at the same position.
         """
@@ -723,6 +734,15 @@ class Catalog:
             "ORDER BY live DESC, first_seen, entry_id LIMIT 1",
             (entry.fingerprint,),
         ).fetchone()
+        if row is None:
+            # A deleted story dropped again as it was before an edit. (While the edit lives,
+            # its former text is a story of its own, as below.)
+            row = self._db.execute(
+                "SELECT e.entry_id FROM former_fingerprints f JOIN entries e USING (entry_id) "
+                "WHERE f.fingerprint = ? AND NOT e.live ORDER BY e.first_seen, e.entry_id "
+                "LIMIT 1",
+                (entry.fingerprint,),
+            ).fetchone()
         if row is not None:
             return str(row[0])
         # An edited story keeps its id, unless another file still holds the old text: then

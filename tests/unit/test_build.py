@@ -559,3 +559,30 @@ def test_every_feeds_history_holds_each_entry_once_as_a_site_grows(config: Confi
     finally:
         catalog.close()
     assert len(pages) >= 8
+
+
+@pytest.mark.parametrize("name", ["story.txt", "story-again.txt"])
+def test_a_deleted_story_dropped_again_as_it_was_before_an_edit_gets_its_old_id(
+    config: Config, name: str
+) -> None:
+    """Drop a story, edit it, delete the file, drop the original text again (under its name
+    or another): the story gets its old id back, not a new `-2` one (README's promise)."""
+    original = (
+        "Title: Dredging starts at the north quay\nDate: 2026-02-03T08:00:00Z\n\n"
+        "The port authority said dredging of the north quay starts on Monday.\n"
+    )
+    seed = config.seeds_dir / "story.txt"
+
+    def build_ids(minutes: int) -> set[str]:
+        _build(config, T0 + timedelta(minutes=minutes))
+        return set(live_entries_by_feed(config.state_dir)["all"])
+
+    samples = build_ids(0)
+    seed.write_text(original, encoding="utf-8")
+    [first] = build_ids(1) - samples
+    seed.write_text(original.replace("on Monday", "on Tuesday"), encoding="utf-8")
+    assert build_ids(2) - samples == {first}
+    seed.unlink()
+    assert build_ids(3) == samples
+    (config.seeds_dir / name).write_text(original, encoding="utf-8")
+    assert build_ids(4) - samples == {first}
