@@ -443,7 +443,7 @@ def test_a_renamed_and_edited_file_keeps_its_ids(catalog: Catalog) -> None:
 def test_a_version_1_catalogue_gains_what_later_versions_add(tmp_path: Path) -> None:
     """Version 2 added indexes and dirty_others; version 3 the generation of each dirt and
     the liveness of each entry's topics, filled from the entries; version 4 the entries' kept
-    Atom XML."""
+    Atom XML; version 5 their texts before an edit."""
     state = tmp_path / "state"
     catalog = Catalog.open(state, id_authority="example.org", auto_min_entries=2)
     catalog.store_file(_record("a.txt"), [_entry("One", "First.", topics=("water",))], now=T0)
@@ -456,6 +456,7 @@ def test_a_version_1_catalogue_gains_what_later_versions_add(tmp_path: Path) -> 
     ).fetchall():
         db.execute(f"DROP TRIGGER {trigger}")
     db.execute("DROP TABLE atom_entries")
+    db.execute("DROP TABLE former_fingerprints")
     db.execute("DROP INDEX entry_topics_newest")
     db.execute("CREATE INDEX entry_topics_newest ON entry_topics (slug, updated DESC)")
     for table in ("entry_topics", "dirty", "dirty_pages", "dirty_entries"):
@@ -629,6 +630,7 @@ def test_feeds_published_under_the_former_history_rule_are_rendered_again(
     catalog.clear_dirty(catalog.dirty_slugs())
     catalog.close()
     db = sqlite3.connect(state / "catalog.sqlite3")
+    db.execute("DROP TABLE former_fingerprints")
     db.execute("PRAGMA user_version=4")
     db.commit()
     db.close()
