@@ -630,6 +630,7 @@ def test_feeds_published_under_the_former_history_rule_are_rendered_again(
     catalog.clear_dirty(catalog.dirty_slugs())
     catalog.close()
     db = sqlite3.connect(state / "catalog.sqlite3")
+    db.execute("DROP TRIGGER former_fingerprints_follow_edits")
     db.execute("DROP TABLE former_fingerprints")
     db.execute("PRAGMA user_version=4")
     db.commit()
