@@ -28,11 +28,11 @@ from feeds.lists import lists_pending, lists_written, take_lists, write_lists
 from feeds.model import Config, TopicRule
 from feeds.workers import start_reading_pool
 from tests.atom_schema import assert_valid_atom, parse_with_feedparser
-from tests.conftest import REPO, SHARED
+from tests.conftest import SAMPLE_SEEDS, SHARED
 from tests.history import assert_history_complete, live_entries_by_feed, page_ids
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-SAMPLES = sorted((REPO / "seeds").glob("*.txt"))
+SAMPLES = sorted(SAMPLE_SEEDS.glob("*.txt"))
 
 
 @pytest.fixture
