@@ -475,15 +475,25 @@ class Catalog:
             yield
             self._settle_auto_topics()
             self._sync_memberships()
-        except BaseException:
-            self._db.execute("ROLLBACK")
+            self._db.execute("COMMIT")
+        except BaseException as e:
+            if self._db.in_transaction:  # SQLite may have rolled it back already
+                self._db.execute("ROLLBACK")
             self._touched_candidates.clear()
             self._touched_entries.clear()
             self._minted_entries.clear()
+            if (
+                isinstance(e, sqlite3.OperationalError)
+                and e.sqlite_errorcode == sqlite3.SQLITE_FULL
+            ):
+                raise CatalogError(
+                    f"the catalogue {self.path} cannot record anything: the file system of the "
+                    "state folder is full. Nothing was taken: free space there, and the files "
+                    "not recorded are read at the next reconcile (or `seedfeed build`)"
+                ) from e
             raise
         finally:
             self._savepoints = True
-        self._db.execute("COMMIT")
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
