@@ -9,10 +9,15 @@ STAMP := $(VENV)/.installed
 SYSTEM_PACKAGES := newsboat chromium
 
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	@echo "seedfeed: setting up $(VENV) (once, or when pyproject.toml changes; about a minute)"
+	@echo "seedfeed: creating the virtual environment $(VENV)"
+	@$(PYTHON) -m venv $(VENV)
+	@echo "seedfeed: upgrading pip"
+	@$(BIN)/pip install --quiet --upgrade pip
+	@echo "seedfeed: installing seedfeed and its dependencies (feedgen, lxml, watchdog, ...)"
+	@$(BIN)/pip install --quiet --progress-bar off -e '.[test]'
+	@touch $(STAMP)
+	@echo "seedfeed: $(VENV) is ready"
 
 run: $(STAMP)
 	$(BIN)/seedfeed run
