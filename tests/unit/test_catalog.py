@@ -440,6 +440,18 @@ def test_a_renamed_and_edited_file_keeps_its_ids(catalog: Catalog) -> None:
     )
 
 
+def _reopened_as(state: Path, version: int, *statements: str) -> Catalog:
+    """The catalogue in `state` made as an earlier `version` left it (`statements` undo what
+    later ones added), then opened: migrated forward."""
+    db = sqlite3.connect(state / "catalog.sqlite3")
+    for statement in statements:
+        db.execute(statement)
+    db.execute(f"PRAGMA user_version={version}")
+    db.commit()
+    db.close()
+    return Catalog.open(state, id_authority="example.org", auto_min_entries=2)
+
+
 def test_a_version_1_catalogue_gains_what_later_versions_add(tmp_path: Path) -> None:
     """Version 2 added indexes and dirty_others; version 3 the generation of each dirt and
     the liveness of each entry's topics, filled from the entries; version 4 the entries' kept
@@ -451,25 +463,26 @@ def test_a_version_1_catalogue_gains_what_later_versions_add(tmp_path: Path) -> 
     catalog.forget_file(Path("b.txt"))
     catalog.close()
     db = sqlite3.connect(state / "catalog.sqlite3")
-    for (trigger,) in db.execute(
+    triggers = db.execute(
         "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name != 'atom_entries'"
-    ).fetchall():
-        db.execute(f"DROP TRIGGER {trigger}")
-    db.execute("DROP TABLE atom_entries")
-    db.execute("DROP TABLE former_fingerprints")
-    db.execute("DROP INDEX entry_topics_newest")
-    db.execute("CREATE INDEX entry_topics_newest ON entry_topics (slug, updated DESC)")
-    for table in ("entry_topics", "dirty", "dirty_pages", "dirty_entries"):
-        db.execute(
-            f"ALTER TABLE {table} DROP COLUMN {'live' if table == 'entry_topics' else 'gen'}"
-        )
-    db.execute("DROP INDEX memberships_left")
-    db.execute("DROP INDEX entry_topics_titles")
-    db.execute("DROP TABLE dirty_others")
-    db.execute("PRAGMA user_version=1")
-    db.commit()
+    ).fetchall()
     db.close()
-    catalog = Catalog.open(state, id_authority="example.org", auto_min_entries=2)
+    catalog = _reopened_as(
+        state,
+        1,
+        *(f"DROP TRIGGER {trigger}" for (trigger,) in triggers),
+        "DROP TABLE atom_entries",
+        "DROP TABLE former_fingerprints",
+        "DROP INDEX entry_topics_newest",
+        "CREATE INDEX entry_topics_newest ON entry_topics (slug, updated DESC)",
+        *(
+            f"ALTER TABLE {table} DROP COLUMN {'live' if table == 'entry_topics' else 'gen'}"
+            for table in ("entry_topics", "dirty", "dirty_pages", "dirty_entries")
+        ),
+        "DROP INDEX memberships_left",
+        "DROP INDEX entry_topics_titles",
+        "DROP TABLE dirty_others",
+    )
     try:
         assert [e.title for e in catalog.feed_entries("water", limit=10)] == ["One"]
         assert catalog.dirty_slugs() == ["all", "water"]
@@ -629,13 +642,12 @@ def test_feeds_published_under_the_former_history_rule_are_rendered_again(
     catalog.store_file(_record("a.txt"), [_entry("One", "A.", topics=("water",))], now=T0)
     catalog.clear_dirty(catalog.dirty_slugs())
     catalog.close()
-    db = sqlite3.connect(state / "catalog.sqlite3")
-    db.execute("DROP TRIGGER former_fingerprints_follow_edits")
-    db.execute("DROP TABLE former_fingerprints")
-    db.execute("PRAGMA user_version=4")
-    db.commit()
-    db.close()
-    catalog = Catalog.open(state, id_authority="example.org", auto_min_entries=2)
+    catalog = _reopened_as(
+        state,
+        4,
+        "DROP TRIGGER former_fingerprints_follow_edits",
+        "DROP TABLE former_fingerprints",
+    )
     try:
         assert catalog.dirty_slugs() == ["all", "water"]
     finally:
