@@ -50,7 +50,7 @@ from feeds.build import (
     update,
 )
 from feeds.catalog import Catalog
-from feeds.errors import ConfigError, PublishError
+from feeds.errors import CatalogError, ConfigError, PublishError
 from feeds.lists import lists_pending, lists_written, take_lists, write_lists
 from feeds.model import Config
 from feeds.publish import remove_stale_temp_files
@@ -503,15 +503,25 @@ class Daemon:
         readings = self._collect(batch)
         burst = len(batch.todo) >= PARALLEL_MIN
         ingested = 0
-        with self._storing(catalog):
-            for file, reading in zip(batch.todo, readings, strict=True):
-                if reading is None:
-                    continue
-                try:
-                    level = logging.DEBUG if burst else logging.INFO
-                    ingested += store_reading(catalog, file, reading, now=batch.now, level=level)
-                except Exception:
-                    log.exception("file failed path=%s", file.rel_path)
+        try:
+            with self._storing(catalog):
+                for file, reading in zip(batch.todo, readings, strict=True):
+                    if reading is None:
+                        continue
+                    try:
+                        level = logging.DEBUG if burst else logging.INFO
+                        ingested += store_reading(
+                            catalog, file, reading, now=batch.now, level=level
+                        )
+                    except CatalogError:
+                        raise
+                    except Exception:
+                        log.exception("file failed path=%s", file.rel_path)
+        except CatalogError as e:
+            # The state folder full, say: none of the batch is recorded, and the periodic
+            # reconcile reads its files again.
+            log.error("batch not stored files=%d: %s", len(batch.todo), e)
+            return
         if burst:
             log.info("batch stored files=%d ingested=%d", len(batch.todo), ingested)
         self._publish_soon()

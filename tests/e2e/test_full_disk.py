@@ -20,6 +20,7 @@ import pytest
 from tests.conftest import wait_until
 from tests.e2e.daemon import (
     DaemonProcess,
+    Setting,
     Site,
     free_port,
     publish_idle,
@@ -152,3 +153,30 @@ def test_a_full_state_folder_refuses_the_files_it_cannot_record(
     assert run_cli(site, "build", *options).returncode == 0
     assert query_catalog(site, "SELECT count(*) FROM files") == [(len(recorded) + 119,)]
     assert_history_complete(site.public, state)
+
+
+def test_a_daemon_whose_state_folder_fills_up_keeps_running_and_records_files_later(
+    tmp_path: Path, small_disk: SmallDisk
+) -> None:
+    state = small_disk.mount_point / "state"
+    settings: dict[str, dict[str, Setting]] = {"schedule": {"reconcile_every": 1}}
+    site = replace(Site.create(tmp_path / "site", settings=settings), state=state)
+    daemon = DaemonProcess(site)
+    daemon.start_serving()
+    try:
+        small_disk.fill()
+        for n in range(1, 40):
+            site.drop(f"harbours-{n}.txt", story(n))
+        # Each batch it cannot record is refused, said so in one line; the daemon runs on.
+        wait_until(lambda: "state folder is full" in daemon.log(), timeout=20)
+        assert daemon.running, daemon.log()
+        assert query_catalog(site, "SELECT count(*) FROM files") == [(2,)]
+        small_disk.free()
+        # The periodic reconcile reads the files again once there is space.
+        wait_until(lambda: query_catalog(site, "SELECT count(*) FROM files") == [(41,)], timeout=30)
+        wait_until(lambda: publish_idle(site), timeout=20)
+        assert_history_complete(site.public, state)
+        daemon.stop()
+    finally:
+        if daemon.running:
+            daemon.kill()
