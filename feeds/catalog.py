@@ -644,10 +644,9 @@ class Catalog:
         was read (a worker process): a new entry's id starts from it.
 
         A story keeps its id when the same story is stored already (same fingerprint, from this
-        file or any other, live or deleted; or a deleted story's text before an edit), or
-        when it replaces a story this file holds (or
-        held when it went away; or, for a file renamed, that `moved_from` held) with the same
-        title or, failing that, at the same position.
+        file or any other, live or deleted; or a deleted story's text before an edit), or when
+        it replaces a story this file holds (or held when it went away; or, for a file renamed,
+        that `moved_from` held) with the same title or, failing that, at the same position.
         """
         rel = record.rel_path.as_posix()
         with self.transaction():
@@ -1108,11 +1107,12 @@ class Catalog:
     def _sync_memberships(self) -> None:
         """Record which feeds each changed entry now belongs to, and which archive pages moved.
 
-        A membership keeps its sequence number for good, so archive page `n` of a topic always
-        holds the entries that joined it `(n-1)*page_size+1` to `n*page_size`-th, and the
-        subscription document the ones after the last archive page (see `_archived`). Entries
-        joining in one transaction take their numbers oldest first (by `updated`, `published`,
-        id), so a first build pages its history in time order.
+        A membership keeps its sequence number while the entry stays in the feed (one that
+        comes back takes a new one), so archive page `n` of a topic always holds the entries
+        that joined it `(n-1)*page_size+1` to `n*page_size`-th, and the subscription document
+        the ones after the last archive page (see `_archived`). Entries joining in one
+        transaction take their numbers oldest first (by `updated`, `published`, id), so a
+        first build pages its history in time order.
         """
         touched, self._touched_entries = self._touched_entries, set()
         minted, self._minted_entries = self._minted_entries, set()
