@@ -102,6 +102,10 @@ class PublishReport:
     changed_feeds: tuple[str, ...]
 
 
+# Told of a reconcile's progress: files met so far, files ingested so far, live entries.
+Progress = Callable[[int, int, int], None]
+
+
 def open_catalog(config: Config) -> Catalog:
     """Open the catalogue in the configured state folder, with the configured id authority."""
     return Catalog.open(
@@ -115,13 +119,20 @@ def open_catalog(config: Config) -> Catalog:
 
 
 def update(
-    catalog: Catalog, config: Config, *, now: datetime, workers: int = 1, lists: bool = True
+    catalog: Catalog,
+    config: Config,
+    *,
+    now: datetime,
+    workers: int = 1,
+    lists: bool = True,
+    progress: Progress | None = None,
 ) -> PublishReport:
     """`seedfeed build`, and the daemon's start: settings, then seeds/, then public/ (with
-    `lists` false, index.html and feeds.opml are left pending, as `publish_dirty` says)."""
+    `lists` false, index.html and feeds.opml are left pending, as `publish_dirty` says).
+    `progress` is told of each batch of files reconciled."""
     apply_config(catalog, config)
     with reading_pool(workers) as pool:
-        reconcile(catalog, config, now=now, pool=pool)
+        reconcile(catalog, config, now=now, pool=pool, progress=progress)
         return publish_dirty(catalog, config, now=now, pool=pool, lists=lists)
 
 
@@ -446,13 +457,15 @@ def reconcile(
     *,
     now: datetime,
     pool: ProcessPoolExecutor | None = None,
+    progress: Progress | None = None,
 ) -> ReconcileReport:
     """Bring the catalogue in line with `seeds/`: new, changed and removed files.
 
     Files are handled in batches of `_BATCH` per transaction: one commit per batch, and a
     crash loses at most the batch in hand (the next reconcile does it again). With a `pool`,
     a batch's files are read and normalized by its processes while this one stores the
-    batch before it: it alone writes to the catalogue.
+    batch before it: it alone writes to the catalogue. `progress`, if given, is called after
+    each batch is stored, with the files met and ingested so far and the live entries.
     """
     held = catalog.file_count()
     # The scan meets the catalogue's files batch by batch, and keeps an 8-byte hash of each
@@ -477,6 +490,8 @@ def reconcile(
             with catalog.transaction(savepoints=False):
                 ingested += store_readings(catalog, *reading, now=now)
             log.info("reconciling seen=%d ingested=%d", seen - len(batch), ingested)
+            if progress is not None:
+                progress(seen - len(batch), ingested, catalog.topic_count(ALL_SLUG))
         if upcoming is None:
             break
         reading = upcoming
@@ -824,7 +839,7 @@ def _render_atom_feed(
         catalog,
         config,
         topic,
-        catalog.feed_atom_parts(slug, limit=config.max_entries),
+        catalog.current_atom_parts(slug),
         page=FeedPage(prev_archive=archived or None),
         tombstones=catalog.tombstones(
             slug, since=now - timedelta(days=config.tombstone_days), limit=config.max_entries

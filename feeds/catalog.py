@@ -35,7 +35,7 @@ from feeds.urls import ALL_SLUG, REJECTED_SLUG
 log = logging.getLogger(__name__)
 
 CATALOG_NAME = "catalog.sqlite3"
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # What waits for the next publish: feeds, feeds whose Atom is out but not their other
 # formats, archive pages, entry pages.
@@ -214,6 +214,23 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             reason TEXT NOT NULL,
             PRIMARY KEY (entry_id, slug))""",
         "CREATE INDEX held_names_by_slug ON held_names (slug)",
+    ),
+    (
+        # A subscription document holds every entry no archive page holds, and a page is out
+        # once a page's worth joined after it (`Catalog._archived`): every feed is rendered
+        # again. The last page a feed had under the former rule stays on disk, unlinked.
+        "INSERT INTO dirty (slug, gen) SELECT DISTINCT slug, 0 FROM memberships WHERE true "
+        "ON CONFLICT (slug) DO NOTHING",
+        # Every text an entry had before an edit: a deleted story dropped again as it was
+        # before the edit gets its id back (see `_match`).
+        """CREATE TABLE former_fingerprints (
+            fingerprint TEXT NOT NULL,
+            entry_id TEXT NOT NULL REFERENCES entries (entry_id),
+            PRIMARY KEY (fingerprint, entry_id))""",
+        "CREATE TRIGGER former_fingerprints_follow_edits AFTER UPDATE OF fingerprint ON entries "
+        "WHEN OLD.fingerprint != NEW.fingerprint BEGIN "
+        "INSERT OR IGNORE INTO former_fingerprints (fingerprint, entry_id) "
+        "VALUES (OLD.fingerprint, OLD.entry_id); END",
     ),
 )
 
@@ -493,15 +510,25 @@ class Catalog:
             yield
             self._settle_auto_topics()
             self._sync_memberships()
-        except BaseException:
-            self._db.execute("ROLLBACK")
+            self._db.execute("COMMIT")
+        except BaseException as e:
+            if self._db.in_transaction:  # SQLite may have rolled it back already
+                self._db.execute("ROLLBACK")
             self._touched_candidates.clear()
             self._touched_entries.clear()
             self._minted_entries.clear()
+            if (
+                isinstance(e, sqlite3.OperationalError)
+                and e.sqlite_errorcode == sqlite3.SQLITE_FULL
+            ):
+                raise CatalogError(
+                    f"the catalogue {self.path} cannot record anything: the file system of the "
+                    "state folder is full. Nothing was taken: free space there, and the files "
+                    "not recorded are read at the next reconcile (or `seedfeed build`)"
+                ) from e
             raise
         finally:
             self._savepoints = True
-        self._db.execute("COMMIT")
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -652,9 +679,9 @@ class Catalog:
         was read (a worker process): a new entry's id starts from it.
 
         A story keeps its id when the same story is stored already (same fingerprint, from this
-        file or any other, live or deleted), or when it replaces a story this file holds (or
-        held when it went away; or, for a file renamed, that `moved_from` held) with the same
-        title or, failing that, at the same position.
+        file or any other, live or deleted; or a deleted story's text before an edit), or when
+        it replaces a story this file holds (or held when it went away; or, for a file renamed,
+        that `moved_from` held) with the same title or, failing that, at the same position.
         """
         rel = record.rel_path.as_posix()
         with self.transaction():
@@ -751,6 +778,15 @@ class Catalog:
             "ORDER BY live DESC, first_seen, entry_id LIMIT 1",
             (entry.fingerprint,),
         ).fetchone()
+        if row is None:
+            # A deleted story dropped again as it was before an edit. (While the edit lives,
+            # its former text is a story of its own, as below.)
+            row = self._db.execute(
+                "SELECT e.entry_id FROM former_fingerprints f JOIN entries e USING (entry_id) "
+                "WHERE f.fingerprint = ? AND NOT e.live ORDER BY e.first_seen, e.entry_id "
+                "LIMIT 1",
+                (entry.fingerprint,),
+            ).fetchone()
         if row is not None:
             return str(row[0])
         # An edited story keeps its id, unless another file still holds the old text: then
@@ -1117,7 +1153,7 @@ class Catalog:
             ).fetchall():
                 self._db.executemany(
                     _MARK_ARCHIVE_PAGE,
-                    [(slug, page, self._gen) for page in range(1, top // self.page_size + 1)],
+                    [(slug, page, self._gen) for page in range(1, self._archived(top) + 1)],
                 )
 
     # -- memberships: archive pages and tombstones --------------------------------------------
@@ -1125,8 +1161,12 @@ class Catalog:
     def _sync_memberships(self) -> None:
         """Record which feeds each changed entry now belongs to, and which archive pages moved.
 
-        A membership keeps its sequence number for good, so archive page `n` of a topic always
-        holds the entries that joined it `(n-1)*page_size+1` to `n*page_size`-th.
+        A membership keeps its sequence number while the entry stays in the feed (one that
+        comes back takes a new one), so archive page `n` of a topic always holds the entries
+        that joined it `(n-1)*page_size+1` to `n*page_size`-th, and the subscription document
+        the ones after the last archive page (see `_archived`). Entries joining in one
+        transaction take their numbers oldest first (by `updated`, `published`, id), so a
+        first build pages its history in time order.
         """
         touched, self._touched_entries = self._touched_entries, set()
         minted, self._minted_entries = self._minted_entries, set()
@@ -1137,10 +1177,15 @@ class Catalog:
         # here: read once, written once, however many of its entries joined.
         next_seq: dict[str, int] = {}
         counts: Counter[str] = Counter()
-        for entry_id in sorted(touched):
-            row = self._db.execute("SELECT live FROM entries WHERE entry_id = ?", (entry_id,))
-            found = row.fetchone()
-            live = found is not None and bool(found[0])
+        found = {
+            str(r[0]): (bool(r[1]), str(r[2]), str(r[3]))
+            for r in self._rows_in(
+                "SELECT entry_id, live, updated, published FROM entries WHERE entry_id",
+                sorted(touched),
+            )
+        }
+        for entry_id in sorted(touched, key=lambda e: (*found.get(e, (False, "", ""))[1:], e)):
+            live = entry_id in found and found[entry_id][0]
             current = set()
             if live:
                 current = {ALL_SLUG} | {
@@ -1161,25 +1206,25 @@ class Catalog:
                 }
             )
             for slug in sorted(current):
-                if slug not in held:
+                if slug not in held or held[slug][1] is not None:
+                    # It joins, or comes back: either way after every entry before it, so
+                    # no archive page that is out ever gains an entry.
                     seq = next_seq.get(slug) or self._next_seq(slug)
                     next_seq[slug] = seq + 1
                     self._db.execute(
-                        "INSERT INTO memberships (slug, entry_id, seq) VALUES (?, ?, ?)",
+                        "INSERT INTO memberships (slug, entry_id, seq) VALUES (?, ?, ?) "
+                        "ON CONFLICT (slug, entry_id) DO UPDATE SET seq = excluded.seq, "
+                        "left_at = NULL",
                         (slug, entry_id, seq),
                     )
                     counts[slug] += 1
                     if seq % self.page_size == 0:
-                        # It fills its page: the page is out, the one before links to it.
+                        # A page's worth joined after the last archive page: the page before
+                        # them is out, the one before it links to it, and the feed loses it.
+                        archived = self._archived(seq)
                         self._mark_feeds([slug])
-                        self._dirty_page(slug, seq // self.page_size - 1)
-                        self._dirty_page(slug, seq // self.page_size)
-                elif held[slug][1] is not None:
-                    self._db.execute(
-                        "UPDATE memberships SET left_at = NULL WHERE slug = ? AND entry_id = ?",
-                        (slug, entry_id),
-                    )
-                    counts[slug] += 1
+                        self._dirty_page(slug, archived - 1)
+                        self._dirty_page(slug, archived)
             for slug, (_, gone) in held.items():
                 if slug not in current and gone is None:
                     self._db.execute(
@@ -1203,21 +1248,27 @@ class Catalog:
         return int(seq)
 
     def _dirty_page(self, slug: str, page: int) -> None:
-        """Mark archive page `page` of `slug` for rendering, if it exists (is full)."""
-        if page < 1:
-            return
-        (top,) = self._db.execute(
-            "SELECT coalesce(max(seq), 0) FROM memberships WHERE slug = ?", (slug,)
-        ).fetchone()
-        if page * self.page_size <= top:
+        """Mark archive page `page` of `slug` for rendering, if it is out."""
+        if 1 <= page <= self.archive_page_count(slug):
             self._db.execute(_MARK_ARCHIVE_PAGE, (slug, page, self._gen))
 
     def archive_page_count(self, slug: str) -> int:
-        """How many full archive pages `slug` has (page 1 is the oldest)."""
+        """How many archive pages `slug` has (page 1 is the oldest)."""
         (top,) = self._db.execute(
             "SELECT coalesce(max(seq), 0) FROM memberships WHERE slug = ?", (slug,)
         ).fetchone()
-        return int(top) // self.page_size
+        return self._archived(int(top))
+
+    def _archived(self, top: int) -> int:
+        """How many archive pages a feed has when `top` entries ever joined it.
+
+        A page is out once it is full and a whole page's worth of entries joined after it:
+        the subscription document holds every entry no archive page holds (at least
+        `page_size` of the latest to join, fewer than twice that), so each entry is in
+        exactly one document of the feed's history, and a page never changes its entries
+        once it is out (RFC 5005). Which entries are newest by `updated` plays no part.
+        """
+        return max(0, top // self.page_size - 1)
 
     def archive_entries(self, slug: str, page: int) -> list[StoredEntry]:
         """The live entries of archive page `page` of `slug`, newest first."""
@@ -1446,46 +1497,47 @@ class Catalog:
         return ((Topic(slug=r[0], title=r[1], created=_moment(r[2])), int(r[3])) for r in rows)
 
     def feed_entries(self, slug: str, *, limit: int) -> list[StoredEntry]:
-        """The newest `limit` live entries of a topic (`all`: of everything), newest first."""
-        return self._stored_entries(
-            self._newest_rows(
-                slug,
-                limit,
-                everything=f"SELECT {_ENTRY_SELECT} FROM entries e",
-                topic=f"SELECT {_ENTRY_SELECT} FROM entry_topics t JOIN entries e USING (entry_id)",
-            )
-        )
-
-    def feed_atom_parts(self, slug: str, *, limit: int) -> list[AtomPart]:
-        """`feed_entries` as Atom parts: each entry's kept XML, if any. A topic's are read
-        from its index and the kept XML alone, never from the entries' rows."""
-        rows = self._newest_rows(
-            slug,
-            limit,
-            everything=f"SELECT {_ATOM_PART_SELECT} FROM entries e "
-            "LEFT JOIN atom_entries a USING (entry_id)",
-            topic=f"SELECT {_TOPIC_ATOM_PART_SELECT} FROM entry_topics t "
-            "LEFT JOIN atom_entries a USING (entry_id)",
-        )
-        return [_atom_part(row) for row in rows]
-
-    def _newest_rows(
-        self, slug: str, limit: int, *, everything: str, topic: str
-    ) -> list[tuple[object, ...]]:
-        """The rows of the newest `limit` live entries of `slug`, straight from the index
-        that orders them: `everything` selects from the entries (e), for `all`; `topic` from
-        the topic's rows (t)."""
+        """The newest `limit` live entries of a topic (`all`: of everything), newest first,
+        straight from the index that orders them (RSS, JSON Feed and topic pages)."""
         if slug == ALL_SLUG:
-            return self._db.execute(
-                f"{everything} WHERE e.live = 1 "
+            rows = self._db.execute(
+                f"SELECT {_ENTRY_SELECT} FROM entries e WHERE e.live = 1 "
                 "ORDER BY e.updated DESC, e.published DESC, e.entry_id DESC LIMIT ?",
                 (limit,),
             ).fetchall()
-        return self._db.execute(
-            f"{topic} WHERE t.slug = ? AND t.live "
-            "ORDER BY t.updated DESC, t.published DESC, t.entry_id DESC LIMIT ?",
-            (slug, limit),
-        ).fetchall()
+        else:
+            rows = self._db.execute(
+                f"SELECT {_ENTRY_SELECT} FROM entry_topics t JOIN entries e USING (entry_id) "
+                "WHERE t.slug = ? AND t.live "
+                "ORDER BY t.updated DESC, t.published DESC, t.entry_id DESC LIMIT ?",
+                (slug, limit),
+            ).fetchall()
+        return self._stored_entries(rows)
+
+    def current_atom_parts(self, slug: str) -> list[AtomPart]:
+        """The entries of a topic's Atom subscription document (`all`: of everything) as
+        Atom parts, newest first: every live entry no archive page holds, each with its kept
+        XML, if any. A topic's are read from its memberships, its index and the kept XML,
+        never from the entries' rows."""
+        low = self.archive_page_count(slug) * self.page_size + 1
+        if slug == ALL_SLUG:
+            query = (
+                f"SELECT {_ATOM_PART_SELECT}, e.published FROM memberships m "
+                "JOIN entries e USING (entry_id) LEFT JOIN atom_entries a USING (entry_id) "
+                "WHERE m.slug = ? AND m.seq >= ? AND m.left_at IS NULL AND e.live"
+            )
+        else:
+            query = (
+                f"SELECT {_TOPIC_ATOM_PART_SELECT}, t.published FROM memberships m "
+                "JOIN entry_topics t ON t.slug = m.slug AND t.entry_id = m.entry_id "
+                "LEFT JOIN atom_entries a ON a.entry_id = m.entry_id "
+                "WHERE m.slug = ? AND m.seq >= ? AND m.left_at IS NULL AND t.live"
+            )
+        # Fewer than two pages of rows: put in the order feeds show (newest `updated`, then
+        # `published`, then id, as stamps compare) here rather than by a temporary index.
+        rows = self._db.execute(query, (slug, low)).fetchall()
+        rows.sort(key=lambda r: (str(r[1]), str(r[4]), str(r[0])), reverse=True)
+        return [_atom_part(row) for row in rows]
 
     def _stored_entries(self, rows: Sequence[Sequence[object]]) -> list[StoredEntry]:
         """StoredEntry values for entry rows: kept ones from the cache, the others with their

@@ -24,3 +24,8 @@ class ConfigError(SeedfeedError):
 
 class CatalogError(SeedfeedError):
     """A catalogue the user must act on: locked, read-only, corrupt or too new."""
+
+
+class PublishError(SeedfeedError):
+    """A document that cannot be written into `public/` (its file system full or read-only,
+    a file where a folder belongs): nothing is lost, what is unwritten stays to publish."""

@@ -6,12 +6,15 @@ an unchanged document is not rewritten, so its mtime and ETag stay put.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import threading
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from feeds.errors import PublishError
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +66,11 @@ def write_files_atomically(files: Mapping[Path, bytes], *, announce: bool = True
         for path in changed:
             _advance_mtime(temp_path(path), path)
             os.replace(temp_path(path), path)
-    except BaseException:
+    except BaseException as e:
         for path in written:
             temp_path(path).unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise _unwritable(written[-1] if written else changed[0], e) from e
         raise
     for folder in sorted({path.parent for path in changed}):
         _fsync(folder)
@@ -95,11 +100,26 @@ def write_stream_atomically(path: Path, chunks: Iterable[bytes]) -> int | None:
         _fsync(temp)
         _advance_mtime(temp, path)
         os.replace(temp, path)
-    except BaseException:
+    except BaseException as e:
         temp.unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise _unwritable(path, e) from e
         raise
     _fsync(path.parent)
     return size
+
+
+def _unwritable(path: Path, error: OSError) -> PublishError:
+    """What to tell the user about a document that could not be written."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        advice = "the file system is full: free space on it"
+    else:
+        advice = "check that public/ and its folders can be written"
+    return PublishError(
+        f"cannot write {path}: {error.strerror or error}; {advice}. Nothing is lost: every "
+        "document is written at the next publish (the running daemon retries by itself; "
+        "else run `seedfeed build`)"
+    )
 
 
 def _same_bytes(new: Path, old: Path) -> bool:

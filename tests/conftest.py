@@ -14,6 +14,8 @@ from feeds.publish import SYNC_THREAD_PREFIX
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
+# The tests' own copy of the sample clippings: users add theirs to the repository's seeds/.
+SAMPLE_SEEDS = REPO / "tests" / "data" / "seeds"
 
 
 def wait_until(

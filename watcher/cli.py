@@ -16,12 +16,16 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from feeds.config import find_config_file, load_config
 from feeds.errors import ConfigError, RejectedFile, SeedfeedError
 from feeds.model import Config, Entry
 from feeds.workers import warm_reading_pool
 from watcher.lock import hold_state_lock
+
+if TYPE_CHECKING:
+    from feeds.build import Progress
 
 # The commands import the rest of seedfeed themselves, when they run: a first `build` starts
 # its worker processes' forkserver before, so the two processes import seedfeed at once.
@@ -196,10 +200,10 @@ def _build(args: argparse.Namespace, config: Config) -> int:
         warm_reading_pool()
     from feeds.build import open_catalog, update
 
-    with hold_state_lock(config.state_dir):
+    with hold_state_lock(config.state_dir), _build_progress(args, config) as progress:
         catalog = open_catalog(config)
         try:
-            update(catalog, config, now=_now(), workers=workers)
+            update(catalog, config, now=_now(), workers=workers, progress=progress)
             counts = catalog.counts()
         finally:
             catalog.close()
@@ -208,6 +212,37 @@ def _build(args: argparse.Namespace, config: Config) -> int:
         f"topics={counts.topics} seconds={time.perf_counter() - started:.2f}"
     )
     return EXIT_OK
+
+
+@contextmanager
+def _build_progress(args: argparse.Namespace, config: Config) -> Iterator[Progress | None]:
+    """On a terminal (and without -v or -q), a progress bar of the files read instead of the
+    info log lines (warnings still show, above the bar); elsewhere (systemd, CI) the log lines."""
+    if args.verbose or args.quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    from feeds.build import scan_seeds
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.WARNING)
+    total = sum(1 for _ in scan_seeds(config))
+    bar = tqdm(total=total, desc="reading", unit=" files", file=sys.stderr, dynamic_ncols=True)
+
+    def advance(seen: int, ingested: int, entries: int) -> None:
+        bar.update(seen - bar.n)
+        bar.set_postfix_str(f"read={ingested} entries={entries}", refresh=False)
+        if bar.n >= total:
+            bar.set_description("writing public/")
+
+    try:
+        with bar, logging_redirect_tqdm():
+            yield advance
+    finally:
+        root.setLevel(level)
 
 
 def _status(args: argparse.Namespace, config: Config) -> int:

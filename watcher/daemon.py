@@ -50,7 +50,7 @@ from feeds.build import (
     update,
 )
 from feeds.catalog import Catalog
-from feeds.errors import ConfigError
+from feeds.errors import CatalogError, ConfigError, PublishError
 from feeds.lists import lists_pending, lists_written, take_lists, write_lists
 from feeds.model import Config
 from feeds.publish import remove_stale_temp_files
@@ -349,12 +349,17 @@ class Daemon:
         scheduler = BackgroundScheduler(timezone=UTC)
         self._scheduler = scheduler
         try:
-            with self._catalog_lock:
-                report = update(catalog, config, now=self._clock(), lists=False)
-            self._announce(report)
-            # Written as the lists job writes them, so its next turn waits its share of time
-            # rather than coming with the first drops.
-            self._publish_lists(catalog)
+            try:
+                with self._catalog_lock:
+                    report = update(catalog, config, now=self._clock(), lists=False)
+                self._announce(report)
+                # Written as the lists job writes them, so its next turn waits its share of
+                # time rather than coming with the first drops.
+                self._publish_lists(catalog)
+            except PublishError as e:
+                # public/ full or unwritable: seeds/ is reconciled, and what is unwritten stays
+                # dirty for the publish job, which writes it once it can.
+                log.error("publish failed, retrying while watching: %s", e)
             # What start-up left alive (modules, settings, caches) stays for good: out of the
             # garbage collector's sight, its full collections no longer walk it each time.
             gc.collect()
@@ -520,15 +525,25 @@ class Daemon:
         readings = self._collect(batch)
         burst = len(batch.todo) >= PARALLEL_MIN
         ingested = 0
-        with self._storing(catalog):
-            for file, reading in zip(batch.todo, readings, strict=True):
-                if reading is None:
-                    continue
-                try:
-                    level = logging.DEBUG if burst else logging.INFO
-                    ingested += store_reading(catalog, file, reading, now=batch.now, level=level)
-                except Exception:
-                    log.exception("file failed path=%s", file.rel_path)
+        try:
+            with self._storing(catalog):
+                for file, reading in zip(batch.todo, readings, strict=True):
+                    if reading is None:
+                        continue
+                    try:
+                        level = logging.DEBUG if burst else logging.INFO
+                        ingested += store_reading(
+                            catalog, file, reading, now=batch.now, level=level
+                        )
+                    except CatalogError:
+                        raise
+                    except Exception:
+                        log.exception("file failed path=%s", file.rel_path)
+        except CatalogError as e:
+            # The state folder full, say: none of the batch is recorded, and the periodic
+            # reconcile reads its files again.
+            log.error("batch not stored files=%d: %s", len(batch.todo), e)
+            return
         if burst:
             log.info("batch stored files=%d ingested=%d", len(batch.todo), ingested)
         self._publish_soon()
@@ -668,6 +683,8 @@ class Daemon:
         if time.monotonic() >= self._lists_due:
             try:
                 self._publish_lists(self._require_catalog())
+            except PublishError as e:
+                log.error("writing index.html and feeds.opml failed: %s", e)
             except Exception:
                 log.exception("writing index.html and feeds.opml failed")
 
@@ -701,6 +718,8 @@ class Daemon:
         except BrokenProcessPool:
             log.exception("publish failed: a worker process died; the next runs without them")
             self._stop_reading_pool(broken=True)
+        except PublishError as e:
+            log.error("publish failed: %s", e)
         except Exception:
             log.exception("publish failed")
 

@@ -30,9 +30,8 @@ from typing import cast
 import pytest
 
 from tests.atom_schema import assert_valid_atom, parse_with_feedparser
-from tests.conftest import REPO, wait_until
+from tests.conftest import SAMPLE_SEEDS, wait_until
 
-SAMPLE_SEEDS = REPO / "seeds"
 SAMPLE_FILES = ("000_5a940adfff668c84.txt", "001_ddbcc2360f6b3daf.txt")
 SAMPLE_TITLES = frozenset(
     {

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import re
+import struct
+import subprocess
+import termios
 from datetime import UTC, datetime
 
 import pytest
 
+from tests.conftest import REPO
 from tests.e2e.daemon import (
     SAMPLE_FILES,
-    SAMPLE_SEEDS,
     SAMPLE_TITLES,
     Site,
     assert_public_valid,
     read_feed_on_disk,
     run_cli,
+    seedfeed_command,
     snapshot_files,
 )
 
@@ -153,7 +159,7 @@ def test_status_aligns_its_topic_table_whatever_the_length_of_a_slug(site: Site)
 def test_topics_lists_each_body_once_and_what_it_held_back(site: Site) -> None:
     """With the shipped seedfeed.toml (automatic topics on), the sample seeds give one feed
     per organisation or body, and `seedfeed topics` says which names it held back and why."""
-    shipped = ["--config", str(SAMPLE_SEEDS.parent / "seedfeed.toml")]
+    shipped = ["--config", str(REPO / "seedfeed.toml")]
     paths = site.path_options()[2:]
     build = run_cli(site, "build", *shipped, *paths)
     assert build.returncode == 0, build.stderr
@@ -174,3 +180,56 @@ def test_topics_lists_each_body_once_and_what_it_held_back(site: Site) -> None:
     assert text.returncode == 0, text.stderr
     assert f"topics: {len(slugs)}" in text.stdout
     assert "SCO: duplicate of taxonomy topic sco" in text.stdout
+
+
+def _build_on_a_terminal(site: Site) -> str:
+    """`seedfeed build` with stdout and stderr on a pseudo-terminal 100 columns wide: all it
+    printed, carriage returns kept."""
+    leader, follower = os.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    process = subprocess.Popen(
+        seedfeed_command("build", *site.path_options()),
+        cwd=site.root,
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=follower,
+    )
+    os.close(follower)
+    output = bytearray()
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the process closed its end
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(leader)
+    assert process.wait(timeout=60) == 0, output.decode("utf-8", "replace")
+    return output.decode("utf-8", "replace")
+
+
+def test_build_shows_a_progress_bar_on_a_terminal_and_log_lines_elsewhere(site: Site) -> None:
+    for n in range(150):
+        (site.seeds / f"story-{n:03d}.txt").write_text(
+            f"Title: Harbour bulletin {n}\nDate: 2025-10-01\n\nBerth {n} reopened.\n",
+            encoding="utf-8",
+        )
+    shown = _build_on_a_terminal(site)
+    # The bar: files read of the total, entries, rate and time left; then the one summary line.
+    bars = [part for line in shown.splitlines() for part in line.split("\r") if "%|" in part]
+    assert bars, shown
+    last = bars[-1]
+    assert "152/152" in last and "files/s" in last and "entries=153" in last, last
+    assert re.search(r"\[\d\d:\d\d<\d\d:\d\d", last), last  # elapsed < left
+    assert " INFO " not in shown, shown
+    lines = [line.strip() for line in shown.replace("\r", "\n").splitlines() if line.strip()]
+    assert SUMMARY.fullmatch(lines[-1]), lines[-1]
+
+    # Off a terminal (systemd, CI, a pipe): log lines, no bar.
+    (site.seeds / "one-more.txt").write_text("Title: One more\n\nA last story.\n", "utf-8")
+    piped = run_cli(site, "build", *site.path_options())
+    assert piped.returncode == 0, piped.stderr
+    assert "INFO feeds.build: reconciled seen=153" in piped.stderr, piped.stderr
+    assert "%|" not in piped.stderr + piped.stdout
+    assert SUMMARY.fullmatch(piped.stdout.strip()), piped.stdout

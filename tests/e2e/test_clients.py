@@ -542,7 +542,9 @@ def test_every_client_sees_drops_edits_and_deletes_once(
         urls,
         "the three new stories are published",
         {
-            "all": holds(RAIL_TITLE, RALLY_TITLE, FAIR_TITLE, count=MAX_ENTRIES),
+            # Six entries: all.atom holds them all until a page's worth more joins after its
+            # first five, which then go to an archive page.
+            "all": holds(RAIL_TITLE, RALLY_TITLE, FAIR_TITLE, count=MAX_ENTRIES + 1),
             "pakistan": holds(RAIL_TITLE, RALLY_TITLE),
             "sco": holds(RAIL_TITLE),
         },
@@ -552,7 +554,7 @@ def test_every_client_sees_drops_edits_and_deletes_once(
         == start.feeds[by_slug["counterterrorism"]].data
     )
     poll_all("drop", dropped)
-    assert len(shown[by_slug["all"]]) == 6, "all.atom showed six stories over time, five at once"
+    assert len(shown[by_slug["all"]]) == 6, "all.atom shows the six stories"
     rail_id = dropped.feeds[by_slug["all"]].by_title(RAIL_TITLE)[0].entry_id
     rally_id = dropped.feeds[by_slug["all"]].by_title(RALLY_TITLE)[0].entry_id
     counts = {url: len(reader_client.entries(url)) for url in urls}

@@ -19,6 +19,7 @@ import pytest
 from tests.conftest import wait_until
 from tests.e2e.daemon import (
     SAMPLE_TITLES,
+    START_TIMEOUT,
     DaemonProcess,
     Feed,
     Site,
@@ -148,8 +149,11 @@ def _check_listed(daemon: DaemonProcess) -> None:
 
 
 def test_feeds_follow_seeds_through_drop_edit_rename_and_delete(
-    site: Site, daemons: Daemons
+    tmp_path: Path, daemons: Daemons
 ) -> None:
+    # A settle well above the pauses of the slow writer below (0.1 s, and a feed parsed), even
+    # on a busy machine with tests running side by side: only then must its file be read whole.
+    site = Site.create(tmp_path / "site", settings={"schedule": {"settle": 1.0}})
     daemon = daemons(site).start_serving()
 
     # 1. The two sample clippings give exactly three entries.
@@ -387,7 +391,7 @@ def test_restart_writes_public_again_after_it_was_deleted(site: Site, daemons: D
     def all_atom_written_again() -> bool:
         return (site.public / "feeds" / "all.atom").is_file()
 
-    wait_until(all_atom_written_again, timeout=5)
+    wait_until(all_atom_written_again, timeout=START_TIMEOUT)  # a start on a busy machine
     daemon.wait_serving()
     again = read_feed(daemon, "all")
     assert first is not None and again is not None

@@ -2,9 +2,10 @@
 WebSub pings, on the real `seedfeed run` with its feeds read over HTTP.
 
 With `max_entries = 3`, archive page n of a topic holds the n-th block of three entries in
-the order they joined it; a full page never changes again except to gain its `next-archive`
-link when the next page fills. A reader walking `prev-archive` from the subscription document
-reaches everything ever published in the topic.
+the order they joined it, and is out once three more joined after it; it never changes again
+except to gain its `next-archive` link when the next page is out. The subscription document
+holds every entry no archive page holds, so a reader walking `prev-archive` from it reaches
+each entry of the topic exactly once.
 """
 
 from __future__ import annotations
@@ -31,10 +32,10 @@ from tests.e2e.daemon import (
     Setting,
     parse_feed,
     publish_idle,
-    read_feed,
     served_site,
     wait_for_feed,
 )
+from tests.history import assert_history_complete
 
 pytestmark = pytest.mark.e2e
 
@@ -198,16 +199,16 @@ def test_archive_pages_reach_every_entry_and_never_change_once_full(
     page2 = page_path(daemon, TOPIC, 2)
     frozen: dict[Path, bytes] = {}
     ids: list[str] = []
-    for n in range(1, 9):
+    for n in range(1, 12):
         daemon.site.drop(f"{TOPIC}-{n}.txt", story(n))
         feed = published_with(daemon, story_title(n))
         ids.append(feed.by_title(story_title(n))[0].entry_id)
-        # Full pages exist from the third and sixth entry on, and not before.
-        assert page1.exists() == (n >= 3) and page2.exists() == (n >= 6), f"after {n} entries"
+        # Pages are out from the sixth and ninth entry on, and not before.
+        assert page1.exists() == (n >= 6) and page2.exists() == (n >= 9), f"after {n} entries"
         assert not page_path(daemon, TOPIC, 3).exists()
-        if n == 3:
+        if n == 6:
             frozen[page1] = page1.read_bytes()
-        elif n == 6:
+        elif n == 9:
             # Page 1 gains its next-archive link once, then both pages stay as they are.
             gained = page1.read_bytes()
             assert gained != frozen[page1], "page 1 never linked to page 2"
@@ -224,7 +225,7 @@ def test_archive_pages_reach_every_entry_and_never_change_once_full(
     current, newest_page, oldest_page = walked  # the subscription document and two pages
     base = f"http://127.0.0.1:{daemon.port}/feeds/"
     assert current.url == current.links["self"] == f"{base}{TOPIC}.atom"
-    assert not current.archive and set(current.ids) == set(ids[-PAGE_SIZE:])
+    assert not current.archive and sorted(current.ids) == sorted(ids[6:])
     assert current.links["prev-archive"] == f"{base}archive/{TOPIC}/2.atom"
     assert "next-archive" not in current.links
     assert newest_page.archive and oldest_page.archive
@@ -235,38 +236,36 @@ def test_archive_pages_reach_every_entry_and_never_change_once_full(
     assert oldest_page.links["current"] == current.url
     assert oldest_page.links["next-archive"] == newest_page.url
     assert "prev-archive" not in oldest_page.links
-    # Page n holds the n-th block of three in joining order; the pages never share an entry,
-    # and the subscription document adds the entries no full page holds yet.
+    # Page n holds the n-th block of three in joining order; the documents never share an
+    # entry: the subscription document holds the entries no page holds.
     assert set(oldest_page.ids) == set(ids[0:3]) and set(newest_page.ids) == set(ids[3:6])
-    archived = [*oldest_page.ids, *newest_page.ids]
-    assert len(archived) == len(set(archived)) == 6
-    reached = archived + [i for i in current.ids if i not in archived]
-    assert sorted(reached) == sorted(ids) and len(set(ids)) == 8, "not every entry reached once"
+    reached = [i for d in walked for i in d.ids]
+    assert sorted(reached) == sorted(ids) and len(set(ids)) == 11, "not every entry reached once"
     # Each document has the same feed id (RFC 5005: pages of one feed).
     feed_ids = {etree.fromstring(d.data).findtext(f"{ATOM}id") for d in walked}
     assert len(feed_ids) == 1, feed_ids
 
     # `all` pages the same way, with the two sample clippings' three entries first.
     everything = walk_history(daemon, "all")
-    seen = {i for d in everything for i in d.ids}
-    assert set(ids) <= seen and len(seen) == 11
-    pages = [i for d in everything[1:] for i in d.ids]
-    assert len(pages) == len(set(pages)) == 9
+    seen = [i for d in everything for i in d.ids]
+    assert set(ids) <= set(seen) and len(seen) == len(set(seen)) == 14
+    assert len(everything) == 4  # three pages out, and the subscription document
+    wait_until(lambda: publish_idle(daemon.site), timeout=10)
+    assert assert_history_complete(daemon.site.public, daemon.site.state) >= 3
 
 
 def test_a_deleted_file_leaves_tombstones_in_its_entrys_feeds(
     history_daemon: DaemonProcess,
 ) -> None:
     daemon = history_daemon
-    for n in range(1, 5):
+    for n in range(1, 7):
         daemon.site.drop(f"{TOPIC}-{n}.txt", story(n))
         published_with(daemon, story_title(n))
     daemon.site.drop("empty.txt", "\n")  # rejected: the operator feed exists too
     wait_for_feed(daemon, "_rejected", lambda f: len(f.entries) == 1, what="the rejection")
-    gone_title = story_title(2)
-    before = read_feed(daemon, TOPIC)
-    assert before is not None
-    gone = before.by_title(gone_title)[0].entry_id
+    # Entries 2 and 3 are on archive page 1 (entries 1-3), out since entry 6 joined.
+    before = parse_feed(TOPIC, daemon.fetch(f"feeds/archive/{TOPIC}/1.atom") or b"")
+    gone = before.by_title(story_title(2))[0].entry_id
     page_url = entry_page(before, gone).removeprefix(f"http://127.0.0.1:{daemon.port}/")
     assert daemon.fetch(page_url) is not None, f"{page_url} is not served"
     sco_before = (daemon.site.public / "feeds" / "sco.atom").read_bytes()
@@ -274,7 +273,7 @@ def test_a_deleted_file_leaves_tombstones_in_its_entrys_feeds(
 
     (daemon.site.seeds / f"{TOPIC}-2.txt").unlink()
     for slug in (TOPIC, "all"):
-        wait_for_feed(daemon, slug, lambda f: f.by_id(gone) is None, what="the entry leaves")
+        wait_until(lambda slug=slug: gone in tombstone_refs(daemon, slug), timeout=10)
     wait_until(lambda: publish_idle(daemon.site), timeout=10)
     for slug in (TOPIC, "all"):
         data = daemon.fetch(f"feeds/{slug}.atom")
@@ -305,6 +304,7 @@ def test_a_deleted_file_leaves_tombstones_in_its_entrys_feeds(
     assert refs == {TOPIC: {gone, moved}, "all": {gone}, "lighthouses": set()}, refs
 
     checked = assert_public_documents_sound(daemon.site.public)
+    assert assert_history_complete(daemon.site.public, daemon.site.state) >= 4
     assert checked[".atom"] >= 6 and checked[".rss"] >= 4 and checked[".json"] >= 4, checked
     assert (daemon.site.public / "feeds" / "_rejected.atom").exists()
 
@@ -328,14 +328,14 @@ def test_a_feed_never_links_to_a_page_that_was_not_written(
     history_daemon: DaemonProcess,
 ) -> None:
     daemon = history_daemon
-    for n in (1, 2):
+    for n in range(1, 6):
         daemon.site.drop(f"{TOPIC}-{n}.txt", story(n))
         published_with(daemon, story_title(n))
-    # The third entry fills archive page 1, which cannot be written (as on a full disk).
+    # The sixth entry puts archive page 1 out, which cannot be written (as on a full disk).
     blocker = page_path(daemon, TOPIC, 1).parent
     blocker.parent.mkdir(parents=True, exist_ok=True)
     blocker.write_text("not a folder\n", encoding="utf-8")
-    daemon.site.drop(f"{TOPIC}-3.txt", story(3))
+    daemon.site.drop(f"{TOPIC}-6.txt", story(6))
     wait_until(lambda: "publish failed" in daemon.log_path.read_text("utf-8"), timeout=10)
     for slug in (TOPIC, "all"):
         links = served_links(daemon, slug)
@@ -343,7 +343,7 @@ def test_a_feed_never_links_to_a_page_that_was_not_written(
         assert not missing, f"{slug}.atom links to pages that are not served: {missing}"
     # Once the page can be written, the next publish catches up by itself.
     blocker.unlink()
-    published_with(daemon, story_title(3))
+    published_with(daemon, story_title(6))
     wait_until(lambda: publish_idle(daemon.site), timeout=10)
     for slug in (TOPIC, "all"):
         links = served_links(daemon, slug)

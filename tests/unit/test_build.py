@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import random
 import shutil
 import threading
 from dataclasses import replace
@@ -27,10 +28,11 @@ from feeds.lists import lists_pending, lists_written, take_lists, write_lists
 from feeds.model import Config, TopicRule
 from feeds.workers import start_reading_pool
 from tests.atom_schema import assert_valid_atom, parse_with_feedparser
-from tests.conftest import REPO
+from tests.conftest import SAMPLE_SEEDS, SHARED
+from tests.history import assert_history_complete, live_entries_by_feed, page_ids
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-SAMPLES = sorted((REPO / "seeds").glob("*.txt"))
+SAMPLES = sorted(SAMPLE_SEEDS.glob("*.txt"))
 
 
 @pytest.fixture
@@ -411,7 +413,7 @@ def test_feeds_assembled_from_kept_entry_xml_are_the_feeds_rendered_whole(
     """A publish keeps each entry's Atom XML in the catalogue and later feeds are assembled
     from it: byte for byte what rendering every entry again gives. A changed `base_url` (the
     entries' links) drops what was kept."""
-    for n in range(12):  # archive pages of 5, and topic feeds sharing entries with `all`
+    for n in range(20):  # archive pages of 5, and topic feeds sharing entries with `all`
         (config.seeds_dir / f"story-{n:02d}.txt").write_text(
             f"Title: Story {n:02d}\nDate: 2026-02-{1 + n:02d}T08:00:00Z\n"
             f"Topics: {'harbours' if n % 2 else 'railways'}\n\nBody of story {n}.\n",
@@ -425,11 +427,11 @@ def test_feeds_assembled_from_kept_entry_xml_are_the_feeds_rendered_whole(
         return {p.relative_to(public): p.read_bytes() for p in public.rglob("*.atom")}
 
     first = feeds()
-    assert len([p for p in first if "archive" in p.parts]) >= 3
+    assert len([p for p in first if "archive" in p.parts]) >= 5
     catalog = open_catalog(config)
     try:
         kept = catalog._db.execute("SELECT count(*) FROM atom_entries WHERE xml IS NOT NULL")
-        assert kept.fetchone()[0] == catalog.counts().entries == 15
+        assert kept.fetchone()[0] == catalog.counts().entries == 23
         shutil.rmtree(config.public_dir)  # every feed again, from the kept XML
         update(catalog, config, now=T0)
         assert feeds() == first
@@ -509,3 +511,122 @@ def test_the_operator_feed_exists_from_the_start_and_links_only_to_what_exists(
     hrefs += [link.href for entry in feed.entries for link in entry.get("links", ())]
     assert hrefs == ["http://127.0.0.1:8080/feeds/_rejected.atom"]
     assert sorted(public.rglob("_rejected*")) == [rejected]
+
+
+REUTERS = SHARED / "corpus" / "reuters" / "docs"
+
+
+@pytest.mark.skipif(not REUTERS.is_dir(), reason=f"no Reuters corpus at {REUTERS}")
+@pytest.mark.parametrize("max_entries", [50, 7])
+def test_every_feeds_history_holds_each_entry_once_after_one_build(
+    config: Config, max_entries: int
+) -> None:
+    """80 Reuters stories and the sample seeds built in one go: walking each feed's
+    `prev-archive` chain with feedparser reaches each of its entries exactly once (the
+    subscription document once held the newest by `updated` while archive pages held blocks
+    by joining order: some entries were in both, some in neither)."""
+    for path in sorted(REUTERS.glob("*.txt"))[:80]:
+        shutil.copyfile(path, config.seeds_dir / f"reuters-{path.name}")
+    config = replace(config, max_entries=max_entries)
+    _build(config, T0)
+    assert assert_history_complete(config.public_dir, config.state_dir) > 10
+    if max_entries == 7:
+        assert len(list((config.public_dir / "feeds" / "archive" / "all").glob("*.atom"))) >= 9
+
+
+def _harbour_story(n: int, *, date: str, topic: str, note: str = "") -> str:
+    return (
+        f"Title: Harbour bulletin {n}: berth {n} reopens\nDate: {date}\nTopics: {topic}\n\n"
+        f"The harbour authority said berth {n} reopened after repairs.{note}\n"
+    )
+
+
+def test_every_feeds_history_holds_each_entry_once_as_a_site_grows(config: Config) -> None:
+    """Stories dropped one by one in a shuffled order, many with the same dates (ties in
+    `updated`), some edited, moved to another topic, deleted and dropped again: after every
+    publish each feed's history holds each of its entries exactly once, and an archive page
+    that is out never changes which entries it holds (save those that left its feed)."""
+    config = replace(config, max_entries=3)
+    rng = random.Random(20)
+    order = list(range(24))
+    rng.shuffle(order)
+    topics = ("harbours", "ferries")
+    pages: dict[Path, set[str]] = {}
+    before: dict[str, set[str]] = {}
+    catalog = open_catalog(config)
+
+    def step(n: int) -> None:
+        update(catalog, config, now=T0 + timedelta(minutes=n))
+        assert_history_complete(config.public_dir, config.state_dir)
+        feeds = live_entries_by_feed(config.state_dir)
+        for path in sorted((config.public_dir / "feeds" / "archive").rglob("*.atom")):
+            ids = set(page_ids(path))
+            held = pages.setdefault(path, ids)
+            # A page that is out never gains an entry (one that comes back to its feed joins
+            # it anew), nor loses one that stayed in its feed.
+            stayed = feeds.get(path.parent.name, set()) & before.get(path.parent.name, set())
+            assert ids <= held, f"{path} gained {ids - held}"
+            assert held & stayed <= ids, f"{path} lost {held & stayed - ids}"
+            pages[path] = ids
+        before.clear()
+        before.update(feeds)
+
+    try:
+        for step_number, n in enumerate(order):
+            # Six dates for 24 stories, so `updated` ties often.
+            date = f"2026-02-0{1 + n % 6}T08:00:00Z"
+            seed = config.seeds_dir / f"story-{n:02d}.txt"
+            seed.write_text(_harbour_story(n, date=date, topic=topics[n % 2]), encoding="utf-8")
+            if step_number % 5 == 4:  # an edit of an earlier story moves its `updated`
+                earlier = order[step_number - 3]
+                (config.seeds_dir / f"story-{earlier:02d}.txt").write_text(
+                    _harbour_story(earlier, date=date, topic=topics[earlier % 2], note=" Edited."),
+                    encoding="utf-8",
+                )
+            if step_number % 7 == 6:  # another moves to the other topic
+                moved = order[step_number - 5]
+                (config.seeds_dir / f"story-{moved:02d}.txt").write_text(
+                    _harbour_story(moved, date=date, topic=topics[1 - moved % 2]),
+                    encoding="utf-8",
+                )
+            if step_number % 8 == 7:  # one is deleted, and one deleted before comes back
+                (config.seeds_dir / f"story-{order[step_number - 6]:02d}.txt").unlink()
+            step(step_number)
+        for n in order:
+            seed = config.seeds_dir / f"story-{n:02d}.txt"
+            if not seed.exists():
+                seed.write_text(
+                    _harbour_story(n, date="2026-02-01T08:00:00Z", topic=topics[0]),
+                    encoding="utf-8",
+                )
+        step(len(order))
+    finally:
+        catalog.close()
+    assert len(pages) >= 8
+
+
+@pytest.mark.parametrize("name", ["story.txt", "story-again.txt"])
+def test_a_deleted_story_dropped_again_as_it_was_before_an_edit_gets_its_old_id(
+    config: Config, name: str
+) -> None:
+    """Drop a story, edit it, delete the file, drop the original text again (under its name
+    or another): the story gets its old id back, not a new `-2` one (README's promise)."""
+    original = (
+        "Title: Dredging starts at the north quay\nDate: 2026-02-03T08:00:00Z\n\n"
+        "The port authority said dredging of the north quay starts on Monday.\n"
+    )
+    seed = config.seeds_dir / "story.txt"
+
+    def build_ids(minutes: int) -> set[str]:
+        _build(config, T0 + timedelta(minutes=minutes))
+        return set(live_entries_by_feed(config.state_dir)["all"])
+
+    samples = build_ids(0)
+    seed.write_text(original, encoding="utf-8")
+    [first] = build_ids(1) - samples
+    seed.write_text(original.replace("on Monday", "on Tuesday"), encoding="utf-8")
+    assert build_ids(2) - samples == {first}
+    seed.unlink()
+    assert build_ids(3) == samples
+    (config.seeds_dir / name).write_text(original, encoding="utf-8")
+    assert build_ids(4) - samples == {first}

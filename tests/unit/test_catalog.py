@@ -326,16 +326,20 @@ def _paged(tmp_path: Path, clock: list[datetime]) -> Catalog:
 def test_archive_pages_fill_in_order_and_keep_their_entries(tmp_path: Path) -> None:
     clock = [T0]
     catalog = _paged(tmp_path, clock)
-    for n in range(5):
+    for n in range(7):
         catalog.store_file(
             _record(f"{n}.txt"),
             [_entry(f"Story {n}", f"Body {n}.", topics=("water",))],
             now=T0 + timedelta(minutes=n),
         )
+    # A page is out once a page's worth joined after it: the feed holds the rest.
     assert catalog.archive_page_count("water") == 2
     assert catalog.archive_page_count(ALL_SLUG) == 2
     assert {e.title for e in catalog.archive_entries("water", 1)} == {"Story 0", "Story 1"}
     assert {e.title for e in catalog.archive_entries("water", 2)} == {"Story 2", "Story 3"}
+    titles = {e.entry_id: e.title for e in catalog.feed_entries("water", limit=10)}
+    current = [titles[p.entry_id] for p in catalog.current_atom_parts("water")]
+    assert current == ["Story 6", "Story 5", "Story 4"]
     assert set(catalog.dirty_pages()) == {("all", 1), ("all", 2), ("water", 1), ("water", 2)}
     catalog.clear_dirty_pages(catalog.dirty_pages())
     catalog.store_file(
@@ -436,10 +440,23 @@ def test_a_renamed_and_edited_file_keeps_its_ids(catalog: Catalog) -> None:
     )
 
 
+def _reopened_as(state: Path, version: int, *statements: str) -> Catalog:
+    """The catalogue in `state` made as an earlier `version` left it (`statements` undo what
+    later ones added), then opened: migrated forward."""
+    db = sqlite3.connect(state / "catalog.sqlite3")
+    for statement in statements:
+        db.execute(statement)
+    db.execute(f"PRAGMA user_version={version}")
+    db.commit()
+    db.close()
+    return Catalog.open(state, id_authority="example.org", auto_min_entries=2)
+
+
 def test_a_version_1_catalogue_gains_what_later_versions_add(tmp_path: Path) -> None:
     """Version 2 added indexes and dirty_others; version 3 the generation of each dirt and
     the liveness of each entry's topics, filled from the entries; version 4 the entries' kept
-    Atom XML; version 5 the merged automatic names and the names other topics hold."""
+    Atom XML; version 5 the merged automatic names and the names other topics hold;
+    version 6 the entries' texts before an edit."""
     state = tmp_path / "state"
     catalog = Catalog.open(state, id_authority="example.org", auto_min_entries=2)
     catalog.store_file(_record("a.txt"), [_entry("One", "First.", topics=("water",))], now=T0)
@@ -447,26 +464,28 @@ def test_a_version_1_catalogue_gains_what_later_versions_add(tmp_path: Path) -> 
     catalog.forget_file(Path("b.txt"))
     catalog.close()
     db = sqlite3.connect(state / "catalog.sqlite3")
-    for (trigger,) in db.execute(
+    triggers = db.execute(
         "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name != 'atom_entries'"
-    ).fetchall():
-        db.execute(f"DROP TRIGGER {trigger}")
-    db.execute("DROP TABLE atom_entries")
-    db.execute("DROP INDEX entry_topics_newest")
-    db.execute("CREATE INDEX entry_topics_newest ON entry_topics (slug, updated DESC)")
-    for table in ("entry_topics", "dirty", "dirty_pages", "dirty_entries"):
-        db.execute(
-            f"ALTER TABLE {table} DROP COLUMN {'live' if table == 'entry_topics' else 'gen'}"
-        )
-    db.execute("DROP INDEX memberships_left")
-    db.execute("DROP INDEX entry_topics_titles")
-    db.execute("DROP TABLE dirty_others")
-    db.execute("DROP TABLE auto_merges")
-    db.execute("DROP TABLE held_names")
-    db.execute("PRAGMA user_version=1")
-    db.commit()
+    ).fetchall()
     db.close()
-    catalog = Catalog.open(state, id_authority="example.org", auto_min_entries=2)
+    catalog = _reopened_as(
+        state,
+        1,
+        *(f"DROP TRIGGER {trigger}" for (trigger,) in triggers),
+        "DROP TABLE atom_entries",
+        "DROP TABLE former_fingerprints",
+        "DROP INDEX entry_topics_newest",
+        "CREATE INDEX entry_topics_newest ON entry_topics (slug, updated DESC)",
+        *(
+            f"ALTER TABLE {table} DROP COLUMN {'live' if table == 'entry_topics' else 'gen'}"
+            for table in ("entry_topics", "dirty", "dirty_pages", "dirty_entries")
+        ),
+        "DROP INDEX memberships_left",
+        "DROP INDEX entry_topics_titles",
+        "DROP TABLE dirty_others",
+        "DROP TABLE auto_merges",
+        "DROP TABLE held_names",
+    )
     try:
         assert [e.title for e in catalog.feed_entries("water", limit=10)] == ["One"]
         assert catalog.dirty_slugs() == ["all", "water"]
@@ -533,7 +552,7 @@ def test_a_feed_is_read_through_indexes_whatever_the_catalogue_size(catalog: Cat
     catalog._db.set_trace_callback(statements.append)  # the SQL the catalogue runs
     for slug in (ALL_SLUG, "x"):
         catalog.feed_entries(slug, limit=50)
-        catalog.feed_atom_parts(slug, limit=50)
+        catalog.current_atom_parts(slug)
         catalog.tombstones(slug, since=T0, limit=50)
         catalog.archive_entries(slug, 1)
         catalog.archive_atom_parts(slug, 1)
@@ -553,7 +572,7 @@ def test_a_feed_is_read_through_indexes_whatever_the_catalogue_size(catalog: Cat
 
 
 def _kept_xml(catalog: Catalog, slug: str = ALL_SLUG) -> dict[str, tuple[int, bytes | None]]:
-    return {p.entry_id: (p.revision, p.xml) for p in catalog.feed_atom_parts(slug, limit=10)}
+    return {p.entry_id: (p.revision, p.xml) for p in catalog.current_atom_parts(slug)}
 
 
 def test_an_entrys_atom_xml_is_kept_until_anything_it_shows_changes(catalog: Catalog) -> None:
@@ -608,9 +627,31 @@ def test_xml_rendered_before_an_entry_without_topics_changed_is_refused(
     """An entry in no topic has no row of kept XML until something changes it; the change's
     row must not look like the revision the publish read (0, for no row)."""
     [entry_id] = catalog.store_file(_record("a.txt"), [_entry("Lone", "First.")], now=T0)
-    [part] = catalog.feed_atom_parts(ALL_SLUG, limit=10)
+    [part] = catalog.current_atom_parts(ALL_SLUG)
     assert (part.revision, part.xml) == (0, None)
     catalog.store_file(_record("a.txt", "h2"), [_entry("Lone", "First, edited.")], now=T0)
     catalog.keep_atom_entries([(entry_id, part.revision, b"<entry>before the edit</entry>")])
-    [after] = catalog.feed_atom_parts(ALL_SLUG, limit=10)
+    [after] = catalog.current_atom_parts(ALL_SLUG)
     assert after.xml is None and after.revision > part.revision
+
+
+def test_feeds_published_under_the_former_history_rule_are_rendered_again(
+    tmp_path: Path,
+) -> None:
+    """A catalogue of schema 5 published feeds holding the newest entries by `updated`: on
+    opening it every feed is rendered again to hold the entries no archive page holds."""
+    state = tmp_path / "state"
+    catalog = Catalog.open(state, id_authority="example.org", auto_min_entries=2)
+    catalog.store_file(_record("a.txt"), [_entry("One", "A.", topics=("water",))], now=T0)
+    catalog.clear_dirty(catalog.dirty_slugs())
+    catalog.close()
+    catalog = _reopened_as(
+        state,
+        5,
+        "DROP TRIGGER former_fingerprints_follow_edits",
+        "DROP TABLE former_fingerprints",
+    )
+    try:
+        assert catalog.dirty_slugs() == ["all", "water"]
+    finally:
+        catalog.close()

@@ -14,8 +14,8 @@ from feeds.errors import RejectedFile
 from feeds.ingest import decode_text
 from feeds.model import Config, Document, Entry
 from feeds.normalize import fingerprint, parse_date, shorten, split_entries, title_case
+from tests.conftest import SAMPLE_SEEDS
 
-SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 DATA = Path(__file__).resolve().parents[1] / "data"
 CLIPPINGS = sorted(p for p in DATA.iterdir() if p.suffix in (".txt", ".md"))
 FURNITURE = ("Short Url", "Follow", "Updated", "(AP/File)", "Pakistani soldiers arrive")
@@ -41,7 +41,7 @@ def _split(
 
 def _seed_entries(now: datetime) -> list[Entry]:
     entries: list[Entry] = []
-    for path in sorted(SEEDS.glob("*.txt")):
+    for path in sorted(SAMPLE_SEEDS.glob("*.txt")):
         entries.extend(_split(path.read_text(encoding="utf-8"), now, path.name))
     return entries
 
@@ -93,7 +93,7 @@ def test_sample_seed_entries_are_distinct_and_complete(now: datetime) -> None:
 
 
 def test_changing_one_story_keeps_the_other_fingerprint(now: datetime) -> None:
-    text = (SEEDS / "000_5a940adfff668c84.txt").read_text(encoding="utf-8")
+    text = (SAMPLE_SEEDS / "000_5a940adfff668c84.txt").read_text(encoding="utf-8")
     before = _split(text, now)
     after = _split(
         text.replace("Some participants of the rally", "Many participants of the rally"), now
