@@ -149,8 +149,10 @@ def test_feedparser_gets_every_title_and_summary_back_as_it_was(built: Built) ->
         if not twin.is_file():
             continue  # archive pages and the operator feed are Atom alone
         items = {item["id"]: item for item in json.loads(twin.read_bytes())["items"]}
-        assert {entry.id for entry in parsed.entries} == set(items), path
-        for entry in parsed.entries:
+        if path.suffix == ".rss":  # the newest by `updated`, as the JSON Feed holds
+            assert {entry.id for entry in parsed.entries} == set(items), path
+        # An Atom feed holds every entry no archive page holds: they overlap, not match.
+        for entry in (entry for entry in parsed.entries if entry.id in items):
             item = items[entry.id]
             assert reader_text(entry.title_detail) == item["title"], (path, entry.id)
             assert reader_text(entry.summary_detail) == item["summary"], (path, entry.id)
