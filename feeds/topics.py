@@ -17,6 +17,7 @@ from pathlib import Path
 
 from slugify import slugify
 
+from feeds.formats import cut_at_spaces, lowered
 from feeds.model import Config, Entry, TopicMatch, TopicRule, TopicSource
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ def _is_acronym(token: str) -> bool:
 
 def _lower(text: str) -> str:
     """`text` in lowercase, character for character (offsets stay valid)."""
-    low = text.lower()
+    low = lowered(text)
     if len(low) == len(text):
         return low
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
@@ -293,7 +294,7 @@ def _scan(taxonomy: _Taxonomy, text: str) -> list[tuple[int, int, _Owner]]:
     """Every (start, end, rule phrase) in `text`, ordered by start, longest first."""
     low = _lower(text)
     selected: set[int] = set()
-    for word in taxonomy.starts.keys() & set(_ascii_words(low)):
+    for word in _rule_words_in(taxonomy, low):
         selected.update(taxonomy.starts[word])
     hits: list[tuple[int, int, _Owner]] = []
     for index in selected:
@@ -303,6 +304,15 @@ def _scan(taxonomy: _Taxonomy, text: str) -> list[tuple[int, int, _Owner]]:
             hits.extend((start, end, owner) for owner in phrase.owners)
     hits.sort(key=lambda hit: (hit[0], -hit[1], hit[2].rule, hit[2].phrase))
     return hits
+
+
+def _rule_words_in(taxonomy: _Taxonomy, low: str) -> set[bytes]:
+    """The words of `low` (as `_ascii_words` finds them) that some rule phrase starts with;
+    a chunk at a time, so a megabyte of words is not one list of all of them."""
+    found: set[bytes] = set()
+    for part in cut_at_spaces(low):
+        found.update(taxonomy.starts.keys() & set(_ascii_words(part)))
+    return found
 
 
 # Between title and body when they are scanned as one text: no phrase reaches across it.
@@ -464,11 +474,16 @@ _WORD_REST = (
 # Runs of capitalised words, on one line or across one line break (wire copy is wrapped).
 # The pattern starts with the capital itself, so the regex engine skips everything else
 # quickly; the look-behind then rejects a capital inside a word, after an apostrophe or
-# hyphen, or after a dot ("U.S.").
+# hyphen, or after a dot ("U.S."). The run is possessive (`*+`): nothing follows it, so it
+# matches the same, but without a backtracking frame per word (80 bytes a character of a
+# megabyte of capitalised words).
 _NAME = re.compile(
     rf"{_U}(?<![\w'\u2019\-\u2010\u2011.].){_WORD_REST}"
-    rf"(?:(?:[ \t]+|[ \t]*\n[ \t]*){_U}{_WORD_REST})*"
+    rf"(?:(?:[ \t]+|[ \t]*\n[ \t]*){_U}{_WORD_REST})*+"
 )
+# A run of capitalised words longer than this is no name (a heading has fewer): skipped
+# before it is split into words.
+_NAME_MAX = 200
 # What may stand between a sentence's end and its first word: spaces, quotes, bullets.
 _OPENERS = frozenset(" \t\u201c\"\u2018'([*")
 # What ends a sentence or opens a lead: also a bullet or a dash ("NEW YORK, March 3 - ").
@@ -656,6 +671,8 @@ def _strip_name(words: list[str]) -> list[str]:
 def _names_in(text: str, found: list[tuple[str, bool]]) -> None:
     """Append (name, sentence_initial) for each capitalised name in `text`."""
     for match in _NAME.finditer(text):
+        if match.end() - match.start() > _NAME_MAX:
+            continue
         raw = match.group()
         initial = _is_initial(text, match.start())
         if raw.isalpha() and not raw.isupper():
