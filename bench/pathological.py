@@ -7,8 +7,12 @@ a paragraph, thousands of stories in one file, ... `write_shape` writes one at a
 a drop is read (`feeds.build.read_files`: ingest, normalize, topics) in a fresh Python
 process and returns that process's peak memory over its base and the time it took.
 
-Run as a module, it is that child process: `python -m bench.pathological FILE [CONFIG]`
-prints one JSON line.
+`measure_reading_phase` is the `pathological` row set of `make bench`: every shape at
+BENCH_SIZE, then the median time `seedfeed inspect` takes per file (ingest, normalize,
+topics) over the Reuters corpus's subset-1k, in a fresh process.
+
+Run as a module, it is those child processes: `python -m bench.pathological FILE [CONFIG]`
+and `python -m bench.pathological --inspect CORPUS [CONFIG]` print one JSON line.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import json
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -26,6 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 MB = 1024 * 1024
+_REPO = Path(__file__).resolve().parent.parent
+BENCH_SIZE = 9 * MB  # the size issue 19 names; within the default max_file_bytes (10 MiB)
 # A story in the usual shape, read by the child before the file measured: its peak memory
 # after that is the process's base (interpreter, seedfeed's modules, compiled patterns).
 _WARM_UP = (
@@ -255,9 +262,8 @@ def measure_reading(path: Path, *, config: Path | None = None, timeout: float = 
     command = [sys.executable, "-m", "bench.pathological", str(path)]
     if config is not None:
         command.append(str(config))
-    repo = Path(__file__).resolve().parent.parent
     done = subprocess.run(
-        command, cwd=repo, capture_output=True, text=True, timeout=timeout, check=True
+        command, cwd=_REPO, capture_output=True, text=True, timeout=timeout, check=True
     )
     fields = json.loads(done.stdout.strip().splitlines()[-1])
     return ReadingCost(**fields)
@@ -299,7 +305,111 @@ def _read_here(path: Path, config_path: Path | None) -> ReadingCost:
     )
 
 
+def _inspect_times_here(corpus: Path, config_path: Path | None) -> list[float]:
+    """Seconds per file of subset-1k read as `seedfeed inspect` reads it, in this process."""
+    from feeds.config import load_config
+    from feeds.ingest import read_document
+    from feeds.normalize import split_entries
+    from feeds.topics import assign_topics
+
+    config = load_config(config_path)
+    now = datetime.now(UTC)
+    docs = corpus / "docs"
+    names = (corpus / "subset-1k.txt").read_text(encoding="utf-8").split()
+    times: list[float] = []
+    for name in names:
+        rel_path = Path(name)
+        started = time.perf_counter()
+        document = read_document(docs, rel_path, max_file_bytes=config.max_file_bytes)
+        for entry in split_entries(document, config=config, now=now):
+            assign_topics(entry, rel_path=rel_path, config=config)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShapeRow:
+    shape: str
+    size_mb: float
+    peak_mb: float
+    over_base_mb: float
+    seconds: float
+    cpu_seconds: float
+    entries: int
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReadingFigures:
+    """The `pathological` phase's figures."""
+
+    shapes: tuple[ShapeRow, ...]
+    inspect_files: int
+    inspect_median_us: float
+
+
+def measure_reading_phase(work: Path, corpus: Path, config: Path) -> ReadingFigures:
+    """Every shape at BENCH_SIZE (written once into `work`/pathological), then `inspect`
+    per file over subset-1k; each in a fresh process with `config`."""
+    folder = work / "pathological"
+    folder.mkdir(parents=True, exist_ok=True)
+    rows: list[ShapeRow] = []
+    for shape in SHAPES:
+        path = folder / f"{shape.name}.txt"
+        if not path.exists() or path.stat().st_size != BENCH_SIZE:
+            write_shape(shape, path, BENCH_SIZE)
+        cost = measure_reading(path, config=config)
+        rows.append(
+            ShapeRow(
+                shape=shape.name,
+                size_mb=round(path.stat().st_size / MB, 1),
+                peak_mb=round(cost.peak_kb / 1024, 1),
+                over_base_mb=round(cost.over_base_kb / 1024, 1),
+                seconds=cost.seconds,
+                cpu_seconds=cost.cpu_seconds,
+                entries=cost.entries,
+                reason=cost.reason,
+            )
+        )
+    command = [sys.executable, "-m", "bench.pathological", "--inspect", str(corpus), str(config)]
+    done = subprocess.run(
+        command, cwd=_REPO, capture_output=True, text=True, timeout=600, check=True
+    )
+    times = json.loads(done.stdout.strip().splitlines()[-1])
+    return ReadingFigures(
+        shapes=tuple(rows),
+        inspect_files=len(times),
+        inspect_median_us=round(statistics.median(times) * 1e6, 1),
+    )
+
+
+def render_reading(figures: ReadingFigures) -> str:
+    """The phase's figures as Markdown."""
+    lines = [
+        "| pathological file | MB | peak RSS MB | over base MB | × size | wall s | CPU s "
+        "| entries | rejected |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|---|",
+    ]
+    for row in figures.shapes:
+        lines.append(
+            f"| {row.shape} | {row.size_mb} | {row.peak_mb:.0f} | {row.over_base_mb:.0f} "
+            f"| {row.over_base_mb / row.size_mb:.1f} | {row.seconds:.2f} | {row.cpu_seconds:.2f} "
+            f"| {row.entries:,} | {row.reason or ''} |"
+        )
+    lines += [
+        "",
+        f"`inspect` per file over subset-1k ({figures.inspect_files} files): median "
+        f"{figures.inspect_median_us:.0f} µs",
+        "",
+    ]
+    return "\n".join(lines)
+
+
 def main(argv: list[str]) -> int:
+    if argv[0] == "--inspect":
+        config = Path(argv[2]) if len(argv) > 2 else None
+        print(json.dumps(_inspect_times_here(Path(argv[1]), config)))
+        return 0
     path = Path(argv[0]).resolve()
     config = Path(argv[1]) if len(argv) > 1 else None
     cost = _read_here(path, config)
