@@ -7,6 +7,7 @@ import or on first use of a taxonomy (cached by its tuple of frozen `TopicRule`s
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import re
 from collections import Counter
@@ -315,10 +316,6 @@ def _rule_words_in(taxonomy: _Taxonomy, low: str) -> set[bytes]:
     return found
 
 
-# Between title and body when they are scanned as one text: no phrase reaches across it.
-_TITLE_END = "\n\x00\n"
-
-
 @dataclass(frozen=True, slots=True)
 class _Tally:
     title: dict[str, int]
@@ -332,13 +329,23 @@ def _tally(taxonomy: _Taxonomy, title: str, body: str) -> dict[int, _Tally]:
     rule that one of its `exclude` phrases vetoes is left out. In an all-capitals title
     the case-sensitive acronyms are not looked for.
     """
-    text = f"{title}{_TITLE_END}{body}"
+    # Title and body are scanned apart (no phrase reaches across), and body offsets follow
+    # the title's: one text of both would copy the body, at two bytes a character when the
+    # title has a curly quote or an ellipsis.
     title_end = len(title)
+    body_start = title_end + 1
+    hits = itertools.chain(
+        _scan(taxonomy, title),
+        (
+            (start + body_start, end + body_start, owner)
+            for start, end, owner in _scan(taxonomy, body)
+        ),
+    )
     title_acronyms = not _is_shouting(title)
     tallies: dict[int, _Tally] = {}
     vetoed: set[int] = set()
     rule_end: dict[int, int] = {}
-    for start, end, owner in _scan(taxonomy, text):
+    for start, end, owner in hits:
         in_title = start < title_end
         if in_title and not title_acronyms and _has_acronym(owner.phrase):
             continue
