@@ -173,6 +173,14 @@ def _repeated_paragraph(rng: random.Random) -> Iterator[str]:
         yield paragraph
 
 
+def _topic_words(rng: random.Random) -> Iterator[str]:
+    """A headline, then paragraphs of nothing but place names of the shipped taxonomy."""
+    yield "Places\n\n"
+    names = ("Pakistan", "Karachi", "Kabul", "Islamabad", "India", "Lahore", "Taliban")
+    while True:
+        yield " ".join(rng.choice(names) for _ in range(60)) + ".\n\n"
+
+
 def _astral(rng: random.Random) -> Iterator[str]:
     """Prose with an emoji in every paragraph: Python keeps such text at 4 bytes a letter."""
     yield "Reactions pour in \U0001f4f0\n\n"
@@ -219,6 +227,7 @@ SHAPES: tuple[Shape, ...] = (
     Shape(name="short-lines", pieces=_short_lines),
     Shape(name="repeated-headline", pieces=_repeated_headline),
     Shape(name="repeated-paragraph", pieces=_repeated_paragraph),
+    Shape(name="topic-words", pieces=_topic_words),
     Shape(name="astral", pieces=_astral),
     Shape(name="cp1252", pieces=_western_legacy, encoding="cp1252"),
     Shape(name="cp1251", pieces=_cyrillic_legacy, encoding="cp1251"),

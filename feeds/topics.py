@@ -7,11 +7,12 @@ import or on first use of a taxonomy (cached by its tuple of frozen `TopicRule`s
 from __future__ import annotations
 
 import hashlib
+import heapq
 import itertools
 import logging
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -291,20 +292,30 @@ def _is_shouting(text: str) -> bool:
     return text.isupper() and len(text.split()) > 2
 
 
-def _scan(taxonomy: _Taxonomy, text: str) -> list[tuple[int, int, _Owner]]:
-    """Every (start, end, rule phrase) in `text`, ordered by start, longest first."""
+def _scan(taxonomy: _Taxonomy, text: str) -> Iterator[tuple[int, int, _Owner]]:
+    """Every (start, end, rule phrase) in `text`, ordered by start, longest first.
+
+    Each phrase's matches come in order already, so they are merged as they are found, not
+    listed and sorted: a text full of one rule's phrases would hold ~100 bytes a hit.
+    """
     low = _lower(text)
     selected: set[int] = set()
     for word in _rule_words_in(taxonomy, low):
         selected.update(taxonomy.starts[word])
-    hits: list[tuple[int, int, _Owner]] = []
-    for index in selected:
-        phrase = taxonomy.regexes[index]
-        for match in phrase.regex.finditer(text if phrase.cased else low):
-            start, end = match.span()
-            hits.extend((start, end, owner) for owner in phrase.owners)
-    hits.sort(key=lambda hit: (hit[0], -hit[1], hit[2].rule, hit[2].phrase))
-    return hits
+    streams = [_hits(taxonomy.regexes[index], text, low) for index in selected]
+    return heapq.merge(*streams, key=_hit_order)
+
+
+def _hits(phrase: _Phrase, text: str, low: str) -> Iterator[tuple[int, int, _Owner]]:
+    owners = sorted(phrase.owners, key=lambda owner: (owner.rule, owner.phrase))
+    for match in phrase.regex.finditer(text if phrase.cased else low):
+        start, end = match.span()
+        for owner in owners:
+            yield start, end, owner
+
+
+def _hit_order(hit: tuple[int, int, _Owner]) -> tuple[int, int, int, str]:
+    return hit[0], -hit[1], hit[2].rule, hit[2].phrase
 
 
 def _rule_words_in(taxonomy: _Taxonomy, low: str) -> set[bytes]:
