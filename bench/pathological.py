@@ -17,6 +17,7 @@ and `python -m bench.pathological --inspect CORPUS [CONFIG]` print one JSON line
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -121,28 +122,34 @@ def _no_paragraphs(rng: random.Random) -> Iterator[str]:
             line = f"{line} {word}" if line else word
 
 
-def _many_stories(rng: random.Random) -> Iterator[str]:
-    """Short web stories one after another: headline, date line, two paragraphs."""
-    number = 0
-    while True:
-        number += 1
-        yield (
-            f"Story number {number} about {_capitalised(rng)} talks\n\n"
-            f"Updated {1 + number % 28} March 2026\n\n"
-            f"ISLAMABAD: {_sentence(rng)} {_sentence(rng)}\n\n{_sentence(rng)}\n\n"
-        )
+def _web_story(rng: random.Random, number: int) -> str:
+    """A short web story: headline, date line, two paragraphs."""
+    return (
+        f"Story number {number} about {_capitalised(rng)} talks\n\n"
+        f"Updated {1 + number % 28} March 2026\n\n"
+        f"ISLAMABAD: {_sentence(rng)} {_sentence(rng)}\n\n{_sentence(rng)}\n\n"
+    )
 
 
-def _headered_stories(rng: random.Random) -> Iterator[str]:
-    """Stories with a header block each, separated by dividers."""
-    number = 0
-    while True:
-        number += 1
-        yield (
-            f"Title: Report {number} on {_capitalised(rng)}\nDate: 2026-03-{1 + number % 28:02}\n"
-            f"Topics: {_capitalised(rng)}, {_capitalised(rng)}\n\n"
-            f"{_sentence(rng)} {_sentence(rng)}\n\n---\n\n"
-        )
+def _headered_story(rng: random.Random, number: int) -> str:
+    """A story with a header block, and a divider after it."""
+    title = f"Report {number} on {_capitalised(rng)}"
+    topics = f"{_capitalised(rng)}, {_capitalised(rng)}"
+    body = f"{_sentence(rng)} {_sentence(rng)}"
+    date = f"2026-03-{1 + number % 28:02}"
+    return f"Title: {title}\nDate: {date}\nTopics: {topics}\n\n{body}\n\n---\n\n"
+
+
+def _stories(
+    story: Callable[[random.Random, int], str],
+) -> Callable[[random.Random], Iterator[str]]:
+    """Thousands of stories one after another in one file."""
+
+    def pieces(rng: random.Random) -> Iterator[str]:
+        for number in itertools.count(1):
+            yield story(rng, number)
+
+    return pieces
 
 
 def _one_character_lines(rng: random.Random) -> Iterator[str]:
@@ -221,8 +228,8 @@ SHAPES: tuple[Shape, ...] = (
     Shape(name="capitals-line", pieces=_capitals_line),
     Shape(name="no-paragraphs", pieces=_no_paragraphs),
     Shape(name="blank-lines", pieces=_blank_lines),
-    Shape(name="many-stories", pieces=_many_stories),
-    Shape(name="headered-stories", pieces=_headered_stories),
+    Shape(name="many-stories", pieces=_stories(_web_story)),
+    Shape(name="headered-stories", pieces=_stories(_headered_story)),
     Shape(name="one-character-lines", pieces=_one_character_lines),
     Shape(name="short-lines", pieces=_short_lines),
     Shape(name="repeated-headline", pieces=_repeated_headline),
