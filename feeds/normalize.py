@@ -485,10 +485,15 @@ def _to_entry(
 
 def fingerprint(title: str, body: str) -> str:
     """sha256 of the title and body with whitespace collapsed: equal stories, equal prints."""
+    if len(title) + len(body) <= _WHOLE:
+        return hashlib.sha256(" ".join(f"{title}\n{body}".split()).encode("utf-8")).hexdigest()
     digest = hashlib.sha256()
     for piece in collapsed_pieces((title, body)):
         digest.update(piece.encode("utf-8"))
     return digest.hexdigest()
+
+
+_WHOLE = 65536  # a story longer than this is hashed a piece at a time
 
 
 def render_html(blocks: Sequence[Block]) -> str:

@@ -250,9 +250,11 @@ def cut_at_spaces(text: str) -> Iterator[str]:
         start = end
 
 
-def collapse_spaces(texts: Iterable[str], *, limit: int | None = None) -> str:
+def collapse_spaces(texts: Sequence[str], *, limit: int | None = None) -> str:
     """`" ".join(" ".join(texts).split())`, or when `limit` is given at least its first
     `limit` characters (all of it if shorter)."""
+    if sum(map(len, texts)) <= _CHUNK:  # the usual case, at once
+        return " ".join(" ".join(texts).split())
     pieces: list[str] = []
     size = 0
     for piece in collapsed_pieces(texts):
