@@ -519,7 +519,8 @@ def _reject_interrupted(
     catalog: Catalog, config: Config, interrupted: Interrupted, *, now: datetime
 ) -> None:
     """Reject a file whose reading a process did not live through, if it is still the same
-    file (an edited one is read again)."""
+    file (an edited one is read again) and was not read since (by the daemon itself, after
+    a worker process died)."""
     try:
         info = (config.seeds_dir / interrupted.rel_path).lstat()
     except (FileNotFoundError, NotADirectoryError):
@@ -527,6 +528,12 @@ def _reject_interrupted(
     if (info.st_size, info.st_mtime_ns) != (interrupted.size, interrupted.mtime_ns):
         return
     known = catalog.file_record(catalog_name(interrupted.rel_path))
+    if (
+        known is not None
+        and known.status is FileStatus.OK
+        and (known.size, known.mtime_ns) == (info.st_size, info.st_mtime_ns)
+    ):
+        return
     _reject(catalog, catalog_name(interrupted.rel_path), info, known, _INTERRUPTED, now=now)
 
 

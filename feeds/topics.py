@@ -295,8 +295,9 @@ def _is_shouting(text: str) -> bool:
 def _scan(taxonomy: _Taxonomy, text: str) -> Iterator[tuple[int, int, _Owner]]:
     """Every (start, end, rule phrase) in `text`, ordered by start, longest first.
 
-    Each phrase's matches come in order already, so they are merged as they are found, not
-    listed and sorted: a text full of one rule's phrases would hold ~100 bytes a hit.
+    Each phrase's matches come in order already, so in a long text they are merged as they
+    are found, not listed and sorted: a text full of one rule's phrases would hold ~100
+    bytes a hit.
     """
     low = _lower(text)
     selected: set[int] = set()
