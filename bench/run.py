@@ -38,9 +38,10 @@ from bench.corpus import (
     stories_with_topics,
 )
 from bench.measure import Daemon, Timed, run_timed, time_file_creation, wait_for
+from bench.pathological import ReadingFigures, measure_reading_phase, render_reading
 
 REPO = Path(__file__).resolve().parent.parent
-PHASES = ("cold", "noop", "latency", "burst")
+PHASES = ("cold", "noop", "latency", "burst", "pathological")
 DAEMON_SIZES = ("10k", "100k")  # catalogue sizes the daemon phases run on
 # The flavours the daemon phases run with (each reuses its last cold build): the shipped
 # defaults, and the peers' job of issue 6 (corpus topics, Atom only, no entry pages).
@@ -923,7 +924,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                         errors.append(f"burst {flavour} {size}: {row.error}")
 
                 _guarded(burst_row, f"burst {flavour} {size}", errors)
-    table = render_markdown(results)
+    reading: list[ReadingFigures] = []
+    if "pathological" in opts.phases:
+
+        def reading_rows() -> None:
+            config = REPO / "seedfeed.toml"
+            reading.append(measure_reading_phase(opts.work, corpus, config))
+
+        _guarded(reading_rows, "pathological", errors)
+    table = render_markdown(results) + "".join(render_reading(r) for r in reading)
     print(table)
     out = opts.work / "results.json"
     payload = {
@@ -931,6 +940,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "builds": [asdict(b) for b in results.builds],
         "latency": [asdict(lat) for lat in results.latency],
         "bursts": [asdict(bu) for bu in results.bursts],
+        "reading": [asdict(r) for r in reading],
         "targets": [
             {"target": n, "floor": f, "measured": g, "met": ok} for n, f, g, ok in _targets(results)
         ],

@@ -25,6 +25,7 @@ from typing import TypeVar
 from feeds.catalog import Catalog, id_slug
 from feeds.errors import RejectedFile
 from feeds.ingest import read_document
+from feeds.interrupted import Interrupted, marked_reading, take_interrupted
 from feeds.lists import lists_pending, lists_written, mark_lists_pending, take_lists, write_lists
 from feeds.model import (
     AtomPart,
@@ -306,6 +307,8 @@ class _Job:
     rel_path: Path
     link: bool
     known_hash: str | None
+    size: int
+    mtime_ns: int
 
 
 def _job_for(file: FileToRead) -> _Job:
@@ -313,6 +316,8 @@ def _job_for(file: FileToRead) -> _Job:
         rel_path=file.rel_path,
         link=stat.S_ISLNK(file.info.st_mode),
         known_hash=None if file.known is None else file.known.content_hash,
+        size=file.info.st_size,
+        mtime_ns=file.info.st_mtime_ns,
     )
 
 
@@ -338,9 +343,17 @@ def _needs_reading(
     now: datetime,
 ) -> bool:
     """False for a file whose stat shows no change, or whose name the catalogue cannot keep
-    (it is recorded as rejected here)."""
+    (it is recorded as rejected here), or whose reading seedfeed did not live through and
+    that has not changed since (a rejected file is otherwise read at every reconcile)."""
     if known is not None and _unchanged(
         (known.size, known.mtime_ns, known.inode, known.stat_trusted), info
+    ):
+        return False
+    if (
+        known is not None
+        and known.reason == _INTERRUPTED
+        and (known.size, known.mtime_ns, known.inode)
+        == (info.st_size, info.st_mtime_ns, info.st_ino)
     ):
         return False
     name = catalog_name(rel_path)
@@ -354,6 +367,15 @@ def _needs_reading(
 
 def _read(config: Config, job: _Job, now: datetime) -> Reading:
     """Read, normalize and tag one file. No catalogue: it may run in a worker process."""
+    mark = marked_reading(config.state_dir, job.rel_path, size=job.size, mtime_ns=job.mtime_ns)
+    try:
+        with mark:
+            return _read_marked(config, job, now)
+    except OSError as e:  # the mark itself could not be written
+        return Reading(reason=f"cannot be read: {e.strerror}")
+
+
+def _read_marked(config: Config, job: _Job, now: datetime) -> Reading:
     try:
         if job.link:
             _check_inside_seeds(config.seeds_dir, job.rel_path)
@@ -467,6 +489,9 @@ def reconcile(
     batch before it: it alone writes to the catalogue. `progress`, if given, is called after
     each batch is stored, with the files met and ingested so far and the live entries.
     """
+    for interrupted in take_interrupted(config.state_dir):
+        with catalog.transaction():
+            _reject_interrupted(catalog, config, interrupted, now=now)
     held = catalog.file_count()
     # The scan meets the catalogue's files batch by batch, and keeps an 8-byte hash of each
     # path it meets (the paths themselves would take ~25 MB at 100k files).
@@ -510,6 +535,31 @@ def reconcile(
         rejected,
     )
     return ReconcileReport(seen=seen, ingested=ingested, rejected=rejected, removed=len(gone))
+
+
+def _reject_interrupted(
+    catalog: Catalog, config: Config, interrupted: Interrupted, *, now: datetime
+) -> None:
+    """Reject a file whose reading a process did not live through, if it is still the same
+    file (an edited one is read again) and was not read since (by the daemon itself, after
+    a worker process died)."""
+    try:
+        info = (config.seeds_dir / interrupted.rel_path).lstat()
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    if (info.st_size, info.st_mtime_ns) != (interrupted.size, interrupted.mtime_ns):
+        return
+    known = catalog.file_record(catalog_name(interrupted.rel_path))
+    if (
+        known is not None
+        and known.status is FileStatus.OK
+        and (known.size, known.mtime_ns) == (info.st_size, info.st_mtime_ns)
+    ):
+        return
+    _reject(catalog, catalog_name(interrupted.rel_path), info, known, _INTERRUPTED, now=now)
+
+
+_INTERRUPTED = "seedfeed stopped while reading it (out of memory?): not read again until it changes"
 
 
 class _Met:

@@ -23,6 +23,8 @@ from feeds.formats import (
     DATE,
     Block,
     Parsed,
+    collapse_spaces,
+    collapsed_pieces,
     date_line,
     dateline,
     header,
@@ -32,9 +34,11 @@ from feeds.formats import (
     is_header_line,
     is_headline,
     is_wire_stamp,
+    lowered,
     markdown,
     match_date,
     press,
+    same_words,
     web,
     wire,
 )
@@ -92,7 +96,9 @@ _DATE_LABEL_START = re.compile(
 
 
 def split_entries(document: Document, *, config: Config, now: datetime) -> tuple[Entry, ...]:
-    """Every story in `document` as an Entry; RejectedFile when none has a title and a body."""
+    """Every story in `document` as an Entry; RejectedFile when none has a title and a body,
+    or when the file has too many short lines to be read within bounded memory."""
+    _check_line_count(document)
     lines = document.text.split("\n")
     suffix = document.rel_path.suffix
     if markdown.detect(lines, suffix):
@@ -116,6 +122,23 @@ def split_entries(document: Document, *, config: Config, now: datetime) -> tuple
     if not entries:
         raise RejectedFile(document.rel_path, "no story with a title and text found")
     return tuple(entries)
+
+
+# Each line is read as a string of its own (~60 bytes of overhead) listed a few times over, so
+# a file of many very short lines would take many times its size: past MANY_LINES lines,
+# lines shorter than SHORT_LINE characters on average are refused.
+MANY_LINES = 100_000
+SHORT_LINE = 16
+
+
+def _check_line_count(document: Document) -> None:
+    lines = document.text.count("\n") + 1
+    if lines > MANY_LINES and len(document.text) < SHORT_LINE * lines:
+        raise RejectedFile(
+            document.rel_path,
+            f"too many short lines to read within bounded memory ({lines:,} lines of "
+            f"{len(document.text) / lines:.1f} characters on average)",
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -170,8 +193,7 @@ def _boilerplate_lines(
     wrapped wire line "Ready-to-Serve Cookies, effective" is not a cookie banner).
     """
     rules = _boilerplate_rules(patterns)
-    lowered = text.lower()
-    inside = rules.inside if rules.inside and rules.inside.search(lowered) else None
+    inside = rules.inside if rules.inside and rules.inside.search(lowered(text)) else None
     long_possible = bool(rules.suffixes or rules.others or inside)
     exact: set[str] = set()
     wild: set[str] = set()
@@ -319,7 +341,7 @@ def _confirmed_start(
         if is_boilerplate(s):
             furniture += 1
             continue
-        if " ".join(s.split()) == title:
+        if same_words(s, title):
             return j + 1 if furniture or not unknown else None
         if date_line(s) is not None:
             dated = dated or not unknown
@@ -463,7 +485,15 @@ def _to_entry(
 
 def fingerprint(title: str, body: str) -> str:
     """sha256 of the title and body with whitespace collapsed: equal stories, equal prints."""
-    return hashlib.sha256(" ".join(f"{title}\n{body}".split()).encode("utf-8")).hexdigest()
+    if len(title) + len(body) <= _WHOLE:
+        return hashlib.sha256(" ".join(f"{title}\n{body}".split()).encode("utf-8")).hexdigest()
+    digest = hashlib.sha256()
+    for piece in collapsed_pieces((title, body)):
+        digest.update(piece.encode("utf-8"))
+    return digest.hexdigest()
+
+
+_WHOLE = 65536  # a story longer than this is hashed a piece at a time
 
 
 def render_html(blocks: Sequence[Block]) -> str:
@@ -492,10 +522,14 @@ def summarize(blocks: Sequence[Block], length: int) -> str:
             )
             break
         if block.kind in ("p", "pre"):
-            text = _strip_dateline(" ".join(" ".join(block.lines).split()))
+            # Only the opening is summarized: the dateline, then `length` characters.
+            text = _strip_dateline(collapse_spaces(block.lines, limit=length + _SUMMARY_SPAN))
             if text:
                 break
     return shorten(text, length)
+
+
+_SUMMARY_SPAN = 400  # more than any dateline takes
 
 
 def _strip_dateline(text: str) -> str:

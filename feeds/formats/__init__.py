@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -73,7 +73,6 @@ _CAPTION_CREDIT = re.compile(
     r"(?:/[^()]{0,30})?\)\s*$"
 )
 _CAPTION_LABEL = re.compile(r"(?i)^(?:photo|image|picture|caption|credit)s?\s*:")
-SEPARATOR = re.compile(r"^\s*([-*_=~#])(?:\s*\1){2,}\s*$")
 BYLINE = re.compile(r"^\s*(?i:by)\s+(?P<name>[A-Z][\w.\u2019'-]*(?:\s+[\w.\u2019'-]+){0,4})\s*$")
 HEADER_LINE = re.compile(
     r"(?i)^(?P<key>title|headline|date|published|topics|tags|keywords|source|author|by|link|url)"
@@ -99,9 +98,15 @@ def is_wire_stamp(line: str) -> bool:
 
 
 def is_divider(line: str) -> bool:
-    """A divider line such as `---`, `* * *` or `===`."""
-    s = line.lstrip()
-    return s[:1] in _DIVIDER_START and SEPARATOR.match(s) is not None
+    """A divider line such as `---`, `* * *` or `===`: three or more of one divider character,
+    perhaps spaced. Counted rather than matched by a pattern, whose backreference keeps a
+    backtracking frame per character (190 bytes each on a megabyte line of dashes)."""
+    s = line.strip()
+    mark = s[:1]
+    if mark not in _DIVIDER_START:
+        return False
+    rest = s.replace(mark, "")
+    return s.count(mark) >= 3 and (not rest or rest.isspace())
 
 
 def is_header_line(line: str) -> bool:
@@ -185,9 +190,9 @@ def prose_blocks(lines: Sequence[str]) -> tuple[Block, ...]:
                 if text:
                     blocks.append(_reflowed(text))
                     text = []
-                items.append(" ".join(line[m.end() :].split()))
+                items.append(collapse_spaces((line[m.end() :],)))
             elif items and line[:1].isspace():
-                items[-1] += " " + " ".join(line.split())
+                items[-1] += " " + collapse_spaces((line,))
             else:
                 if items:
                     blocks.append(Block(kind="ul", lines=tuple(items)))
@@ -202,7 +207,78 @@ def prose_blocks(lines: Sequence[str]) -> tuple[Block, ...]:
 
 def _reflowed(lines: list[str]) -> Block:
     """Lines as one paragraph, each run of whitespace made a single space."""
-    return Block(kind="p", lines=(" ".join(" ".join(lines).split()),))
+    return Block(kind="p", lines=(collapse_spaces(lines),))
+
+
+_CHUNK = 65536  # characters collapsed at a time
+
+
+def collapsed_pieces(texts: Iterable[str]) -> Iterator[str]:
+    """`" ".join(" ".join(texts).split())` in consecutive pieces: the words of `texts`, each
+    run of whitespace made a single space, without a list of every word (a megabyte of
+    short words split at once takes thirteen) or a piece per short text."""
+    batch: list[str] = []
+    size = 0
+    first = True
+    for text in texts:
+        for part in cut_at_spaces(text):
+            batch.append(part)
+            size += len(part)
+            if size >= _CHUNK:
+                piece = " ".join(" ".join(batch).split())
+                batch.clear()
+                size = 0
+                if piece:
+                    yield piece if first else " " + piece
+                    first = False
+    piece = " ".join(" ".join(batch).split())
+    if piece:
+        yield piece if first else " " + piece
+
+
+def cut_at_spaces(text: str) -> Iterator[str]:
+    """`text` itself, or when longer than 64K characters, its consecutive slices of about
+    that size, each cut just before a whitespace character (words stay whole)."""
+    start, end_of_text = 0, len(text)
+    if end_of_text <= _CHUNK:
+        yield text
+        return
+    while start < end_of_text:
+        space = _SPACE.search(text, start + _CHUNK)
+        end = end_of_text if space is None else space.start()
+        yield text[start:end]
+        start = end
+
+
+def collapse_spaces(texts: Sequence[str], *, limit: int | None = None) -> str:
+    """`" ".join(" ".join(texts).split())`, or when `limit` is given at least its first
+    `limit` characters (all of it if shorter)."""
+    if sum(map(len, texts)) <= _CHUNK:  # the usual case, at once
+        return " ".join(" ".join(texts).split())
+    pieces: list[str] = []
+    size = 0
+    for piece in collapsed_pieces(texts):
+        pieces.append(piece)
+        size += len(piece)
+        if limit is not None and size >= limit:
+            break
+    return "".join(pieces)
+
+
+_SPACE = re.compile(r"\s")
+
+
+def lowered(text: str) -> str:
+    """`text.lower()` a slice at a time: on text that is not ASCII, `str.lower` first takes
+    twelve bytes of scratch a character (slices cut at whitespace keep a final sigma)."""
+    if text.isascii():
+        return text.lower()
+    return "".join(part.lower() for part in cut_at_spaces(text))
+
+
+def same_words(line: str, title: str) -> bool:
+    """Whether `" ".join(line.split()) == title`, without splitting a long line into words."""
+    return collapse_spaces((line,), limit=len(title) + 1) == title
 
 
 def dateline_place(text: str) -> str | None:
@@ -217,6 +293,8 @@ def dateline_place(text: str) -> str | None:
 def dateline(text: str) -> re.Match[str] | None:
     """The "CITY, Feb 26 - " or "CITY: " opening of a story's first paragraph, if any."""
     head = text[:100]
+    # A dateline is short: the patterns never run over a whole paragraph of capitals.
+    text = text[:_DATELINE_SPAN]
     m = WIRE_DATELINE.match(text) if "-" in head else None
     if m is None:
         if ":" not in head and "-" not in head and "\u2014" not in head and "\u2013" not in head:
@@ -225,6 +303,9 @@ def dateline(text: str) -> re.Match[str] | None:
         if m is None or not m["place"].isupper():
             return None  # "However: ..." is prose; a web dateline is in capitals
     return m
+
+
+_DATELINE_SPAN = 300
 
 
 def first_sentence(text: str) -> str:
@@ -263,7 +344,7 @@ _TAIL = 80
 def title_from_prose(text: str) -> str:
     """The first sentence without honorifics or a trailing "today", cut to TITLE_LENGTH."""
     # The first sentence lies in the opening stretch; only that much is searched.
-    sentence = first_sentence(_HONORIFIC.sub("", text[:_OPENING])).strip()
+    sentence = first_sentence(_HONORIFIC.sub("", text[:TITLE_PROSE])).strip()
     sentence = _without_trailing_time(sentence.rstrip(".!"))
     sentence = sentence.rstrip(" ,;:.")
     if len(sentence) > TITLE_LENGTH and "(" in sentence:
@@ -274,7 +355,7 @@ def title_from_prose(text: str) -> str:
     return cut + "…"
 
 
-_OPENING = 4 * TITLE_LENGTH + 400
+TITLE_PROSE = 4 * TITLE_LENGTH + 400  # how much of the prose a title is looked for in
 _ACRONYM = re.compile(r"((?:[^\W\d_][\w'\u2019-]*\s+){1,14})\(([A-Z][A-Z0-9&-]{1,14})\)")
 _CONNECTORS = frozenset({"of", "the", "and", "for", "on", "de", "&"})
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from feeds.formats import (
+    TITLE_PROSE,
     Parsed,
+    collapse_spaces,
     date_line,
     dateline_place,
     is_headline,
@@ -53,7 +55,7 @@ def parse(lines: Sequence[str], *, titled: bool = False) -> Parsed:
     elif titled:
         title = None
     else:
-        title = title_from_prose(" ".join(" ".join(groups[0]).split()))
+        title = title_from_prose(collapse_spaces(groups[0], limit=TITLE_PROSE))
     blocks = prose_blocks(kept)
     first = next((b for b in blocks if b.kind == "p"), None)
     place = dateline_place(first.lines[0]) if first is not None else None

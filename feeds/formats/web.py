@@ -12,6 +12,7 @@ from feeds.formats import (
     is_caption,
     is_headline,
     prose_blocks,
+    same_words,
 )
 
 NAME = "web"
@@ -51,7 +52,7 @@ def _body_start(lines: Sequence[str], title: str) -> int:
         s = lines[i].strip()
         if not s:
             continue
-        if " ".join(s.split()) == title:
+        if same_words(s, title):
             return i + 1
         seen += 1
         if seen >= _REPEAT_WINDOW:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from feeds.formats import WIRE_DATELINE, Block, Parsed, is_wire_stamp
+from feeds.formats import WIRE_DATELINE, Block, Parsed, collapse_spaces, is_wire_stamp
 
 NAME = "wire"
 
@@ -80,7 +80,7 @@ def _flush(blocks: list[Block], text: list[str], table: list[str]) -> None:
     if text:
         joined = " ".join(text)
         if "  " in joined or "\t" in joined:
-            joined = " ".join(joined.split())
+            joined = collapse_spaces((joined,))
         blocks.append(Block(kind="p", lines=(joined,)))
         text.clear()
     if table:

@@ -9,11 +9,14 @@ first word is among them are searched for.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
+from feeds.formats import cut_at_spaces, lowered
 from feeds.model import TopicMatch, TopicRule, TopicSource
 
 # A hit in the title counts this many times towards a rule's `min_hits`.
@@ -37,7 +40,7 @@ def _is_acronym(token: str) -> bool:
 
 def _lower(text: str) -> str:
     """`text` in lowercase, character for character (offsets stay valid)."""
-    low = text.lower()
+    low = lowered(text)
     if len(low) == len(text):
         return low
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
@@ -233,24 +236,45 @@ def _is_shouting(text: str) -> bool:
     return text.isupper() and len(text.split()) > 2
 
 
-def _scan(taxonomy: _Taxonomy, text: str) -> list[tuple[int, int, _Owner]]:
-    """Every (start, end, rule phrase) in `text`, ordered by start, longest first."""
+def _scan(taxonomy: _Taxonomy, text: str) -> Iterator[tuple[int, int, _Owner]]:
+    """Every (start, end, rule phrase) in `text`, ordered by start, longest first.
+
+    Each phrase's matches come in order already, so in a long text they are merged as they
+    are found, not listed and sorted: a text full of one rule's phrases would hold ~100
+    bytes a hit.
+    """
     low = _lower(text)
     selected: set[int] = set()
-    for word in taxonomy.starts.keys() & set(_ascii_words(low)):
+    for word in _rule_words_in(taxonomy, low):
         selected.update(taxonomy.starts[word])
-    hits: list[tuple[int, int, _Owner]] = []
-    for index in selected:
-        phrase = taxonomy.regexes[index]
-        for match in phrase.regex.finditer(text if phrase.cased else low):
-            start, end = match.span()
-            hits.extend((start, end, owner) for owner in phrase.owners)
-    hits.sort(key=lambda hit: (hit[0], -hit[1], hit[2].rule, hit[2].phrase))
-    return hits
+    streams = [_hits(taxonomy.regexes[index], text, low) for index in selected]
+    if len(text) <= _MERGE_ABOVE:  # a story's few hits sort faster than they merge
+        return iter(sorted(itertools.chain.from_iterable(streams), key=_hit_order))
+    return heapq.merge(*streams, key=_hit_order)
 
 
-# Between title and body when they are scanned as one text: no phrase reaches across it.
-_TITLE_END = "\n\x00\n"
+_MERGE_ABOVE = 65536
+
+
+def _hits(phrase: _Phrase, text: str, low: str) -> Iterator[tuple[int, int, _Owner]]:
+    owners = sorted(phrase.owners, key=lambda owner: (owner.rule, owner.phrase))
+    for match in phrase.regex.finditer(text if phrase.cased else low):
+        start, end = match.span()
+        for owner in owners:
+            yield start, end, owner
+
+
+def _hit_order(hit: tuple[int, int, _Owner]) -> tuple[int, int, int, str]:
+    return hit[0], -hit[1], hit[2].rule, hit[2].phrase
+
+
+def _rule_words_in(taxonomy: _Taxonomy, low: str) -> set[bytes]:
+    """The words of `low` (as `_ascii_words` finds them) that some rule phrase starts with;
+    a chunk at a time, so a megabyte of words is not one list of all of them."""
+    found: set[bytes] = set()
+    for part in cut_at_spaces(low):
+        found.update(taxonomy.starts.keys() & set(_ascii_words(part)))
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,13 +290,23 @@ def _tally(taxonomy: _Taxonomy, title: str, body: str) -> dict[int, _Tally]:
     rule that one of its `exclude` phrases vetoes is left out. In an all-capitals title
     the case-sensitive acronyms are not looked for.
     """
-    text = f"{title}{_TITLE_END}{body}"
+    # Title and body are scanned apart (no phrase reaches across), and body offsets follow
+    # the title's: one text of both would copy the body, at two bytes a character when the
+    # title has a curly quote or an ellipsis.
     title_end = len(title)
+    body_start = title_end + 1
+    hits = itertools.chain(
+        _scan(taxonomy, title),
+        (
+            (start + body_start, end + body_start, owner)
+            for start, end, owner in _scan(taxonomy, body)
+        ),
+    )
     title_acronyms = not _is_shouting(title)
     tallies: dict[int, _Tally] = {}
     vetoed: set[int] = set()
     rule_end: dict[int, int] = {}
-    for start, end, owner in _scan(taxonomy, text):
+    for start, end, owner in hits:
         in_title = start < title_end
         if in_title and not title_acronyms and _has_acronym(owner.phrase):
             continue
