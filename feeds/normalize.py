@@ -21,6 +21,7 @@ from feeds.errors import RejectedFile
 from feeds.formats import (
     BYLINE,
     DATE,
+    WIRE_DATELINE,
     Block,
     Parsed,
     date_line,
@@ -38,6 +39,9 @@ from feeds.formats import (
     web,
     wire,
 )
+from feeds.formats.dates import FreeDate, read_free_date
+from feeds.formats.phrases import load_phrases, trailer_starts
+from feeds.formats.roles import is_prose
 from feeds.model import Config, Document, Entry
 
 log = logging.getLogger(__name__)
@@ -81,6 +85,7 @@ _SMALL_WORDS = frozenset(
 _VOWELS = frozenset("AEIOUY")
 _CONFIRM_WINDOW = 12
 _DIVIDER_START = frozenset("-*_=~#")
+_SENTENCE_END_AT_LINE_END = re.compile(r"[.!?][\"\u201d\u2019)]*$")
 # How a byline, a labelled date or a labelled caption line can start (a cheap first test).
 _FURNITURE_START = re.compile(
     r"(?i)by\s|(?:last |first )?(?:updated|published|posted|modified|date|issued)"
@@ -99,7 +104,8 @@ def split_entries(document: Document, *, config: Config, now: datetime) -> tuple
         stories: list[list[str]] = [lines]
     else:
         stripped = [line.strip() for line in lines]
-        boilerplate = _boilerplate_lines(document.text, stripped, config.boilerplate)
+        patterns = config.boilerplate + load_phrases().furniture_lines_sorted
+        boilerplate = _boilerplate_lines(document.text, stripped, patterns)
         stories = [
             _clean(lines[a:b], boilerplate.__contains__) if dirty else _trim(lines[a:b])
             for a, b, dirty in _split_stories(lines, stripped, boilerplate.__contains__)
@@ -221,6 +227,7 @@ def _split_stories(
     ended = False
     in_wire = False
     under_header = False  # a header block was just read: what follows is its body
+    trailer_seen = False  # the story ended with a trailer ("Reporting by ...", a copyright)
     while i < n:
         s = stripped[i]
         if not s:
@@ -245,14 +252,24 @@ def _split_stories(
             i += 1
             continue
         if after_blank:
+            if ended and trailer_starts(s):
+                i += 1
+                continue
             skip = _confirmed_start(lines, stripped, i, is_boilerplate)
-            if skip is not None or (ended and story_text):
-                if i > starts[-1] and not under_header:
+            if skip is not None or (
+                ended and story_text and (not trailer_seen or is_prose(s))
+            ):
+                if (
+                    i > starts[-1]
+                    and not under_header
+                    and (skip is None or _may_end_story(lines, stripped, starts[-1], i))
+                ):
                     starts.append(i)
                 under_header = skip is not None and is_header_line(s)
                 in_wire = not under_header and i + 1 < n and is_wire_stamp(lines[i + 1])
                 story_text = 0
                 ended = False
+                trailer_seen = False
                 if skip is not None:
                     for k in range(i, skip):
                         if stripped[k] and is_boilerplate(stripped[k]):
@@ -260,20 +277,35 @@ def _split_stories(
                     i = skip
                     after_blank = False
                     continue
-            ended = (
-                bool(story_text)
-                and (i + 1 >= n or not stripped[i + 1])
-                and date_line(s) is not None
-            )
+            if story_text and trailer_starts(s):
+                ended = trailer_seen = True
+            else:
+                ended = (
+                    bool(story_text)
+                    and (i + 1 >= n or not stripped[i + 1])
+                    and date_line(s) is not None
+                )
             if not ended:
                 story_text += 1
             under_header = False
-        elif wire_signature(s):
-            ended = True
+        elif wire_signature(s) or (
+            _SENTENCE_END_AT_LINE_END.search(stripped[i - 1]) and trailer_starts(s)
+        ):
+            ended = trailer_seen = True
+            story_text = max(story_text, 1)  # a story with credits under it had text
         after_blank = False
         i += 1
     starts.append(n)
     return [(a, b, k in dirty) for k, (a, b) in enumerate(itertools.pairwise(starts)) if b > a]
+
+
+def _may_end_story(lines: Sequence[str], stripped: Sequence[str], start: int, i: int) -> bool:
+    """Whether a headline with furniture at line `i` may start a story: a header block or a
+    wire stamp always may; a web headline only once the story before it has prose, so a
+    site's name over a byline is not taken for the next story."""
+    if is_header_line(stripped[i]) or (i + 1 < len(lines) and is_wire_stamp(lines[i + 1])):
+        return True
+    return any(is_prose(stripped[k]) for k in range(start, i))
 
 
 def wire_signature(line: str) -> bool:
@@ -295,6 +327,8 @@ def _confirmed_start(
         # A `Title:` line opens a story even with the story's text right under it.
         return i if header.is_title_line(line) else None
     after = stripped[i + 1] if i + 1 < len(lines) else ""
+    if after and WIRE_DATELINE.match(after) is not None and is_headline(line):
+        return i + 1  # "HEADLINE" over "CITY, Feb 27 (Reuters) - ..."
     if (
         after
         and not is_boilerplate(after)
@@ -435,7 +469,7 @@ def _to_entry(
         title = title_case(title)
     body = "\n\n".join("\n".join(b.lines) for b in blocks)
     # Leading bullet points are the standfirst: they make the summary, not the content.
-    standfirst = len(blocks) > 1 and blocks[0].kind == "ul"
+    standfirst = len(blocks) > 1 and blocks[0].kind in ("ul", "standfirst")
     content = parsed.content_html or render_html(blocks[1:] if standfirst else blocks)
     published = None
     for date_text in parsed.dates:
@@ -486,6 +520,9 @@ def summarize(blocks: Sequence[Block], length: int) -> str:
     """The leading bullet points joined as sentences, else the first paragraph; cut to `length`."""
     text = ""
     for block in blocks:
+        if block.kind == "standfirst":
+            text = block.lines[0]
+            break
         if block.kind == "ul":
             text = " ".join(
                 item if _END_PUNCTUATION.search(item) else f"{item}." for item in block.lines
@@ -525,12 +562,26 @@ def shorten(text: str, length: int) -> str:
 def parse_date(text: str, *, zone: ZoneInfo, now: datetime, context: str = "") -> datetime | None:
     """An aware UTC datetime for a date text; local times are read in `zone`."""
     m = match_date(text)
-    if m is None:
-        return None
     try:
+        if m is None:
+            free = read_free_date(text)
+            return None if free is None else _from_free(free, zone=zone, now=now, context=context)
         return _from_match(m, zone=zone, now=now, context=context)
     except (ValueError, OverflowError):
         return None  # "31 February", "2026-13-01" or a year out of range: no date
+
+
+def _from_free(free: FreeDate, *, zone: ZoneInfo, now: datetime, context: str) -> datetime | None:
+    if free.ago_minutes is not None:
+        return (now - timedelta(minutes=free.ago_minutes)).replace(second=0, microsecond=0)
+    local = free.moment
+    if local is None:
+        return None
+    if not free.year_known:
+        local = local.replace(year=_context_year(local.month, local.day, now, context))
+    if free.offset_minutes is not None:
+        return (local - timedelta(minutes=free.offset_minutes)).replace(tzinfo=UTC)
+    return local.replace(tzinfo=zone).astimezone(UTC)
 
 
 def _from_match(m: re.Match[str], *, zone: ZoneInfo, now: datetime, context: str) -> datetime:

@@ -7,7 +7,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-BlockKind = Literal["p", "ul", "pre", "h"]
+from feeds.formats.dates import read_free_date
+from feeds.formats.phrases import load_phrases
+
+BlockKind = Literal["p", "ul", "pre", "h", "standfirst"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -33,6 +36,7 @@ class Parsed:
     source_name: str | None = None
     declared_topics: tuple[str, ...] = ()
     rest: tuple[str, ...] = ()  # a header block's body, to be read by another style
+    roles: tuple[str, ...] = ()  # the role of each line of the story, when the style gave them
 
 
 _MONTHS = (
@@ -88,7 +92,7 @@ WIRE_DATELINE = re.compile(
 )
 WEB_DATELINE = re.compile(
     r"^(?P<place>[^\W\d_][^\W\d_.'\u2019 -]*(?:[.'\u2019 -]+[^\W\d_]+)*\.?)"
-    r"(?:,\s*[^\W\d_][\w.' ]{1,30})?(?:\s*\([^)\n]{1,30}\))?\s*(?::|[\u2014\u2013]|--?)\s+(?=\S)"
+    r"(?:,\s*[^\W\d_][\w.' ]{1,30})?(?:\s*\([^)\n]{1,30}\))?\s*(?::|\.?[\u2014\u2013]|\.?--?)\s+(?=\S)"
 )
 _SENTENCE_END = re.compile(r"[.!?…][\"\u201d\u2019)]*(?=\s+[\"\u201c\u2018(]?[A-Z0-9])")
 
@@ -128,13 +132,29 @@ def date_line(line: str) -> tuple[str, str] | None:
     if not s or len(s) > 80 or s[-1] in ".,;" or _DIGIT.search(s) is None:
         return None
     m = _DATE_LABEL.match(s)
-    if m is None:
+    if m is not None:
+        rest = m["rest"]
+        found = match_date(rest)
+        if found is not None:
+            if not (m["label"] or found["mday"] is None or found["myear"]):
+                return None  # "March 19." ending a wrapped line is not a date line
+            return (m["label"] or "").strip(" :").lower(), rest
+    if read_free_date(s) is None:
         return None
-    rest = m["rest"]
-    found = match_date(rest)
-    if found is None or not (m["label"] or found["mday"] is None or found["myear"]):
-        return None  # "March 19." ending a wrapped line is not a date line
-    return (m["label"] or "").strip(" :").lower(), rest
+    return date_label(s), s
+
+
+def date_label(line: str) -> str:
+    """The label a date line starts with ("updated", "publié le"), lower case; "" if none."""
+    low = " ".join(line.lower().split())
+    labels = load_phrases().date_labels
+    best = ""
+    for word_end in range(len(low)):
+        if low[word_end] in " :" and low[:word_end] in labels:
+            best = low[:word_end]
+        elif not (low[word_end].isalpha() or low[word_end] in " -'à"):
+            break
+    return best
 
 
 def is_furniture(line: str) -> bool:
@@ -267,7 +287,11 @@ def title_from_prose(text: str) -> str:
     sentence = _without_trailing_time(sentence.rstrip(".!"))
     sentence = sentence.rstrip(" ,;:.")
     if len(sentence) > TITLE_LENGTH and "(" in sentence:
-        sentence = _ACRONYM.sub(_shorten_to_acronym, sentence)
+        # A defined name that fits in the title stays whole; one that would be cut is
+        # replaced by its acronym.
+        sentence = _ACRONYM.sub(
+            lambda m: m[0] if m.end() < TITLE_LENGTH else _shorten_to_acronym(m), sentence
+        )
     if len(sentence) <= TITLE_LENGTH:
         return sentence
     cut = sentence[: TITLE_LENGTH - 1].rsplit(" ", 1)[0].rstrip(" ,;:(-\u2013—")

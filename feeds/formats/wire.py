@@ -6,11 +6,13 @@ import re
 from collections.abc import Sequence
 
 from feeds.formats import WIRE_DATELINE, Block, Parsed, is_wire_stamp
+from feeds.formats.phrases import trailer_starts
 
 NAME = "wire"
 
 _SIGNATURE = re.compile(r"(?i)^\s*re(?:u|ue|ui)te?r?(?:\s*\.+|\s+\w{1,3}|[\w:/]{1,12})?\s*$")
 _GLUED_SIGNATURE = re.compile(r"\s+(?:Reuter|REUTER)\s*$")
+_TRAILER_LINES = 8  # lines from the end where the credits under a wire story may start
 _COLUMN_GAP = re.compile(r"\S(?: {3,}|\t)\S")
 
 
@@ -44,12 +46,29 @@ def parse(lines: Sequence[str]) -> Parsed:
 
 
 def _drop_signature(body: list[str]) -> None:
+    _drop_trailer(body)
     while body and not body[-1].strip():
         body.pop()
     if body and _SIGNATURE.match(body[-1]):
         body.pop()
     elif body:
         body[-1] = _GLUED_SIGNATURE.sub("", body[-1])
+
+
+def _drop_trailer(body: list[str]) -> None:
+    """Cut the credits and notices under the text ("Reporting by ...; Editing by ...")."""
+    cut = None
+    for k in range(len(body) - 1, max(len(body) - _TRAILER_LINES, 0), -1):
+        line = body[k].strip()
+        if line and trailer_starts(line) and (k == 0 or _opens_paragraph(body[k - 1])):
+            cut = k
+    if cut is not None:
+        del body[cut:]
+
+
+def _opens_paragraph(before: str) -> bool:
+    s = before.rstrip()
+    return not s or s[-1] in ".!?\"\u201d"
 
 
 def _blocks(body: Sequence[str]) -> tuple[Block, ...]:

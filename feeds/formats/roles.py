@@ -1,0 +1,384 @@
+"""The parts of a clipping: every line of a story gets a role from its look and its place.
+
+A line's look (`line_kind`) comes from the known phrases (`phrases.toml`), the date forms and
+a few shapes (a byline, a caption credit); its place decides the rest: what stands before the
+headline is furniture, what stands between the headline and the first paragraph of prose is
+the story's furniture (byline, date lines, captions, a standfirst), prose is body, and from a
+trailer phrase on, the lines after the text (credits, copyright, links) leave the story.
+Prose is told from names, menus and labels by its length, its closing punctuation and its
+share of common words, as jusText judges paragraphs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from feeds.formats import (
+    Block,
+    Parsed,
+    date_line,
+    dateline,
+    dateline_place,
+    is_caption,
+    is_headline,
+    prose_blocks,
+    title_from_prose,
+)
+from feeds.formats.phrases import load_phrases
+
+Role = Literal[
+    "headline",
+    "standfirst",
+    "byline",
+    "date",
+    "dateline",
+    "caption",
+    "furniture",
+    "body",
+    "trailer",
+    "blank",
+]
+Kind = Literal["furniture", "caption", "date", "byline", "trailer", "text"]
+
+_FURNITURE_KINDS = frozenset(("furniture", "caption", "date", "byline"))
+_ZONE_LINES = 15  # non-blank lines under a headline where its furniture may stand
+_REPEAT_WINDOW = 12  # non-blank lines from the top where a repeated headline is looked for
+_SEGMENT = re.compile(r"\s*(?:\||\s[-\u2013\u2014\u00b7\u2022]\s)\s*")
+_LABEL_INSIDE = re.compile(r"(?i)\s(?=(?:published|updated|posted|last updated)\b)")
+_SENTENCE_END = re.compile(r"[.!?\u3002][\"\u201d\u2019)]*$")
+_NAME_WORD = re.compile(r"^[A-Z\u00c0-\u024f][\w.\u2019'-]*,?$")
+_NAME_LINKS = frozenset(("and", "und", "et", "y", "e", "&", "in", "at", "for", "of", "the", "in,"))
+_AUTHOR_IN_PLACE = re.compile(
+    r"^(?P<name>[A-Z][\w.\u2019'-]+(?:\s+[A-Z][\w.\u2019'-]+){1,3})\s+in\s+"
+    r"[A-Z][\w.\u2019'-]+(?:\s+[A-Z][\w.\u2019'-]+){0,2}$"
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reading:
+    """A story's lines with their roles, and what the furniture said."""
+
+    roles: tuple[Role, ...]  # one per line of the story
+    title: str | None  # the headline, None when the story opens with prose
+    dates: tuple[str, ...]  # date texts, best first
+    author: str | None
+
+
+def read_roles(lines: Sequence[str]) -> Reading:
+    """Give every line of one story its role."""
+    kinds = [line_kind(line) if line.strip() else "text" for line in lines]
+    roles: list[Role] = ["blank" if not line.strip() else "body" for line in lines]
+    filled = [k for k, line in enumerate(lines) if line.strip()]
+    if not filled:
+        return Reading(roles=tuple(roles), title=None, dates=(), author=None)
+    head = _headline(lines, kinds, roles, filled)
+    title = " ".join(lines[head].split()) if head is not None else None
+    if head is not None:
+        body = _zone(lines, kinds, roles, filled, head)
+    else:
+        body = next((k for k in filled if roles[k] == "body"), len(lines))
+    _body(lines, kinds, roles, body)
+    dates = _dates(lines, roles, head)
+    author = next(
+        (name for k in filled if roles[k] == "byline" for name in [_author(lines[k])] if name),
+        None,
+    )
+    return Reading(roles=tuple(roles), title=title, dates=dates, author=author)
+
+
+def line_kind(line: str) -> Kind:
+    """What a line looks like on its own, before its place is known."""
+    s = line.strip()
+    low = " ".join(s.lower().split())
+    phrases = load_phrases()
+    if low.rstrip(" :|\u00bb\u203a>") in phrases.furniture_lines or phrases.furniture_starts.match(low):
+        return "furniture"
+    if phrases.caption_starts.match(low) or is_caption(s) or _ends_with_credit(low):
+        return "caption"
+    if byline_name(s) is not None:
+        return "byline"
+    if meta_date(s) is not None:
+        return "date"
+    if phrases.trailer_starts.match(low):
+        return "trailer"
+    return "text"
+
+
+def meta_date(line: str) -> tuple[str, str] | None:
+    """(label, date text) for a date line, or a line of furniture parts with a date among them:
+    "PTI | Updated: Mar 12, 2026, 14:05 IST", "NAME Published March 12, 2026"."""
+    found = date_line(line)
+    if found is not None or len(line) > 120:
+        return found
+    for part in _SEGMENT.split(line.strip()):
+        found = date_line(part)
+        if found is not None:
+            return found
+    m = _LABEL_INSIDE.search(line)
+    if m is not None and len(line[: m.start()].split()) <= 4:
+        return date_line(line[m.end() :])
+    return None
+
+
+def byline_name(line: str) -> str | None:
+    """The name(s) a byline gives ("By NAME and NAME Associated Press"), or None."""
+    words = line.split()
+    if len(words) < 2 or len(words) > 14 or words[0].lower().rstrip(":") not in load_phrases().byline_words:
+        return None
+    names = words[1:]
+    if _SENTENCE_END.search(line.rstrip()) and not names[-1].rstrip(".").isupper():
+        return None
+    if not all(_NAME_WORD.match(w) or w.lower() in _NAME_LINKS for w in names):
+        return None
+    if not _NAME_WORD.match(names[0]):
+        return None
+    return _without_agency(" ".join(names).rstrip(",")) or " ".join(names)
+
+
+def _author(line: str) -> str | None:
+    m = _AUTHOR_IN_PLACE.match(line.strip())
+    return m["name"] if m is not None else byline_name(line)
+
+
+def _without_agency(name: str) -> str:
+    agencies = load_phrases().agencies
+    low = name.lower()
+    for agency in sorted(agencies, key=len, reverse=True):
+        if low.endswith(" " + agency) or low.endswith("," + agency):
+            return name[: len(name) - len(agency)].rstrip(" ,|")
+    return name
+
+
+def _ends_with_credit(low: str) -> bool:
+    """"... near Kericho. Photograph: Daniel Otieno/AFP/Getty Images": a caption with a credit."""
+    for credit in load_phrases().caption_credits:
+        at = low.rfind(credit)
+        if at > 0 and len(low[at + len(credit) :].split()) <= 6:
+            return True
+    return False
+
+
+def is_prose(line: str) -> bool:
+    """A line of running text: long enough, and a sentence or full of common words."""
+    words = line.split()
+    if len(words) >= 20:
+        return True
+    if len(words) < 7:
+        return False
+    if _SENTENCE_END.search(line.rstrip()):
+        return True
+    common = load_phrases().prose_words
+    shared = sum(w.lower().strip(",;:\"'\u201c\u201d") in common for w in words)
+    return len(words) >= 12 and shared >= 0.2 * len(words)
+
+
+def _furniture_role(kind: Kind) -> Role:
+    return "furniture" if kind in ("text", "trailer") else kind  # type: ignore[return-value]
+
+
+def _headline(
+    lines: Sequence[str], kinds: list[Kind], roles: list[Role], filled: list[int]
+) -> int | None:
+    """The headline's line (furniture above it marked), or None when prose comes first."""
+    texts = [" ".join(lines[k].split()) for k in filled[:_REPEAT_WINDOW]]
+    for n, k in enumerate(filled[:6]):
+        if kinds[k] == "text" and is_headline(lines[k]) and texts[n] in texts[n + 1 :]:
+            for j in filled[:n]:
+                roles[j] = _furniture_role(kinds[j])
+            roles[k] = "headline"
+            return k
+    for n, k in enumerate(filled):
+        kind = kinds[k]
+        if kind != "text":
+            if n > 8:
+                return None
+            roles[k] = _furniture_role(kind)
+            continue
+        if not is_headline(lines[k]):
+            return None
+        following = filled[n + 1] if n + 1 < len(filled) else None
+        if (
+            following is not None
+            and len(lines[k].split()) <= 3
+            and kinds[following] == "text"
+            and is_headline(lines[following])
+            and len(lines[following].split()) > len(lines[k].split())
+            and not is_prose(lines[following])
+        ):
+            roles[k] = "furniture"  # a section label over the headline
+            continue
+        roles[k] = "headline"
+        return k
+    return None
+
+
+def _zone(
+    lines: Sequence[str], kinds: list[Kind], roles: list[Role], filled: list[int], head: int
+) -> int:
+    """Mark the furniture under the headline; where the body starts."""
+    title = " ".join(lines[head].split())
+    after = [k for k in filled if k > head][:_ZONE_LINES]
+    seen_furniture = False
+    for n, k in enumerate(after):
+        kind = kinds[k]
+        s = lines[k]
+        if " ".join(s.split()) == title:
+            roles[k] = "headline"
+            continue
+        if kind in _FURNITURE_KINDS:
+            roles[k] = kind  # type: ignore[assignment]
+            seen_furniture = True
+            continue
+        if _AUTHOR_IN_PLACE.match(s.strip()):
+            roles[k] = "byline"
+            seen_furniture = True
+            continue
+        rest = after[n + 1 :]
+        if is_prose(s) or dateline(s.strip()) is not None or kind == "trailer":
+            paragraph_end = _paragraph_end(lines, k)
+            next_filled = [j for j in rest if j > paragraph_end]
+            if (
+                not seen_furniture
+                and next_filled
+                and _furniture_ahead(lines, kinds, next_filled)
+                and dateline(s.strip()) is None
+            ):
+                for j in range(k, paragraph_end + 1):
+                    roles[j] = "standfirst"
+                continue
+            return k
+        if n > 0 and roles[after[n - 1]] == "byline" and len(s.split()) <= 5:
+            roles[k] = "byline"  # the byline's second line: a desk or a place
+            continue
+        if _furniture_ahead(lines, kinds, rest):
+            roles[k] = "furniture"
+            continue
+        if not seen_furniture and n == 0 and rest and not is_prose(s) and _standfirst_shape(s):
+            roles[k] = "standfirst"
+            continue
+        return k
+    return after[0] if after and roles[after[0]] == "body" else _first_body(roles, head)
+
+
+def _standfirst_shape(line: str) -> bool:
+    return len(line.split()) >= 8
+
+
+def _first_body(roles: list[Role], head: int) -> int:
+    return next((k for k in range(head + 1, len(roles)) if roles[k] == "body"), len(roles))
+
+
+def _paragraph_end(lines: Sequence[str], k: int) -> int:
+    """The last line of the paragraph line `k` opens: up to a blank line or a sentence end."""
+    while k + 1 < len(lines) and lines[k + 1].strip() and not _SENTENCE_END.search(lines[k].rstrip()):
+        k += 1
+    return k
+
+
+def _furniture_ahead(lines: Sequence[str], kinds: list[Kind], rest: list[int]) -> bool:
+    """Whether furniture comes in `rest` before any prose."""
+    for j in rest:
+        if kinds[j] in _FURNITURE_KINDS or _AUTHOR_IN_PLACE.match(lines[j].strip()):
+            return True
+        if is_prose(lines[j]):
+            return False
+    return False
+
+
+def _body(lines: Sequence[str], kinds: list[Kind], roles: list[Role], start: int) -> None:
+    """Mark captions, furniture, closing dates and the trailer in the body from `start`."""
+    prose_seen = False
+    for k in range(start, len(lines)):
+        if roles[k] == "blank":
+            continue
+        kind = kinds[k]
+        starts_paragraph = k == 0 or not lines[k - 1].strip() or _SENTENCE_END.search(lines[k - 1].rstrip())
+        if kind == "trailer" and prose_seen and starts_paragraph:
+            for j in range(k, len(lines)):
+                roles[j] = "trailer" if lines[j].strip() else "blank"
+            return
+        if kind in ("furniture", "caption"):
+            roles[k] = kind
+        elif kind == "date" and _alone(lines, k):
+            roles[k] = "date"
+        else:
+            if k == start and dateline(lines[k].strip()) is not None:
+                roles[k] = "dateline"
+            prose_seen = True
+    _label_at_end(lines, roles)
+
+
+def _label_at_end(lines: Sequence[str], roles: list[Role]) -> None:
+    """A short label closing the story ("Ashgabat" over its date, the next story's section)
+    is furniture, not text."""
+    last = [k for k, role in enumerate(roles) if role == "body"]
+    if len(last) < 2:
+        return
+    k = last[-1]
+    s = lines[k].strip()
+    alone = (k + 1 >= len(lines) or roles[k + 1] != "body") and (k == 0 or roles[k - 1] != "body")
+    if alone and len(s.split()) <= 3 and is_headline(s) and not is_prose(s) and not s[-1:].isdigit():
+        roles[k] = "furniture"
+
+
+def _alone(lines: Sequence[str], k: int) -> bool:
+    """A date line with only blank lines or short labels around it in its paragraph."""
+    for j in (k - 1, k + 1):
+        if 0 <= j < len(lines) and lines[j].strip() and is_prose(lines[j]):
+            return False
+    return True
+
+
+def _dates(lines: Sequence[str], roles: list[Role], head: int | None) -> tuple[str, ...]:
+    """Date texts: the published ones above the body, then updated ones, then closing ones."""
+    updated_labels = load_phrases().updated_labels
+    published: list[str] = []
+    updated: list[str] = []
+    closing: list[str] = []
+    body_seen = False
+    for k, role in enumerate(roles):
+        if role in ("body", "dateline"):
+            body_seen = True
+        if role != "date":
+            continue
+        found = meta_date(lines[k])
+        if found is None:
+            continue
+        label, text = found
+        if body_seen or head is None:
+            closing.append(text)
+        elif label in updated_labels:
+            updated.append(text)
+        else:
+            published.append(text)
+    return (*published, *updated, *reversed(closing))
+
+
+def parse_story(lines: Sequence[str], *, name: str, titled: bool = False) -> Parsed:
+    """A story read by its roles; with no headline the title is its first sentence.
+
+    `titled`: a header block above already names the story, so no title is made from prose.
+    """
+    reading = read_roles(lines)
+    roles = reading.roles
+    body = [line if role in ("body", "dateline") else "" for line, role in zip(lines, roles, strict=True)]
+    blocks = prose_blocks(body)
+    standfirst = " ".join(" ".join(line for line, role in zip(lines, roles, strict=True) if role == "standfirst").split())
+    first = next((b for b in blocks if b.kind == "p"), None)
+    title = reading.title
+    if title is None and not titled and first is not None:
+        title = title_from_prose(first.lines[0])
+    if standfirst:
+        blocks = (Block(kind="standfirst", lines=(standfirst,)), *blocks)
+    return Parsed(
+        format=name,
+        title=title,
+        dates=reading.dates,
+        blocks=blocks,
+        place=dateline_place(first.lines[0]) if first is not None else None,
+        author=reading.author,
+        roles=roles,
+    )
