@@ -87,12 +87,12 @@ HEADER_LINE = re.compile(
 WIRE_DATELINE = re.compile(
     r"^(?P<place>[^\W\d][^,\n]{0,40}),(?:\s*[^\W\d][\w.]*(?:\s[^\W\d][\w.]*){0,2},?)?\s*"
     + _MONTHS.format("mon")
-    + r"\s+(?P<day>\d{1,2})\b(?:\s*\([^)\n]{1,30}\))?\s*-{1,2}(?:\s|$|(?=[A-Z]))",
+    + r"\s+(?P<day>\d{1,2})\b(?:\s*\([^)\n]{1,30}\))?\s*(?:-{1,2}|(?<=\)):)(?:\s|$|(?=[A-Z]))",
     re.IGNORECASE,
 )
 WEB_DATELINE = re.compile(
     r"^(?P<place>[^\W\d_][^\W\d_.'\u2019 -]*(?:[.'\u2019 -]+[^\W\d_]+)*\.?)"
-    r"(?:,\s*[^\W\d_][\w.' ]{1,30})?(?:\s*\([^)\n]{1,30}\))?\s*(?::|\.?[\u2014\u2013]|\.?--?)\s+(?=\S)"
+    r"(?:,\s*\w[\w.' ,]{1,30})?(?:\s*\([^)\n]{1,30}\))?\s*(?::|\.?[\u2014\u2013]|\.?--?)\s+(?=\S)"
 )
 _SENTENCE_END = re.compile(r"[.!?…][\"\u201d\u2019)]*(?=\s+[\"\u201c\u2018(]?[A-Z0-9])")
 
@@ -230,14 +230,14 @@ def dateline_place(text: str) -> str | None:
     m = dateline(text)
     if m is None:
         return None
-    place = m["place"].strip()
+    place = m["place"].split("[", 1)[0].strip()  # "New Delhi [India]"
     return place if 2 <= len(place) <= 40 else None
 
 
 def dateline(text: str) -> re.Match[str] | None:
     """The "CITY, Feb 26 - " or "CITY: " opening of a story's first paragraph, if any."""
     head = text[:100]
-    m = WIRE_DATELINE.match(text) if "-" in head else None
+    m = WIRE_DATELINE.match(text) if "-" in head or "(" in head else None
     if m is None:
         if ":" not in head and "-" not in head and "\u2014" not in head and "\u2013" not in head:
             return None

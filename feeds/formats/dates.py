@@ -95,7 +95,8 @@ def _absolute(low: str, phrases: Phrases) -> FreeDate | None:
         kind = m.lastgroup
         token = m[0]
         if kind == "word" and after_time and token.replace(".", "") in ("am", "pm"):
-            parts[-1] += token.replace(".", "")
+            if int(parts[-1].split(":")[0]) <= 12:  # "14:35 PM" is already 24-hour
+                parts[-1] += token.replace(".", "")
             after_time = False
             continue
         after_time = kind == "time"

@@ -50,6 +50,7 @@ _SEGMENT = re.compile(r"\s*(?:\||\s[-\u2013\u2014\u00b7\u2022]\s)\s*")
 _LABEL_INSIDE = re.compile(r"(?i)\s(?=(?:published|updated|posted|last updated)\b)")
 _SENTENCE_END = re.compile(r"[.!?\u3002][\"\u201d\u2019)]*$")
 _NAME_WORD = re.compile(r"^[A-Z\u00c0-\u024f][\w.\u2019'-]*,?$")
+_BYLINE_END = re.compile(r"\s+[\u00b7|\u2022]\s+|\s+[-\u2013\u2014]\s+")
 _NAME_LINKS = frozenset(("and", "und", "et", "y", "e", "&", "in", "at", "for", "of", "the", "in,"))
 _AUTHOR_IN_PLACE = re.compile(
     r"^(?P<name>[A-Z][\w.\u2019'-]+(?:\s+[A-Z][\w.\u2019'-]+){1,3})\s+in\s+"
@@ -125,9 +126,11 @@ def meta_date(line: str) -> tuple[str, str] | None:
 
 def byline_name(line: str) -> str | None:
     """The name(s) a byline gives ("By NAME and NAME Associated Press"), or None."""
-    words = line.split()
+    words = _BYLINE_END.split(line.strip(), 1)[0].split()
     if len(words) < 2 or len(words) > 14 or words[0].lower().rstrip(":") not in load_phrases().byline_words:
         return None
+    if words[-1].endswith(",") or (len(words) > 3 and words[-2].endswith(",") and len(words[-1]) > 1):
+        words = _without_place(words)
     names = words[1:]
     if _SENTENCE_END.search(line.rstrip()) and not names[-1].rstrip(".").isupper():
         return None
@@ -136,6 +139,13 @@ def byline_name(line: str) -> str | None:
     if not _NAME_WORD.match(names[0]):
         return None
     return _without_agency(" ".join(names).rstrip(",")) or " ".join(names)
+
+
+def _without_place(words: list[str]) -> list[str]:
+    """"By NAME, CITY": a last part of one word after a comma is a place, not a name."""
+    if len(words) > 3 and words[-2].endswith(","):
+        return [*words[:-2], words[-2].rstrip(",")]
+    return words
 
 
 def _author(line: str) -> str | None:
@@ -232,7 +242,7 @@ def _zone(
             roles[k] = kind  # type: ignore[assignment]
             seen_furniture = True
             continue
-        if _AUTHOR_IN_PLACE.match(s.strip()):
+        if _AUTHOR_IN_PLACE.match(s.strip()) or _desk_byline(s):
             roles[k] = "byline"
             seen_furniture = True
             continue
@@ -261,6 +271,16 @@ def _zone(
             continue
         return k
     return after[0] if after and roles[after[0]] == "body" else _first_body(roles, head)
+
+
+def _desk_byline(line: str) -> bool:
+    """"By the Port Report desk", "By our correspondent": a byline without a person's name."""
+    words = line.split()
+    return (
+        2 <= len(words) <= 7
+        and words[0].lower() in load_phrases().byline_words
+        and not _SENTENCE_END.search(line.rstrip())
+    )
 
 
 def _standfirst_shape(line: str) -> bool:
