@@ -256,9 +256,7 @@ def _split_stories(
                 i += 1
                 continue
             skip = _confirmed_start(lines, stripped, i, is_boilerplate)
-            if skip is not None or (
-                ended and story_text and (not trailer_seen or is_prose(s))
-            ):
+            if skip is not None or (ended and story_text and (not trailer_seen or is_prose(s))):
                 if (
                     i > starts[-1]
                     and not under_header

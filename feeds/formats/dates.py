@@ -137,9 +137,9 @@ def _absolute(low: str, phrases: Phrases) -> FreeDate | None:
     if not month:
         return None
     try:
-        moment = dateutil_parser.parse(
-            " ".join(parts), default=datetime(2000, 1, 1), dayfirst=True
-        )
+        moment = dateutil_parser.parse(" ".join(parts), default=datetime(2000, 1, 1), dayfirst=True)
     except (ValueError, OverflowError):
         return None
-    return FreeDate(moment=moment.replace(tzinfo=None), offset_minutes=offset, year_known=year_known)
+    return FreeDate(
+        moment=moment.replace(tzinfo=None), offset_minutes=offset, year_known=year_known
+    )

@@ -19,7 +19,9 @@ class Starts:
         first = low.split(None, 1)[0] if low else ""
         for phrase in self.by_word.get(first, ()) + self.by_word.get(first[:1], ()):
             if low.startswith(phrase) and (
-                len(low) == len(phrase) or not phrase[-1].isalpha() or not low[len(phrase)].isalnum()
+                len(low) == len(phrase)
+                or not phrase[-1].isalpha()
+                or not low[len(phrase)].isalnum()
             ):
                 return phrase
         return None
@@ -57,15 +59,15 @@ def _starts(phrases: list[str]) -> Starts:
         # A phrase whose first word has no letters ("©", "###") is found by its first character.
         key = first if any(c.isalpha() for c in first) and first[-1].isalnum() else first[:1]
         by_word.setdefault(key, []).append(phrase)
-    return Starts(
-        by_word={k: tuple(sorted(v, key=len, reverse=True)) for k, v in by_word.items()}
-    )
+    return Starts(by_word={k: tuple(sorted(v, key=len, reverse=True)) for k, v in by_word.items()})
 
 
 @functools.cache
 def load_phrases() -> Phrases:
     """The phrases shipped with seedfeed (read from the package once per process)."""
-    data = tomllib.loads(resources.files("feeds.formats").joinpath("phrases.toml").read_text("utf-8"))
+    data = tomllib.loads(
+        resources.files("feeds.formats").joinpath("phrases.toml").read_text("utf-8")
+    )
     dates = data["dates"]
     labels = [*dates["published"], *dates["updated"]]
     return Phrases(

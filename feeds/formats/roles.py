@@ -95,7 +95,9 @@ def line_kind(line: str) -> Kind:
     s = line.strip()
     low = " ".join(s.lower().split())
     phrases = load_phrases()
-    if low.rstrip(" :|\u00bb\u203a>") in phrases.furniture_lines or phrases.furniture_starts.match(low):
+    if low.rstrip(" :|\u00bb\u203a>") in phrases.furniture_lines or phrases.furniture_starts.match(
+        low
+    ):
         return "furniture"
     if phrases.caption_starts.match(low) or is_caption(s) or _ends_with_credit(low):
         return "caption"
@@ -127,9 +129,15 @@ def meta_date(line: str) -> tuple[str, str] | None:
 def byline_name(line: str) -> str | None:
     """The name(s) a byline gives ("By NAME and NAME Associated Press"), or None."""
     words = _BYLINE_END.split(line.strip(), 1)[0].split()
-    if len(words) < 2 or len(words) > 14 or words[0].lower().rstrip(":") not in load_phrases().byline_words:
+    if (
+        len(words) < 2
+        or len(words) > 14
+        or words[0].lower().rstrip(":") not in load_phrases().byline_words
+    ):
         return None
-    if words[-1].endswith(",") or (len(words) > 3 and words[-2].endswith(",") and len(words[-1]) > 1):
+    if words[-1].endswith(",") or (
+        len(words) > 3 and words[-2].endswith(",") and len(words[-1]) > 1
+    ):
         words = _without_place(words)
     names = words[1:]
     if _SENTENCE_END.search(line.rstrip()) and not names[-1].rstrip(".").isupper():
@@ -142,7 +150,7 @@ def byline_name(line: str) -> str | None:
 
 
 def _without_place(words: list[str]) -> list[str]:
-    """"By NAME, CITY": a last part of one word after a comma is a place, not a name."""
+    """ "By NAME, CITY": a last part of one word after a comma is a place, not a name."""
     if len(words) > 3 and words[-2].endswith(","):
         return [*words[:-2], words[-2].rstrip(",")]
     return words
@@ -163,7 +171,7 @@ def _without_agency(name: str) -> str:
 
 
 def _ends_with_credit(low: str) -> bool:
-    """"... near Kericho. Photograph: Daniel Otieno/AFP/Getty Images": a caption with a credit."""
+    """ "... near Kericho. Photograph: Daniel Otieno/AFP/Getty Images": a caption with a credit."""
     for credit in load_phrases().caption_credits:
         at = low.rfind(credit)
         if at > 0 and len(low[at + len(credit) :].split()) <= 6:
@@ -274,7 +282,7 @@ def _zone(
 
 
 def _desk_byline(line: str) -> bool:
-    """"By the Port Report desk", "By our correspondent": a byline without a person's name."""
+    """ "By the Port Report desk", "By our correspondent": a byline without a person's name."""
     words = line.split()
     return (
         2 <= len(words) <= 7
@@ -293,7 +301,9 @@ def _first_body(roles: list[Role], head: int) -> int:
 
 def _paragraph_end(lines: Sequence[str], k: int) -> int:
     """The last line of the paragraph line `k` opens: up to a blank line or a sentence end."""
-    while k + 1 < len(lines) and lines[k + 1].strip() and not _SENTENCE_END.search(lines[k].rstrip()):
+    while (
+        k + 1 < len(lines) and lines[k + 1].strip() and not _SENTENCE_END.search(lines[k].rstrip())
+    ):
         k += 1
     return k
 
@@ -315,7 +325,9 @@ def _body(lines: Sequence[str], kinds: list[Kind], roles: list[Role], start: int
         if roles[k] == "blank":
             continue
         kind = kinds[k]
-        starts_paragraph = k == 0 or not lines[k - 1].strip() or _SENTENCE_END.search(lines[k - 1].rstrip())
+        starts_paragraph = (
+            k == 0 or not lines[k - 1].strip() or _SENTENCE_END.search(lines[k - 1].rstrip())
+        )
         if kind == "trailer" and prose_seen and starts_paragraph:
             for j in range(k, len(lines)):
                 roles[j] = "trailer" if lines[j].strip() else "blank"
@@ -340,7 +352,13 @@ def _label_at_end(lines: Sequence[str], roles: list[Role]) -> None:
     k = last[-1]
     s = lines[k].strip()
     alone = (k + 1 >= len(lines) or roles[k + 1] != "body") and (k == 0 or roles[k - 1] != "body")
-    if alone and len(s.split()) <= 3 and is_headline(s) and not is_prose(s) and not s[-1:].isdigit():
+    if (
+        alone
+        and len(s.split()) <= 3
+        and is_headline(s)
+        and not is_prose(s)
+        and not s[-1:].isdigit()
+    ):
         roles[k] = "furniture"
 
 
@@ -384,9 +402,16 @@ def parse_story(lines: Sequence[str], *, name: str, titled: bool = False) -> Par
     """
     reading = read_roles(lines)
     roles = reading.roles
-    body = [line if role in ("body", "dateline") else "" for line, role in zip(lines, roles, strict=True)]
+    body = [
+        line if role in ("body", "dateline") else ""
+        for line, role in zip(lines, roles, strict=True)
+    ]
     blocks = prose_blocks(body)
-    standfirst = " ".join(" ".join(line for line, role in zip(lines, roles, strict=True) if role == "standfirst").split())
+    standfirst = " ".join(
+        " ".join(
+            line for line, role in zip(lines, roles, strict=True) if role == "standfirst"
+        ).split()
+    )
     first = next((b for b in blocks if b.kind == "p"), None)
     title = reading.title
     if title is None and not titled and first is not None:

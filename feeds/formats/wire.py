@@ -68,7 +68,7 @@ def _drop_trailer(body: list[str]) -> None:
 
 def _opens_paragraph(before: str) -> bool:
     s = before.rstrip()
-    return not s or s[-1] in ".!?\"\u201d"
+    return not s or s[-1] in '.!?"\u201d'
 
 
 def _blocks(body: Sequence[str]) -> tuple[Block, ...]:
