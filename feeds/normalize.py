@@ -98,23 +98,10 @@ _DATE_LABEL_START = re.compile(
 
 def split_entries(document: Document, *, config: Config, now: datetime) -> tuple[Entry, ...]:
     """Every story in `document` as an Entry; RejectedFile when none has a title and a body."""
-    lines = document.text.split("\n")
     suffix = document.rel_path.suffix
-    if markdown.detect(lines, suffix):
-        stories: list[list[str]] = [lines]
-    else:
-        stripped = [line.strip() for line in lines]
-        patterns = config.boilerplate + load_phrases().furniture_lines_sorted
-        boilerplate = _boilerplate_lines(document.text, stripped, patterns)
-        stories = [
-            _clean(lines[a:b], boilerplate.__contains__) if dirty else _trim(lines[a:b])
-            for a, b, dirty in _split_stories(lines, stripped, boilerplate.__contains__)
-        ]
     zone = ZoneInfo(config.timezone)
     entries: list[Entry] = []
-    for story in stories:
-        if not story:
-            continue
+    for story in _stories(document, config):
         parsed = _parse_story(story, suffix)
         entry = _to_entry(parsed, document.text, config=config, zone=zone, now=now)
         if entry is not None:
@@ -122,6 +109,36 @@ def split_entries(document: Document, *, config: Config, now: datetime) -> tuple
     if not entries:
         raise RejectedFile(document.rel_path, "no story with a title and text found")
     return tuple(entries)
+
+
+def explain_lines(document: Document, *, config: Config) -> list[list[tuple[str, str]]]:
+    """Each story's lines with the role the reader gave each one (`inspect --explain lines`).
+
+    Styles that read lines by their roles (web pages, press releases) name them; a header
+    block's lines are "header", and the lines of other styles carry the style's name.
+    """
+    shown: list[list[tuple[str, str]]] = []
+    for story in _stories(document, config):
+        parsed = _parse_story(story, document.rel_path.suffix)
+        roles = list(parsed.roles) if parsed.roles else [parsed.format] * len(story)
+        roles = ["header"] * (len(story) - len(roles)) + roles
+        shown.append(list(zip(roles, story, strict=True)))
+    return shown
+
+
+def _stories(document: Document, config: Config) -> list[list[str]]:
+    """The file cut into stories, each a list of lines without boilerplate."""
+    lines = document.text.split("\n")
+    if markdown.detect(lines, document.rel_path.suffix):
+        return [lines]
+    stripped = [line.strip() for line in lines]
+    patterns = config.boilerplate + load_phrases().furniture_lines_sorted
+    boilerplate = _boilerplate_lines(document.text, stripped, patterns)
+    stories = [
+        _clean(lines[a:b], boilerplate.__contains__) if dirty else _trim(lines[a:b])
+        for a, b, dirty in _split_stories(lines, stripped, boilerplate.__contains__)
+    ]
+    return [story for story in stories if story]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

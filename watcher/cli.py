@@ -102,7 +102,13 @@ def _parser() -> argparse.ArgumentParser:
     inspect.add_argument("files", nargs="+", type=Path, metavar="FILE")
     inspect.add_argument("--seeds", type=Path, help="the folder of clippings (for folder topics)")
     inspect.add_argument("--json", action="store_true", help="print JSON")
-    inspect.add_argument("--explain", action="store_true", help="say which rule gave each topic")
+    inspect.add_argument(
+        "--explain",
+        nargs="?",
+        const="topics",
+        choices=("topics", "lines"),
+        help="say which rule gave each topic, or (`--explain lines`) the role of each line",
+    )
     inspect.set_defaults(command=_inspect)
     return parser
 
@@ -271,6 +277,8 @@ def _inspect(args: argparse.Namespace, config: Config) -> int:
     every = add_auto_topics(
         [e for _, found in results if isinstance(found, list) for e in found], config=config
     )
+    if args.explain == "lines":
+        return _explain_lines(args, config, seeds)
     tagged = iter(every)
     report: list[dict[str, object]] = []
     for file, found in results:
@@ -280,13 +288,60 @@ def _inspect(args: argparse.Namespace, config: Config) -> int:
             report.append(
                 {
                     "file": str(file),
-                    "entries": [_entry_json(next(tagged), now, args.explain) for _ in found],
+                    "entries": [
+                        _entry_json(next(tagged), now, args.explain == "topics") for _ in found
+                    ],
                 }
             )
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
         _print_inspection(report)
+    return EXIT_OK
+
+
+def _explain_lines(args: argparse.Namespace, config: Config, seeds: Path) -> int:
+    """Print each story's lines with the role the reader gave them."""
+    from feeds.ingest import read_document
+    from feeds.normalize import explain_lines
+
+    report: list[dict[str, object]] = []
+    for file in args.files:
+        path = file.resolve()
+        base, rel_path = (
+            (seeds, path.relative_to(seeds))
+            if path.is_relative_to(seeds)
+            else (path.parent, Path(path.name))
+        )
+        try:
+            document = read_document(base, rel_path, max_file_bytes=config.max_file_bytes)
+        except RejectedFile as e:
+            report.append({"file": str(file), "rejected": e.reason})
+            continue
+        except OSError as e:
+            report.append({"file": str(file), "rejected": f"cannot be read: {e.strerror}"})
+            continue
+        stories = explain_lines(document, config=config)
+        report.append(
+            {
+                "file": str(file),
+                "stories": [[{"role": r, "line": line} for r, line in s] for s in stories],
+            }
+        )
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    for item in report:
+        print(f"== {item['file']}")
+        if "rejected" in item:
+            print(f"   rejected: {item['rejected']}")
+            continue
+        stories_shown = item["stories"]
+        assert isinstance(stories_shown, list)
+        for number, story in enumerate(stories_shown, 1):
+            print(f"-- story {number}")
+            for row in story:
+                print(f"   {row['role']:<10} | {row['line']}")
     return EXIT_OK
 
 

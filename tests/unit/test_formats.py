@@ -302,3 +302,11 @@ def test_short_title_keeps_the_full_name() -> None:
     assert (
         title_from_prose(text) == "The World Health Organization (WHO) opened an office in Lusaka"
     )
+
+
+def test_a_defined_name_that_fits_stays_whole_in_a_title() -> None:
+    text = (
+        "Foreign Minister Ahmed Karimov attended the Council of Ministers of the Economic "
+        "Cooperation Organization (ECO) held in Ashgabat today, where he called for faster work."
+    )
+    assert "the Economic Cooperation Organization (ECO)" in title_from_prose(text)

@@ -304,3 +304,20 @@ def test_odd_inputs_give_entries_or_a_rejection_never_a_crash(now: datetime) -> 
                 for entry in entries:
                     assert entry.title and entry.body
                     assert entry.published is None or entry.published <= now
+
+
+def test_explain_lines_gives_every_line_its_role(now: datetime) -> None:
+    from feeds.normalize import explain_lines
+
+    text = (
+        "Skip to content\n\nHarbour reopens after storm\n\nBy Ana Lima\nPublished 3 March 2026\n\n"
+        "PORTO: The harbour reopened on Tuesday.\n\nCopyright 2026 Coastal Press\n"
+    )
+    (story,) = explain_lines(_document(text), config=DEFAULT_CONFIG)
+    roles = {line: role for role, line in story if line}
+    assert roles["Harbour reopens after storm"] == "headline"
+    assert roles["By Ana Lima"] == "byline"
+    assert roles["Published 3 March 2026"] == "date"
+    assert roles["PORTO: The harbour reopened on Tuesday."] == "dateline"
+    assert roles["Copyright 2026 Coastal Press"] == "trailer"
+    assert "Skip to content" not in roles
