@@ -85,7 +85,7 @@ _SMALL_WORDS = frozenset(
 _VOWELS = frozenset("AEIOUY")
 _CONFIRM_WINDOW = 12
 _DIVIDER_START = frozenset("-*_=~#")
-_SENTENCE_END_AT_LINE_END = re.compile(r"[.!?][\"\u201d\u2019)]*$")
+_SENTENCE_END = frozenset('.!?"\u201d\u2019)')  # how a line that ends a paragraph may end
 # How a byline, a labelled date or a labelled caption line can start (a cheap first test).
 _FURNITURE_START = re.compile(
     r"(?i)by\s|(?:last |first )?(?:updated|published|posted|modified|date|issued)"
@@ -303,9 +303,7 @@ def _split_stories(
             if not ended:
                 story_text += 1
             under_header = False
-        elif wire_signature(s) or (
-            _SENTENCE_END_AT_LINE_END.search(stripped[i - 1]) and trailer_starts(s)
-        ):
+        elif wire_signature(s) or (stripped[i - 1][-1:] in _SENTENCE_END and trailer_starts(s)):
             ended = trailer_seen = True
             story_text = max(story_text, 1)  # a story with credits under it had text
         after_blank = False
@@ -342,7 +340,13 @@ def _confirmed_start(
         # A `Title:` line opens a story even with the story's text right under it.
         return i if header.is_title_line(line) else None
     after = stripped[i + 1] if i + 1 < len(lines) else ""
-    if after and WIRE_DATELINE.match(after) is not None and is_headline(line):
+    comma = after.find(",", 1, 60)
+    if (
+        comma > 0
+        and after[:comma].isupper()
+        and WIRE_DATELINE.match(after) is not None
+        and is_headline(line)
+    ):
         return i + 1  # "HEADLINE" over "CITY, Feb 27 (Reuters) - ..."
     if (
         after

@@ -66,23 +66,28 @@ def read_free_date(text: str) -> FreeDate | None:
 
 
 def _age(low: str, phrases: Phrases) -> int | None:
-    words = low.replace(",", " ").split()
-    for label in sorted(phrases.published_labels | phrases.updated_labels, key=len, reverse=True):
-        if low.startswith(label + " "):
-            words = low[len(label) :].replace(",", " ").split()
-            break
-    words = [w for w in words if w not in (":", "/", "|", "-", "\u2013", "\u2014")]
-    for ago in phrases.ago:
-        marker = ago.split()
-        if words[-len(marker) :] == marker and len(words) == len(marker) + 2:
-            number, unit = words[0], words[1]
-        elif words[: len(marker)] == marker and len(words) == len(marker) + 2:
-            number, unit = words[-2], words[-1]
-        else:
-            continue
-        if number.isdigit() and unit in phrases.units:
-            return int(number) * phrases.units[unit]
-    return None
+    m = _age_pattern().match(low)
+    if m is None:
+        return None
+    unit = phrases.units.get(m["unit"] or m["unit2"])
+    return None if unit is None else int(m["n"] or m["n2"]) * unit
+
+
+@functools.cache
+def _age_pattern() -> re.Pattern[str]:
+    """ "[label] N unit ago" or "[label] il y a N unit", with the words of `phrases.toml`."""
+    phrases = load_phrases()
+    labels = "|".join(
+        re.escape(label)
+        for label in sorted(
+            phrases.published_labels | phrases.updated_labels, key=len, reverse=True
+        )
+    )
+    ago = "|".join(re.escape(word) for word in phrases.ago)
+    return re.compile(
+        rf"(?:(?:{labels})\b)?[\s:/|\u2013\u2014-]*"
+        rf"(?:(?P<n>\d+)\s*(?P<unit>[^\W\d_]+)\s+(?:{ago})|(?:{ago})\s+(?P<n2>\d+)\s*(?P<unit2>[^\W\d_]+))$"
+    )
 
 
 def _absolute(low: str, phrases: Phrases) -> FreeDate | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -10,21 +11,18 @@ from importlib import resources
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Starts:
-    """Phrases a line may start with, indexed by their first word so most lines skip them."""
+    """Phrases a line may start with: one small pattern per first letter, so a line costs one
+    dictionary look-up and, when its first letter opens a phrase, one match."""
 
-    by_word: dict[str, tuple[str, ...]]
+    by_char: dict[str, re.Pattern[str]]
 
-    def match(self, low: str) -> str | None:
-        """The phrase lower-cased line `low` starts with (ending at a word edge), or None."""
-        first = low.split(None, 1)[0] if low else ""
-        for phrase in self.by_word.get(first, ()) + self.by_word.get(first[:1], ()):
-            if low.startswith(phrase) and (
-                len(low) == len(phrase)
-                or not phrase[-1].isalpha()
-                or not low[len(phrase)].isalnum()
-            ):
-                return phrase
-        return None
+    def match(self, line: str) -> str | None:
+        """The phrase `line` starts with (ending at a word edge), ignoring case; else None."""
+        pattern = self.by_char.get(line[:1].lower())
+        if pattern is None:
+            return None
+        m = pattern.match(line)
+        return m[0] if m is not None else None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,13 +51,21 @@ class Phrases:
 
 
 def _starts(phrases: list[str]) -> Starts:
-    by_word: dict[str, list[str]] = {}
-    for phrase in phrases:
-        first = phrase.split(None, 1)[0]
-        # A phrase whose first word has no letters ("©", "###") is found by its first character.
-        key = first if any(c.isalpha() for c in first) and first[-1].isalnum() else first[:1]
-        by_word.setdefault(key, []).append(phrase)
-    return Starts(by_word={k: tuple(sorted(v, key=len, reverse=True)) for k, v in by_word.items()})
+    groups: dict[str, list[str]] = {}
+    for phrase in sorted(phrases, key=len, reverse=True):
+        groups.setdefault(phrase[:1], []).append(phrase)
+    return Starts(
+        by_char={
+            char: re.compile("|".join(_phrase_pattern(p) for p in group), re.IGNORECASE)
+            for char, group in groups.items()
+        }
+    )
+
+
+def _phrase_pattern(phrase: str) -> str:
+    """A phrase as a pattern: any run of spaces between its words, a word edge after a letter."""
+    words = r"\s+".join(re.escape(word) for word in phrase.split())
+    return words + (r"(?!\w)" if phrase[-1].isalnum() else "")
 
 
 @functools.cache
@@ -95,4 +101,4 @@ def load_phrases() -> Phrases:
 
 def trailer_starts(line: str) -> bool:
     """Whether a line opens a story's trailer: credits, a copyright, links to other stories."""
-    return load_phrases().trailer_starts.match(" ".join(line.lower().split())) is not None
+    return load_phrases().trailer_starts.match(line.lstrip()) is not None

@@ -60,7 +60,7 @@ def _drop_trailer(body: list[str]) -> None:
     cut = None
     for k in range(len(body) - 1, max(len(body) - _TRAILER_LINES, 0), -1):
         line = body[k].strip()
-        if line and trailer_starts(line) and (k == 0 or _opens_paragraph(body[k - 1])):
+        if line and (k == 0 or _opens_paragraph(body[k - 1])) and trailer_starts(line):
             cut = k
     if cut is not None:
         del body[cut:]
