@@ -11,6 +11,19 @@ from feeds.formats.dates import read_free_date
 from feeds.formats.phrases import load_phrases
 
 BlockKind = Literal["p", "ul", "pre", "h", "standfirst"]
+# What a line of a story is (see `feeds.formats.roles`).
+Role = Literal[
+    "headline",
+    "standfirst",
+    "byline",
+    "date",
+    "dateline",
+    "caption",
+    "furniture",
+    "body",
+    "trailer",
+    "blank",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -36,7 +49,7 @@ class Parsed:
     source_name: str | None = None
     declared_topics: tuple[str, ...] = ()
     rest: tuple[str, ...] = ()  # a header block's body, to be read by another style
-    roles: tuple[str, ...] = ()  # the role of each line of the story, when the style gave them
+    roles: tuple[Role, ...] = ()  # the role of each line of the story, when the style gave them
 
 
 _MONTHS = (
@@ -232,6 +245,13 @@ def dateline_place(text: str) -> str | None:
         return None
     place = m["place"].split("[", 1)[0].strip()  # "New Delhi [India]"
     return place if 2 <= len(place) <= 40 else None
+
+
+def dateline_day(text: str) -> str | None:
+    """ "Feb 27" from a "CITY, Feb 27 (Reuters) - " opening, when the text names a year
+    somewhere (a copyright line, another date), so the day can be placed in it."""
+    m = WIRE_DATELINE.match(text) if "-" in text[:100] or "(" in text[:100] else None
+    return f"{m['mon']} {m['day']}" if m is not None else None
 
 
 def dateline(text: str) -> re.Match[str] | None:

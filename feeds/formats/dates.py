@@ -3,7 +3,8 @@
 "Published: March 12, 2026 14:05 GMT+4", "Tue 3 Mar 2026 10.00 GMT", "Publié le 12 mars 2026
 à 14h05", "3. März 2026, 10:15 Uhr", "12/03/2026", "2 hours ago". A text is a date only when
 every word of it is a date word (a month, a weekday, a label, a zone, a connector); the words
-are data in `phrases.toml`, so a language is added there, not here.
+are data in `phrases.toml`, so a language is added there, not here ("2026年3月12日", whose
+parts are not words, is rewritten as a numeric date first).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ _TOKEN = re.compile(
     r"|(?P<word>[^\W\d_][\w.'-]*[^\W\d_]|[^\W\d_])"
     r"|(?P<other>[^\s,|/()\u2013\u2014:.-])"
 )
+_CJK_DATE = re.compile(r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]")
 _OFFSET = re.compile(r"(?:gmt|utc)\s*(?P<sign>[+-])\s*(?P<hours>\d{1,2})(?::?(?P<minutes>\d\d))?")
 
 
@@ -58,6 +60,7 @@ def read_free_date(text: str) -> FreeDate | None:
     low = " ".join(text.lower().replace("\u00a0", " ").split()).strip(" .,;|")
     if not low or len(low) > 80 or not any(c.isdigit() for c in low):
         return None
+    low = _CJK_DATE.sub(r"\1-\2-\3 ", low).strip()
     phrases = load_phrases()
     ago = _age(low, phrases)
     if ago is not None:
@@ -114,6 +117,11 @@ def _absolute(low: str, phrases: Phrases) -> FreeDate | None:
             sign = -1 if found["sign"] == "-" else 1
             offset = sign * (int(found["hours"]) * 60 + int(found["minutes"] or 0))
         elif kind == "numeric":
+            fields = re.split(r"[/.-]", token)
+            if len(fields[0]) == 4:  # year first: dateutil's day-first reading would swap the rest
+                if not 1 <= int(fields[1]) <= 12:
+                    return None
+                token = f"{fields[2]} {_ENGLISH_MONTHS[int(fields[1]) - 1]} {fields[0]}"
             parts.append(token)
             month = True
             year_known = year_known or re.search(r"\d{4}", token) is not None

@@ -32,11 +32,15 @@ class Phrases:
     furniture_lines: frozenset[str]
     furniture_lines_sorted: tuple[str, ...]  # the same, as boilerplate patterns
     furniture_starts: Starts
+    furniture_ends: tuple[str, ...]
     caption_starts: Starts
     caption_credits: tuple[str, ...]
     trailer_starts: Starts
+    trailer_inside: tuple[str, ...]
     byline_words: frozenset[str]
-    agencies: frozenset[str]
+    byline_links: frozenset[str]
+    agencies: tuple[str, ...]  # longest first
+    label_inside: re.Pattern[str]  # where a date label starts inside a line
     published_labels: frozenset[str]
     updated_labels: frozenset[str]
     date_labels: frozenset[str]
@@ -80,11 +84,19 @@ def load_phrases() -> Phrases:
         furniture_lines=frozenset(data["furniture"]["lines"]),
         furniture_lines_sorted=tuple(sorted(data["furniture"]["lines"])),
         furniture_starts=_starts(data["furniture"]["starts"]),
+        furniture_ends=tuple(data["furniture"]["ends"]),
         caption_starts=_starts(data["caption"]["starts"]),
         caption_credits=tuple(data["caption"]["credits"]),
         trailer_starts=_starts(data["trailer"]["starts"]),
+        trailer_inside=tuple(data["trailer"]["inside"]),
         byline_words=frozenset(data["byline"]["words"]),
-        agencies=frozenset(data["byline"]["agencies"]),
+        byline_links=frozenset(data["byline"]["links"]),
+        agencies=tuple(sorted(data["byline"]["agencies"], key=len, reverse=True)),
+        label_inside=re.compile(
+            r"(?i)\s(?=(?:"
+            + "|".join(re.escape(label) for label in sorted(labels, key=len, reverse=True))
+            + r")\b)"
+        ),
         published_labels=frozenset(dates["published"]),
         updated_labels=frozenset(dates["updated"]),
         date_labels=frozenset(labels),

@@ -19,8 +19,10 @@ from typing import Literal
 from feeds.formats import (
     Block,
     Parsed,
+    Role,
     date_line,
     dateline,
+    dateline_day,
     dateline_place,
     is_caption,
     is_headline,
@@ -29,29 +31,28 @@ from feeds.formats import (
 )
 from feeds.formats.phrases import load_phrases
 
-Role = Literal[
-    "headline",
-    "standfirst",
-    "byline",
-    "date",
-    "dateline",
-    "caption",
-    "furniture",
-    "body",
-    "trailer",
-    "blank",
-]
 Kind = Literal["furniture", "caption", "date", "byline", "trailer", "text"]
 
+# The role a line has for its look alone, above the headline or under it.
+_FURNITURE_ROLE: dict[Kind, Role] = {
+    "furniture": "furniture",
+    "caption": "caption",
+    "date": "date",
+    "byline": "byline",
+    "trailer": "furniture",
+    "text": "furniture",
+}
 _FURNITURE_KINDS = frozenset(("furniture", "caption", "date", "byline"))
+_STANDFIRST_WORDS = 8  # a standfirst without a full stop is at least this long
 _ZONE_LINES = 15  # non-blank lines under a headline where its furniture may stand
 _REPEAT_WINDOW = 12  # non-blank lines from the top where a repeated headline is looked for
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_BREADCRUMB = re.compile(r"\s+[>\u203a\u00bb/|]\s+")
+_NAME_ONLY = re.compile(r"^[A-Z][\w.\u2019'-]+(?:\s+[A-Z][\w.\u2019'-]+){1,3}$")
 _SEGMENT = re.compile(r"\s*(?:\||\s[-\u2013\u2014\u00b7\u2022]\s)\s*")
-_LABEL_INSIDE = re.compile(r"(?i)\s(?=(?:published|updated|posted|last updated)\b)")
 _SENTENCE_END = re.compile(r"[.!?\u3002][\"\u201d\u2019)]*$")
 _NAME_WORD = re.compile(r"^[A-Z\u00c0-\u024f][\w.\u2019'-]*,?$")
 _BYLINE_END = re.compile(r"\s+[\u00b7|\u2022]\s+|\s+[-\u2013\u2014]\s+")
-_NAME_LINKS = frozenset(("and", "und", "et", "y", "e", "&", "in", "at", "for", "of", "the", "in,"))
 _AUTHOR_IN_PLACE = re.compile(
     r"^(?P<name>[A-Z][\w.\u2019'-]+(?:\s+[A-Z][\w.\u2019'-]+){1,3})\s+in\s+"
     r"[A-Z][\w.\u2019'-]+(?:\s+[A-Z][\w.\u2019'-]+){0,2}$"
@@ -95,19 +96,30 @@ def line_kind(line: str) -> Kind:
     s = line.strip()
     low = " ".join(s.lower().split())
     phrases = load_phrases()
-    if low.rstrip(" :|\u00bb\u203a>") in phrases.furniture_lines or phrases.furniture_starts.match(
-        low
+    if (
+        low.rstrip(" :|\u00bb\u203a>") in phrases.furniture_lines
+        or phrases.furniture_starts.match(low)
+        or (len(low.split()) <= 5 and low.endswith(phrases.furniture_ends))
+        or _is_breadcrumb(low)
     ):
         return "furniture"
     if phrases.caption_starts.match(low) or is_caption(s) or _ends_with_credit(low):
         return "caption"
-    if byline_name(s) is not None:
+    if byline_name(s) is not None or low in phrases.agencies:
         return "byline"
     if meta_date(s) is not None:
         return "date"
-    if phrases.trailer_starts.match(low):
+    if phrases.trailer_starts.match(low) or (
+        len(low) < 200 and any(words in low for words in phrases.trailer_inside)
+    ):
         return "trailer"
     return "text"
+
+
+def _is_breadcrumb(low: str) -> bool:
+    """ "Home > World > Asia": a trail of short links."""
+    parts = _BREADCRUMB.split(low)
+    return len(parts) >= 3 and all(0 < len(part.split()) <= 4 for part in parts)
 
 
 def meta_date(line: str) -> tuple[str, str] | None:
@@ -120,7 +132,7 @@ def meta_date(line: str) -> tuple[str, str] | None:
         found = date_line(part)
         if found is not None:
             return found
-    m = _LABEL_INSIDE.search(line)
+    m = load_phrases().label_inside.search(line)
     if m is not None and len(line[: m.start()].split()) <= 4:
         return date_line(line[m.end() :])
     return None
@@ -142,7 +154,8 @@ def byline_name(line: str) -> str | None:
     names = words[1:]
     if _SENTENCE_END.search(line.rstrip()) and not names[-1].rstrip(".").isupper():
         return None
-    if not all(_NAME_WORD.match(w) or w.lower() in _NAME_LINKS for w in names):
+    links = load_phrases().byline_links
+    if not all(_NAME_WORD.match(w) or w.lower() in links for w in names):
         return None
     if not _NAME_WORD.match(names[0]):
         return None
@@ -162,9 +175,8 @@ def _author(line: str) -> str | None:
 
 
 def _without_agency(name: str) -> str:
-    agencies = load_phrases().agencies
     low = name.lower()
-    for agency in sorted(agencies, key=len, reverse=True):
+    for agency in load_phrases().agencies:
         if low.endswith(" " + agency) or low.endswith("," + agency):
             return name[: len(name) - len(agency)].rstrip(" ,|")
     return name
@@ -193,10 +205,6 @@ def is_prose(line: str) -> bool:
     return len(words) >= 12 and shared >= 0.2 * len(words)
 
 
-def _furniture_role(kind: Kind) -> Role:
-    return "furniture" if kind in ("text", "trailer") else kind  # type: ignore[return-value]
-
-
 def _headline(
     lines: Sequence[str], kinds: list[Kind], roles: list[Role], filled: list[int]
 ) -> int | None:
@@ -205,7 +213,7 @@ def _headline(
     for n, k in enumerate(filled[:6]):
         if kinds[k] == "text" and is_headline(lines[k]) and texts[n] in texts[n + 1 :]:
             for j in filled[:n]:
-                roles[j] = _furniture_role(kinds[j])
+                roles[j] = _FURNITURE_ROLE[kinds[j]]
             roles[k] = "headline"
             return k
     for n, k in enumerate(filled):
@@ -213,7 +221,7 @@ def _headline(
         if kind != "text":
             if n > 8:
                 return None
-            roles[k] = _furniture_role(kind)
+            roles[k] = _FURNITURE_ROLE[kind]
             continue
         if not is_headline(lines[k]):
             return None
@@ -247,7 +255,7 @@ def _zone(
             roles[k] = "headline"
             continue
         if kind in _FURNITURE_KINDS:
-            roles[k] = kind  # type: ignore[assignment]
+            roles[k] = _FURNITURE_ROLE[kind]
             seen_furniture = True
             continue
         if _AUTHOR_IN_PLACE.match(s.strip()) or _desk_byline(s):
@@ -274,8 +282,11 @@ def _zone(
         if _furniture_ahead(lines, kinds, rest):
             roles[k] = "furniture"
             continue
-        if not seen_furniture and n == 0 and rest and not is_prose(s) and _standfirst_shape(s):
-            roles[k] = "standfirst"
+        if not seen_furniture and n == 0 and rest and len(s.split()) >= _STANDFIRST_WORDS:
+            roles[k] = "standfirst"  # a long line under the headline, without a full stop
+            continue
+        if _NAME_ONLY.match(s.strip()) and rest and is_prose(lines[rest[0]]):
+            roles[k] = "byline"  # a name alone over the text
             continue
         return k
     return after[0] if after and roles[after[0]] == "body" else _first_body(roles, head)
@@ -289,10 +300,6 @@ def _desk_byline(line: str) -> bool:
         and words[0].lower() in load_phrases().byline_words
         and not _SENTENCE_END.search(line.rstrip())
     )
-
-
-def _standfirst_shape(line: str) -> bool:
-    return len(line.split()) >= 8
 
 
 def _first_body(roles: list[Role], head: int) -> int:
@@ -418,10 +425,14 @@ def parse_story(lines: Sequence[str], *, name: str, titled: bool = False) -> Par
         title = title_from_prose(first.lines[0])
     if standfirst:
         blocks = (Block(kind="standfirst", lines=(standfirst,)), *blocks)
+    dates = reading.dates
+    if not dates and first is not None and _YEAR.search("\n".join(lines)):
+        day = dateline_day(first.lines[0])
+        dates = (day,) if day else ()
     return Parsed(
         format=name,
         title=title,
-        dates=reading.dates,
+        dates=dates,
         blocks=blocks,
         place=dateline_place(first.lines[0]) if first is not None else None,
         author=reading.author,
