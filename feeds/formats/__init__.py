@@ -13,6 +13,7 @@ from feeds.formats.phrases import load_phrases
 BlockKind = Literal["p", "ul", "pre", "h", "standfirst"]
 # What a line of a story is (see `feeds.formats.roles`).
 Role = Literal[
+    "header",
     "headline",
     "standfirst",
     "byline",

@@ -387,9 +387,9 @@ def _dates(lines: Sequence[str], roles: list[Role], head: int | None) -> tuple[s
     for k, role in enumerate(roles):
         if role in ("body", "dateline"):
             body_seen = True
-        if role != "date":
+        if role not in ("date", "byline"):
             continue
-        found = meta_date(lines[k])
+        found = meta_date(lines[k])  # a byline may give the date too: "By NAME · 3 March 2026"
         if found is None:
             continue
         label, text = found
