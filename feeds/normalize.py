@@ -413,7 +413,8 @@ def _starts_after_separator(stripped: Sequence[str], i: int, *, in_wire: bool) -
 
 
 def _clean(story: Sequence[str], is_boilerplate: Callable[[str], bool]) -> list[str]:
-    """The story without boilerplate and dividers; its headline is kept whatever it says."""
+    """The story without boilerplate and dividers; its headline is kept whatever it says, and
+    so is a line that opens a trailer, for the reader to drop with the lines after it."""
     headline = next((line.strip() for line in story if line.strip()), "")
     kept: list[str] = []
     for line in story:
@@ -422,6 +423,7 @@ def _clean(story: Sequence[str], is_boilerplate: Callable[[str], bool]) -> list[
             s
             and (is_boilerplate(s) or is_divider(s))
             and not (s == headline and _is_headline_of(story, headline))
+            and not trailer_starts(s)  # "Related Articles": the reader drops what follows too
         ):
             continue
         kept.append(line.rstrip())

@@ -101,8 +101,15 @@ HEADER_LINE = re.compile(
 WIRE_DATELINE = re.compile(
     r"^(?P<place>[^\W\d][^,\n]{0,40}),(?:\s*[^\W\d][\w.]*(?:\s[^\W\d][\w.]*){0,2},?)?\s*"
     + _MONTHS.format("mon")
-    + r"\s+(?P<day>\d{1,2})\b(?:\s*\([^)\n]{1,30}\))?\s*(?:-{1,2}|(?<=\)):)(?:\s|$|(?=[A-Z]))",
+    + r"\s+(?P<day>\d{1,2})\b(?:,?\s+(?P<year>\d{4}))?"
+    r"(?:\s*\([^)\n]{1,30}\)|\s*/[^/\n]{1,30}/)?\s*(?:-{1,2}|(?<=[)/]):)(?:\s|$|(?=[A-Z]))",
     re.IGNORECASE,
+)
+# "МОСКВА, 12 марта. /ТАСС/. ", "PARIS, 12 mars (AFP) - ": the day first, an agency's tag after.
+DAY_FIRST_DATELINE = re.compile(
+    r"^(?P<place>[^\W\d_][^\W\d_ -]*(?:[ -][^\W\d_]+){0,3}),\s+(?P<day>\d{1,2})\.?\s+"
+    r"(?P<mon>[^\W\d_]{3,12})\.?,?(?:\s+(?P<year>\d{4}))?\s*"
+    r"(?:\([^)\n]{1,30}\)|/[^/\n]{1,30}/)\.?\s*(?:-{1,2}|[\u2013\u2014])?\s*(?=\S)"
 )
 WEB_DATELINE = re.compile(
     r"^(?P<place>[^\W\d_][^\W\d_.'\u2019 -]*(?:[.'\u2019 -]+[^\W\d_]+)*\.?)"
@@ -249,16 +256,23 @@ def dateline_place(text: str) -> str | None:
 
 
 def dateline_day(text: str) -> str | None:
-    """ "Feb 27" from a "CITY, Feb 27 (Reuters) - " opening, when the text names a year
-    somewhere (a copyright line, another date), so the day can be placed in it."""
-    m = WIRE_DATELINE.match(text) if "-" in text[:100] or "(" in text[:100] else None
-    return f"{m['mon']} {m['day']}" if m is not None else None
+    """The day a dateline gives ("Feb 27", "March 9, 2026", "12 марта"), or None."""
+    m = dateline(text)
+    if m is None or "day" not in m.re.groupindex:
+        return None
+    day = f"{m['mon']} {m['day']}" if m.re is WIRE_DATELINE else f"{m['day']} {m['mon']}"
+    return f"{day}, {m['year']}" if m["year"] else day
 
 
 def dateline(text: str) -> re.Match[str] | None:
-    """The "CITY, Feb 26 - " or "CITY: " opening of a story's first paragraph, if any."""
+    """The "CITY, Feb 26 - ", "CITY, 12 марта. /ТАСС/. " or "CITY: " opening of a story's
+    first paragraph, if any."""
     head = text[:100]
     m = WIRE_DATELINE.match(text) if "-" in head or "(" in head else None
+    if m is None and ("(" in head or "/" in head):
+        m = DAY_FIRST_DATELINE.match(text)
+        if m is not None and not m["place"].isupper():
+            m = None
     if m is None:
         if ":" not in head and "-" not in head and "\u2014" not in head and "\u2013" not in head:
             return None

@@ -33,9 +33,9 @@ _ENGLISH_MONTHS = (
     "december",
 )
 _TOKEN = re.compile(
-    r"(?P<time>\d{1,2}(?::|\.(?=\d\d\b)|h(?=\d\d\b))\d\d(?::\d\d)?)"
+    r"(?P<numeric>\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4})"
+    r"|(?P<time>\d{1,2}(?::|\.(?=\d\d\b)|h(?=\d\d\b))\d\d(?::\d\d)?)"
     r"|(?P<offset>(?:gmt|utc)\s*[+-]\s*\d{1,2}(?::?\d\d)?)"
-    r"|(?P<numeric>\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4})"
     r"|(?P<number>\d{1,4})(?:st|nd|rd|th|er|º|\.)?(?!\w)"
     r"|(?P<word>[^\W\d_][\w.'-]*[^\W\d_]|[^\W\d_])"
     r"|(?P<other>[^\s,|/()\u2013\u2014:.-])"

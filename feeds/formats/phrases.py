@@ -36,11 +36,12 @@ class Phrases:
     caption_starts: Starts
     caption_credits: tuple[str, ...]
     trailer_starts: Starts
+    trailer_lines: frozenset[str]
     trailer_inside: tuple[str, ...]
-    byline_words: frozenset[str]
+    byline_starts: Starts
     byline_links: frozenset[str]
     agencies: tuple[str, ...]  # longest first
-    label_inside: re.Pattern[str]  # where a date label starts inside a line
+    labels_inside: re.Pattern[str]  # where a date label starts inside a line
     published_labels: frozenset[str]
     updated_labels: frozenset[str]
     date_labels: frozenset[str]
@@ -88,13 +89,14 @@ def load_phrases() -> Phrases:
         caption_starts=_starts(data["caption"]["starts"]),
         caption_credits=tuple(data["caption"]["credits"]),
         trailer_starts=_starts(data["trailer"]["starts"]),
+        trailer_lines=frozenset(data["trailer"]["lines"]),
         trailer_inside=tuple(data["trailer"]["inside"]),
-        byline_words=frozenset(data["byline"]["words"]),
+        byline_starts=_starts(data["byline"]["words"]),
         byline_links=frozenset(data["byline"]["links"]),
         agencies=tuple(sorted(data["byline"]["agencies"], key=len, reverse=True)),
-        label_inside=re.compile(
+        labels_inside=re.compile(
             r"(?i)\s(?=(?:"
-            + "|".join(re.escape(label) for label in sorted(labels, key=len, reverse=True))
+            + "|".join(re.escape(label) for label in sorted(dates["inside"], key=len, reverse=True))
             + r")\b)"
         ),
         published_labels=frozenset(dates["published"]),
@@ -113,4 +115,11 @@ def load_phrases() -> Phrases:
 
 def trailer_starts(line: str) -> bool:
     """Whether a line opens a story's trailer: credits, a copyright, links to other stories."""
-    return load_phrases().trailer_starts.match(line.lstrip()) is not None
+    phrases = load_phrases()
+    s = line.strip()
+    return phrases.trailer_starts.match(s) is not None or (
+        len(s) <= _LONGEST_TRAILER_LINE and s.lower().rstrip(" :") in phrases.trailer_lines
+    )
+
+
+_LONGEST_TRAILER_LINE = 40

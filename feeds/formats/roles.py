@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from feeds.formats import (
+    BULLET,
     Block,
     Parsed,
     Role,
@@ -29,7 +30,7 @@ from feeds.formats import (
     prose_blocks,
     title_from_prose,
 )
-from feeds.formats.phrases import load_phrases
+from feeds.formats.phrases import load_phrases, trailer_starts
 
 Kind = Literal["furniture", "caption", "date", "byline", "trailer", "text"]
 
@@ -44,7 +45,10 @@ _FURNITURE_ROLE: dict[Kind, Role] = {
 }
 _FURNITURE_KINDS = frozenset(("furniture", "caption", "date", "byline"))
 _STANDFIRST_WORDS = 8  # a standfirst without a full stop is at least this long
+_HEADLINE_WORDS = 4  # a line under which a standfirst stands is at least this long
 _ZONE_LINES = 15  # non-blank lines under a headline where its furniture may stand
+_PROSE_AHEAD = 4  # short lines after a story's furniture, before its prose, are furniture too
+_TOP_LINES = 10  # non-blank lines from the top where a headline's byline or date is looked for
 _REPEAT_WINDOW = 12  # non-blank lines from the top where a repeated headline is looked for
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _BREADCRUMB = re.compile(r"\s+[>\u203a\u00bb/|]\s+")
@@ -109,7 +113,7 @@ def line_kind(line: str) -> Kind:
         return "byline"
     if meta_date(s) is not None:
         return "date"
-    if phrases.trailer_starts.match(low) or (
+    if trailer_starts(s) or (
         len(low) < 200 and any(words in low for words in phrases.trailer_inside)
     ):
         return "trailer"
@@ -124,28 +128,39 @@ def _is_breadcrumb(low: str) -> bool:
 
 def meta_date(line: str) -> tuple[str, str] | None:
     """(label, date text) for a date line, or a line of furniture parts with a date among them:
-    "PTI | Updated: Mar 12, 2026, 14:05 IST", "NAME Published March 12, 2026"."""
+    "PTI | Updated: Mar 12, 2026, 14:05 IST", "NAME Published March 12, 2026", "Madrid - 10 mar
+    2026 - 12:40 CET", "Publié le 09 mars 2026 à 11h32, modifié le 09 mars 2026 à 13h10"."""
     found = date_line(line)
-    if found is not None or len(line) > 120:
+    if found is not None or len(line) > 160:
         return found
-    for part in _SEGMENT.split(line.strip()):
+    parts = [p.strip(" ,;") for p in _SEGMENT.split(line.strip()) for p in _at_labels(p)]
+    for n, part in enumerate(parts):
         found = date_line(part)
-        if found is not None:
-            return found
-    m = load_phrases().label_inside.search(line)
-    if m is not None and len(line[: m.start()].split()) <= 4:
-        return date_line(line[m.end() :])
+        if found is None:
+            continue
+        # A date cut in two by a separator ("10 mar 2026 - 12:40 CET") is read whole.
+        for more in parts[n + 1 :]:
+            longer = date_line(f"{part} {more}")
+            if longer is None:
+                break
+            part, found = f"{part} {more}", longer
+        return found
     return None
+
+
+def _at_labels(text: str) -> list[str]:
+    """`text` cut before each date label inside it ("NAME Published ...", "..., modifié le ...")."""
+    cuts = [m.end() for m in load_phrases().labels_inside.finditer(text)]
+    return [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
 
 
 def byline_name(line: str) -> str | None:
     """The name(s) a byline gives ("By NAME and NAME Associated Press"), or None."""
-    words = _BYLINE_END.split(line.strip(), 1)[0].split()
-    if (
-        len(words) < 2
-        or len(words) > 14
-        or words[0].lower().rstrip(":") not in load_phrases().byline_words
-    ):
+    opening = load_phrases().byline_starts.match(line.lstrip())
+    if opening is None:
+        return None
+    words = ["by", *_BYLINE_END.split(line.strip()[len(opening) :], 1)[0].split()]
+    if len(words) < 2 or len(words) > 14:
         return None
     if words[-1].endswith(",") or (
         len(words) > 3 and words[-2].endswith(",") and len(words[-1]) > 1
@@ -208,14 +223,25 @@ def is_prose(line: str) -> bool:
 def _headline(
     lines: Sequence[str], kinds: list[Kind], roles: list[Role], filled: list[int]
 ) -> int | None:
-    """The headline's line (furniture above it marked), or None when prose comes first."""
+    """The headline's line (furniture above it marked), or None when prose comes first.
+
+    A headline repeated after the furniture is the headline. Else, where a byline or a date
+    line stands near the top, the headline is among the short lines above it: the longest,
+    not counting a long line under another that is its standfirst (the others are a site's
+    name, navigation, a section). Else it is the first short line, unless it is a section
+    label of three words or fewer over a longer line.
+    """
     texts = [" ".join(lines[k].split()) for k in filled[:_REPEAT_WINDOW]]
     for n, k in enumerate(filled[:6]):
         if kinds[k] == "text" and is_headline(lines[k]) and texts[n] in texts[n + 1 :]:
-            for j in filled[:n]:
-                roles[j] = _FURNITURE_ROLE[kinds[j]]
-            roles[k] = "headline"
-            return k
+            return _mark_headline(roles, kinds, filled[:n], k)
+    above = _above_furniture(lines, kinds, filled)
+    if above:
+        head = max(
+            (k for n, k in enumerate(above) if not _standfirst_under(lines, above, n)),
+            key=lambda k: len(lines[k].split()),
+        )
+        return _mark_headline(roles, kinds, [j for j in filled if j < head], head)
     for n, k in enumerate(filled):
         kind = kinds[k]
         if kind != "text":
@@ -239,6 +265,54 @@ def _headline(
         roles[k] = "headline"
         return k
     return None
+
+
+def _mark_headline(roles: list[Role], kinds: list[Kind], before: list[int], head: int) -> int:
+    for j in before:
+        roles[j] = _FURNITURE_ROLE[kinds[j]]
+    roles[head] = "headline"
+    return head
+
+
+def _above_furniture(lines: Sequence[str], kinds: list[Kind], filled: list[int]) -> list[int]:
+    """The short text lines above the first byline or date line of the top, when only such
+    lines (and other furniture) stand above it; else []."""
+    above: list[int] = []
+    for n, k in enumerate(filled[:_TOP_LINES]):
+        kind = kinds[k]
+        if kind in ("byline", "date") or _AUTHOR_IN_PLACE.match(lines[k].strip()):
+            return above
+        if kind == "text" and _NAME_ONLY.match(lines[k].strip()) and above:
+            following = filled[n + 1] if n + 1 < len(filled) else None
+            if following is not None and kinds[following] in ("byline", "date"):
+                return above  # a name alone over a date line is a byline
+        if kind == "text":
+            if not is_headline(lines[k]) or is_prose(lines[k]):
+                return [] if not above else _with_standfirst(lines, kinds, filled, n, above)
+            above.append(k)
+    return []
+
+
+def _with_standfirst(
+    lines: Sequence[str], kinds: list[Kind], filled: list[int], n: int, above: list[int]
+) -> list[int]:
+    """`above` when the prose at `filled[n]` is a standfirst: furniture follows it."""
+    following = filled[n + 1 : n + 3]
+    if any(
+        kinds[k] in ("byline", "date") or _AUTHOR_IN_PLACE.match(lines[k].strip())
+        for k in following
+    ):
+        return above
+    return []
+
+
+def _standfirst_under(lines: Sequence[str], above: list[int], n: int) -> bool:
+    """Whether `above[n]` is a long line right under a shorter one: its standfirst."""
+    if n == 0:
+        return False
+    words = len(lines[above[n]].split())
+    over = len(lines[above[n - 1]].split())
+    return words >= _STANDFIRST_WORDS and over >= _HEADLINE_WORDS and words > over
 
 
 def _zone(
@@ -279,14 +353,21 @@ def _zone(
         if n > 0 and roles[after[n - 1]] == "byline" and len(s.split()) <= 5:
             roles[k] = "byline"  # the byline's second line: a desk or a place
             continue
-        if _furniture_ahead(lines, kinds, rest):
-            roles[k] = "furniture"
-            continue
         if not seen_furniture and n == 0 and rest and len(s.split()) >= _STANDFIRST_WORDS:
             roles[k] = "standfirst"  # a long line under the headline, without a full stop
             continue
-        if _NAME_ONLY.match(s.strip()) and rest and is_prose(lines[rest[0]]):
-            roles[k] = "byline"  # a name alone over the text
+        if (
+            _NAME_ONLY.match(s.strip())
+            and rest
+            and (is_prose(lines[rest[0]]) or kinds[rest[0]] in _FURNITURE_KINDS)
+        ):
+            roles[k] = "byline"  # a name alone over the text or over a date line
+            seen_furniture = True
+            continue
+        if _furniture_ahead(lines, kinds, rest) or (
+            seen_furniture and BULLET.match(s) is None and _prose_ahead(lines, rest)
+        ):
+            roles[k] = "furniture"  # a label, a caption without a credit, a key point
             continue
         return k
     return after[0] if after and roles[after[0]] == "body" else _first_body(roles, head)
@@ -294,10 +375,9 @@ def _zone(
 
 def _desk_byline(line: str) -> bool:
     """ "By the Port Report desk", "By our correspondent": a byline without a person's name."""
-    words = line.split()
     return (
-        2 <= len(words) <= 7
-        and words[0].lower() in load_phrases().byline_words
+        2 <= len(line.split()) <= 7
+        and load_phrases().byline_starts.match(line.lstrip()) is not None
         and not _SENTENCE_END.search(line.rstrip())
     )
 
@@ -323,6 +403,11 @@ def _furniture_ahead(lines: Sequence[str], kinds: list[Kind], rest: list[int]) -
         if is_prose(lines[j]):
             return False
     return False
+
+
+def _prose_ahead(lines: Sequence[str], rest: list[int]) -> bool:
+    """Whether prose follows within the next few lines (short lines may come first)."""
+    return any(is_prose(lines[j]) for j in rest[:_PROSE_AHEAD])
 
 
 def _body(lines: Sequence[str], kinds: list[Kind], roles: list[Role], start: int) -> None:
