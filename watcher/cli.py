@@ -10,7 +10,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +18,7 @@ from types import FrameType
 
 from feeds.config import find_config_file, load_config
 from feeds.errors import ConfigError, RejectedFile, SeedfeedError
-from feeds.model import Config, Entry
+from feeds.model import Config, Document, Entry
 from feeds.workers import warm_reading_pool
 from watcher.lock import hold_state_lock
 
@@ -249,36 +249,28 @@ def _status(args: argparse.Namespace, config: Config) -> int:
 
 
 def _inspect(args: argparse.Namespace, config: Config) -> int:
-    from feeds.ingest import read_document
     from feeds.normalize import split_entries
     from feeds.topics import add_auto_topics, assign_topics
 
+    if args.explain == "lines":
+        return _explain_lines(args, config)
     now = _now()
-    seeds = (args.seeds or config.seeds_dir).resolve()
     results: list[tuple[Path, list[Entry] | str]] = []
-    for file in args.files:
-        path = file.resolve()
-        base, rel_path = (
-            (seeds, path.relative_to(seeds))
-            if path.is_relative_to(seeds)
-            else (path.parent, Path(path.name))
-        )
+    for file, document in _inspected_documents(args, config):
+        if isinstance(document, str):
+            results.append((file, document))
+            continue
         try:
-            document = read_document(base, rel_path, max_file_bytes=config.max_file_bytes)
             entries = [
-                assign_topics(entry, rel_path=rel_path, config=config)
+                assign_topics(entry, rel_path=document.rel_path, config=config)
                 for entry in split_entries(document, config=config, now=now)
             ]
             results.append((file, entries))
         except RejectedFile as e:
             results.append((file, e.reason))
-        except OSError as e:
-            results.append((file, f"cannot be read: {e.strerror}"))
     every = add_auto_topics(
         [e for _, found in results if isinstance(found, list) for e in found], config=config
     )
-    if args.explain == "lines":
-        return _explain_lines(args, config, seeds)
     tagged = iter(every)
     report: list[dict[str, object]] = []
     for file, found in results:
@@ -300,12 +292,13 @@ def _inspect(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
-def _explain_lines(args: argparse.Namespace, config: Config, seeds: Path) -> int:
-    """Print each story's lines with the role the reader gave them."""
+def _inspected_documents(
+    args: argparse.Namespace, config: Config
+) -> Iterator[tuple[Path, Document | str]]:
+    """Each file `inspect` was given, read as a Document, or the reason it cannot be."""
     from feeds.ingest import read_document
-    from feeds.normalize import explain_lines
 
-    report: list[dict[str, object]] = []
+    seeds = (args.seeds or config.seeds_dir).resolve()
     for file in args.files:
         path = file.resolve()
         base, rel_path = (
@@ -314,12 +307,21 @@ def _explain_lines(args: argparse.Namespace, config: Config, seeds: Path) -> int
             else (path.parent, Path(path.name))
         )
         try:
-            document = read_document(base, rel_path, max_file_bytes=config.max_file_bytes)
+            yield file, read_document(base, rel_path, max_file_bytes=config.max_file_bytes)
         except RejectedFile as e:
-            report.append({"file": str(file), "rejected": e.reason})
-            continue
+            yield file, e.reason
         except OSError as e:
-            report.append({"file": str(file), "rejected": f"cannot be read: {e.strerror}"})
+            yield file, f"cannot be read: {e.strerror}"
+
+
+def _explain_lines(args: argparse.Namespace, config: Config) -> int:
+    """Print each story's lines with the role the reader gave them."""
+    from feeds.normalize import explain_lines
+
+    report: list[dict[str, object]] = []
+    for file, document in _inspected_documents(args, config):
+        if isinstance(document, str):
+            report.append({"file": str(file), "rejected": document})
             continue
         stories = explain_lines(document, config=config)
         report.append(
