@@ -10,7 +10,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -288,7 +288,7 @@ def _inspect(args: argparse.Namespace, config: Config) -> int:
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
-        _print_inspection(report)
+        _print_files(report, _print_entries)
     return EXIT_OK
 
 
@@ -332,19 +332,18 @@ def _explain_lines(args: argparse.Namespace, config: Config) -> int:
         )
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
-        return EXIT_OK
-    for item in report:
-        print(f"== {item['file']}")
-        if "rejected" in item:
-            print(f"   rejected: {item['rejected']}")
-            continue
-        stories_shown = item["stories"]
-        assert isinstance(stories_shown, list)
-        for number, story in enumerate(stories_shown, 1):
-            print(f"-- story {number}")
-            for row in story:
-                print(f"   {row['role']:<10} | {row['line']}")
+    else:
+        _print_files(report, _print_lines)
     return EXIT_OK
+
+
+def _print_lines(item: dict[str, object]) -> None:
+    stories = item["stories"]
+    assert isinstance(stories, list)
+    for number, story in enumerate(stories, 1):
+        print(f"-- story {number}")
+        for row in story:
+            print(f"   {row['role']:<10} | {row['line']}")
 
 
 def _rfc3339(moment: datetime) -> str:
@@ -371,20 +370,27 @@ def _entry_json(entry: Entry, now: datetime, explain: bool) -> dict[str, object]
     return shown
 
 
-def _print_inspection(report: list[dict[str, object]]) -> None:
+def _print_files(
+    report: list[dict[str, object]], show: Callable[[dict[str, object]], None]
+) -> None:
+    """Each file's name, then its rejection or what `show` prints of it."""
     for item in report:
         print(f"== {item['file']}")
         if "rejected" in item:
             print(f"   rejected: {item['rejected']}")
-            continue
-        entries = item["entries"]
-        assert isinstance(entries, list)
-        for number, entry in enumerate(entries, 1):
-            print(f"-- entry {number}: {entry['title']}")
-            for key in ("published", "updated", "place", "author", "link", "format", "topics"):
-                if entry.get(key):
-                    print(f"   {key}: {entry[key]}")
-            print(f"   summary: {entry['summary']}")
-            for line in entry.get("explain", []):
-                print(f"   topic {line}")
-            print(f"   content: {entry['content'][:300]}")
+        else:
+            show(item)
+
+
+def _print_entries(item: dict[str, object]) -> None:
+    entries = item["entries"]
+    assert isinstance(entries, list)
+    for number, entry in enumerate(entries, 1):
+        print(f"-- entry {number}: {entry['title']}")
+        for key in ("published", "updated", "place", "author", "link", "format", "topics"):
+            if entry.get(key):
+                print(f"   {key}: {entry[key]}")
+        print(f"   summary: {entry['summary']}")
+        for line in entry.get("explain", []):
+            print(f"   topic {line}")
+        print(f"   content: {entry['content'][:300]}")
