@@ -70,7 +70,7 @@ def _starts(phrases: list[str]) -> Starts:
 def _phrase_pattern(phrase: str) -> str:
     """A phrase as a pattern: any run of spaces between its words, a word edge after a letter."""
     words = r"\s+".join(re.escape(word) for word in phrase.split())
-    return words + (r"(?!\w)" if phrase[-1].isalnum() else "")
+    return words + (r"(?!\w)" if phrase[-1].isalpha() else "")
 
 
 @functools.cache
