@@ -132,8 +132,7 @@ def _stories(document: Document, config: Config) -> list[list[str]]:
     if markdown.detect(lines, document.rel_path.suffix):
         return [lines]
     stripped = [line.strip() for line in lines]
-    patterns = config.boilerplate + load_phrases().furniture_lines_sorted
-    boilerplate = _boilerplate_lines(document.text, stripped, patterns)
+    boilerplate = _boilerplate_lines(document.text, stripped, config.boilerplate)
     stories = [
         _clean(lines[a:b], boilerplate.__contains__) if dirty else _trim(lines[a:b])
         for a, b, dirty in _split_stories(lines, stripped, boilerplate.__contains__)
@@ -155,7 +154,8 @@ class _Boilerplate:
 
 @functools.lru_cache(maxsize=16)
 def _boilerplate_rules(patterns: tuple[str, ...]) -> _Boilerplate:
-    exact: set[str] = set()
+    """The configured patterns, with the known furniture lines of `phrases.toml` as exact ones."""
+    exact: set[str] = set(load_phrases().furniture_lines)
     prefixes: list[str] = []
     suffixes: list[str] = []
     parts: list[str] = []

@@ -30,7 +30,6 @@ class Phrases:
     """Every phrase list of `phrases.toml`, ready to match lower-cased text."""
 
     furniture_lines: frozenset[str]
-    furniture_lines_sorted: tuple[str, ...]  # the same, as boilerplate patterns
     furniture_starts: Starts
     furniture_ends: tuple[str, ...]
     caption_starts: Starts
@@ -83,7 +82,6 @@ def load_phrases() -> Phrases:
     labels = [*dates["published"], *dates["updated"]]
     return Phrases(
         furniture_lines=frozenset(data["furniture"]["lines"]),
-        furniture_lines_sorted=tuple(sorted(data["furniture"]["lines"])),
         furniture_starts=_starts(data["furniture"]["starts"]),
         furniture_ends=tuple(data["furniture"]["ends"]),
         caption_starts=_starts(data["caption"]["starts"]),
