@@ -298,6 +298,7 @@ def _split_stories(
                 ended = (
                     bool(story_text)
                     and (i + 1 >= n or not stripped[i + 1])
+                    and _after_text(stripped, i)
                     and date_line(s) is not None
                 )
             if not ended:
@@ -310,6 +311,15 @@ def _split_stories(
         i += 1
     starts.append(n)
     return [(a, b, k in dirty) for k, (a, b) in enumerate(itertools.pairwise(starts)) if b > a]
+
+
+def _after_text(stripped: Sequence[str], i: int) -> bool:
+    """Whether the last line before line `i` closes a sentence: a date there closes a story,
+    where a date under a byline or a "Reporting from" line is the story's furniture."""
+    k = i - 1
+    while k >= 0 and not stripped[k]:
+        k -= 1
+    return k >= 0 and stripped[k][-1:] in _SENTENCE_END
 
 
 def _may_end_story(lines: Sequence[str], stripped: Sequence[str], start: int, i: int) -> bool:

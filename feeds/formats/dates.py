@@ -41,6 +41,7 @@ _TOKEN = re.compile(
     r"|(?P<other>[^\s,|/()\u2013\u2014:.-])"
 )
 _CJK_DATE = re.compile(r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]")
+_CJK_TIME = re.compile(r"(\d{1,2})\s*[時时시]\s*(\d{1,2})\s*[分분]")
 _OFFSET = re.compile(r"(?:gmt|utc)\s*(?P<sign>[+-])\s*(?P<hours>\d{1,2})(?::?(?P<minutes>\d\d))?")
 
 
@@ -60,7 +61,7 @@ def read_free_date(text: str) -> FreeDate | None:
     low = " ".join(text.lower().replace("\u00a0", " ").split()).strip(" .,;|")
     if not low or len(low) > 80 or not any(c.isdigit() for c in low):
         return None
-    low = _CJK_DATE.sub(r"\1-\2-\3 ", low).strip()
+    low = _CJK_TIME.sub(r" \1:\2 ", _CJK_DATE.sub(r"\1-\2-\3 ", low)).strip()
     phrases = load_phrases()
     ago = _age(low, phrases)
     if ago is not None:

@@ -46,6 +46,7 @@ _FURNITURE_ROLE: dict[Kind, Role] = {
 _FURNITURE_KINDS = frozenset(("furniture", "caption", "date", "byline"))
 _STANDFIRST_WORDS = 8  # a standfirst without a full stop is at least this long
 _HEADLINE_WORDS = 4  # a line under which a standfirst stands is at least this long
+_UNSPACED_PROSE = 40  # characters of a line without spaces (Japanese, Chinese) that make prose
 _ZONE_LINES = 15  # non-blank lines under a headline where its furniture may stand
 _PROSE_AHEAD = 4  # short lines after a story's furniture, before its prose, are furniture too
 _TOP_LINES = 10  # non-blank lines from the top where a headline's byline or date is looked for
@@ -212,7 +213,9 @@ def is_prose(line: str) -> bool:
     if len(words) >= 20:
         return True
     if len(words) < 7:
-        return False
+        # Scripts written without spaces: a long line or a closed sentence is prose.
+        s = line.strip()
+        return len(words) <= 2 and (len(s) >= _UNSPACED_PROSE or s.endswith(("\u3002", "\uff0e")))
     if _SENTENCE_END.search(line.rstrip()):
         return True
     common = load_phrases().prose_words
