@@ -114,8 +114,8 @@ def split_entries(document: Document, *, config: Config, now: datetime) -> tuple
 def explain_lines(document: Document, *, config: Config) -> list[list[tuple[str, str]]]:
     """Each story's lines with the role the reader gave each one (`inspect --explain lines`).
 
-    Styles that read lines by their roles (web pages, press releases, Markdown) name them; a header
-    block's lines are "header", and the lines of other styles carry the style's name.
+    Styles that read lines by their roles (web pages, press releases, Markdown) name them; a
+    header block's lines are "header", and the lines of other styles carry the style's name.
     """
     shown: list[list[tuple[str, str]]] = []
     for story in _stories(document, config):
