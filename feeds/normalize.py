@@ -350,14 +350,11 @@ def _confirmed_start(
         # A `Title:` line opens a story even with the story's text right under it.
         return i if header.is_title_line(line) else None
     after = stripped[i + 1] if i + 1 < len(lines) else ""
-    comma = after.find(",", 1, 60)
-    if (
-        comma > 0
-        and after[:comma].isupper()
-        and WIRE_DATELINE.match(after) is not None
-        and is_headline(line)
-    ):
-        return i + 1  # "HEADLINE" over "CITY, Feb 27 (Reuters) - ..."
+    # "HEADLINE" over "CITY, Feb 27 (Reuters) - ...", right under it or after a blank line.
+    if _opens_wire_story(after) and is_headline(line):
+        return i + 1
+    if not after and i + 2 < len(lines) and _opens_wire_story(stripped[i + 2]):
+        return i + 1 if is_headline(line) else None
     if (
         after
         and not is_boilerplate(after)
@@ -399,6 +396,12 @@ def _confirmed_start(
         if seen >= _CONFIRM_WINDOW:
             break
     return None
+
+
+def _opens_wire_story(line: str) -> bool:
+    """A line opening with a wire dateline in capitals: "LONDON, March 6 (Reuters) - "."""
+    comma = line.find(",", 1, 60)
+    return comma > 0 and line[:comma].isupper() and WIRE_DATELINE.match(line) is not None
 
 
 def _labelled_date(line: str) -> bool:
