@@ -82,9 +82,14 @@ def read_roles(lines: Sequence[str]) -> Reading:
     if not filled:
         return Reading(roles=tuple(roles), title=None, dates=(), author=None)
     head = _headline(lines, kinds, roles, filled)
-    title = " ".join(lines[head].split()) if head is not None else None
+    title = None
     if head is not None:
-        body = _zone(lines, kinds, roles, filled, head)
+        end = head
+        while end + 1 < len(lines) and _continues_headline(lines[end], lines[end + 1]):
+            end += 1
+            roles[end] = "headline"
+        title = " ".join(" ".join(lines[head : end + 1]).split())
+        body = _zone(lines, kinds, roles, filled, end, title)
     else:
         body = next((k for k in filled if roles[k] == "body"), len(lines))
     _body(lines, kinds, roles, body)
@@ -232,7 +237,7 @@ def _headline(
     line stands near the top, the headline is among the short lines above it: the longest,
     not counting a long line under another that is its standfirst (the others are a site's
     name, navigation, a section). Else it is the first short line, unless it is a section
-    label of three words or fewer over a longer line.
+    label (three capitalised words at most) over a longer line.
     """
     texts = [" ".join(lines[k].split()) for k in filled[:_REPEAT_WINDOW]]
     for n, k in enumerate(filled[:6]):
@@ -257,7 +262,7 @@ def _headline(
         following = filled[n + 1] if n + 1 < len(filled) else None
         if (
             following is not None
-            and len(lines[k].split()) <= 3
+            and _is_label(lines[k])
             and kinds[following] == "text"
             and is_headline(lines[following])
             and len(lines[following].split()) > len(lines[k].split())
@@ -268,6 +273,27 @@ def _headline(
         roles[k] = "headline"
         return k
     return None
+
+
+def _continues_headline(line: str, following: str) -> bool:
+    """Whether `following` is the rest of a headline wrapped after `line` ("... rallies in
+    Khyber Pakhtunkhwa" / "to demand release of Imran Khan")."""
+    s = following.strip()
+    return (
+        bool(s)
+        and s[0].islower()
+        and line.rstrip()[-1:] not in ".!?:;"
+        and len(line.split()) >= 3
+        and is_headline(s)
+        and not is_prose(s)
+        and line_kind(s) == "text"
+    )
+
+
+def _is_label(line: str) -> bool:
+    """A section label: three words at most, each capitalised ("World", "Middle East")."""
+    words = line.split()
+    return len(words) <= 3 and all(w[:1].isupper() or not w[:1].isalpha() for w in words)
 
 
 def _mark_headline(roles: list[Role], kinds: list[Kind], before: list[int], head: int) -> int:
@@ -319,10 +345,14 @@ def _standfirst_under(lines: Sequence[str], above: list[int], n: int) -> bool:
 
 
 def _zone(
-    lines: Sequence[str], kinds: list[Kind], roles: list[Role], filled: list[int], head: int
+    lines: Sequence[str],
+    kinds: list[Kind],
+    roles: list[Role],
+    filled: list[int],
+    head: int,
+    title: str,
 ) -> int:
-    """Mark the furniture under the headline; where the body starts."""
-    title = " ".join(lines[head].split())
+    """Mark the furniture under the headline (its last line `head`); where the body starts."""
     after = [k for k in filled if k > head][:_ZONE_LINES]
     seen_furniture = False
     for n, k in enumerate(after):
