@@ -120,7 +120,13 @@ def explain_lines(document: Document, *, config: Config) -> list[list[tuple[str,
     shown: list[list[tuple[str, str]]] = []
     for story in _stories(document, config):
         parsed = _parse_story(story, document.rel_path.suffix)
-        roles = list(parsed.roles) if parsed.roles else [parsed.format] * len(story)
+        roles: list[str] = list(parsed.roles)
+        if not roles:
+            size = header.block_size(story) if header.detect(story, "") else 0
+            text = _trim(list(story[size:]))
+            below = len(story) - len(text)  # the header block's lines, and blanks under it
+            inner = wire.line_roles(text) if wire.detect(text, "") else ()
+            roles = ["header"] * below + (list(inner) or [parsed.format] * len(text))
         roles = ["header"] * (len(story) - len(roles)) + roles
         shown.append(list(zip(roles, story, strict=True)))
     return shown
@@ -489,6 +495,7 @@ def _parse_story(story: Sequence[str], suffix: str) -> Parsed:
         link=outer.link or parsed.link,
         source_name=outer.source_name or parsed.source_name,
         declared_topics=outer.declared_topics or parsed.declared_topics,
+        roles=parsed.roles,
     )
 
 

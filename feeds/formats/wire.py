@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from feeds.formats import WIRE_DATELINE, Block, Parsed, is_wire_stamp
+from feeds.formats import WIRE_DATELINE, Block, Parsed, Role, dateline_day, is_wire_stamp
 from feeds.formats.phrases import trailer_starts
 
 NAME = "wire"
@@ -41,8 +41,30 @@ def parse(lines: Sequence[str]) -> Parsed:
         if m is not None:
             place = m["place"].strip()
             if not dates:
-                dates = (f"{m['mon']} {m['day']}",)
+                day = dateline_day(blocks[0].lines[0])
+                dates = (day,) if day else ()
     return Parsed(format=NAME, title=title, dates=dates, blocks=blocks, place=place)
+
+
+def line_roles(lines: Sequence[str]) -> tuple[Role, ...]:
+    """The role of each line of a wire story, as `parse` reads it (`inspect --explain lines`)."""
+    stamped = len(lines) > 1 and is_wire_stamp(lines[1])
+    body = list(lines[1 + stamped :])
+    _drop_signature(body)
+    kept = 1 + stamped + len(body)
+    roles: list[Role] = ["headline", *(["date"] if stamped else [])]
+    opened = False
+    for k in range(1 + stamped, len(lines)):
+        if not lines[k].strip():
+            roles.append("blank")
+        elif k >= kept:
+            roles.append("trailer")
+        elif not opened:
+            roles.append("dateline" if WIRE_DATELINE.match(lines[k].strip()) else "body")
+        else:
+            roles.append("body")
+        opened = opened or bool(lines[k].strip())
+    return tuple(roles)
 
 
 def _drop_signature(body: list[str]) -> None:

@@ -321,3 +321,24 @@ def test_explain_lines_gives_every_line_its_role(now: datetime) -> None:
     assert roles["PORTO: The harbour reopened on Tuesday."] == "dateline"
     assert roles["Copyright 2026 Coastal Press"] == "trailer"
     assert "Skip to content" not in roles
+
+
+def test_explain_lines_names_the_parts_of_wire_copy_under_a_header() -> None:
+    from feeds.normalize import explain_lines
+
+    text = (
+        "Title: Berth approved\nTopics: ports\n\nBERTH APPROVED\n4-MAR-2026 11:42:07\n\n"
+        "ROTTERDAM, March 4 - The board approved a\nnew berth.\n Reuter\n"
+    )
+    (story,) = explain_lines(_document(text), config=DEFAULT_CONFIG)
+    assert [role for role, _ in story] == [
+        "header",
+        "header",
+        "header",
+        "headline",
+        "date",
+        "blank",
+        "dateline",
+        "body",
+        "trailer",
+    ]
