@@ -125,8 +125,8 @@ def explain_lines(document: Document, *, config: Config) -> list[list[tuple[str,
             size = header.block_size(story) if header.detect(story, "") else 0
             text = _trim(list(story[size:]))
             below = len(story) - len(text)  # the header block's lines, and blanks under it
-            inner = wire.line_roles(text) if wire.detect(text, "") else ()
-            roles = ["header"] * below + (list(inner) or [parsed.format] * len(text))
+            inner: list[str] = list(wire.line_roles(text)) if wire.detect(text, "") else []
+            roles = ["header"] * below + (inner or [parsed.format] * len(text))
         roles = ["header"] * (len(story) - len(roles)) + roles
         shown.append(list(zip(roles, story, strict=True)))
     return shown

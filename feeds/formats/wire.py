@@ -52,7 +52,7 @@ def line_roles(lines: Sequence[str]) -> tuple[Role, ...]:
     body = list(lines[1 + stamped :])
     _drop_signature(body)
     kept = 1 + stamped + len(body)
-    roles: list[Role] = ["headline", *(["date"] if stamped else [])]
+    roles: list[Role] = ["headline", "date"] if stamped else ["headline"]
     opened = False
     for k in range(1 + stamped, len(lines)):
         if not lines[k].strip():
