@@ -41,7 +41,7 @@ from feeds.formats import (
 )
 from feeds.formats.dates import FreeDate, read_free_date
 from feeds.formats.phrases import load_phrases, trailer_starts
-from feeds.formats.roles import is_prose
+from feeds.formats.roles import is_prose, line_kind
 from feeds.model import Config, Document, Entry
 
 log = logging.getLogger(__name__)
@@ -371,8 +371,8 @@ def _confirmed_start(
         and not (after[-1] == ")" and is_caption(after))
     ):
         return None  # a headline stands alone; this is the first line of a wrapped paragraph
-    if not is_headline(line):
-        return None
+    if not is_headline(line) or line_kind(line) != "text":
+        return None  # not a headline, or an agency's name or a label over a byline
     title = " ".join(line.split())
     seen = 0
     furniture = 0

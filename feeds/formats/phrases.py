@@ -36,6 +36,7 @@ class Phrases:
     caption_credits: tuple[str, ...]
     trailer_starts: Starts
     trailer_lines: frozenset[str]
+    trailer_about: Starts
     trailer_inside: tuple[str, ...]
     byline_starts: Starts
     byline_links: frozenset[str]
@@ -88,6 +89,7 @@ def load_phrases() -> Phrases:
         caption_credits=tuple(data["caption"]["credits"]),
         trailer_starts=_starts(data["trailer"]["starts"]),
         trailer_lines=frozenset(data["trailer"]["lines"]),
+        trailer_about=_starts(data["trailer"]["about"]),
         trailer_inside=tuple(data["trailer"]["inside"]),
         byline_starts=_starts(data["byline"]["words"]),
         byline_links=frozenset(data["byline"]["links"]),
@@ -115,9 +117,22 @@ def trailer_starts(line: str) -> bool:
     """Whether a line opens a story's trailer: credits, a copyright, links to other stories."""
     phrases = load_phrases()
     s = line.strip()
-    return phrases.trailer_starts.match(s) is not None or (
-        len(s) <= _LONGEST_TRAILER_LINE and s.lower().rstrip(" :") in phrases.trailer_lines
+    return (
+        phrases.trailer_starts.match(s) is not None
+        or (len(s) <= _LONGEST_TRAILER_LINE and s.lower().rstrip(" :") in phrases.trailer_lines)
+        or _about_heading(s, phrases)
     )
+
+
+def _about_heading(s: str, phrases: Phrases) -> bool:
+    """ "About Nordlys Energy": a short heading of capitalised words after "About"."""
+    if len(s) > _LONGEST_TRAILER_LINE or s[-1:] in ".!?,;":
+        return False
+    opening = phrases.trailer_about.match(s)
+    if opening is None:
+        return False
+    words = s[len(opening) :].split()
+    return 0 < len(words) <= 4 and all(w[:1].isupper() for w in words)
 
 
 _LONGEST_TRAILER_LINE = 40
