@@ -371,14 +371,24 @@ def _confirmed_start(
         and not (after[-1] == ")" and is_caption(after))
     ):
         return None  # a headline stands alone; this is the first line of a wrapped paragraph
-    if not is_headline(line) or line_kind(line) != "text":
-        return None  # not a headline, or an agency's name or a label over a byline
-    title = " ".join(line.split())
+    if not is_headline(line):
+        return None
+    skip = _furniture_end(stripped, i, is_boilerplate)
+    # An agency's name or a label over a byline is furniture, not a new story's headline.
+    return skip if skip is None or line_kind(line) == "text" else None
+
+
+def _furniture_end(
+    stripped: Sequence[str], i: int, is_boilerplate: Callable[[str], bool]
+) -> int | None:
+    """Where the furniture under the headline at line `i` ends: after the headline repeated,
+    or at the text after a date line; None when neither comes soon."""
+    title = " ".join(stripped[i].split())
     seen = 0
     furniture = 0
     unknown = 0
     dated = False
-    for j in range(i + 1, min(len(lines), i + 4 * _CONFIRM_WINDOW)):
+    for j in range(i + 1, min(len(stripped), i + 4 * _CONFIRM_WINDOW)):
         s = stripped[j]
         if not s:
             continue

@@ -11,13 +11,18 @@ from importlib import resources
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Starts:
-    """Phrases a line may start with: one small pattern per first letter, so a line costs one
-    dictionary look-up and, when its first letter opens a phrase, one match."""
+    """Phrases a line may start with. A line whose first word opens no phrase is turned away
+    by a set look-up; else one small pattern, for its first letter, is matched."""
 
+    firsts: frozenset[str]  # the first words of the phrases, lower case
     by_char: dict[str, re.Pattern[str]]
 
     def match(self, line: str) -> str | None:
         """The phrase `line` starts with (ending at a word edge), ignoring case; else None."""
+        space = line.find(" ")
+        first = (line[:space] if space > 0 else line).lower()
+        if first not in self.firsts and line[:1] not in self.firsts:
+            return None
         pattern = self.by_char.get(line[:1].lower())
         if pattern is None:
             return None
@@ -59,11 +64,14 @@ def _starts(phrases: list[str]) -> Starts:
     groups: dict[str, list[str]] = {}
     for phrase in sorted(phrases, key=len, reverse=True):
         groups.setdefault(phrase[:1], []).append(phrase)
+    # A phrase that opens with a sign ("©", "###") is found by that sign, glued or not.
+    firsts = {p.split()[0] for p in phrases} | {p[:1] for p in phrases if not p[:1].isalnum()}
     return Starts(
+        firsts=frozenset(firsts),
         by_char={
             char: re.compile("|".join(_phrase_pattern(p) for p in group), re.IGNORECASE)
             for char, group in groups.items()
-        }
+        },
     )
 
 
