@@ -49,7 +49,8 @@ _HEADLINE_WORDS = 4  # a line under which a standfirst stands is at least this l
 _UNSPACED_PROSE = 40  # characters of a line without spaces (Japanese, Chinese) that make prose
 _ZONE_LINES = 15  # non-blank lines under a headline where its furniture may stand
 _PROSE_AHEAD = 4  # short lines after a story's furniture, before its prose, are furniture too
-_TOP_LINES = 10  # non-blank lines from the top where a headline's byline or date is looked for
+_TOP_LINES = 40  # non-blank lines from the top where a headline's byline or date is looked for
+_CANDIDATES = 4  # short lines right above that byline or date among which the headline is
 _REPEAT_WINDOW = 12  # non-blank lines from the top where a repeated headline is looked for
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _BREADCRUMB = re.compile(r"\s+[>\u203a\u00bb/|]\s+")
@@ -304,20 +305,22 @@ def _mark_headline(roles: list[Role], kinds: list[Kind], before: list[int], head
 
 
 def _above_furniture(lines: Sequence[str], kinds: list[Kind], filled: list[int]) -> list[int]:
-    """The short text lines above the first byline or date line of the top, when only such
-    lines (and other furniture) stand above it; else []."""
+    """The short text lines just above the first byline or date line of the top (the last
+    few of them: a site's menus may stand higher), when no prose comes before it; else []."""
     above: list[int] = []
     for n, k in enumerate(filled[:_TOP_LINES]):
         kind = kinds[k]
         if kind in ("byline", "date") or _AUTHOR_IN_PLACE.match(lines[k].strip()):
-            return above
+            return above[-_CANDIDATES:]
         if kind == "text" and _NAME_ONLY.match(lines[k].strip()) and above:
             following = filled[n + 1] if n + 1 < len(filled) else None
             if following is not None and kinds[following] in ("byline", "date"):
-                return above  # a name alone over a date line is a byline
+                return above[-_CANDIDATES:]  # a name alone over a date line is a byline
         if kind == "text":
             if not is_headline(lines[k]) or is_prose(lines[k]):
-                return [] if not above else _with_standfirst(lines, kinds, filled, n, above)
+                if not above:
+                    return []
+                return _with_standfirst(lines, kinds, filled, n, above)[-_CANDIDATES:]
             above.append(k)
     return []
 
@@ -371,7 +374,7 @@ def _zone(
             continue
         rest = after[n + 1 :]
         if is_prose(s) or dateline(s.strip()) is not None or kind == "trailer":
-            paragraph_end = _paragraph_end(lines, k)
+            paragraph_end = _paragraph_end(lines, kinds, k)
             next_filled = [j for j in rest if j > paragraph_end]
             if (
                 not seen_furniture
@@ -419,10 +422,15 @@ def _first_body(roles: list[Role], head: int) -> int:
     return next((k for k in range(head + 1, len(roles)) if roles[k] == "body"), len(roles))
 
 
-def _paragraph_end(lines: Sequence[str], k: int) -> int:
-    """The last line of the paragraph line `k` opens: up to a blank line or a sentence end."""
+def _paragraph_end(lines: Sequence[str], kinds: list[Kind], k: int) -> int:
+    """The last line of the paragraph line `k` opens: up to a blank line, a sentence end or a
+    line of furniture."""
     while (
-        k + 1 < len(lines) and lines[k + 1].strip() and not _SENTENCE_END.search(lines[k].rstrip())
+        k + 1 < len(lines)
+        and lines[k + 1].strip()
+        and not _SENTENCE_END.search(lines[k].rstrip())
+        and kinds[k + 1] == "text"
+        and not _AUTHOR_IN_PLACE.match(lines[k + 1].strip())
     ):
         k += 1
     return k
