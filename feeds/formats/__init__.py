@@ -113,7 +113,7 @@ DAY_FIRST_DATELINE = re.compile(
 )
 WEB_DATELINE = re.compile(
     r"^(?P<place>[^\W\d_][^\W\d_.'\u2019 -]*(?:[.'\u2019 -]+[^\W\d_]+)*\.?)"
-    r"(?:,\s*\w[\w.' ,]{1,30})?(?:\s*\([^)\n]{1,30}\))?\s*(?::|\.?[\u2014\u2013]|\.?--?)\s+(?=\S)"
+    r"(?:,\s*\w[\w.' ,]{1,30})?(?P<tag>\s*\([^)\n]{1,30}\))?\s*(?::|\.?[\u2014\u2013]|\.?--?)\s+(?=\S)"
 )
 _SENTENCE_END = re.compile(r"[.!?…][\"\u201d\u2019)]*(?=\s+[\"\u201c\u2018(]?[A-Z0-9])")
 
@@ -277,9 +277,15 @@ def dateline(text: str) -> re.Match[str] | None:
         if ":" not in head and "-" not in head and "\u2014" not in head and "\u2013" not in head:
             return None
         m = WEB_DATELINE.match(text)
-        if m is None or not m["place"].isupper():
-            return None  # "However: ..." is prose; a web dateline is in capitals
+        if m is None or not (m["place"].isupper() or (m["tag"] and _capitalised(m["place"]))):
+            return None  # "However: ..." is prose; a web dateline is in capitals or tagged
     return m
+
+
+def _capitalised(place: str) -> bool:
+    """ "Buenos Aires": a place of three words at most, each capitalised."""
+    words = place.split()
+    return len(words) <= 3 and all(w[:1].isupper() for w in words)
 
 
 def first_sentence(text: str) -> str:
