@@ -21,6 +21,7 @@ from feeds.errors import RejectedFile
 from feeds.formats import (
     BYLINE,
     DATE,
+    WIRE_DATELINE,
     Block,
     Parsed,
     collapse_spaces,
@@ -42,6 +43,9 @@ from feeds.formats import (
     web,
     wire,
 )
+from feeds.formats.dates import FreeDate, read_free_date
+from feeds.formats.phrases import load_phrases, trailer_starts
+from feeds.formats.roles import is_prose, line_kind
 from feeds.model import Config, Document, Entry
 
 log = logging.getLogger(__name__)
@@ -85,6 +89,7 @@ _SMALL_WORDS = frozenset(
 _VOWELS = frozenset("AEIOUY")
 _CONFIRM_WINDOW = 12
 _DIVIDER_START = frozenset("-*_=~#")
+_SENTENCE_END = frozenset('.!?"\u201d\u2019)')  # how a line that ends a paragraph may end
 # How a byline, a labelled date or a labelled caption line can start (a cheap first test).
 _FURNITURE_START = re.compile(
     r"(?i)by\s|(?:last |first )?(?:updated|published|posted|modified|date|issued)"
@@ -99,22 +104,10 @@ def split_entries(document: Document, *, config: Config, now: datetime) -> tuple
     """Every story in `document` as an Entry; RejectedFile when none has a title and a body,
     or when the file has too many short lines to be read within bounded memory."""
     _check_line_count(document)
-    lines = document.text.split("\n")
     suffix = document.rel_path.suffix
-    if markdown.detect(lines, suffix):
-        stories: list[list[str]] = [lines]
-    else:
-        stripped = [line.strip() for line in lines]
-        boilerplate = _boilerplate_lines(document.text, stripped, config.boilerplate)
-        stories = [
-            _clean(lines[a:b], boilerplate.__contains__) if dirty else _trim(lines[a:b])
-            for a, b, dirty in _split_stories(lines, stripped, boilerplate.__contains__)
-        ]
     zone = ZoneInfo(config.timezone)
     entries: list[Entry] = []
-    for story in stories:
-        if not story:
-            continue
+    for story in _stories(document, config):
         parsed = _parse_story(story, suffix)
         entry = _to_entry(parsed, document.text, config=config, zone=zone, now=now)
         if entry is not None:
@@ -141,6 +134,41 @@ def _check_line_count(document: Document) -> None:
         )
 
 
+def explain_lines(document: Document, *, config: Config) -> list[list[tuple[str, str]]]:
+    """Each story's lines with the role the reader gave each one (`inspect --explain lines`).
+
+    Styles that read lines by their roles (web pages, press releases, Markdown) name them; a
+    header block's lines are "header", and the lines of other styles carry the style's name.
+    """
+    shown: list[list[tuple[str, str]]] = []
+    for story in _stories(document, config):
+        parsed = _parse_story(story, document.rel_path.suffix)
+        roles: list[str] = list(parsed.roles)
+        if not roles:
+            size = header.block_size(story) if header.detect(story, "") else 0
+            text = _trim(list(story[size:]))
+            below = len(story) - len(text)  # the header block's lines, and blanks under it
+            inner: list[str] = list(wire.line_roles(text)) if wire.detect(text, "") else []
+            roles = ["header"] * below + (inner or [parsed.format] * len(text))
+        roles = ["header"] * (len(story) - len(roles)) + roles
+        shown.append(list(zip(roles, story, strict=True)))
+    return shown
+
+
+def _stories(document: Document, config: Config) -> list[list[str]]:
+    """The file cut into stories, each a list of lines without boilerplate."""
+    lines = document.text.split("\n")
+    if markdown.detect(lines, document.rel_path.suffix):
+        return [lines]
+    stripped = [line.strip() for line in lines]
+    boilerplate = _boilerplate_lines(document.text, stripped, config.boilerplate)
+    stories = [
+        _clean(lines[a:b], boilerplate.__contains__) if dirty else _trim(lines[a:b])
+        for a, b, dirty in _split_stories(lines, stripped, boilerplate.__contains__)
+    ]
+    return [story for story in stories if story]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Boilerplate:
     """The configured boilerplate patterns sorted by shape, so most lines skip the regex."""
@@ -155,7 +183,8 @@ class _Boilerplate:
 
 @functools.lru_cache(maxsize=16)
 def _boilerplate_rules(patterns: tuple[str, ...]) -> _Boilerplate:
-    exact: set[str] = set()
+    """The configured patterns, with the known furniture lines of `phrases.toml` as exact ones."""
+    exact: set[str] = set(load_phrases().furniture_lines)
     prefixes: list[str] = []
     suffixes: list[str] = []
     parts: list[str] = []
@@ -243,6 +272,7 @@ def _split_stories(
     ended = False
     in_wire = False
     under_header = False  # a header block was just read: what follows is its body
+    trailer_seen = False  # the story ended with a trailer ("Reporting by ...", a copyright)
     while i < n:
         s = stripped[i]
         if not s:
@@ -267,14 +297,22 @@ def _split_stories(
             i += 1
             continue
         if after_blank:
+            if ended and trailer_starts(s):
+                i += 1
+                continue
             skip = _confirmed_start(lines, stripped, i, is_boilerplate)
-            if skip is not None or (ended and story_text):
-                if i > starts[-1] and not under_header:
+            if skip is not None or (ended and story_text and (not trailer_seen or is_prose(s))):
+                if (
+                    i > starts[-1]
+                    and not under_header
+                    and (skip is None or _may_end_story(lines, stripped, starts[-1], i))
+                ):
                     starts.append(i)
                 under_header = skip is not None and is_header_line(s)
                 in_wire = not under_header and i + 1 < n and is_wire_stamp(lines[i + 1])
                 story_text = 0
                 ended = False
+                trailer_seen = False
                 if skip is not None:
                     for k in range(i, skip):
                         if stripped[k] and is_boilerplate(stripped[k]):
@@ -282,20 +320,43 @@ def _split_stories(
                     i = skip
                     after_blank = False
                     continue
-            ended = (
-                bool(story_text)
-                and (i + 1 >= n or not stripped[i + 1])
-                and date_line(s) is not None
-            )
+            if story_text and trailer_starts(s):
+                ended = trailer_seen = True
+            else:
+                ended = (
+                    bool(story_text)
+                    and (i + 1 >= n or not stripped[i + 1])
+                    and _after_text(stripped, i)
+                    and date_line(s) is not None
+                )
             if not ended:
                 story_text += 1
             under_header = False
-        elif wire_signature(s):
-            ended = True
+        elif wire_signature(s) or (stripped[i - 1][-1:] in _SENTENCE_END and trailer_starts(s)):
+            ended = trailer_seen = True
+            story_text = max(story_text, 1)  # a story with credits under it had text
         after_blank = False
         i += 1
     starts.append(n)
     return [(a, b, k in dirty) for k, (a, b) in enumerate(itertools.pairwise(starts)) if b > a]
+
+
+def _after_text(stripped: Sequence[str], i: int) -> bool:
+    """Whether the last line before line `i` closes a sentence: a date there closes a story,
+    where a date under a byline or a "Reporting from" line is the story's furniture."""
+    k = i - 1
+    while k >= 0 and not stripped[k]:
+        k -= 1
+    return k >= 0 and stripped[k][-1:] in _SENTENCE_END
+
+
+def _may_end_story(lines: Sequence[str], stripped: Sequence[str], start: int, i: int) -> bool:
+    """Whether a headline with furniture at line `i` may start a story: a header block or a
+    wire stamp always may; a web headline only once the story before it has prose, so a
+    site's name over a byline is not taken for the next story."""
+    if is_header_line(stripped[i]) or (i + 1 < len(lines) and is_wire_stamp(lines[i + 1])):
+        return True
+    return any(is_prose(stripped[k]) for k in range(start, i))
 
 
 def wire_signature(line: str) -> bool:
@@ -317,6 +378,11 @@ def _confirmed_start(
         # A `Title:` line opens a story even with the story's text right under it.
         return i if header.is_title_line(line) else None
     after = stripped[i + 1] if i + 1 < len(lines) else ""
+    # "HEADLINE" over "CITY, Feb 27 (Reuters) - ...", right under it or after a blank line.
+    if _opens_wire_story(after) and is_headline(line):
+        return i + 1
+    if not after and i + 2 < len(lines) and _opens_wire_story(stripped[i + 2]):
+        return i + 1 if is_headline(line) else None
     if (
         after
         and not is_boilerplate(after)
@@ -329,12 +395,22 @@ def _confirmed_start(
         return None  # a headline stands alone; this is the first line of a wrapped paragraph
     if not is_headline(line):
         return None
-    title = " ".join(line.split())
+    skip = _furniture_end(stripped, i, is_boilerplate)
+    # An agency's name or a label over a byline is furniture, not a new story's headline.
+    return skip if skip is None or line_kind(line) == "text" else None
+
+
+def _furniture_end(
+    stripped: Sequence[str], i: int, is_boilerplate: Callable[[str], bool]
+) -> int | None:
+    """Where the furniture under the headline at line `i` ends: after the headline repeated,
+    or at the text after a date line; None when neither comes soon."""
+    title = " ".join(stripped[i].split())
     seen = 0
     furniture = 0
     unknown = 0
     dated = False
-    for j in range(i + 1, min(len(lines), i + 4 * _CONFIRM_WINDOW)):
+    for j in range(i + 1, min(len(stripped), i + 4 * _CONFIRM_WINDOW)):
         s = stripped[j]
         if not s:
             continue
@@ -360,6 +436,12 @@ def _confirmed_start(
     return None
 
 
+def _opens_wire_story(line: str) -> bool:
+    """A line opening with a wire dateline in capitals: "LONDON, March 6 (Reuters) - "."""
+    comma = line.find(",", 1, 60)
+    return comma > 0 and line[:comma].isupper() and WIRE_DATELINE.match(line) is not None
+
+
 def _labelled_date(line: str) -> bool:
     if _DATE_LABEL_START.match(line) is None:
         return False
@@ -382,7 +464,8 @@ def _starts_after_separator(stripped: Sequence[str], i: int, *, in_wire: bool) -
 
 
 def _clean(story: Sequence[str], is_boilerplate: Callable[[str], bool]) -> list[str]:
-    """The story without boilerplate and dividers; its headline is kept whatever it says."""
+    """The story without boilerplate and dividers; its headline is kept whatever it says, and
+    so is a line that opens a trailer, for the reader to drop with the lines after it."""
     headline = next((line.strip() for line in story if line.strip()), "")
     kept: list[str] = []
     for line in story:
@@ -391,6 +474,7 @@ def _clean(story: Sequence[str], is_boilerplate: Callable[[str], bool]) -> list[
             s
             and (is_boilerplate(s) or is_divider(s))
             and not (s == headline and _is_headline_of(story, headline))
+            and not trailer_starts(s)  # "Related Articles": the reader drops what follows too
         ):
             continue
         kept.append(line.rstrip())
@@ -443,6 +527,7 @@ def _parse_story(story: Sequence[str], suffix: str) -> Parsed:
         link=outer.link or parsed.link,
         source_name=outer.source_name or parsed.source_name,
         declared_topics=outer.declared_topics or parsed.declared_topics,
+        roles=parsed.roles,
     )
 
 
@@ -457,7 +542,7 @@ def _to_entry(
         title = title_case(title)
     body = "\n\n".join("\n".join(b.lines) for b in blocks)
     # Leading bullet points are the standfirst: they make the summary, not the content.
-    standfirst = len(blocks) > 1 and blocks[0].kind == "ul"
+    standfirst = len(blocks) > 1 and blocks[0].kind in ("ul", "standfirst")
     content = parsed.content_html or render_html(blocks[1:] if standfirst else blocks)
     published = None
     for date_text in parsed.dates:
@@ -516,6 +601,9 @@ def summarize(blocks: Sequence[Block], length: int) -> str:
     """The leading bullet points joined as sentences, else the first paragraph; cut to `length`."""
     text = ""
     for block in blocks:
+        if block.kind == "standfirst":
+            text = block.lines[0]
+            break
         if block.kind == "ul":
             text = " ".join(
                 item if _END_PUNCTUATION.search(item) else f"{item}." for item in block.lines
@@ -559,12 +647,26 @@ def shorten(text: str, length: int) -> str:
 def parse_date(text: str, *, zone: ZoneInfo, now: datetime, context: str = "") -> datetime | None:
     """An aware UTC datetime for a date text; local times are read in `zone`."""
     m = match_date(text)
-    if m is None:
-        return None
     try:
+        if m is None:
+            free = read_free_date(text)
+            return None if free is None else _from_free(free, zone=zone, now=now, context=context)
         return _from_match(m, zone=zone, now=now, context=context)
     except (ValueError, OverflowError):
         return None  # "31 February", "2026-13-01" or a year out of range: no date
+
+
+def _from_free(free: FreeDate, *, zone: ZoneInfo, now: datetime, context: str) -> datetime | None:
+    if free.ago_minutes is not None:
+        return (now - timedelta(minutes=free.ago_minutes)).replace(second=0, microsecond=0)
+    local = free.moment
+    if local is None:
+        return None
+    if not free.year_known:
+        local = local.replace(year=_context_year(local.month, local.day, now, context))
+    if free.offset_minutes is not None:
+        return (local - timedelta(minutes=free.offset_minutes)).replace(tzinfo=UTC)
+    return local.replace(tzinfo=zone).astimezone(UTC)
 
 
 def _from_match(m: re.Match[str], *, zone: ZoneInfo, now: datetime, context: str) -> datetime:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from feeds.config import find_config_file, load_config
 from feeds.errors import ConfigError, RejectedFile, SeedfeedError
-from feeds.model import Config, Entry
+from feeds.model import Config, Document, Entry
 from feeds.workers import warm_reading_pool
 from watcher.lock import hold_state_lock
 
@@ -115,7 +115,13 @@ def _parser() -> argparse.ArgumentParser:
         "--state", type=Path, help="the catalogue that --explain asks (default: .seedfeed)"
     )
     inspect.add_argument("--json", action="store_true", help="print JSON")
-    inspect.add_argument("--explain", action="store_true", help="say which rule gave each topic")
+    inspect.add_argument(
+        "--explain",
+        nargs="?",
+        const="topics",
+        choices=("topics", "lines"),
+        help="say which rule gave each topic, or (`--explain lines`) the role of each line",
+    )
     inspect.set_defaults(command=_inspect)
     return parser
 
@@ -343,31 +349,25 @@ def _topics(args: argparse.Namespace, config: Config) -> int:
 
 
 def _inspect(args: argparse.Namespace, config: Config) -> int:
-    from feeds.ingest import read_document
     from feeds.normalize import split_entries
     from feeds.topics import add_auto_topics, assign_topics
 
+    if args.explain == "lines":
+        return _explain_lines(args, config)
     now = _now()
-    seeds = (args.seeds or config.seeds_dir).resolve()
     results: list[tuple[Path, list[Entry] | str]] = []
-    for file in args.files:
-        path = file.resolve()
-        base, rel_path = (
-            (seeds, path.relative_to(seeds))
-            if path.is_relative_to(seeds)
-            else (path.parent, Path(path.name))
-        )
+    for file, document in _inspected_documents(args, config):
+        if isinstance(document, str):
+            results.append((file, document))
+            continue
         try:
-            document = read_document(base, rel_path, max_file_bytes=config.max_file_bytes)
             entries = [
-                assign_topics(entry, rel_path=rel_path, config=config)
+                assign_topics(entry, rel_path=document.rel_path, config=config)
                 for entry in split_entries(document, config=config, now=now)
             ]
             results.append((file, entries))
         except RejectedFile as e:
             results.append((file, e.reason))
-        except OSError as e:
-            results.append((file, f"cannot be read: {e.strerror}"))
     every = add_auto_topics(
         [e for _, found in results if isinstance(found, list) for e in found], config=config
     )
@@ -379,15 +379,69 @@ def _inspect(args: argparse.Namespace, config: Config) -> int:
                 report.append({"file": str(file), "rejected": found})
                 continue
             shown = [
-                _entry_json(next(tagged), now, explain_names if args.explain else None)
+                _entry_json(next(tagged), now, explain_names if args.explain == "topics" else None)
                 for _ in found
             ]
             report.append({"file": str(file), "entries": shown})
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
-        _print_inspection(report)
+        _print_files(report, _print_entries)
     return EXIT_OK
+
+
+def _inspected_documents(
+    args: argparse.Namespace, config: Config
+) -> Iterator[tuple[Path, Document | str]]:
+    """Each file `inspect` was given, read as a Document, or the reason it cannot be."""
+    from feeds.ingest import read_document
+
+    seeds = (args.seeds or config.seeds_dir).resolve()
+    for file in args.files:
+        path = file.resolve()
+        base, rel_path = (
+            (seeds, path.relative_to(seeds))
+            if path.is_relative_to(seeds)
+            else (path.parent, Path(path.name))
+        )
+        try:
+            yield file, read_document(base, rel_path, max_file_bytes=config.max_file_bytes)
+        except RejectedFile as e:
+            yield file, e.reason
+        except OSError as e:
+            yield file, f"cannot be read: {e.strerror}"
+
+
+def _explain_lines(args: argparse.Namespace, config: Config) -> int:
+    """Print each story's lines with the role the reader gave them."""
+    from feeds.normalize import explain_lines
+
+    report: list[dict[str, object]] = []
+    for file, document in _inspected_documents(args, config):
+        if isinstance(document, str):
+            report.append({"file": str(file), "rejected": document})
+            continue
+        stories = explain_lines(document, config=config)
+        report.append(
+            {
+                "file": str(file),
+                "stories": [[{"role": r, "line": line} for r, line in s] for s in stories],
+            }
+        )
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        _print_files(report, _print_lines)
+    return EXIT_OK
+
+
+def _print_lines(item: dict[str, object]) -> None:
+    stories = item["stories"]
+    assert isinstance(stories, list)
+    for number, story in enumerate(stories, 1):
+        print(f"-- story {number}")
+        for row in story:
+            print(f"   {row['role']:<10} | {row['line']}")
 
 
 def _rfc3339(moment: datetime) -> str:
@@ -447,20 +501,27 @@ def _entry_json(
     return shown
 
 
-def _print_inspection(report: list[dict[str, object]]) -> None:
+def _print_files(
+    report: list[dict[str, object]], show: Callable[[dict[str, object]], None]
+) -> None:
+    """Each file's name, then its rejection or what `show` prints of it."""
     for item in report:
         print(f"== {item['file']}")
         if "rejected" in item:
             print(f"   rejected: {item['rejected']}")
-            continue
-        entries = item["entries"]
-        assert isinstance(entries, list)
-        for number, entry in enumerate(entries, 1):
-            print(f"-- entry {number}: {entry['title']}")
-            for key in ("published", "updated", "place", "author", "link", "format", "topics"):
-                if entry.get(key):
-                    print(f"   {key}: {entry[key]}")
-            print(f"   summary: {entry['summary']}")
-            for line in entry.get("explain", []):
-                print(f"   topic {line}")
-            print(f"   content: {entry['content'][:300]}")
+        else:
+            show(item)
+
+
+def _print_entries(item: dict[str, object]) -> None:
+    entries = item["entries"]
+    assert isinstance(entries, list)
+    for number, entry in enumerate(entries, 1):
+        print(f"-- entry {number}: {entry['title']}")
+        for key in ("published", "updated", "place", "author", "link", "format", "topics"):
+            if entry.get(key):
+                print(f"   {key}: {entry[key]}")
+        print(f"   summary: {entry['summary']}")
+        for line in entry.get("explain", []):
+            print(f"   topic {line}")
+        print(f"   content: {entry['content'][:300]}")

@@ -7,7 +7,24 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-BlockKind = Literal["p", "ul", "pre", "h"]
+from feeds.formats.dates import read_free_date
+from feeds.formats.phrases import load_phrases
+
+BlockKind = Literal["p", "ul", "pre", "h", "standfirst"]
+# What a line of a story is (see `feeds.formats.roles`).
+Role = Literal[
+    "header",
+    "headline",
+    "standfirst",
+    "byline",
+    "date",
+    "dateline",
+    "caption",
+    "furniture",
+    "body",
+    "trailer",
+    "blank",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -33,6 +50,7 @@ class Parsed:
     source_name: str | None = None
     declared_topics: tuple[str, ...] = ()
     rest: tuple[str, ...] = ()  # a header block's body, to be read by another style
+    roles: tuple[Role, ...] = ()  # the role of each line of the story, when the style gave them
 
 
 _MONTHS = (
@@ -82,12 +100,20 @@ HEADER_LINE = re.compile(
 WIRE_DATELINE = re.compile(
     r"^(?P<place>[^\W\d][^,\n]{0,40}),(?:\s*[^\W\d][\w.]*(?:\s[^\W\d][\w.]*){0,2},?)?\s*"
     + _MONTHS.format("mon")
-    + r"\s+(?P<day>\d{1,2})\b(?:\s*\([^)\n]{1,30}\))?\s*-{1,2}(?:\s|$|(?=[A-Z]))",
+    + r"\s+(?P<day>\d{1,2})\b(?:,?\s+(?P<year>\d{4}))?"
+    r"(?:\s*\([^)\n]{1,30}\)|\s*/[^/\n]{1,30}/)?\s*(?:-{1,2}|(?<=[)/]):)(?:\s|$|(?=[A-Z]))",
     re.IGNORECASE,
+)
+# "МОСКВА, 12 марта. /ТАСС/. ", "PARIS, 12 mars (AFP) - ": the day first, an agency's tag after.
+DAY_FIRST_DATELINE = re.compile(
+    r"^(?P<place>[^\W\d_][^\W\d_ -]*(?:[ -][^\W\d_]+){0,3}),\s+(?P<day>\d{1,2})\.?\s+"
+    r"(?P<mon>[^\W\d_]{3,12})\.?,?(?:\s+(?P<year>\d{4}))?\s*"
+    r"(?:\([^)\n]{1,30}\)|/[^/\n]{1,30}/)\.?\s*(?:-{1,2}|[\u2013\u2014])?\s*(?=\S)"
 )
 WEB_DATELINE = re.compile(
     r"^(?P<place>[^\W\d_][^\W\d_.'\u2019 -]*(?:[.'\u2019 -]+[^\W\d_]+)*\.?)"
-    r"(?:,\s*[^\W\d_][\w.' ]{1,30})?(?:\s*\([^)\n]{1,30}\))?\s*(?::|[\u2014\u2013]|--?)\s+(?=\S)"
+    r"(?:,\s*\w[\w.' ,]{1,30})?(?P<tag>\s*\([^)\n]{1,30}\))?"
+    r"\s*(?::|\.?[\u2014\u2013]|\.?--?)\s+(?=\S)"
 )
 _SENTENCE_END = re.compile(r"[.!?…][\"\u201d\u2019)]*(?=\s+[\"\u201c\u2018(]?[A-Z0-9])")
 
@@ -133,13 +159,29 @@ def date_line(line: str) -> tuple[str, str] | None:
     if not s or len(s) > 80 or s[-1] in ".,;" or _DIGIT.search(s) is None:
         return None
     m = _DATE_LABEL.match(s)
-    if m is None:
+    if m is not None:
+        rest = m["rest"]
+        found = match_date(rest)
+        if found is not None:
+            if not (m["label"] or found["mday"] is None or found["myear"]):
+                return None  # "March 19." ending a wrapped line is not a date line
+            return (m["label"] or "").strip(" :").lower(), rest
+    if read_free_date(s) is None:
         return None
-    rest = m["rest"]
-    found = match_date(rest)
-    if found is None or not (m["label"] or found["mday"] is None or found["myear"]):
-        return None  # "March 19." ending a wrapped line is not a date line
-    return (m["label"] or "").strip(" :").lower(), rest
+    return date_label(s), s
+
+
+def date_label(line: str) -> str:
+    """The label a date line starts with ("updated", "publié le"), lower case; "" if none."""
+    low = " ".join(line.lower().split())
+    labels = load_phrases().date_labels
+    best = ""
+    for word_end in range(len(low)):
+        if low[word_end] in " :" and low[:word_end] in labels:
+            best = low[:word_end]
+        elif not (low[word_end].isalpha() or low[word_end] in " -'à"):
+            break
+    return best
 
 
 def is_furniture(line: str) -> bool:
@@ -286,26 +328,46 @@ def dateline_place(text: str) -> str | None:
     m = dateline(text)
     if m is None:
         return None
-    place = m["place"].strip()
+    place = m["place"].split("[", 1)[0].strip()  # "New Delhi [India]"
     return place if 2 <= len(place) <= 40 else None
 
 
+def dateline_day(text: str) -> str | None:
+    """The day a dateline gives ("Feb 27", "March 9, 2026", "12 марта"), or None."""
+    m = dateline(text)
+    if m is None or "day" not in m.re.groupindex:
+        return None
+    day = f"{m['mon']} {m['day']}" if m.re is WIRE_DATELINE else f"{m['day']} {m['mon']}"
+    return f"{day}, {m['year']}" if m["year"] else day
+
+
 def dateline(text: str) -> re.Match[str] | None:
-    """The "CITY, Feb 26 - " or "CITY: " opening of a story's first paragraph, if any."""
+    """The "CITY, Feb 26 - ", "CITY, 12 марта. /ТАСС/. " or "CITY: " opening of a story's
+    first paragraph, if any."""
     head = text[:100]
     # A dateline is short: the patterns never run over a whole paragraph of capitals.
     text = text[:_DATELINE_SPAN]
-    m = WIRE_DATELINE.match(text) if "-" in head else None
+    m = WIRE_DATELINE.match(text) if "-" in head or "(" in head else None
+    if m is None and ("(" in head or "/" in head):
+        m = DAY_FIRST_DATELINE.match(text)
+        if m is not None and not m["place"].isupper():
+            m = None
     if m is None:
         if ":" not in head and "-" not in head and "\u2014" not in head and "\u2013" not in head:
             return None
         m = WEB_DATELINE.match(text)
-        if m is None or not m["place"].isupper():
-            return None  # "However: ..." is prose; a web dateline is in capitals
+        if m is None or not (m["place"].isupper() or (m["tag"] and _capitalised(m["place"]))):
+            return None  # "However: ..." is prose; a web dateline is in capitals or tagged
     return m
 
 
 _DATELINE_SPAN = 300
+
+
+def _capitalised(place: str) -> bool:
+    """ "Buenos Aires": a place of three words at most, each capitalised."""
+    words = place.split()
+    return len(words) <= 3 and all(w[:1].isupper() for w in words)
 
 
 def first_sentence(text: str) -> str:
@@ -348,7 +410,11 @@ def title_from_prose(text: str) -> str:
     sentence = _without_trailing_time(sentence.rstrip(".!"))
     sentence = sentence.rstrip(" ,;:.")
     if len(sentence) > TITLE_LENGTH and "(" in sentence:
-        sentence = _ACRONYM.sub(_shorten_to_acronym, sentence)
+        # A defined name that fits in the title stays whole; one that would be cut is
+        # replaced by its acronym.
+        sentence = _ACRONYM.sub(
+            lambda m: m[0] if m.end() < TITLE_LENGTH else _shorten_to_acronym(m), sentence
+        )
     if len(sentence) <= TITLE_LENGTH:
         return sentence
     cut = sentence[: TITLE_LENGTH - 1].rsplit(" ", 1)[0].rstrip(" ,;:(-\u2013—")

@@ -7,7 +7,8 @@ import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from feeds.formats import Block, BlockKind, Parsed, dateline_place, title_from_prose
+from feeds.formats import Block, BlockKind, Parsed, Role, dateline_place, title_from_prose
+from feeds.formats.roles import Reading, read_roles
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -27,21 +28,33 @@ def detect(lines: Sequence[str], suffix: str) -> bool:
 
 
 def parse(lines: Sequence[str]) -> Parsed:
-    """Front matter fields, the body as HTML and as plain blocks; title from it or the first `#`."""
+    """Front matter fields, the body as HTML and as plain blocks; title from it or the first `#`.
+
+    The blocks under the title are read by their roles, as plain-text stories are: a date
+    line or a byline under the heading dates and signs the note, and captions, furniture
+    and trailers leave its text.
+    """
     meta, body = _front_matter(lines)
     md = _markdown()
     tokens = md.parse("\n".join(body))
     title = _text(meta.get("title")) or _text(meta.get("headline"))
+    above = len(lines) - len(body)  # the front matter's lines
+    roles: list[Role] = [
+        "blank" if not line.strip() else "header" if k < above else "furniture"
+        for k, line in enumerate(lines)
+    ]
     if title is None and len(tokens) > 2 and tokens[0].tag == "h1":
         title = tokens[1].content.strip() or None
+        _mark(roles, tokens[0], above, "headline")
         tokens = tokens[3:]
+    tokens, reading = _read_roles(tokens, title, roles, above)
     blocks = _blocks(tokens)
     if title is None:
         first = next((b for b in blocks if b.kind in ("h", "p")), None)
         if first is not None:
             title = first.lines[0] if first.kind == "h" else title_from_prose(first.lines[0])
     date = meta.get("date", meta.get("published"))
-    dates = (_date_text(date),) if date is not None else ()
+    dates = (_date_text(date),) if date is not None else reading.dates
     topics = meta.get("tags", meta.get("topics", meta.get("categories")))
     first = next((b for b in blocks if b.kind == "p"), None)
     return Parsed(
@@ -51,11 +64,61 @@ def parse(lines: Sequence[str]) -> Parsed:
         blocks=blocks,
         content_html=md.renderer.render(tokens, md.options, {}).strip(),
         place=dateline_place(first.lines[0]) if first is not None else None,
-        author=_text(meta.get("author")),
+        author=_text(meta.get("author")) or reading.author,
         link=_text(meta.get("link", meta.get("url"))),
         source_name=_text(meta.get("source")),
         declared_topics=_strings(topics),
+        roles=tuple(roles),
     )
+
+
+def _mark(roles: list[Role], token: Token, above: int, role: Role) -> None:
+    """Give the source lines of a block token (below `above` front-matter lines) a role."""
+    if token.map is not None:
+        for k in range(above + token.map[0], min(above + token.map[1], len(roles))):
+            if roles[k] != "blank":
+                roles[k] = role
+
+
+def _read_roles(
+    tokens: Sequence[Token], title: str | None, roles: list[Role], above: int
+) -> tuple[list[Token], Reading]:
+    """The tokens of the blocks that are the note's text, and what its furniture said.
+
+    Each top-level block is one line for the reader of roles, under the title when there is
+    one; lists and code are always text. The source lines of each block get its role in
+    `roles`.
+    """
+    groups = _top_level(tokens)
+    lines: list[str] = [title] if title else []
+    for group in groups:
+        text = " ".join(" ".join(_plain(t) for t in group if t.type == "inline").split())
+        listed = group[0].type in ("bullet_list_open", "ordered_list_open", "fence", "code_block")
+        lines.extend([f"\u2022 {text}" if listed or not text else text, ""])
+    reading = read_roles(lines)
+    offset = 1 if title else 0
+    kept: list[Token] = []
+    for n, group in enumerate(groups):
+        role = reading.roles[offset + 2 * n]
+        _mark(roles, group[0], above, role)
+        if role in _TEXT_ROLES:
+            kept.extend(group)
+    return kept, reading
+
+
+_TEXT_ROLES = frozenset(("body", "dateline", "standfirst", "headline"))
+
+
+def _top_level(tokens: Sequence[Token]) -> list[list[Token]]:
+    """Tokens grouped by top-level block: a paragraph, a heading, a whole list, a fence."""
+    groups: list[list[Token]] = []
+    depth = 0
+    for token in tokens:
+        if depth == 0:
+            groups.append([])
+        groups[-1].append(token)
+        depth += token.nesting
+    return groups
 
 
 # markdown-it-py and PyYAML take ~30 ms to import, in every process that reads files, and

@@ -5,12 +5,22 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from feeds.formats import WIRE_DATELINE, Block, Parsed, collapse_spaces, is_wire_stamp
+from feeds.formats import (
+    WIRE_DATELINE,
+    Block,
+    Parsed,
+    Role,
+    collapse_spaces,
+    dateline_day,
+    is_wire_stamp,
+)
+from feeds.formats.phrases import trailer_starts
 
 NAME = "wire"
 
 _SIGNATURE = re.compile(r"(?i)^\s*re(?:u|ue|ui)te?r?(?:\s*\.+|\s+\w{1,3}|[\w:/]{1,12})?\s*$")
 _GLUED_SIGNATURE = re.compile(r"\s+(?:Reuter|REUTER)\s*$")
+_TRAILER_LINES = 8  # lines from the end where the credits under a wire story may start
 _COLUMN_GAP = re.compile(r"\S(?: {3,}|\t)\S")
 
 
@@ -39,17 +49,56 @@ def parse(lines: Sequence[str]) -> Parsed:
         if m is not None:
             place = m["place"].strip()
             if not dates:
-                dates = (f"{m['mon']} {m['day']}",)
+                day = dateline_day(blocks[0].lines[0])
+                dates = (day,) if day else ()
     return Parsed(format=NAME, title=title, dates=dates, blocks=blocks, place=place)
 
 
+def line_roles(lines: Sequence[str]) -> tuple[Role, ...]:
+    """The role of each line of a wire story, as `parse` reads it (`inspect --explain lines`)."""
+    stamped = len(lines) > 1 and is_wire_stamp(lines[1])
+    body = list(lines[1 + stamped :])
+    _drop_signature(body)
+    kept = 1 + stamped + len(body)
+    roles: list[Role] = ["headline", "date"] if stamped else ["headline"]
+    opened = False
+    for k in range(1 + stamped, len(lines)):
+        if not lines[k].strip():
+            roles.append("blank")
+        elif k >= kept:
+            roles.append("trailer")
+        elif not opened:
+            roles.append("dateline" if WIRE_DATELINE.match(lines[k].strip()) else "body")
+        else:
+            roles.append("body")
+        opened = opened or bool(lines[k].strip())
+    return tuple(roles)
+
+
 def _drop_signature(body: list[str]) -> None:
+    _drop_trailer(body)
     while body and not body[-1].strip():
         body.pop()
     if body and _SIGNATURE.match(body[-1]):
         body.pop()
     elif body:
         body[-1] = _GLUED_SIGNATURE.sub("", body[-1])
+
+
+def _drop_trailer(body: list[str]) -> None:
+    """Cut the credits and notices under the text ("Reporting by ...; Editing by ...")."""
+    cut = None
+    for k in range(len(body) - 1, max(len(body) - _TRAILER_LINES, 0), -1):
+        line = body[k].strip()
+        if line and (k == 0 or _opens_paragraph(body[k - 1])) and trailer_starts(line):
+            cut = k
+    if cut is not None:
+        del body[cut:]
+
+
+def _opens_paragraph(before: str) -> bool:
+    s = before.rstrip()
+    return not s or s[-1] in '.!?"\u201d'
 
 
 def _blocks(body: Sequence[str]) -> tuple[Block, ...]:

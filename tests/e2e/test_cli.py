@@ -233,3 +233,30 @@ def test_build_shows_a_progress_bar_on_a_terminal_and_log_lines_elsewhere(site: 
     assert "INFO feeds.build: reconciled seen=153" in piped.stderr, piped.stderr
     assert "%|" not in piped.stderr + piped.stdout
     assert SUMMARY.fullmatch(piped.stdout.strip()), piped.stdout
+
+
+def test_inspect_explain_lines_shows_the_role_of_every_line(site: Site) -> None:
+    (site.seeds / "page.txt").write_text(
+        "Skip to content\n\nHarbour reopens after storm\n\nBy Ana Lima\nPublished 3 March 2026\n\n"
+        "PORTO: The harbour reopened on Tuesday after a week of repairs.\n\n"
+        "Copyright 2026 Coastal Press\n",
+        encoding="utf-8",
+    )
+    config = ("--config", str(site.config))
+    result = run_cli(site, "inspect", "seeds/page.txt", "--explain", "lines", "--json", *config)
+    assert result.returncode == 0, result.stderr
+    (report,) = json.loads(result.stdout)
+    (story,) = report["stories"]
+    roles = {row["line"]: row["role"] for row in story if row["line"]}
+    assert roles["Harbour reopens after storm"] == "headline"
+    assert roles["By Ana Lima"] == "byline"
+    assert roles["Published 3 March 2026"] == "date"
+    assert roles["Copyright 2026 Coastal Press"] == "trailer"
+
+    text = run_cli(site, "inspect", "seeds/page.txt", "--explain", "lines", *config)
+    assert text.returncode == 0, text.stderr
+    assert re.search(r"^\s+byline\s+\| By Ana Lima$", text.stdout, re.MULTILINE), text.stdout
+
+    topics = run_cli(site, "inspect", f"seeds/{SAMPLE_FILES[0]}", "--explain", "--json", *config)
+    assert topics.returncode == 0, topics.stderr
+    assert all("explain" in e for e in json.loads(topics.stdout)[0]["entries"])

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from feeds.formats import (
     Block,
     date_line,
+    dateline_day,
     dateline_place,
     first_sentence,
     header,
@@ -19,6 +22,9 @@ from feeds.formats import (
     web,
     wire,
 )
+from feeds.formats.dates import read_free_date
+from feeds.formats.phrases import load_phrases
+from feeds.formats.roles import byline_name, is_prose, line_kind, meta_date, read_roles
 
 WIRE = [
     "HARBOUR BOARD APPROVES NEW BERTH",
@@ -302,3 +308,196 @@ def test_short_title_keeps_the_full_name() -> None:
     assert (
         title_from_prose(text) == "The World Health Organization (WHO) opened an office in Lusaka"
     )
+
+
+def test_a_defined_name_that_fits_stays_whole_in_a_title() -> None:
+    text = (
+        "Foreign Minister Ahmed Karimov attended the Council of Ministers of the Economic "
+        "Cooperation Organization (ECO) held in Ashgabat today, where he called for faster work."
+    )
+    assert "the Economic Cooperation Organization (ECO)" in title_from_prose(text)
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        ("Skip to content", "furniture"),
+        ("Zum Inhalt springen", "furniture"),
+        ("Home > World > Asia", "furniture"),
+        ("4 min read", "furniture"),
+        ("Read more: Rail fares to rise by 3% from April", "furniture"),
+        ("Image source, Getty Images", "caption"),
+        ("Tea pickers gather near Kericho. Photograph: Daniel Otieno/AFP", "caption"),
+        ("By Dritan Kola and Megan Hart Associated Press", "byline"),
+        ("Par Claire Dubois", "byline"),
+        ("Ein Artikel von Anna Schmidt", "byline"),
+        ("Reuters", "byline"),
+        ("Published: March 12, 2026 14:05 GMT+4", "date"),
+        ("PTI | Updated: Mar 12, 2026, 14:05 IST", "date"),
+        ("Nadia Qureshi Published March 12, 2026", "date"),
+        ("Copyright 2026 The Associated Press. All rights reserved.", "trailer"),
+        ("Reporting by Lucia Ferrer; Editing by Mark Olsen", "trailer"),
+        ("Related topics", "trailer"),
+        ("The Associated Press contributed to this report.", "trailer"),
+        ("By the end of the year, prices had doubled.", "text"),
+        ("Monsoon session of Parliament to begin on July 20", "text"),
+        ("Copyright on its operating system was upheld, the court said.", "text"),
+        ("Related to this, the ministry said exports would rise.", "text"),
+    ],
+)
+def test_line_kind_from_its_look(line: str, kind: str) -> None:
+    assert line_kind(line) == kind
+
+
+@pytest.mark.parametrize(
+    ("line", "name"),
+    [
+        ("By Ama Mensah", "Ama Mensah"),
+        ("By Dritan Kola and Megan Hart Associated Press", "Dritan Kola and Megan Hart"),
+        ("By Claire Tremblay · The Northern Courier", "Claire Tremblay"),
+        ("By Musa Ibrahim, Kano", "Musa Ibrahim"),
+        ("By Staff Reporter", "Staff Reporter"),
+        ("di Marco Rossi", "Marco Rossi"),
+        ("By the end of the year", None),
+        ("Byzantine art returns to Ravenna", None),
+    ],
+)
+def test_byline_name(line: str, name: str | None) -> None:
+    assert byline_name(line) == name
+
+
+@pytest.mark.parametrize(
+    ("line", "text"),
+    [
+        ("Madrid - 10 mar 2026 - 12:40 CET", "10 mar 2026 12:40 CET"),
+        (
+            "Publié le 09 mars 2026 à 11h32, modifié le 09 mars 2026 à 13h10",
+            "Publié le 09 mars 2026 à 11h32",
+        ),
+        ("Source: Xinhua| 2026-03-07 11:20:31|Editor: Liu Mei", "2026-03-07 11:20:31"),
+        ("KYODO NEWS - Mar 10, 2026 - 10:42 | Business, All", "Mar 10, 2026 10:42"),
+        ("Business, All", None),
+    ],
+)
+def test_meta_date_finds_the_date_among_furniture_parts(line: str, text: str | None) -> None:
+    found = meta_date(line)
+    assert (found[1] if found else None) == text
+
+
+def test_prose_is_told_from_headlines_and_labels() -> None:
+    assert is_prose("The board said it would pay 3,625 cedis per bag of 64 kilograms.")
+    assert not is_prose("Kenyan tea pickers strike over pay as harvest peaks")
+    assert not is_prose("BBC News, Lagos")
+
+
+def test_read_roles_marks_each_part_of_a_web_page() -> None:
+    lines = [
+        "Menu",
+        "World",
+        "",
+        "Floodwaters cut off villages in northern Albania",
+        "Rescue boats reached 400 families cut off by the Drin river",
+        "",
+        "By Dritan Kola",
+        "Published: March 12, 2026 14:05 GMT+4",
+        "",
+        "Boats carry supplies to a village. (AP Photo/Dritan Kola)",
+        "",
+        "SHKODER, Albania (AP) — Rescue teams used boats on Thursday to reach the villages.",
+        "",
+        "Advertisement",
+        "",
+        "About 400 families were moved to schools and sports halls.",
+        "",
+        "Copyright 2026 The Associated Press. All rights reserved.",
+        "Explore more on these topics",
+        "Albania",
+    ]
+    reading = read_roles(lines)
+    assert reading.title == "Floodwaters cut off villages in northern Albania"
+    assert reading.author == "Dritan Kola"
+    assert reading.dates == ("Published: March 12, 2026 14:05 GMT+4",)
+    assert [r for r in reading.roles if r != "blank"] == [
+        "furniture",
+        "furniture",
+        "headline",
+        "standfirst",
+        "byline",
+        "date",
+        "caption",
+        "dateline",
+        "furniture",
+        "body",
+        "trailer",
+        "trailer",
+        "trailer",
+    ]
+
+
+def test_read_roles_of_a_release_without_a_headline_take_its_closing_date() -> None:
+    lines = [
+        "The Ministry announced today a plan to replace ageing coffee trees.",
+        "",
+        "The programme will reach 40,000 households.",
+        "",
+        "Hanoi",
+        "2 March 2026",
+    ]
+    reading = read_roles(lines)
+    assert reading.title is None
+    assert reading.dates == ("2 March 2026",)
+    assert reading.roles[-2:] == ("furniture", "date")
+
+
+@pytest.mark.parametrize(
+    ("text", "moment", "offset", "ago"),
+    [
+        ("March 12, 2026 14:05 GMT+4", datetime(2026, 3, 12, 14, 5), 240, None),
+        ("Tue 3 Mar 2026 10.00 GMT", datetime(2026, 3, 3, 10, 0), 0, None),
+        ("Veröffentlicht am 3. März 2026, 10:15 Uhr", datetime(2026, 3, 3, 10, 15), None, None),
+        ("12 de marzo de 2026", datetime(2026, 3, 12), None, None),
+        ("12.03.2026, 08.15 Uhr", datetime(2026, 3, 12, 8, 15), None, None),
+        ("2026/03/12 14:05 KST", datetime(2026, 3, 12, 14, 5), 540, None),
+        ("2026年3月12日", datetime(2026, 3, 12), None, None),
+        ("12 марта 2026, 10:15", datetime(2026, 3, 12, 10, 15), None, None),
+        ("Tue 24-03-2026 14:35 PM", datetime(2026, 3, 24, 14, 35), None, None),
+        ("Published / 2 hours ago", None, None, 120),
+        ("il y a 3 heures", None, None, 180),
+    ],
+)
+def test_free_dates(
+    text: str, moment: datetime | None, offset: int | None, ago: int | None
+) -> None:
+    found = read_free_date(text)
+    assert found is not None
+    assert (found.moment, found.offset_minutes, found.ago_minutes) == (moment, offset, ago)
+
+
+@pytest.mark.parametrize(
+    "text", ["11:42 GMT", "Shr 1.20 dlrs vs 1.10 dlrs", "2026-13-01", "Business, All", "20 pct"]
+)
+def test_free_dates_refuse_what_is_not_a_date(text: str) -> None:
+    assert read_free_date(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "place", "day"),
+    [
+        ("SANTIAGO, Feb 27 (Reuters) - Copper output fell.", "SANTIAGO", "Feb 27"),
+        ("LIMA, Peru (AP) — Congress voted.", "LIMA", None),
+        ("AUSTIN, Texas, March 9, 2026 /PRNewswire/ -- Solvane opened.", "AUSTIN", "March 9, 2026"),
+        ("МОСКВА, 12 марта. /ТАСС/. Экспорт вырос.", "МОСКВА", "12 марта"),
+        ("MADRID (EFE).- España recibió turistas.", "MADRID", None),
+        ("New Delhi [India], March 21 (ANI): The weather office said.", "New Delhi", "March 21"),
+    ],
+)
+def test_datelines_give_the_place_and_the_day(text: str, place: str, day: str | None) -> None:
+    assert dateline_place(text) == place
+    assert dateline_day(text) == day
+
+
+def test_phrases_are_data_in_several_languages() -> None:
+    phrases = load_phrases()
+    assert {"skip to content", "aller au contenu", "zum inhalt springen"} <= phrases.furniture_lines
+    assert phrases.months["märz"] == 3 and phrases.months["marzo"] == 3
+    assert phrases.trailer_starts.match("Our Standards: The Thomson Reuters Trust Principles.")

@@ -120,7 +120,6 @@ def test_future_date_is_dropped(now: datetime) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Updated 10 September 2025", None),
         ("10 September 2025", datetime(2025, 9, 10, tzinfo=UTC)),
         ("March 12, 2026", datetime(2026, 3, 12, tzinfo=UTC)),
         ("2026-03-12", datetime(2026, 3, 12, tzinfo=UTC)),
@@ -305,3 +304,41 @@ def test_odd_inputs_give_entries_or_a_rejection_never_a_crash(now: datetime) -> 
                 for entry in entries:
                     assert entry.title and entry.body
                     assert entry.published is None or entry.published <= now
+
+
+def test_explain_lines_gives_every_line_its_role(now: datetime) -> None:
+    from feeds.normalize import explain_lines
+
+    text = (
+        "Skip to content\n\nHarbour reopens after storm\n\nBy Ana Lima\nPublished 3 March 2026\n\n"
+        "PORTO: The harbour reopened on Tuesday.\n\nCopyright 2026 Coastal Press\n"
+    )
+    (story,) = explain_lines(_document(text), config=DEFAULT_CONFIG)
+    roles = {line: role for role, line in story if line}
+    assert roles["Harbour reopens after storm"] == "headline"
+    assert roles["By Ana Lima"] == "byline"
+    assert roles["Published 3 March 2026"] == "date"
+    assert roles["PORTO: The harbour reopened on Tuesday."] == "dateline"
+    assert roles["Copyright 2026 Coastal Press"] == "trailer"
+    assert "Skip to content" not in roles
+
+
+def test_explain_lines_names_the_parts_of_wire_copy_under_a_header() -> None:
+    from feeds.normalize import explain_lines
+
+    text = (
+        "Title: Berth approved\nTopics: ports\n\nBERTH APPROVED\n4-MAR-2026 11:42:07\n\n"
+        "ROTTERDAM, March 4 - The board approved a\nnew berth.\n Reuter\n"
+    )
+    (story,) = explain_lines(_document(text), config=DEFAULT_CONFIG)
+    assert [role for role, _ in story] == [
+        "header",
+        "header",
+        "header",
+        "headline",
+        "date",
+        "blank",
+        "dateline",
+        "body",
+        "trailer",
+    ]

@@ -1,0 +1,159 @@
+"""Free-form dates: the forms the fast `DATE` pattern does not know, read with python-dateutil.
+
+"Published: March 12, 2026 14:05 GMT+4", "Tue 3 Mar 2026 10.00 GMT", "Publié le 12 mars 2026
+à 14h05", "3. März 2026, 10:15 Uhr", "12/03/2026", "2 hours ago". A text is a date only when
+every word of it is a date word (a month, a weekday, a label, a zone, a connector); the words
+are data in `phrases.toml`, so a language is added there, not here ("2026年3月12日", whose
+parts are not words, is rewritten as a numeric date first).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from dateutil import parser as dateutil_parser
+
+from feeds.formats.phrases import Phrases, load_phrases
+
+_ENGLISH_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+_TOKEN = re.compile(
+    r"(?P<numeric>\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4})"
+    r"|(?P<time>\d{1,2}(?::|\.(?=\d\d\b)|h(?=\d\d\b))\d\d(?::\d\d)?)"
+    r"|(?P<offset>(?:gmt|utc)\s*[+-]\s*\d{1,2}(?::?\d\d)?)"
+    r"|(?P<number>\d{1,4})(?:st|nd|rd|th|er|º|\.)?(?!\w)"
+    r"|(?P<word>[^\W\d_][\w.'-]*[^\W\d_]|[^\W\d_])"
+    r"|(?P<other>[^\s,|/()\u2013\u2014:.-])"
+)
+_CJK_DATE = re.compile(r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]")
+_CJK_TIME = re.compile(r"(\d{1,2})\s*[時时시]\s*(\d{1,2})\s*[分분]")
+_OFFSET = re.compile(r"(?:gmt|utc)\s*(?P<sign>[+-])\s*(?P<hours>\d{1,2})(?::?(?P<minutes>\d\d))?")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FreeDate:
+    """A date read from free text: a moment (naive unless its offset was given) or an age."""
+
+    moment: datetime | None = None
+    offset_minutes: int | None = None  # the zone the text named, minutes east of UTC
+    year_known: bool = True
+    ago_minutes: int | None = None  # "2 hours ago": the date is `now` less this
+
+
+@functools.lru_cache(maxsize=4096)
+def read_free_date(text: str) -> FreeDate | None:
+    """The date `text` is, when all of it is a date; else None."""
+    low = " ".join(text.lower().replace("\u00a0", " ").split()).strip(" .,;|")
+    if not low or len(low) > 80 or not any(c.isdigit() for c in low):
+        return None
+    low = _CJK_TIME.sub(r" \1:\2 ", _CJK_DATE.sub(r"\1-\2-\3 ", low)).strip()
+    phrases = load_phrases()
+    ago = _age(low, phrases)
+    if ago is not None:
+        return FreeDate(ago_minutes=ago)
+    return _absolute(low, phrases)
+
+
+def _age(low: str, phrases: Phrases) -> int | None:
+    m = _age_pattern().match(low)
+    if m is None:
+        return None
+    unit = phrases.units.get(m["unit"] or m["unit2"])
+    return None if unit is None else int(m["n"] or m["n2"]) * unit
+
+
+@functools.cache
+def _age_pattern() -> re.Pattern[str]:
+    """ "[label] N unit ago" or "[label] il y a N unit", with the words of `phrases.toml`."""
+    phrases = load_phrases()
+    labels = "|".join(
+        re.escape(label)
+        for label in sorted(
+            phrases.published_labels | phrases.updated_labels, key=len, reverse=True
+        )
+    )
+    ago = "|".join(re.escape(word) for word in phrases.ago)
+    return re.compile(
+        rf"(?:(?:{labels})\b)?[\s:/|\u2013\u2014-]*"
+        rf"(?:(?P<n>\d+)\s*(?P<unit>[^\W\d_]+)\s+(?:{ago})|(?:{ago})\s+(?P<n2>\d+)\s*(?P<unit2>[^\W\d_]+))$"
+    )
+
+
+def _absolute(low: str, phrases: Phrases) -> FreeDate | None:
+    offset: int | None = None
+    parts: list[str] = []
+    month = False
+    year_known = False
+    after_time = False
+    for m in _TOKEN.finditer(low):
+        kind = m.lastgroup
+        token = m[0]
+        if kind == "word" and after_time and token.replace(".", "") in ("am", "pm"):
+            if int(parts[-1].split(":")[0]) <= 12:  # "14:35 PM" is already 24-hour
+                parts[-1] += token.replace(".", "")
+            after_time = False
+            continue
+        after_time = kind == "time"
+        if kind == "time":
+            parts.append(re.sub(r"[.h]", ":", token, count=1))
+        elif kind == "offset":
+            found = _OFFSET.fullmatch(token)
+            if found is None:
+                return None
+            sign = -1 if found["sign"] == "-" else 1
+            offset = sign * (int(found["hours"]) * 60 + int(found["minutes"] or 0))
+        elif kind == "numeric":
+            fields = re.split(r"[/.-]", token)
+            if len(fields[0]) == 4:  # year first: dateutil's day-first reading would swap the rest
+                if not 1 <= int(fields[1]) <= 12:
+                    return None
+                token = f"{fields[2]} {_ENGLISH_MONTHS[int(fields[1]) - 1]} {fields[0]}"
+            parts.append(token)
+            month = True
+            year_known = year_known or re.search(r"\d{4}", token) is not None
+        elif kind == "number":
+            number = m["number"]
+            year_known = year_known or len(number) == 4
+            parts.append(number)
+        elif kind == "word":
+            word = token.strip(".")
+            if word in phrases.months:
+                parts.append(_ENGLISH_MONTHS[phrases.months[word] - 1])
+                month = True
+            elif len(word) >= 3 and any(name.startswith(word) for name in _ENGLISH_MONTHS):
+                parts.append(word)
+                month = True
+            elif word in phrases.zones:
+                offset = phrases.zones[word]
+            elif not (
+                word in phrases.weekdays
+                or word in phrases.date_noise
+                or word in phrases.label_words
+            ):
+                return None
+        else:
+            return None
+    if not month:
+        return None
+    try:
+        moment = dateutil_parser.parse(" ".join(parts), default=datetime(2000, 1, 1), dayfirst=True)
+    except (ValueError, OverflowError):
+        return None
+    return FreeDate(
+        moment=moment.replace(tzinfo=None), offset_minutes=offset, year_known=year_known
+    )

@@ -1,0 +1,566 @@
+"""The parts of a clipping: every line of a story gets a role from its look and its place.
+
+A line's look (`line_kind`) comes from the known phrases (`phrases.toml`), the date forms and
+a few shapes (a byline, a caption credit); its place decides the rest: what stands before the
+headline is furniture, what stands between the headline and the first paragraph of prose is
+the story's furniture (byline, date lines, captions, a standfirst), prose is body, and from a
+trailer phrase on, the lines after the text (credits, copyright, links) leave the story.
+Prose is told from names, menus and labels by its length, its closing punctuation and its
+share of common words, as jusText judges paragraphs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from feeds.formats import (
+    BULLET,
+    Block,
+    Parsed,
+    Role,
+    date_line,
+    dateline,
+    dateline_day,
+    dateline_place,
+    is_caption,
+    is_headline,
+    prose_blocks,
+    title_from_prose,
+)
+from feeds.formats.phrases import load_phrases, trailer_starts
+
+Kind = Literal["furniture", "caption", "date", "byline", "trailer", "text"]
+
+# The role a line has for its look alone, above the headline or under it.
+_FURNITURE_ROLE: dict[Kind, Role] = {
+    "furniture": "furniture",
+    "caption": "caption",
+    "date": "date",
+    "byline": "byline",
+    "trailer": "furniture",
+    "text": "furniture",
+}
+_FURNITURE_KINDS = frozenset(("furniture", "caption", "date", "byline"))
+_STANDFIRST_WORDS = 8  # a standfirst without a full stop is at least this long
+_HEADLINE_WORDS = 4  # a line under which a standfirst stands is at least this long
+_UNSPACED_PROSE = 40  # characters of a line without spaces (Japanese, Chinese) that make prose
+_ZONE_LINES = 15  # non-blank lines under a headline where its furniture may stand
+_PROSE_AHEAD = 4  # short lines after a story's furniture, before its prose, are furniture too
+_TOP_LINES = 40  # non-blank lines from the top where a headline's byline or date is looked for
+_CANDIDATES = 4  # short lines right above that byline or date among which the headline is
+_REPEAT_WINDOW = 12  # non-blank lines from the top where a repeated headline is looked for
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_BREADCRUMB = re.compile(r"\s+[>\u203a\u00bb/|]\s+")
+_NAME_ONLY = re.compile(r"^[A-Z][\w.\u2019'-]+(?:\s+[A-Z][\w.\u2019'-]+){1,3}$")
+_SEGMENT = re.compile(r"\s*(?:\||\s[-\u2013\u2014\u00b7\u2022]\s)\s*")
+_SENTENCE_END = re.compile(r"[.!?\u3002][\"\u201d\u2019)]*$")
+_NAME_WORD = re.compile(r"^[A-Z\u00c0-\u024f][\w.\u2019'-]*,?$")
+_BYLINE_END = re.compile(r"\s+[\u00b7|\u2022]\s+|\s+[-\u2013\u2014]\s+")
+_AUTHOR_IN_PLACE = re.compile(
+    r"^(?P<name>[A-Z][\w.\u2019'-]+(?:\s+[A-Z][\w.\u2019'-]+){1,3})\s+in\s+"
+    r"[A-Z][\w.\u2019'-]+(?:\s+[A-Z][\w.\u2019'-]+){0,2}$"
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reading:
+    """A story's lines with their roles, and what the furniture said."""
+
+    roles: tuple[Role, ...]  # one per line of the story
+    title: str | None  # the headline, None when the story opens with prose
+    dates: tuple[str, ...]  # date texts, best first
+    author: str | None
+
+
+def read_roles(lines: Sequence[str]) -> Reading:
+    """Give every line of one story its role."""
+    kinds = [line_kind(line) if line.strip() else "text" for line in lines]
+    roles: list[Role] = ["blank" if not line.strip() else "body" for line in lines]
+    filled = [k for k, line in enumerate(lines) if line.strip()]
+    if not filled:
+        return Reading(roles=tuple(roles), title=None, dates=(), author=None)
+    head = _headline(lines, kinds, roles, filled)
+    title = None
+    if head is not None:
+        end = head
+        while end + 1 < len(lines) and _continues_headline(lines[end], lines[end + 1]):
+            end += 1
+            roles[end] = "headline"
+        title = " ".join(" ".join(lines[head : end + 1]).split())
+        body = _zone(lines, kinds, roles, filled, end, title)
+    else:
+        body = next((k for k in filled if roles[k] == "body"), len(lines))
+    _body(lines, kinds, roles, body)
+    dates = _dates(lines, roles, head)
+    author = next(
+        (name for k in filled if roles[k] == "byline" for name in [_author(lines[k])] if name),
+        None,
+    )
+    return Reading(roles=tuple(roles), title=title, dates=dates, author=author)
+
+
+def line_kind(line: str) -> Kind:
+    """What a line looks like on its own, before its place is known."""
+    s = line.strip()
+    low = " ".join(s.lower().split())
+    phrases = load_phrases()
+    if (
+        low.rstrip(" :|\u00bb\u203a>") in phrases.furniture_lines
+        or phrases.furniture_starts.match(low)
+        or (len(low.split()) <= 5 and low.endswith(phrases.furniture_ends))
+        or _is_breadcrumb(low)
+    ):
+        return "furniture"
+    if phrases.caption_starts.match(low) or is_caption(s) or _ends_with_credit(low):
+        return "caption"
+    if byline_name(s) is not None or low in phrases.agencies:
+        return "byline"
+    if meta_date(s) is not None:
+        return "date"
+    if trailer_starts(s) or (
+        len(low) < 200 and any(words in low for words in phrases.trailer_inside)
+    ):
+        return "trailer"
+    return "text"
+
+
+def _is_breadcrumb(low: str) -> bool:
+    """ "Home > World > Asia": a trail of short links."""
+    parts = _BREADCRUMB.split(low)
+    return len(parts) >= 3 and all(0 < len(part.split()) <= 4 for part in parts)
+
+
+def meta_date(line: str) -> tuple[str, str] | None:
+    """(label, date text) for a date line, or a line of furniture parts with a date among them:
+    "PTI | Updated: Mar 12, 2026, 14:05 IST", "NAME Published March 12, 2026", "Madrid - 10 mar
+    2026 - 12:40 CET", "Publié le 09 mars 2026 à 11h32, modifié le 09 mars 2026 à 13h10"."""
+    found = date_line(line)
+    if found is not None or len(line) > 160:
+        return found
+    parts = [p.strip(" ,;") for p in _SEGMENT.split(line.strip()) for p in _at_labels(p)]
+    for n, part in enumerate(parts):
+        found = date_line(part)
+        if found is None:
+            continue
+        # A date cut in two by a separator ("10 mar 2026 - 12:40 CET") is read whole.
+        for more in parts[n + 1 :]:
+            longer = date_line(f"{part} {more}")
+            if longer is None:
+                break
+            part, found = f"{part} {more}", longer
+        return found
+    return None
+
+
+def _at_labels(text: str) -> list[str]:
+    """`text` cut before each date label inside it ("NAME Published ...", "..., modifié le ...")."""
+    cuts = [m.end() for m in load_phrases().labels_inside.finditer(text)]
+    return [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+
+
+def byline_name(line: str) -> str | None:
+    """The name(s) a byline gives ("By NAME and NAME Associated Press"), or None."""
+    opening = load_phrases().byline_starts.match(line.lstrip())
+    if opening is None:
+        return None
+    words = ["by", *_BYLINE_END.split(line.strip()[len(opening) :], 1)[0].split()]
+    if len(words) < 2 or len(words) > 14:
+        return None
+    if words[-1].endswith(",") or (
+        len(words) > 3 and words[-2].endswith(",") and len(words[-1]) > 1
+    ):
+        words = _without_place(words)
+    names = words[1:]
+    if _SENTENCE_END.search(line.rstrip()) and not names[-1].rstrip(".").isupper():
+        return None
+    links = load_phrases().byline_links
+    if not all(_NAME_WORD.match(w) or w.lower() in links for w in names):
+        return None
+    if not _NAME_WORD.match(names[0]):
+        return None
+    return _without_agency(" ".join(names).rstrip(",")) or " ".join(names)
+
+
+def _without_place(words: list[str]) -> list[str]:
+    """ "By NAME, CITY": a last part of one word after a comma is a place, not a name."""
+    if len(words) > 3 and words[-2].endswith(","):
+        return [*words[:-2], words[-2].rstrip(",")]
+    return words
+
+
+def _author(line: str) -> str | None:
+    m = _AUTHOR_IN_PLACE.match(line.strip())
+    return m["name"] if m is not None else byline_name(line)
+
+
+def _without_agency(name: str) -> str:
+    low = name.lower()
+    for agency in load_phrases().agencies:
+        if low.endswith(" " + agency) or low.endswith("," + agency):
+            return name[: len(name) - len(agency)].rstrip(" ,|")
+    return name
+
+
+def _ends_with_credit(low: str) -> bool:
+    """ "... near Kericho. Photograph: Daniel Otieno/AFP/Getty Images": a caption with a credit."""
+    for credit in load_phrases().caption_credits:
+        at = low.rfind(credit)
+        if at > 0 and len(low[at + len(credit) :].split()) <= 6:
+            return True
+    return False
+
+
+def is_prose(line: str) -> bool:
+    """A line of running text: long enough, and a sentence or full of common words."""
+    words = line.split()
+    if len(words) >= 20:
+        return True
+    if len(words) < 7:
+        # Scripts written without spaces: a long line or a closed sentence is prose.
+        s = line.strip()
+        return len(words) <= 2 and (len(s) >= _UNSPACED_PROSE or s.endswith(("\u3002", "\uff0e")))
+    if _SENTENCE_END.search(line.rstrip()):
+        return True
+    common = load_phrases().prose_words
+    shared = sum(w.lower().strip(",;:\"'\u201c\u201d") in common for w in words)
+    return len(words) >= 12 and shared >= 0.2 * len(words)
+
+
+def _headline(
+    lines: Sequence[str], kinds: list[Kind], roles: list[Role], filled: list[int]
+) -> int | None:
+    """The headline's line (furniture above it marked), or None when prose comes first.
+
+    A headline repeated after the furniture is the headline. Else, where a byline or a date
+    line stands near the top, the headline is among the short lines above it: the longest,
+    not counting a long line under another that is its standfirst (the others are a site's
+    name, navigation, a section). Else it is the first short line, unless it is a section
+    label (three capitalised words at most) over a longer line.
+    """
+    texts = [" ".join(lines[k].split()) for k in filled[:_REPEAT_WINDOW]]
+    for n, k in enumerate(filled[:6]):
+        if kinds[k] == "text" and is_headline(lines[k]) and texts[n] in texts[n + 1 :]:
+            return _mark_headline(roles, kinds, filled[:n], k)
+    above = _above_furniture(lines, kinds, filled)
+    if above:
+        head = max(
+            (k for n, k in enumerate(above) if not _standfirst_under(lines, above, n)),
+            key=lambda k: len(lines[k].split()),
+        )
+        return _mark_headline(roles, kinds, [j for j in filled if j < head], head)
+    for n, k in enumerate(filled):
+        kind = kinds[k]
+        if kind != "text":
+            if n > 8:
+                return None
+            roles[k] = _FURNITURE_ROLE[kind]
+            continue
+        if not is_headline(lines[k]):
+            return None
+        following = filled[n + 1] if n + 1 < len(filled) else None
+        if (
+            following is not None
+            and _is_label(lines[k])
+            and kinds[following] == "text"
+            and is_headline(lines[following])
+            and len(lines[following].split()) > len(lines[k].split())
+            and not is_prose(lines[following])
+        ):
+            roles[k] = "furniture"  # a section label over the headline
+            continue
+        roles[k] = "headline"
+        return k
+    return None
+
+
+def _continues_headline(line: str, following: str) -> bool:
+    """Whether `following` is the rest of a headline wrapped after `line` ("... rallies in
+    Khyber Pakhtunkhwa" / "to demand release of Imran Khan")."""
+    s = following.strip()
+    return (
+        bool(s)
+        and s[0].islower()
+        and line.rstrip()[-1:] not in ".!?:;"
+        and len(line.split()) >= 3
+        and is_headline(s)
+        and not is_prose(s)
+        and line_kind(s) == "text"
+    )
+
+
+def _is_label(line: str) -> bool:
+    """A section label: three words at most, each capitalised ("World", "Middle East")."""
+    words = line.split()
+    return len(words) <= 3 and all(w[:1].isupper() or not w[:1].isalpha() for w in words)
+
+
+def _mark_headline(roles: list[Role], kinds: list[Kind], before: list[int], head: int) -> int:
+    for j in before:
+        roles[j] = _FURNITURE_ROLE[kinds[j]]
+    roles[head] = "headline"
+    return head
+
+
+def _above_furniture(lines: Sequence[str], kinds: list[Kind], filled: list[int]) -> list[int]:
+    """The short text lines just above the first byline or date line of the top (the last
+    few of them: a site's menus may stand higher), when no prose comes before it; else []."""
+    above: list[int] = []
+    for n, k in enumerate(filled[:_TOP_LINES]):
+        kind = kinds[k]
+        if kind in ("byline", "date") or _AUTHOR_IN_PLACE.match(lines[k].strip()):
+            return above[-_CANDIDATES:]
+        if kind == "text" and _NAME_ONLY.match(lines[k].strip()) and above:
+            following = filled[n + 1] if n + 1 < len(filled) else None
+            if following is not None and kinds[following] in ("byline", "date"):
+                return above[-_CANDIDATES:]  # a name alone over a date line is a byline
+        if kind == "text":
+            if not is_headline(lines[k]) or is_prose(lines[k]):
+                if not above:
+                    return []
+                return _with_standfirst(lines, kinds, filled, n, above)[-_CANDIDATES:]
+            above.append(k)
+    return []
+
+
+def _with_standfirst(
+    lines: Sequence[str], kinds: list[Kind], filled: list[int], n: int, above: list[int]
+) -> list[int]:
+    """`above` when the prose at `filled[n]` is a standfirst: furniture follows it."""
+    following = filled[n + 1 : n + 3]
+    if any(
+        kinds[k] in ("byline", "date") or _AUTHOR_IN_PLACE.match(lines[k].strip())
+        for k in following
+    ):
+        return above
+    return []
+
+
+def _standfirst_under(lines: Sequence[str], above: list[int], n: int) -> bool:
+    """Whether `above[n]` is a long line right under a shorter one: its standfirst."""
+    if n == 0:
+        return False
+    words = len(lines[above[n]].split())
+    over = len(lines[above[n - 1]].split())
+    return words >= _STANDFIRST_WORDS and over >= _HEADLINE_WORDS and words > over
+
+
+def _zone(
+    lines: Sequence[str],
+    kinds: list[Kind],
+    roles: list[Role],
+    filled: list[int],
+    head: int,
+    title: str,
+) -> int:
+    """Mark the furniture under the headline (its last line `head`); where the body starts."""
+    after = [k for k in filled if k > head][:_ZONE_LINES]
+    seen_furniture = False
+    for n, k in enumerate(after):
+        kind = kinds[k]
+        s = lines[k]
+        if " ".join(s.split()) == title:
+            roles[k] = "headline"
+            continue
+        if kind in _FURNITURE_KINDS:
+            roles[k] = _FURNITURE_ROLE[kind]
+            seen_furniture = True
+            continue
+        if _AUTHOR_IN_PLACE.match(s.strip()) or _desk_byline(s):
+            roles[k] = "byline"
+            seen_furniture = True
+            continue
+        rest = after[n + 1 :]
+        if is_prose(s) or dateline(s.strip()) is not None or kind == "trailer":
+            paragraph_end = _paragraph_end(lines, kinds, k)
+            next_filled = [j for j in rest if j > paragraph_end]
+            if (
+                not seen_furniture
+                and next_filled
+                and _furniture_ahead(lines, kinds, next_filled)
+                and dateline(s.strip()) is None
+            ):
+                for j in range(k, paragraph_end + 1):
+                    roles[j] = "standfirst"
+                continue
+            return k
+        if n > 0 and roles[after[n - 1]] == "byline" and len(s.split()) <= 5:
+            roles[k] = "byline"  # the byline's second line: a desk or a place
+            continue
+        if not seen_furniture and n == 0 and rest and len(s.split()) >= _STANDFIRST_WORDS:
+            roles[k] = "standfirst"  # a long line under the headline, without a full stop
+            continue
+        if (
+            _NAME_ONLY.match(s.strip())
+            and rest
+            and (is_prose(lines[rest[0]]) or kinds[rest[0]] in _FURNITURE_KINDS)
+        ):
+            roles[k] = "byline"  # a name alone over the text or over a date line
+            seen_furniture = True
+            continue
+        if _furniture_ahead(lines, kinds, rest) or (
+            seen_furniture and BULLET.match(s) is None and _prose_ahead(lines, rest)
+        ):
+            roles[k] = "furniture"  # a label, a caption without a credit, a key point
+            continue
+        return k
+    return after[0] if after and roles[after[0]] == "body" else _first_body(roles, head)
+
+
+def _desk_byline(line: str) -> bool:
+    """ "By the Port Report desk", "By our correspondent": a byline without a person's name."""
+    return (
+        2 <= len(line.split()) <= 7
+        and load_phrases().byline_starts.match(line.lstrip()) is not None
+        and not _SENTENCE_END.search(line.rstrip())
+    )
+
+
+def _first_body(roles: list[Role], head: int) -> int:
+    return next((k for k in range(head + 1, len(roles)) if roles[k] == "body"), len(roles))
+
+
+def _paragraph_end(lines: Sequence[str], kinds: list[Kind], k: int) -> int:
+    """The last line of the paragraph line `k` opens: up to a blank line, a sentence end or a
+    line of furniture."""
+    while (
+        k + 1 < len(lines)
+        and lines[k + 1].strip()
+        and not _SENTENCE_END.search(lines[k].rstrip())
+        and kinds[k + 1] == "text"
+        and not _AUTHOR_IN_PLACE.match(lines[k + 1].strip())
+    ):
+        k += 1
+    return k
+
+
+def _furniture_ahead(lines: Sequence[str], kinds: list[Kind], rest: list[int]) -> bool:
+    """Whether furniture comes in `rest` before any prose."""
+    for j in rest:
+        if kinds[j] in _FURNITURE_KINDS or _AUTHOR_IN_PLACE.match(lines[j].strip()):
+            return True
+        if is_prose(lines[j]):
+            return False
+    return False
+
+
+def _prose_ahead(lines: Sequence[str], rest: list[int]) -> bool:
+    """Whether prose follows within the next few lines (short lines may come first)."""
+    return any(is_prose(lines[j]) for j in rest[:_PROSE_AHEAD])
+
+
+def _body(lines: Sequence[str], kinds: list[Kind], roles: list[Role], start: int) -> None:
+    """Mark captions, furniture, closing dates and the trailer in the body from `start`."""
+    prose_seen = False
+    for k in range(start, len(lines)):
+        if roles[k] == "blank":
+            continue
+        kind = kinds[k]
+        starts_paragraph = (
+            k == 0 or not lines[k - 1].strip() or _SENTENCE_END.search(lines[k - 1].rstrip())
+        )
+        if kind == "trailer" and prose_seen and starts_paragraph:
+            for j in range(k, len(lines)):
+                roles[j] = "trailer" if lines[j].strip() else "blank"
+            return
+        if kind in ("furniture", "caption"):
+            roles[k] = kind
+        elif kind == "date" and _alone(lines, k):
+            roles[k] = "date"
+        else:
+            if k == start and dateline(lines[k].strip()) is not None:
+                roles[k] = "dateline"
+            prose_seen = True
+    _label_at_end(lines, roles)
+
+
+def _label_at_end(lines: Sequence[str], roles: list[Role]) -> None:
+    """A short label closing the story ("Ashgabat" over its date, the next story's section)
+    is furniture, not text."""
+    last = [k for k, role in enumerate(roles) if role == "body"]
+    if len(last) < 2:
+        return
+    k = last[-1]
+    s = lines[k].strip()
+    alone = (k + 1 >= len(lines) or roles[k + 1] != "body") and (k == 0 or roles[k - 1] != "body")
+    if (
+        alone
+        and len(s.split()) <= 3
+        and is_headline(s)
+        and not is_prose(s)
+        and not s[-1:].isdigit()
+    ):
+        roles[k] = "furniture"
+
+
+def _alone(lines: Sequence[str], k: int) -> bool:
+    """A date line with only blank lines or short labels around it in its paragraph."""
+    for j in (k - 1, k + 1):
+        if 0 <= j < len(lines) and lines[j].strip() and is_prose(lines[j]):
+            return False
+    return True
+
+
+def _dates(lines: Sequence[str], roles: list[Role], head: int | None) -> tuple[str, ...]:
+    """Date texts: the published ones above the body, then updated ones, then closing ones."""
+    updated_labels = load_phrases().updated_labels
+    published: list[str] = []
+    updated: list[str] = []
+    closing: list[str] = []
+    body_seen = False
+    for k, role in enumerate(roles):
+        if role in ("body", "dateline"):
+            body_seen = True
+        if role not in ("date", "byline"):
+            continue
+        found = meta_date(lines[k])  # a byline may give the date too: "By NAME · 3 March 2026"
+        if found is None:
+            continue
+        label, text = found
+        if body_seen or head is None:
+            closing.append(text)
+        elif label in updated_labels:
+            updated.append(text)
+        else:
+            published.append(text)
+    return (*published, *updated, *reversed(closing))
+
+
+def parse_story(lines: Sequence[str], *, name: str, titled: bool = False) -> Parsed:
+    """A story read by its roles; with no headline the title is its first sentence.
+
+    `titled`: a header block above already names the story, so no title is made from prose.
+    """
+    reading = read_roles(lines)
+    roles = reading.roles
+    body = [
+        line if role in ("body", "dateline") else ""
+        for line, role in zip(lines, roles, strict=True)
+    ]
+    blocks = prose_blocks(body)
+    standfirst = " ".join(
+        " ".join(
+            line for line, role in zip(lines, roles, strict=True) if role == "standfirst"
+        ).split()
+    )
+    first = next((b for b in blocks if b.kind == "p"), None)
+    title = reading.title
+    if title is None and not titled and first is not None:
+        title = title_from_prose(first.lines[0])
+    if standfirst:
+        blocks = (Block(kind="standfirst", lines=(standfirst,)), *blocks)
+    dates = reading.dates
+    if not dates and first is not None and _YEAR.search("\n".join(lines)):
+        day = dateline_day(first.lines[0])
+        dates = (day,) if day else ()
+    return Parsed(
+        format=name,
+        title=title,
+        dates=dates,
+        blocks=blocks,
+        place=dateline_place(first.lines[0]) if first is not None else None,
+        author=reading.author,
+        roles=roles,
+    )
