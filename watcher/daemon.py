@@ -58,7 +58,7 @@ from feeds.workers import start_reading_pool, warm_reading_pool
 from watcher.lock import hold_state_lock
 from watcher.notify import send_notification, watchdog_interval
 from watcher.observe import start_observer
-from watcher.serve import PublicServer
+from watcher.serve import ServerProcess
 from watcher.websub import notify_hub
 
 log = logging.getLogger(__name__)
@@ -322,7 +322,7 @@ class Daemon:
         alarm = _OverflowAlarm(self.request_reconcile)
         for name in _OVERFLOW_LOGGERS:
             logging.getLogger(name).addHandler(alarm)
-        server = PublicServer(config.public_dir, config.host, config.port) if self._serve else None
+        server = ServerProcess(config.public_dir, config.host, config.port) if self._serve else None
         observer = self._start_observer()
         scheduler = BackgroundScheduler(timezone=UTC)
         self._scheduler = scheduler
