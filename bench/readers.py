@@ -3,7 +3,7 @@ document again and again on a new connection, for a bounded time and number of r
 
 Run as its own process (`python -m bench.readers`), so that its work never shares a GIL
 with the harness timing the daemon: it prints one JSON line with the count of each status
-and the requests per second once it ends.
+and the requests per second once it ends (after `--seconds`, `--max-requests`, or SIGTERM).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import socket
 import time
 from collections import Counter
@@ -68,7 +69,8 @@ async def poll(
     port: int, path: str, *, clients: int, seconds: float, max_requests: int, conditional: bool
 ) -> Load:
     """`clients` readers asking for `path` until `seconds` pass or `max_requests` are sent;
-    with `conditional`, each asks with the ETag it was first given (If-None-Match)."""
+    with `conditional`, each asks with the ETag it was first given (If-None-Match). SIGTERM
+    ends it early."""
     headers = f"Host: {LOOPBACK}\r\n"
     if conditional:
         headers += f"If-None-Match: {await _etag(port, path)}\r\n"
@@ -76,12 +78,14 @@ async def poll(
     statuses: Counter[int] = Counter()
     errors = 0
     sent = 0
+    stopped = asyncio.Event()  # SIGTERM: stop early, and still report
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopped.set)
     started = time.perf_counter()
     deadline = started + seconds
 
     async def reader() -> None:
         nonlocal errors, sent
-        while sent < max_requests and time.perf_counter() < deadline:
+        while sent < max_requests and time.perf_counter() < deadline and not stopped.is_set():
             sent += 1
             try:
                 statuses[await _get(port, request)] += 1

@@ -583,7 +583,9 @@ class ServerProcess:
         # Everything the child needs is on its command line: no configuration file to read.
         command = [sys.executable, "-m", "watcher", "serve", "--config", os.devnull, *verbosity]
         command += ["--public", str(self._public_dir.absolute()), "--listen-fd", str(fd)]
-        self._process = subprocess.Popen(command, stdin=subprocess.PIPE, pass_fds=(fd,))
+        self._process = subprocess.Popen(
+            command, executable=_interpreter(), stdin=subprocess.PIPE, pass_fds=(fd,)
+        )
         self._socket.close()  # the child holds it now; the port is free once the child ends
         log.info("serving url=%s pid=%s", self.url, self._process.pid)
 
@@ -602,6 +604,17 @@ class ServerProcess:
             process.kill()
             process.wait()
         log.debug("stopped serving url=%s code=%s", self.url, process.returncode)
+
+
+def _interpreter() -> str:
+    """The file of the interpreter running now. On Linux its /proc link, which reaches it
+    even when the user seedfeed runs as may not enter the folders on its path (a venv whose
+    python links into another user's home); the command's first word, `sys.executable`,
+    still tells Python which venv it runs in."""
+    return _SELF if os.path.exists(_SELF) else sys.executable
+
+
+_SELF = "/proc/self/exe"
 
 
 def serve_for_parent(public_dir: Path, fd: int, stopped: threading.Event) -> PublicServer:
