@@ -824,21 +824,21 @@ def _render_hugo(results: Results) -> list[str]:
     if not results.hugo:
         return []
     lines = [
-        "| cold build beside Hugo | seedfeed config | Hugo job | size | runs | Hugo wall s "
+        "| cold build beside Hugo, size | seedfeed config | Hugo job | runs | Hugo wall s "
         "| Hugo CPU s | Hugo files | seedfeed wall s | seedfeed CPU s | seedfeed ÷ Hugo (wall) |",
-        "|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|",
+        "|---|---|---|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for hugo in results.hugo:
         build, ratio = _hugo_ratio(results, hugo)
         cold = build.cold if build else []
         lines.append(
-            f"| {hugo.size} | {hugo.flavour} | {hugo.job} | {hugo.size} | {len(hugo.runs)} "
+            f"| {hugo.size} | {hugo.flavour} | {hugo.job} | {len(hugo.runs)} "
             f"| {_fmt(_med(hugo.runs, 'wall_s'))} | {_fmt(_med(hugo.runs, 'cpu_s'))} "
             f"| {hugo.documents or '–'} | {_fmt(_med(cold, 'wall_s'))} "
             f"| {_fmt(_med(cold, 'cpu_s'))} | {_fmt(ratio)} |"
         )
         if hugo.error:
-            lines.append(f"|  | ↳ error: {hugo.error.replace('|', '/')} ||||||||||")
+            lines.append(f"|  | ↳ error: {hugo.error.replace('|', '/')} |||||||||")
     lines.append("")
     return lines
 
