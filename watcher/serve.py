@@ -209,7 +209,6 @@ class _Reply:
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes = b""
-    send_body: bool = True  # False for HEAD: Content-Length of the body, no body
     not_before: float = 0.0  # a time.time() the response is held until
 
 
@@ -350,7 +349,6 @@ class _Site:
             status=200,
             headers=tuple(headers),
             body=body,
-            send_body=request.method == "GET",
             not_before=snapshot.mtime,
         )
 
@@ -374,7 +372,8 @@ class _HttpDate:
         return self._text
 
 
-def _encode(reply: _Reply, date: str) -> bytes:
+def _encode(reply: _Reply, date: str, *, with_body: bool) -> bytes:
+    """The response's bytes; without its body for HEAD (Content-Length still that of GET)."""
     lines = [
         f"HTTP/1.1 {reply.status} {_REASONS[reply.status]}",
         "Server: seedfeed",
@@ -385,7 +384,7 @@ def _encode(reply: _Reply, date: str) -> bytes:
         lines.append(f"Content-Length: {len(reply.body)}")
     lines += ["Connection: close", "", ""]
     head = "\r\n".join(lines).encode("latin-1")
-    return head + reply.body if reply.send_body and reply.status != 304 else head
+    return head + reply.body if with_body and reply.status != 304 else head
 
 
 class _Connection(asyncio.Protocol):
@@ -435,7 +434,7 @@ class _Connection(asyncio.Protocol):
         except Exception:  # one request's bug must not end the server
             log.error("http request failed client=%s line=%r", self._client, line, exc_info=True)
             reply = _plain(500, "internal server error\n")
-        self._send(reply, line)
+        self._send(reply, line, with_body=request.method != "HEAD")
 
     def eof_received(self) -> bool:
         return self._answered  # keep the connection to write a held reply; else close it
@@ -448,7 +447,7 @@ class _Connection(asyncio.Protocol):
         if not self._answered:
             self._send(_plain(408, "request timeout\n"), "-")
 
-    def _send(self, reply: _Reply, line: str) -> None:
+    def _send(self, reply: _Reply, line: str, *, with_body: bool = True) -> None:
         self._answered = True
         if self._timer is not None:
             self._timer.cancel()
@@ -465,15 +464,16 @@ class _Connection(asyncio.Protocol):
         # within one second).
         ahead = reply.not_before - time.time()
         if ahead > 0:
-            self._server.loop.call_later(min(ahead, _MAX_CLOCK_WAIT), self._write, reply)
+            delay = min(ahead, _MAX_CLOCK_WAIT)
+            self._server.loop.call_later(delay, self._write, reply, with_body)
         else:
-            self._write(reply)
+            self._write(reply, with_body)
 
-    def _write(self, reply: _Reply) -> None:
+    def _write(self, reply: _Reply, with_body: bool) -> None:
         assert self._transport is not None
         if self._transport.is_closing():
             return
-        self._transport.write(_encode(reply, self._server.date.now()))
+        self._transport.write(_encode(reply, self._server.date.now(), with_body=with_body))
         self._transport.close()
 
 
@@ -525,12 +525,20 @@ class PublicServer:
         self._socket.setblocking(False)
         self.url = _url(self._socket)
         self._loop = asyncio.new_event_loop()
-        self._started = threading.Event()
         self._thread = threading.Thread(target=self._serve, name="seedfeed-http", daemon=True)
+        self._shared = _Server(
+            site=self._site, loop=self._loop, date=_HttpDate(), connections=set()
+        )
 
     def start(self) -> None:
+        """Accept connections (from now on, in a thread of its own)."""
+        shared = self._shared
+        self._listener = self._loop.run_until_complete(
+            self._loop.create_server(
+                lambda: _Connection(shared), sock=self._socket, backlog=_BACKLOG
+            )
+        )
         self._thread.start()
-        self._started.wait()
         log.info("serving url=%s", self.url)
 
     def stop(self) -> None:
@@ -546,18 +554,13 @@ class PublicServer:
     def _serve(self) -> None:
         loop = self._loop
         asyncio.set_event_loop(loop)
-        shared = _Server(site=self._site, loop=loop, date=_HttpDate(), connections=set())
-        server = loop.run_until_complete(
-            loop.create_server(lambda: _Connection(shared), sock=self._socket, backlog=_BACKLOG)
-        )
-        self._started.set()
         try:
             loop.run_forever()
         finally:
-            server.close()
-            for connection in list(shared.connections):
+            self._listener.close()
+            for connection in list(self._shared.connections):
                 connection.abort()
-            loop.run_until_complete(server.wait_closed())
+            loop.run_until_complete(self._listener.wait_closed())
             loop.run_until_complete(asyncio.sleep(0))  # let the aborted transports finish
             loop.close()
 
@@ -587,7 +590,7 @@ class ServerProcess:
             command, executable=_interpreter(), stdin=subprocess.PIPE, pass_fds=(fd,)
         )
         self._socket.close()  # the child holds it now; the port is free once the child ends
-        log.info("serving url=%s pid=%s", self.url, self._process.pid)
+        log.debug("server process started url=%s pid=%s", self.url, self._process.pid)
 
     def stop(self) -> None:
         """Tell the server process to end, and wait for it (killing it if it hangs)."""

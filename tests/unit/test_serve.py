@@ -546,3 +546,10 @@ def test_a_server_process_on_a_taken_port_raises_at_once(public: Path) -> None:
         port = taken.getsockname()[1]
         with pytest.raises(ServeError, match=f"cannot serve on 127.0.0.1:{port}"):
             ServerProcess(public, "127.0.0.1", port)
+
+
+def test_head_of_a_missing_file_sends_no_body(server: PublicServer) -> None:
+    reply = exchange(server, "HEAD /missing.atom HTTP/1.1")
+
+    assert reply.status == 404
+    assert reply.body == b""
