@@ -41,7 +41,7 @@ from bench.hugo import JOBS as HUGO_JOBS
 from bench.hugo import SIZES as HUGO_SIZES
 from bench.hugo import HugoBeside, HugoRow, hugo_binary
 from bench.measure import Daemon, Timed, run_timed, time_file_creation, wait_for
-from bench.serving import POLLED, READERS, RateRow, free_port, measure_rates, reading
+from bench.serving import POLLED, READERS, STEADY, RateRow, free_port, measure_rates, reading
 
 REPO = Path(__file__).resolve().parent.parent
 PHASES = ("cold", "noop", "latency", "burst", "readers")
@@ -114,6 +114,7 @@ class LatencyRow:
     idle_hwm_mb: float | None = None
     served: bool = False  # the daemon serves public/ (`--port`, not `--no-serve`)
     readers: int = 0  # clients polling the daemon's server during the drops
+    polled: str = POLLED  # what they ask for
     reader_loads: list[dict[str, float]] = field(default_factory=list)
     error: str | None = None
 
@@ -469,14 +470,17 @@ def measure_readers(
             catalogue_entries=entries,
             served=True,
             readers=readers,
+            polled=polled,
         )
-        for readers in (0, READERS)
+        for readers, polled in ((0, POLLED), (READERS, POLLED), (READERS, STEADY))
     ]
     for run in range(opts.runs):
         for row in rows:
             if row.error is not None:
                 continue
-            _say(f"latency, served, {row.readers} readers, run {run + 1}/{opts.runs}")
+            _say(
+                f"latency, served, {row.readers} readers of {row.polled}, run {run + 1}/{opts.runs}"
+            )
             samples = _latency_run(opts, inputs, root, config, probes, row)
             if row.error is None:
                 row.run_medians_ms.append(round(_median(samples), 1))
@@ -501,7 +505,8 @@ def _latency_run(
     dropped: list[Path] = []
     samples: list[float] = []
     port = free_port() if row.served else None
-    name = f"latency-{inputs.flavour}-{inputs.size}" + (f"-{row.readers}-readers" if port else "")
+    readers = f"-{row.readers}-readers-{Path(row.polled).stem}" if port else ""
+    name = f"latency-{inputs.flavour}-{inputs.size}{readers}"
     daemon = _start_daemon(opts, root, inputs.seeds_dir, config, name, port)
     try:
         if not daemon.wait_idle(timeout=opts.timeout):
@@ -511,7 +516,9 @@ def _latency_run(
         if port is None or not row.readers:
             _drop_probes(opts, inputs, root, probes, row, daemon, tag, dropped, samples)
         else:
-            with reading(port, row.readers, seconds=opts.timeout, into=row.reader_loads):
+            with reading(
+                port, row.readers, row.polled, seconds=opts.timeout, into=row.reader_loads
+            ):
                 _drop_probes(opts, inputs, root, probes, row, daemon, tag, dropped, samples)
     finally:
         code = daemon.stop()
@@ -847,14 +854,15 @@ def _render_readers(results: Results) -> list[str]:
     lines: list[str] = []
     if results.served:
         lines += [
-            "| drop-to-feed, daemon serving | config | catalogue entries | readers | drops "
-            "| median ms | p95 ms | each run's median ms | missed | reader requests/s |",
-            "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+            "| drop-to-feed, daemon serving | config | catalogue entries | readers | polling "
+            "| drops | median ms | p95 ms | each run's median ms | missed | reader requests/s |",
+            "|---|---|--:|--:|---|--:|--:|--:|--:|--:|--:|",
         ]
         for lat in results.served:
             loads = [load["per_second"] for load in lat.reader_loads]
             lines.append(
                 f"| {lat.size} | {lat.flavour} | {lat.catalogue_entries or '–'} | {lat.readers} "
+                f"| {lat.polled if lat.readers else '–'} "
                 f"| {len(lat.samples_ms)} "
                 f"| {_fmt(_median(lat.samples_ms), 0)} | {_fmt(_p95(lat.samples_ms), 0)} "
                 f"| {' / '.join(_fmt(m, 0) for m in lat.run_medians_ms) or '–'} "
@@ -983,7 +991,8 @@ def _targets(results: Results) -> list[tuple[str, str, str, bool | None]]:
             p95 = _p95(lat.samples_ms)
             found.append(
                 (
-                    f"drop-to-feed p95, {lat.size}, {lat.flavour}, {lat.readers} readers",
+                    f"drop-to-feed p95, {lat.size}, {lat.flavour}, "
+                    f"{lat.readers} readers of {lat.polled}",
                     f"≤ {FLOOR_READERS_P95_MS:.0f} ms",
                     f"{p95:.0f} ms",
                     p95 <= FLOOR_READERS_P95_MS,

@@ -24,6 +24,9 @@ READERS = 50  # clients polling /feeds/all.atom while files are dropped
 RATE_SECONDS = 10.0  # each timing of the 304 and 200 rates
 MAX_REQUESTS = 2_000_000  # a bound on any one load, whatever its duration
 POLLED = "/feeds/all.atom"
+# A document the drops never rewrite (a full archive page): its readers are answered at once,
+# while those of all.atom, rewritten at each drop, wait for its date (see bench/README.md).
+STEADY = "/feeds/archive/all/1.atom"
 # Processes the rate clients are spread over: one Python process of clients is slower than
 # the server, so on 2 cores two of them keep it busy.
 _CLIENT_PROCESSES = 2
@@ -45,12 +48,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _readers_command(port: int, *, clients: int, seconds: float, conditional: bool) -> list[str]:
+def _readers_command(
+    port: int, *, clients: int, seconds: float, conditional: bool, path: str = POLLED
+) -> list[str]:
     return [
         sys.executable,
         "-m",
         "bench.readers",
-        f"http://{LOOPBACK}:{port}{POLLED}",
+        f"http://{LOOPBACK}:{port}{path}",
         "--clients",
         str(clients),
         "--seconds",
@@ -79,12 +84,12 @@ def _report(proc: subprocess.Popen[str]) -> dict[str, float]:
 
 @contextmanager
 def reading(
-    port: int, clients: int, *, seconds: float, into: list[dict[str, float]]
+    port: int, clients: int, path: str, *, seconds: float, into: list[dict[str, float]]
 ) -> Iterator[None]:
-    """`clients` readers polling the feed of all entries with plain GETs (no ETag, no gzip:
-    the costliest reader) while the block runs; what they did is appended to `into`."""
+    """`clients` readers polling `path` with plain GETs (no ETag, no gzip: the costliest
+    reader) while the block runs; what they did is appended to `into`."""
     proc = subprocess.Popen(
-        _readers_command(port, clients=clients, seconds=seconds, conditional=False),
+        _readers_command(port, clients=clients, seconds=seconds, conditional=False, path=path),
         stdout=subprocess.PIPE,
         text=True,
     )
