@@ -844,10 +844,8 @@ def _render_hugo(results: Results) -> list[str]:
             f"| {hugo.documents or '–'} | {_fmt(_med(cold, 'wall_s'))} "
             f"| {_fmt(_med(cold, 'cpu_s'))} | {_fmt(ratio)} |"
         )
-        if hugo.error:
-            lines.append(f"|  | ↳ error: {hugo.error.replace('|', '/')} |||||||||")
-    lines.append("")
-    return lines
+    lines += [_error_row(hugo.error, 10) for hugo in results.hugo if hugo.error]
+    return [*lines, ""]
 
 
 def _render_readers(results: Results) -> list[str]:
@@ -868,8 +866,7 @@ def _render_readers(results: Results) -> list[str]:
                 f"| {' / '.join(_fmt(m, 0) for m in lat.run_medians_ms) or '–'} "
                 f"| {lat.missed} | {_fmt(_median(loads), 0) if loads else '–'} |"
             )
-            if lat.error:
-                lines.append(f"|  | ↳ error: {lat.error.replace('|', '/')} |||||||||")
+        lines += [_error_row(lat.error, 11) for lat in results.served if lat.error]
         lines.append("")
     rates = results.rates
     if rates:
@@ -885,9 +882,14 @@ def _render_readers(results: Results) -> list[str]:
                 f"| {_fmt(_med(timings, 'per_server_cpu_s'), 0)} |"
             )
         if rates.error:
-            lines.append(f"| ↳ error: {rates.error.replace('|', '/')} ||||")
+            lines.append(_error_row(rates.error, 5))
         lines.append("")
     return lines
+
+
+def _error_row(error: str, columns: int) -> str:
+    """A table row that names a failure, in a table of `columns` columns."""
+    return f"| ↳ error: {error.replace('|', '/')} " + "|" * columns
 
 
 def _targets(results: Results) -> list[tuple[str, str, str, bool | None]]:
