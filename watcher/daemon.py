@@ -59,7 +59,7 @@ from feeds.workers import start_reading_pool, warm_reading_pool
 from watcher.lock import hold_state_lock
 from watcher.notify import send_notification, watchdog_interval
 from watcher.observe import start_observer
-from watcher.serve import PublicServer
+from watcher.serve import ServerProcess
 from watcher.websub import notify_hub
 
 log = logging.getLogger(__name__)
@@ -342,7 +342,7 @@ class Daemon:
         alarm = _OverflowAlarm(self.request_reconcile)
         for name in _OVERFLOW_LOGGERS:
             logging.getLogger(name).addHandler(alarm)
-        server = PublicServer(config.public_dir, config.host, config.port) if self._serve else None
+        server = ServerProcess(config.public_dir, config.host, config.port) if self._serve else None
         if server is not None:
             _check_site_url(config)
         observer = self._start_observer()

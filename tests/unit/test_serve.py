@@ -7,6 +7,8 @@ import http.client
 import logging
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -20,8 +22,8 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from tests.conftest import wait_until
-from watcher.serve import PublicServer, ServeError
+from tests.conftest import REPO, wait_until
+from watcher.serve import PublicServer, ServeError, ServerProcess
 
 MODIFIED = datetime(2026, 11, 20, 8, 0, 0, tzinfo=UTC)
 SECRET = b"private notes that must never be served"
@@ -344,8 +346,8 @@ def test_a_feed_replaced_while_read_is_served_whole_old_or_whole_new(
     assert all(len(bodies) == 1 for bodies in bodies_by_etag.values())
 
 
-def test_twenty_concurrent_clients_are_all_served_by_a_bounded_pool(public: Path) -> None:
-    server = PublicServer(public, "127.0.0.1", 0, threads=4)
+def test_twenty_concurrent_clients_are_all_served_by_one_thread(public: Path) -> None:
+    server = PublicServer(public, "127.0.0.1", 0)
     server.start()
     start = threading.Barrier(20)
 
@@ -362,7 +364,7 @@ def test_twenty_concurrent_clients_are_all_served_by_a_bounded_pool(public: Path
 
     assert [reply.status for reply in replies] == [200] * 20
     assert all(reply.body == FILES["feeds/all.atom"] for reply in replies)
-    assert len(workers) <= 4 + 1  # the pool, plus the accept loop
+    assert len(workers) == 1  # the event loop's
 
 
 def test_stop_is_prompt_cuts_slow_clients_and_leaves_no_thread(public: Path) -> None:
@@ -371,10 +373,8 @@ def test_stop_is_prompt_cuts_slow_clients_and_leaves_no_thread(public: Path) -> 
     slow = socket.create_connection(("127.0.0.1", _port(server)), timeout=10)
     try:
         slow.sendall(b"GET /feeds/all.atom HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # never finished
-        wait_until(
-            lambda: any(t.name.startswith("seedfeed-http_") for t in threading.enumerate()),
-            timeout=5,
-        )
+        # Connections are accepted in order: once a later one is answered, the slow one is open.
+        assert fetch(server, "/feeds/all.atom").status == 200
 
         started = time.monotonic()
         server.stop()
@@ -427,3 +427,129 @@ def test_url_names_the_bound_address(server: PublicServer) -> None:
     assert parts.hostname == "127.0.0.1"
     assert parts.port == _port(server)
     assert fetch(server, "/").status == 200
+
+
+def test_if_none_match_with_a_list_or_a_star_gives_304(server: PublicServer) -> None:
+    etag = fetch(server, "/feeds/all.atom").headers["ETag"]
+
+    listed = exchange(server, "GET /feeds/all.atom HTTP/1.1", {"If-None-Match": f'"other", {etag}'})
+    star = exchange(server, "GET /feeds/all.atom HTTP/1.1", {"If-None-Match": "*"})
+    others = exchange(server, "GET /feeds/all.atom HTTP/1.1", {"If-None-Match": '"a", "b"'})
+
+    assert (listed.status, star.status, others.status) == (304, 304, 200)
+    assert others.body == FILES["feeds/all.atom"]
+
+
+def test_a_feed_replaced_with_the_same_size_and_time_is_served_new(
+    server: PublicServer, public: Path
+) -> None:
+    feed = public / "feeds" / "all.atom"
+    old = fetch(server, "/feeds/all.atom")
+    new_bytes = FILES["feeds/all.atom"].replace(b"<entry/>", b"<entrY/>", 1)
+    tmp = public / "feeds" / ".all.atom.tmp"
+    tmp.write_bytes(new_bytes)
+    os.utime(tmp, ns=(feed.stat().st_atime_ns, feed.stat().st_mtime_ns))
+    os.replace(tmp, feed)
+
+    reply = fetch(server, "/feeds/all.atom", {"If-None-Match": old.headers["ETag"]})
+
+    assert reply.status == 200
+    assert reply.body == new_bytes
+    assert reply.headers["ETag"] != old.headers["ETag"]
+
+
+def test_a_feed_replaced_with_the_same_bytes_keeps_its_etag(
+    server: PublicServer, public: Path
+) -> None:
+    old = fetch(server, "/feeds/all.atom")
+    tmp = public / "feeds" / ".all.atom.tmp"
+    tmp.write_bytes(FILES["feeds/all.atom"])
+    os.replace(tmp, public / "feeds" / "all.atom")
+
+    reply = exchange(server, "GET /feeds/all.atom HTTP/1.1", {"If-None-Match": old.headers["ETag"]})
+
+    assert reply.status == 304
+
+
+def test_a_request_head_too_large_is_answered_431(server: PublicServer) -> None:
+    reply = exchange(server, "GET /feeds/all.atom HTTP/1.1\r\nX-Long: " + "x" * 20_000)
+
+    assert reply.status == 431
+
+
+def _serving_child(public: Path) -> subprocess.Popen[str]:
+    """A process that serves `public` through a ServerProcess, and says where on stdout."""
+    code = (
+        "import sys, time; from pathlib import Path; from watcher.serve import ServerProcess\n"
+        "server = ServerProcess(Path(sys.argv[1]), '127.0.0.1', 0)\n"
+        "server.start(); print(server.url, flush=True); time.sleep(600)\n"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", code, str(public)], stdout=subprocess.PIPE, text=True, cwd=REPO
+    )
+
+
+def _refused(url: str) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", urlsplit(url).port or 0), timeout=2).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
+def test_a_server_process_serves_and_stops_with_its_parent(public: Path) -> None:
+    server = ServerProcess(public, "127.0.0.1", 0)
+    server.start()
+    try:
+        port = urlsplit(server.url).port
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", "/feeds/all.atom")
+        response = connection.getresponse()
+        assert (response.status, response.read()) == (200, FILES["feeds/all.atom"])
+        connection.close()
+    finally:
+        server.stop()
+
+    assert _refused(server.url)
+
+
+def test_a_server_process_ends_when_its_parent_is_killed(public: Path) -> None:
+    parent = _serving_child(public)
+    try:
+        assert parent.stdout is not None
+        url = parent.stdout.readline().strip()
+        wait_until(lambda: fetch_status(url) == 200, timeout=10)
+
+        parent.kill()
+        parent.wait(timeout=5)
+
+        wait_until(lambda: _refused(url), timeout=10)
+    finally:
+        parent.kill()
+        parent.wait()
+
+
+def fetch_status(url: str) -> int | None:
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection("127.0.0.1", parts.port, timeout=5)
+    try:
+        connection.request("GET", "/feeds/all.atom")
+        return connection.getresponse().status
+    except OSError:
+        return None
+    finally:
+        connection.close()
+
+
+def test_a_server_process_on_a_taken_port_raises_at_once(public: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        with pytest.raises(ServeError, match=f"cannot serve on 127.0.0.1:{port}"):
+            ServerProcess(public, "127.0.0.1", port)
+
+
+def test_head_of_a_missing_file_sends_no_body(server: PublicServer) -> None:
+    reply = exchange(server, "HEAD /missing.atom HTTP/1.1")
+
+    assert reply.status == 404
+    assert reply.body == b""
