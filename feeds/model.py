@@ -22,6 +22,7 @@ class TopicSource(StrEnum):
     FOLDER = "folder"
     TAXONOMY = "taxonomy"
     AUTO = "auto"
+    LEARNED = "learned"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -188,3 +189,6 @@ class Config:
     auto_topics: bool = True
     auto_min_entries: int = 2
     taxonomy: tuple[TopicRule, ...] = ()
+    learn: bool = True
+    learn_min_examples: int = 5
+    learn_exclude: tuple[str, ...] = ()

@@ -1,4 +1,4 @@
-"""The seedfeed command line: `run`, `build`, `status`, `inspect`."""
+"""The seedfeed command line: `run`, `build`, `status`, `inspect`, `topics`."""
 
 from __future__ import annotations
 
@@ -15,12 +15,16 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from feeds.config import find_config_file, load_config
 from feeds.errors import ConfigError, RejectedFile, SeedfeedError
-from feeds.model import Config, Entry
+from feeds.model import Config, Entry, TopicSource
 from feeds.workers import warm_reading_pool
 from watcher.lock import hold_state_lock
+
+if TYPE_CHECKING:
+    from feeds.learning import Learned
 
 # The commands import the rest of seedfeed themselves, when they run: a first `build` starts
 # its worker processes' forkserver before, so the two processes import seedfeed at once.
@@ -104,6 +108,16 @@ def _parser() -> argparse.ArgumentParser:
     inspect.add_argument("--json", action="store_true", help="print JSON")
     inspect.add_argument("--explain", action="store_true", help="say which rule gave each topic")
     inspect.set_defaults(command=_inspect)
+
+    topics = command("topics", "report on the topics taught by example")
+    topics.add_argument("--state", type=Path, help="the catalogue's folder (default: .seedfeed)")
+    topics.add_argument(
+        "--check",
+        action="store_true",
+        help="per taught topic, the precision and recall cross-validation on its examples gives",
+    )
+    topics.add_argument("--json", action="store_true", help="print JSON")
+    topics.set_defaults(command=_topics)
     return parser
 
 
@@ -245,6 +259,7 @@ def _status(args: argparse.Namespace, config: Config) -> int:
 def _inspect(args: argparse.Namespace, config: Config) -> int:
     from feeds.ingest import read_document
     from feeds.normalize import split_entries
+    from feeds.teaching import model_in_force, with_learned_topics
     from feeds.topics import add_auto_topics, assign_topics
 
     now = _now()
@@ -271,7 +286,9 @@ def _inspect(args: argparse.Namespace, config: Config) -> int:
     every = add_auto_topics(
         [e for _, found in results if isinstance(found, list) for e in found], config=config
     )
-    tagged = iter(every)
+    # The learned state in the state folder, read only.
+    learned = model_in_force(config)
+    tagged = iter([with_learned_topics(learned, entry) for entry in every])
     report: list[dict[str, object]] = []
     for file, found in results:
         if isinstance(found, str):
@@ -280,7 +297,10 @@ def _inspect(args: argparse.Namespace, config: Config) -> int:
             report.append(
                 {
                     "file": str(file),
-                    "entries": [_entry_json(next(tagged), now, args.explain) for _ in found],
+                    "entries": [
+                        _entry_json(next(tagged), now, learned if args.explain else None)
+                        for _ in found
+                    ],
                 }
             )
     if args.json:
@@ -294,7 +314,9 @@ def _rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _entry_json(entry: Entry, now: datetime, explain: bool) -> dict[str, object]:
+def _entry_json(entry: Entry, now: datetime, explain: Learned | None) -> dict[str, object]:
+    """An entry as `inspect` shows it; with `explain`, the model that gave its learned topics
+    (or LEARNING_OFF), which rule gave each topic too."""
     shown: dict[str, object] = {
         "title": entry.title,
         "published": _rfc3339(entry.published or now),
@@ -307,10 +329,15 @@ def _entry_json(entry: Entry, now: datetime, explain: bool) -> dict[str, object]
         "format": entry.format,
         "topics": [t.slug for t in entry.topics],
     }
-    if explain:
+    if explain is not None:
+        from feeds.teaching import explain_learned
         from feeds.topics import explain_topics
 
-        shown["explain"] = list(explain_topics(entry))
+        others = tuple(t for t in entry.topics if t.source is not TopicSource.LEARNED)
+        shown["explain"] = [
+            *explain_topics(replace(entry, topics=others)),
+            *explain_learned(explain, entry),
+        ]
     return shown
 
 
@@ -331,3 +358,52 @@ def _print_inspection(report: list[dict[str, object]]) -> None:
             for line in entry.get("explain", []):
                 print(f"   topic {line}")
             print(f"   content: {entry['content'][:300]}")
+
+
+def _topics(args: argparse.Namespace, config: Config) -> int:
+    """`seedfeed topics --check`: how well each taught topic is learned from its examples."""
+    if not args.check:
+        print("seedfeed topics: say what to report: --check", file=sys.stderr)
+        return EXIT_USAGE
+    from feeds.catalog import Catalog
+    from feeds.teaching import kept_out, model_for_check
+
+    catalog = Catalog.open_reader(config.state_dir, page_size=config.max_entries)
+    try:
+        learned = model_for_check(catalog, config)
+    finally:
+        catalog.close()
+    report = {
+        "min_examples": config.learn_min_examples,
+        "learning": config.learn,
+        "learned": [
+            {
+                "slug": t.slug,
+                "title": t.title,
+                "examples": t.examples,
+                "method": t.method,
+                "precision": round(t.precision, 3),
+                "recall": round(t.recall, 3),
+            }
+            for t in learned.topics
+        ],
+        "too_thin": [{"slug": slug, "examples": n} for slug, n in learned.thin],
+        "excluded": list(kept_out(config)),
+    }
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not config.learn:
+        print("learning is off ([learn] enabled = false): these topics would be learned")
+    print(f"taught topics learned: {len(learned.topics)} (cross-validated on their examples)")
+    if learned.topics:
+        print(f"  {'topic':30} {'examples':>8}  {'method':8} {'precision':>9} {'recall':>6}")
+    for t in learned.topics:
+        print(f"  {t.slug:30} {t.examples:8}  {t.method:8} {t.precision:9.2f} {t.recall:6.2f}")
+    if learned.thin:
+        print(f"too thin to learn (fewer than {config.learn_min_examples} examples):")
+        for slug, n in learned.thin:
+            print(f"  {slug:30} {n:8}")
+    if report["excluded"]:
+        print(f"kept from learning: {', '.join(kept_out(config))}")
+    return EXIT_OK

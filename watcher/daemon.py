@@ -51,9 +51,19 @@ from feeds.build import (
 )
 from feeds.catalog import Catalog
 from feeds.errors import ConfigError
+from feeds.learned import save_learned
+from feeds.learning import Learned
+from feeds.lessons import model_in_catalog
 from feeds.lists import lists_pending, lists_written, take_lists, write_lists
 from feeds.model import Config
 from feeds.publish import remove_stale_temp_files
+from feeds.teaching import (
+    examples_key_of,
+    learn_in_worker,
+    model_in_force,
+    retag_all,
+    tag_pending,
+)
 from feeds.workers import start_reading_pool, warm_reading_pool
 from watcher.lock import hold_state_lock
 from watcher.notify import send_notification, watchdog_interval
@@ -82,6 +92,10 @@ _OTHERS_LAG = 2.0
 # Worker processes that read a burst's files stop after this many seconds without a batch.
 _POOL_IDLE = 5.0
 # Settings a running daemon cannot take over; a reload logs that they need a restart.
+# Topics are learned again this many seconds after the last batch stored (debounced): a burst
+# of examples is learned from once, after it.
+_LEARN_DELAY = 2.0
+_LEARN_JOB = "learn"
 _RESTART_ONLY = frozenset({"seeds_dir", "public_dir", "state_dir", "host", "port", "polling"})
 
 
@@ -285,6 +299,10 @@ class Daemon:
         # Held to start or stop the worker processes, and by a publish that uses them.
         self._pool_lock = threading.Lock()
         self._scheduler: BackgroundScheduler | None = None
+        # The model that tags drops (topics taught by example); replaced whole when the
+        # background job has learned a new one.
+        self._learned: Learned | None = None
+        self._learn_wanted = threading.Event()
 
     # -- control, safe from signal handlers and other threads --------------------------------
 
@@ -328,7 +346,8 @@ class Daemon:
         self._scheduler = scheduler
         try:
             with self._catalog_lock:
-                report = update(catalog, config, now=self._clock(), lists=False)
+                report = update(catalog, config, now=self._clock(), lists=False, learn_now=False)
+                self._learned = model_in_force(config)
             self._announce(report)
             # Written as the lists job writes them, so its next turn waits its share of time
             # rather than coming with the first drops.
@@ -339,6 +358,7 @@ class Daemon:
             gc.freeze()
             self._schedule(scheduler)
             scheduler.start()
+            self._learn_soon(delay=0)
             if (os.cpu_count() or 1) > 1:
                 warm_reading_pool()
             if server is not None:
@@ -507,9 +527,12 @@ class Daemon:
                     ingested += store_reading(catalog, file, reading, now=batch.now, level=level)
                 except Exception:
                     log.exception("file failed path=%s", file.rel_path)
+            self._tag_learned(catalog)
         if burst:
             log.info("batch stored files=%d ingested=%d", len(batch.todo), ingested)
         self._publish_soon()
+        if ingested:
+            self._learn_soon()
 
     def _collect(self, batch: _Batch) -> list[Reading | None]:
         """The readings of `batch`'s files, reading them here if the worker processes did not;
@@ -715,9 +738,65 @@ class Daemon:
         catalog = self._require_catalog()
         try:
             with self._catalog_lock:
-                reconcile(catalog, self._config, now=self._clock())
+                report = reconcile(catalog, self._config, now=self._clock())
+                self._tag_learned(catalog)
         except Exception:
             log.exception("reconcile failed")
+            return
+        if report.ingested or report.removed:
+            self._learn_soon()
+
+    # -- topics taught by example ------------------------------------------------------------
+
+    def _tag_learned(self, catalog: Catalog) -> None:
+        """Under the lock: give the entries just stored their learned topics with the model
+        in hand (a failure leaves them waiting, for the next batch or start)."""
+        try:
+            tag_pending(catalog, self._learned)
+        except Exception:
+            log.exception("tagging learned topics failed")
+
+    def _learn_soon(self, *, delay: float = _LEARN_DELAY) -> None:
+        """Look for changed examples `delay` seconds from now, unless asked again before."""
+        self._learn_wanted.set()
+        scheduler = self._scheduler
+        if scheduler is None or not scheduler.running:
+            return
+        scheduler.add_job(
+            self._learn,
+            "date",
+            run_date=datetime.fromtimestamp(time.time() + delay, UTC),
+            id=_LEARN_JOB,
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+
+    def _learn(self) -> None:
+        """The learning job: when the examples (or the `[learn]` settings) changed, learn
+        again in a process of its own (the daemon's memory and interpreter lock stay with the
+        drops), keep the model, tag drops with it from then on, and give every stored entry
+        its learned topics under it (only the feeds of entries that change are published
+        again). Runs again at once if asked while it ran."""
+        catalog = self._require_catalog()
+        while self._learn_wanted.is_set() and not self._stop.is_set():
+            self._learn_wanted.clear()
+            config = self._config
+            reader = Catalog.open_reader(config.state_dir, page_size=catalog.page_size)
+            try:
+                learned = self._learned
+                if learned is None or learned.key != examples_key_of(reader, config):
+                    with start_reading_pool(1) as pool:
+                        learned = pool.submit(learn_in_worker, config).result()
+                    save_learned(config.state_dir, learned)
+                    self._learned = learned
+                if model_in_catalog(reader) != learned.key and retag_all(
+                    catalog, learned, reader=reader, lock=self._catalog_lock
+                ):
+                    self._publish_soon()
+            except Exception:
+                log.exception("learning topics failed")
+            finally:
+                reader.close()
 
     def _reload(self) -> None:
         """Take over a changed seedfeed.toml; a broken one leaves the running one in place."""
@@ -746,6 +825,7 @@ class Daemon:
         except Exception:
             log.exception("config reload failed to apply")
         self._reconcile()
+        self._learn_soon(delay=0)
 
     def _require_catalog(self) -> Catalog:
         if self._catalog is None:

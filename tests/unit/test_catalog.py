@@ -439,7 +439,7 @@ def test_a_renamed_and_edited_file_keeps_its_ids(catalog: Catalog) -> None:
 def test_a_version_1_catalogue_gains_what_later_versions_add(tmp_path: Path) -> None:
     """Version 2 added indexes and dirty_others; version 3 the generation of each dirt and
     the liveness of each entry's topics, filled from the entries; version 4 the entries' kept
-    Atom XML."""
+    Atom XML; version 5 the entries waiting for their learned topics (every live one)."""
     state = tmp_path / "state"
     catalog = Catalog.open(state, id_authority="example.org", auto_min_entries=2)
     catalog.store_file(_record("a.txt"), [_entry("One", "First.", topics=("water",))], now=T0)
@@ -461,6 +461,7 @@ def test_a_version_1_catalogue_gains_what_later_versions_add(tmp_path: Path) -> 
     db.execute("DROP INDEX memberships_left")
     db.execute("DROP INDEX entry_topics_titles")
     db.execute("DROP TABLE dirty_others")
+    db.execute("DROP TABLE learn_pending")
     db.execute("PRAGMA user_version=1")
     db.commit()
     db.close()
@@ -475,6 +476,7 @@ def test_a_version_1_catalogue_gains_what_later_versions_add(tmp_path: Path) -> 
     db = sqlite3.connect(state / "catalog.sqlite3")
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert db.execute("SELECT 1 FROM sqlite_master WHERE name = 'memberships_left'").fetchone()
+    assert db.execute("SELECT count(*) FROM learn_pending").fetchone() == (1,)
     db.close()
 
 

@@ -1,0 +1,220 @@
+"""Topics taught by example, composed: learn from the catalogue's examples, keep what was
+learned in the state folder, and tag stored entries with it.
+
+`seedfeed build` (and the daemon's start) learns after reading and tags before publishing
+(`apply_learning`). The daemon tags each drop with the model it holds (`tag_pending`, in the
+transaction that stores the drop) and learns again in the background when the examples
+change (`learn_in_worker`, in a process of its own, then `retag_all`, whose writes take the
+catalogue's lock a chunk at a time).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from contextlib import nullcontext
+from dataclasses import replace
+
+from feeds.catalog import Catalog
+from feeds.learned import load_learned, save_learned
+from feeds.learning import (
+    Learned,
+    examples_key,
+    learn,
+    nearest_examples,
+    scored_topics,
+    vectorize,
+)
+from feeds.lessons import (
+    StoredStory,
+    done_pending,
+    is_current,
+    live_stories,
+    model_in_catalog,
+    pending_stories,
+    read_examples,
+    read_stories,
+    save_learned_topics,
+    save_model_in_catalog,
+)
+from feeds.model import Config, Entry, TopicMatch, TopicSource
+from feeds.topics import topic_slug
+
+log = logging.getLogger(__name__)
+
+# The model in force when learning is off: no topic is learned.
+LEARNING_OFF = Learned(key="off", topics=(), thin=())
+# Entries tagged per transaction.
+_CHUNK = 500
+
+
+def kept_out(config: Config) -> tuple[str, ...]:
+    """The slugs of the topics `[learn] exclude` keeps from being learned."""
+    return tuple(sorted({topic_slug(name) for name in config.learn_exclude}))
+
+
+def examples_key_of(catalog: Catalog, config: Config) -> str:
+    """The key a model learned now from the catalogue's examples under `config` would have:
+    when the model in force has it, there is nothing new to learn."""
+    if not config.learn:
+        return LEARNING_OFF.key
+    examples, _ = read_examples(catalog)
+    return examples_key(examples, min_examples=config.learn_min_examples, kept_out=kept_out(config))
+
+
+def learn_from_catalog(catalog: Catalog, config: Config) -> Learned:
+    """What the catalogue's examples teach under `config`."""
+    if not config.learn:
+        return LEARNING_OFF
+    with catalog.snapshot():
+        examples, titles = read_examples(catalog)
+        stories = read_stories(catalog)
+    started = time.monotonic()
+    learned = learn(
+        examples,
+        stories,
+        titles=titles,
+        min_examples=config.learn_min_examples,
+        kept_out=kept_out(config),
+    )
+    log.info(
+        "topics learned topics=%d examples=%d thin=%d seconds=%.1f",
+        len(learned.topics),
+        len(examples),
+        len(learned.thin),
+        time.monotonic() - started,
+    )
+    return learned
+
+
+def learn_in_worker(config: Config) -> Learned:
+    """`learn_from_catalog` in a worker process, from a read-only connection of its own."""
+    reader = Catalog.open_reader(config.state_dir, page_size=config.max_entries)
+    try:
+        return learn_from_catalog(reader, config)
+    finally:
+        reader.close()
+
+
+def model_in_force(config: Config) -> Learned | None:
+    """The model that tags entries: the one kept in the state folder (None: none yet)."""
+    return load_learned(config.state_dir) if config.learn else LEARNING_OFF
+
+
+def learned_matches(
+    learned: Learned | None, title: str, body: str, *, taken: frozenset[str]
+) -> list[TopicMatch]:
+    """The learned topics of a story that has the topics `taken` from other sources."""
+    if learned is None:
+        return []
+    return [
+        TopicMatch(
+            slug=topic.slug,
+            title=topic.title,
+            source=TopicSource.LEARNED,
+            reason=f"learned: score {score:.2f} (threshold {topic.threshold:.2f})",
+        )
+        for topic, score in scored_topics(learned, title, body, taken=taken)
+    ]
+
+
+def _matches_of(learned: Learned | None, story: StoredStory) -> list[TopicMatch]:
+    return learned_matches(learned, story.title, story.body, taken=story.taken)
+
+
+def tag_pending(catalog: Catalog, learned: Learned | None) -> int:
+    """Give the entries waiting for it their learned topics under `learned` (None: no model
+    yet, so none); return how many changed feeds."""
+    changed = 0
+    while True:
+        with catalog.transaction():
+            waiting, stories = pending_stories(catalog, limit=_CHUNK)
+            for story in stories:
+                changed += save_learned_topics(catalog, story.entry_id, _matches_of(learned, story))
+            done_pending(catalog, waiting)
+        if len(waiting) < _CHUNK:
+            return changed
+
+
+def retag_all(
+    catalog: Catalog,
+    learned: Learned,
+    *,
+    reader: Catalog | None = None,
+    lock: threading.Lock | None = None,
+) -> int:
+    """Work out every live entry's learned topics again under a new model and record that
+    the catalogue holds its topics; return how many entries changed feeds.
+
+    The topics are worked out from `reader` (a read-only connection of the caller's, else the
+    catalogue itself) without `lock`, and written `_CHUNK` entries per transaction under it,
+    each only if the entry has not changed since (a changed one is tagged when it is stored).
+    """
+    source = reader or catalog
+    changes: list[tuple[str, str, list[TopicMatch]]] = []
+    with source.snapshot():
+        for story in live_stories(source):
+            matches = _matches_of(learned, story)
+            if tuple((m.slug, m.reason) for m in matches) != story.learned:
+                changes.append((story.entry_id, story.fingerprint, matches))
+    changed = 0
+    for start in range(0, len(changes), _CHUNK):
+        with lock or nullcontext(), catalog.transaction():
+            for entry_id, fingerprint, matches in changes[start : start + _CHUNK]:
+                if is_current(catalog, entry_id, fingerprint):
+                    changed += save_learned_topics(catalog, entry_id, matches)
+    with lock or nullcontext():
+        save_model_in_catalog(catalog, learned.key)
+    log.info("learned topics applied entries=%d changed=%d", len(changes), changed)
+    return changed
+
+
+def apply_learning(catalog: Catalog, config: Config, *, learn_now: bool) -> Learned | None:
+    """Bring the stored entries' learned topics up to date (`seedfeed build`, the daemon's
+    start) and return the model in force: the one in the state folder, or, with `learn_now`
+    (or learning off), one learned from the examples now if they changed (and kept there).
+    """
+    learned = model_in_force(config)
+    if learn_now and (learned is None or learned.key != examples_key_of(catalog, config)):
+        learned = learn_from_catalog(catalog, config)
+        save_learned(config.state_dir, learned)
+    if learned is not None and model_in_catalog(catalog) != learned.key:
+        retag_all(catalog, learned)
+    tag_pending(catalog, learned)
+    return learned
+
+
+def model_for_check(catalog: Catalog, config: Config) -> Learned:
+    """The model `seedfeed topics --check` reports on: the one in the state folder if the
+    examples have not changed since, else one learned now (and not kept)."""
+    config = replace(config, learn=True)
+    learned = load_learned(config.state_dir)
+    if learned is not None and learned.key == examples_key_of(catalog, config):
+        return learned
+    return learn_from_catalog(catalog, config)
+
+
+def with_learned_topics(learned: Learned | None, entry: Entry) -> Entry:
+    """`entry` (as read, with its other topics) with its learned topics too."""
+    taken = frozenset(topic.slug for topic in entry.topics)
+    matches = learned_matches(learned, entry.title, entry.body, taken=taken)
+    if not matches:
+        return entry
+    return replace(entry, topics=tuple(sorted((*entry.topics, *matches), key=lambda t: t.slug)))
+
+
+def explain_learned(learned: Learned | None, entry: Entry) -> tuple[str, ...]:
+    """One line per learned topic of `entry`: "slug: reason; like" the nearest examples."""
+    if learned is None:
+        return ()
+    vector = vectorize(learned, entry.title, entry.body)
+    lines = []
+    for topic in entry.topics:
+        if topic.source is TopicSource.LEARNED:
+            like = ", ".join(
+                f'"{title}" ({similarity:.2f})'
+                for title, similarity in nearest_examples(learned, vector, topic.slug)
+            )
+            lines.append(f"{topic.slug}: {topic.reason}; like {like}")
+    return tuple(lines)
