@@ -47,7 +47,12 @@ SVM = "svm"
 # Topics with at least this many examples, and counter-examples, get an SVM.
 SVM_MIN_EXAMPLES = 40
 _ROCCHIO_BETA = 0.25
-_FOLDS = 3
+_FOLDS = 2
+# A topic's threshold is at least the noise floor of the stories that are no example (when
+# there are this many): their median score plus this many median absolute deviations.
+_NOISE_MIN_STORIES = 20
+_NOISE_MADS = 3.0
+_FLOOR_RECALL_LOSS = 0.2
 # A corpus of at least this many stories leaves out terms seen in one story only.
 _MIN_DF_CORPUS = 50
 # Learned weights smaller than this (in absolute value) are dropped: they move no score
@@ -170,7 +175,14 @@ def learn(
     for slug in taught:
         member = np.array([slug in e.topics for e in examples], dtype=bool)
         weights, intercept, scores, labels = _fit_topic(vectors, member, bare)
-        threshold, precision, recall = _best_threshold(scores, labels)
+        threshold = _best_threshold(scores, labels)
+        if bare is not None and bare.shape[0] >= _NOISE_MIN_STORIES:
+            # Raised to the noise floor, but never so far that it loses more than
+            # `_FLOOR_RECALL_LOSS` of the examples (held out).
+            floor = _noise_floor(bare @ weights + intercept)
+            cap = float(np.quantile(scores[labels], _FLOOR_RECALL_LOSS))
+            threshold = max(threshold, min(floor, cap))
+        precision, recall = _rates(scores, labels, threshold)
         rows.append(weights)
         intercepts.append(intercept)
         example_rows.append(tuple(int(i) for i in np.flatnonzero(member)))
@@ -257,23 +269,35 @@ def _fit_centroid(
     return weights.astype(np.float32), 0.0, scores, labels
 
 
-def _best_threshold(
-    scores: npt.NDArray[np.float64], labels: npt.NDArray[np.bool_]
-) -> tuple[float, float, float]:
-    """The threshold with the best F1 over held-out `scores`, halfway to the next lower
-    score; and the precision and recall it gives there."""
+def _best_threshold(scores: npt.NDArray[np.float64], labels: npt.NDArray[np.bool_]) -> float:
+    """The threshold with the best F1 over held-out `scores`, halfway to the next lower score."""
     order = np.lexsort((~labels, -scores))  # highest first; at a tie, examples first
     ranked, hits = scores[order], labels[order]
     true_pos = np.cumsum(hits)
     false_pos = np.cumsum(~hits)
-    positives = int(hits.sum())
-    f1 = 2 * true_pos / (true_pos + false_pos + positives)
+    f1 = 2 * true_pos / (true_pos + false_pos + int(hits.sum()))
     best = int(np.argmax(f1))
     below = float(ranked[best + 1]) if best + 1 < len(ranked) else float(ranked[best]) - 0.05
-    threshold = (float(ranked[best]) + below) / 2
-    precision = float(true_pos[best]) / (best + 1)
-    recall = float(true_pos[best]) / max(positives, 1)
-    return threshold, precision, recall
+    return (float(ranked[best]) + below) / 2
+
+
+def _noise_floor(scores: npt.NDArray[np.float32]) -> float:
+    """A score the stories that are no example reach only when they stand out from the bulk
+    of them: their median plus `_NOISE_MADS` times the median absolute deviation. Examples
+    are few, and say little of what an unrelated story scores; the stories do (a topic is
+    rarely most of them)."""
+    median = float(np.median(scores))
+    spread = float(np.median(np.abs(scores - median)))
+    return median + _NOISE_MADS * spread
+
+
+def _rates(
+    scores: npt.NDArray[np.float64], labels: npt.NDArray[np.bool_], threshold: float
+) -> tuple[float, float]:
+    """Precision and recall of `threshold` over held-out scores."""
+    said = scores > threshold
+    true_pos = int((said & labels).sum())
+    return true_pos / max(int(said.sum()), 1), true_pos / max(int(labels.sum()), 1)
 
 
 def _weight_matrix(rows: Sequence[npt.NDArray[np.float32]]) -> csr_matrix:
