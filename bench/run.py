@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
+from bench import learn
 from bench.corpus import (
     FLAVOURS,
     SIZES,
@@ -40,7 +41,7 @@ from bench.corpus import (
 from bench.measure import Daemon, Timed, run_timed, time_file_creation, wait_for
 
 REPO = Path(__file__).resolve().parent.parent
-PHASES = ("cold", "noop", "latency", "burst")
+PHASES = ("cold", "noop", "latency", "burst", "learn")
 DAEMON_SIZES = ("10k", "100k")  # catalogue sizes the daemon phases run on
 # The flavours the daemon phases run with (each reuses its last cold build): the shipped
 # defaults, and the peers' job of issue 6 (corpus topics, Atom only, no entry pages).
@@ -121,6 +122,8 @@ class Results:
     builds: list[BuildRow] = field(default_factory=list)
     latency: list[LatencyRow] = field(default_factory=list)
     bursts: list[BurstRow] = field(default_factory=list)
+    learn_f1: list[learn.F1Row] = field(default_factory=list)
+    learn_daemon: list[learn.DaemonRow] = field(default_factory=list)
 
 
 # ----------------------------------------------------------------------------- options
@@ -707,7 +710,8 @@ def render_markdown(results: Results) -> str:
             if bu.error:
                 lines.append(f"|  | ↳ error: {bu.error.replace('|', '/')} ||||||||||")
         lines.append("")
-    targets = _targets(results)
+    lines += learn.render(results.learn_f1, results.learn_daemon)
+    targets = _targets(results) + learn.targets(results.learn_f1, results.learn_daemon)
     if targets:
         lines += ["| target (issue 6, 2 cores) | floor | measured | met |", "|---|--:|--:|---|"]
         lines += [
@@ -923,6 +927,29 @@ def main(argv: Sequence[str] | None = None) -> int:
                         errors.append(f"burst {flavour} {size}: {row.error}")
 
                 _guarded(burst_row, f"burst {flavour} {size}", errors)
+    if "learn" in opts.phases:
+
+        def learn_rows() -> None:
+            _say("learning: F1 on the TEST stories")
+            results.learn_f1 += learn.measure_f1(opts.seedfeed, corpus, opts.work, opts.timeout)
+            if "10k" in opts.sizes:
+                inputs = build_inputs(corpus, opts.work, "headered", "10k")
+                config = configs["headered"]
+                root = _ensure_state(opts, inputs, config)
+                _say("learning: drops and a retrain in the daemon")
+                results.learn_daemon.append(
+                    learn.measure_daemon(
+                        partial(_start_daemon, opts, root, inputs.seeds_dir, config),
+                        root,
+                        inputs.seeds_dir,
+                        opts.work,
+                        stories_with_topics(corpus, max(opts.probes, 500)),
+                        drops=opts.probes,
+                        timeout=opts.timeout,
+                    )
+                )
+
+        _guarded(learn_rows, "learn", errors)
     table = render_markdown(results)
     print(table)
     out = opts.work / "results.json"
@@ -931,8 +958,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "builds": [asdict(b) for b in results.builds],
         "latency": [asdict(lat) for lat in results.latency],
         "bursts": [asdict(bu) for bu in results.bursts],
+        "learn_f1": [asdict(row) for row in results.learn_f1],
+        "learn_daemon": [asdict(row) for row in results.learn_daemon],
         "targets": [
-            {"target": n, "floor": f, "measured": g, "met": ok} for n, f, g, ok in _targets(results)
+            {"target": n, "floor": f, "measured": g, "met": ok}
+            for n, f, g, ok in _targets(results)
+            + learn.targets(results.learn_f1, results.learn_daemon)
         ],
         "errors": errors,
         "markdown": table,

@@ -45,7 +45,7 @@ METHOD_VERSION = "1"
 CENTROID = "centroid"
 SVM = "svm"
 # Topics with at least this many examples, and counter-examples, get an SVM.
-SVM_MIN_EXAMPLES = 40
+SVM_MIN_EXAMPLES = 100
 _ROCCHIO_BETA = 0.25
 _FOLDS = 2
 # A topic's threshold is at least the noise floor of the stories that are no example (when
