@@ -105,6 +105,9 @@ def _parser() -> argparse.ArgumentParser:
     inspect = command("inspect", "show how files would be normalized, changing nothing")
     inspect.add_argument("files", nargs="+", type=Path, metavar="FILE")
     inspect.add_argument("--seeds", type=Path, help="the folder of clippings (for folder topics)")
+    inspect.add_argument(
+        "--state", type=Path, help="the state folder, for learned topics (default: .seedfeed)"
+    )
     inspect.add_argument("--json", action="store_true", help="print JSON")
     inspect.add_argument("--explain", action="store_true", help="say which rule gave each topic")
     inspect.set_defaults(command=_inspect)
