@@ -32,6 +32,7 @@ from pathlib import Path
 
 from bench.corpus import Story, headered_text, read_labels, read_story, remove_tree
 from bench.measure import Daemon, run_timed, wait_for
+from bench.run import _fmt, _holds, _median, _p95
 
 TOP_TOPICS = 10
 PER_TOPIC = 10
@@ -221,13 +222,6 @@ def _learned_drops(state: Path, prefix: str) -> int:
         db.close()
 
 
-def _holds(path: Path, marker: bytes) -> bool:
-    try:
-        return marker in path.read_bytes()
-    except FileNotFoundError:
-        return False
-
-
 def measure_daemon(
     start_daemon: Callable[[str], Daemon],
     root: Path,
@@ -312,8 +306,6 @@ def measure_daemon(
 
 def render(f1_rows: Sequence[F1Row], daemon_rows: Sequence[DaemonRow]) -> list[str]:
     """The Markdown rows of the learning figures."""
-    from bench.run import _fmt, _median, _p95
-
     lines: list[str] = []
     if f1_rows:
         lines += [
@@ -356,8 +348,6 @@ def targets(
     f1_rows: Sequence[F1Row], daemon_rows: Sequence[DaemonRow]
 ) -> list[tuple[str, str, str, bool | None]]:
     """The issue's floors, met or not."""
-    from bench.run import _fmt, _median, _p95
-
     found: list[tuple[str, str, str, bool | None]] = []
     full = next((r for r in f1_rows if r.setting == "all-train" and r.f1 is not None), None)
     if full is not None and full.f1 is not None:

@@ -24,8 +24,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bench import learn
 from bench.corpus import (
     FLAVOURS,
     SIZES,
@@ -39,6 +39,9 @@ from bench.corpus import (
     stories_with_topics,
 )
 from bench.measure import Daemon, Timed, run_timed, time_file_creation, wait_for
+
+if TYPE_CHECKING:
+    from bench import learn
 
 REPO = Path(__file__).resolve().parent.parent
 PHASES = ("cold", "noop", "latency", "burst", "learn")
@@ -710,6 +713,8 @@ def render_markdown(results: Results) -> str:
             if bu.error:
                 lines.append(f"|  | ↳ error: {bu.error.replace('|', '/')} ||||||||||")
         lines.append("")
+    from bench import learn  # (it uses this module's helpers)
+
     lines += learn.render(results.learn_f1, results.learn_daemon)
     targets = _targets(results) + learn.targets(results.learn_f1, results.learn_daemon)
     if targets:
@@ -885,6 +890,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not opts.seedfeed.exists():
         print(f"bench: no seedfeed CLI at {opts.seedfeed} (run `make` first)", file=sys.stderr)
         return 2
+    from bench import learn  # (it uses this module's helpers)
+
     configs = _write_configs(opts.work)
     results = Results(machine=_machine(opts))
     errors: list[str] = []
