@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import pickle
+from importlib.metadata import version
 from pathlib import Path
 
 from feeds.learning import METHOD_VERSION, Learned
@@ -28,9 +29,8 @@ _UNREADABLE = (
 
 
 def _library() -> str:
-    import sklearn
-
-    return f"{METHOD_VERSION}/{sklearn.__version__}"
+    """The method and scikit-learn version a model comes from (read without importing it)."""
+    return f"{METHOD_VERSION}/{version('scikit-learn')}"
 
 
 def save_learned(state_dir: Path, learned: Learned) -> None:

@@ -18,7 +18,9 @@ The precision and recall at that threshold are kept with each topic (`seedfeed t
 per-call input checks cost ~20 times the arithmetic.
 
 Pure: no I/O, no clock, no threads; the same examples and stories (sorted by key) give the same
-model (fixed seeds). scikit-learn is imported when a model is learned, not before.
+model (fixed seeds). scikit-learn is imported when a model is learned, not before; numpy
+and SciPy when one is learned or used (reading and publishing files without one needs
+neither).
 """
 
 from __future__ import annotations
@@ -31,12 +33,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-import numpy.typing as npt
-
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
     from scipy.sparse import csr_matrix
     from sklearn.feature_extraction.text import TfidfVectorizer
+
+    Vector = tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]
+    Fit = tuple[npt.NDArray[np.float32], float, npt.NDArray[np.float64], npt.NDArray[np.bool_]]
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +63,6 @@ _MIN_DF_CORPUS = 50
 # noticeably and would hold memory for every term an SVM saw.
 _WEIGHT_FLOOR = 1e-4
 NEAREST = 3
-
-Vector = tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -138,6 +140,8 @@ def learn(
     from them all, and those that are no example stand in for counter-examples of a topic
     that has none. `titles` gives each slug's title.
     """
+    import numpy as np
+
     examples = sorted(examples, key=lambda e: e.key)
     key = examples_key(examples, min_examples=min_examples, kept_out=kept_out)
     counts = Counter(slug for example in examples for slug in set(example.topics))
@@ -216,9 +220,6 @@ def _uses_svm(member: npt.NDArray[np.bool_]) -> bool:
     return positives >= SVM_MIN_EXAMPLES and len(member) - positives >= SVM_MIN_EXAMPLES
 
 
-Fit = tuple[npt.NDArray[np.float32], float, npt.NDArray[np.float64], npt.NDArray[np.bool_]]
-
-
 def _fit_topic(vectors: csr_matrix, member: npt.NDArray[np.bool_], bare: csr_matrix | None) -> Fit:
     """One topic's weights and intercept, with the held-out scores and labels its threshold
     is chosen from."""
@@ -228,6 +229,7 @@ def _fit_topic(vectors: csr_matrix, member: npt.NDArray[np.bool_], bare: csr_mat
 
 
 def _fit_svm(vectors: csr_matrix, member: npt.NDArray[np.bool_]) -> Fit:
+    import numpy as np
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from sklearn.svm import LinearSVC
 
@@ -242,6 +244,8 @@ def _fit_svm(vectors: csr_matrix, member: npt.NDArray[np.bool_]) -> Fit:
 def _fit_centroid(
     vectors: csr_matrix, member: npt.NDArray[np.bool_], bare: csr_matrix | None
 ) -> Fit:
+    import numpy as np
+
     positives = vectors[member]
     counter = vectors[~member]
     if counter.shape[0] == 0 and bare is not None:
@@ -271,6 +275,8 @@ def _fit_centroid(
 
 def _best_threshold(scores: npt.NDArray[np.float64], labels: npt.NDArray[np.bool_]) -> float:
     """The threshold with the best F1 over held-out `scores`, halfway to the next lower score."""
+    import numpy as np
+
     order = np.lexsort((~labels, -scores))  # highest first; at a tie, examples first
     ranked, hits = scores[order], labels[order]
     true_pos = np.cumsum(hits)
@@ -286,6 +292,8 @@ def _noise_floor(scores: npt.NDArray[np.float32]) -> float:
     of them: their median plus `_NOISE_MADS` times the median absolute deviation. Examples
     are few, and say little of what an unrelated story scores; the stories do (a topic is
     rarely most of them)."""
+    import numpy as np
+
     median = float(np.median(scores))
     spread = float(np.median(np.abs(scores - median)))
     return median + _NOISE_MADS * spread
@@ -301,6 +309,7 @@ def _rates(
 
 
 def _weight_matrix(rows: Sequence[npt.NDArray[np.float32]]) -> csr_matrix:
+    import numpy as np
     from scipy.sparse import csr_matrix
 
     dense = np.vstack(rows)
@@ -328,6 +337,8 @@ _ANALYZERS: dict[str, Callable[[str], list[str]]] = {}
 def vectorize(learned: Learned, title: str, text: str) -> Vector:
     """A story's TF-IDF vector (feature indexes, values), as the model's vectorizer would
     give it: sublinear term counts, times the IDF, to unit length."""
+    import numpy as np
+
     vectorizer = learned.vectorizer
     if vectorizer is None:
         return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
@@ -346,6 +357,8 @@ def vectorize(learned: Learned, title: str, text: str) -> Vector:
 
 def score_vector(learned: Learned, vector: Vector) -> npt.NDArray[np.float32]:
     """Every learned topic's score of a story's vector (in `learned.topics` order)."""
+    import numpy as np
+
     if learned.weights is None or learned.intercepts is None:
         return np.zeros(0, dtype=np.float32)
     indexes, values = vector
@@ -372,6 +385,8 @@ def nearest_examples(
     learned: Learned, vector: Vector, slug: str, *, count: int = NEAREST
 ) -> list[tuple[str, float]]:
     """The `count` examples of topic `slug` most like a story (title, cosine similarity)."""
+    import numpy as np
+
     index = next((i for i, t in enumerate(learned.topics) if t.slug == slug), None)
     if index is None or learned.example_vectors is None:
         return []
