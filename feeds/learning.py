@@ -134,7 +134,26 @@ def learn(
     min_examples: int,
     kept_out: Sequence[str] = (),
 ) -> Learned:
-    """Learn every taught topic with at least `min_examples` examples and not `kept_out`.
+    """See `learn_and_file`, for the model alone."""
+    return learn_and_file(
+        examples, stories, titles=titles, min_examples=min_examples, kept_out=kept_out
+    )[0]
+
+
+Filed = dict[str, list[tuple[TopicModel, float]]]
+
+
+def learn_and_file(
+    examples: Sequence[Example],
+    stories: Sequence[tuple[str, str]],
+    *,
+    titles: Mapping[str, str],
+    min_examples: int,
+    kept_out: Sequence[str] = (),
+) -> tuple[Learned, Filed]:
+    """Learn every taught topic with at least `min_examples` examples and not `kept_out`; and
+    say which learned topics each story passes, with its score (by key, stories that pass
+    none left out: what `scored_topics` gives, worked out together).
 
     `stories` are (key, title + text) of every stored story, examples included: the IDF comes
     from them all, and those that are no example stand in for counter-examples of a topic
@@ -149,7 +168,7 @@ def learn(
     taught = sorted(slug for slug, n in counts.items() if n >= min_examples and slug not in skipped)
     thin = tuple(sorted((s, n) for s, n in counts.items() if n < min_examples and s not in skipped))
     if not taught:
-        return Learned(key=key, topics=(), thin=thin)
+        return Learned(key=key, topics=(), thin=thin), {}
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     # Examples are stories too (when they come from the catalogue, they are among them).
@@ -166,7 +185,7 @@ def learn(
     try:
         matrix = vectorizer.fit_transform([text for _, text in stories]).tocsr()
     except ValueError:  # no word of two letters or more in any story
-        return Learned(key=key, topics=(), thin=thin)
+        return Learned(key=key, topics=(), thin=thin), {}
     row_of = {k: i for i, (k, _) in enumerate(stories)}
     vectors = matrix[[row_of[e.key] for e in examples]]
     keys = {e.key for e in examples}
@@ -201,18 +220,27 @@ def learn(
                 recall=recall,
             )
         )
-    return Learned(
+    weight_matrix = _weight_matrix(rows)
+    offsets = np.array(intercepts, dtype=np.float32)
+    learned = Learned(
         key=key,
         topics=tuple(models),
         thin=thin,
         vectorizer=vectorizer,
-        weights=_weight_matrix(rows),
-        intercepts=np.array(intercepts, dtype=np.float32),
+        weights=weight_matrix,
+        intercepts=offsets,
         example_keys=tuple(e.key for e in examples),
         example_titles=tuple(e.title for e in examples),
         example_vectors=vectors,
         example_rows=tuple(example_rows),
     )
+    story_scores = np.asarray((matrix @ weight_matrix).toarray(), dtype=np.float32) + offsets
+    thresholds = np.array([t.threshold for t in models], dtype=np.float32)
+    filed: Filed = {}
+    for row, column in zip(*np.nonzero(story_scores > thresholds), strict=True):
+        score = float(story_scores[row, column])
+        filed.setdefault(stories[row][0], []).append((models[column], score))
+    return learned, filed
 
 
 def _uses_svm(member: npt.NDArray[np.bool_]) -> bool:

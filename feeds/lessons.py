@@ -9,6 +9,7 @@ a topic of another source; whoever tags it takes it out.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -80,12 +81,34 @@ def read_stories(catalog: Catalog) -> list[tuple[str, str]]:
 
 
 def live_stories(catalog: Catalog) -> Iterator[StoredStory]:
-    """Every live entry, by entry id."""
+    """Every live entry not waiting to be tagged, by entry id."""
     rows = catalog._db.execute(
-        "SELECT entry_id, fingerprint, title, body FROM entries WHERE live ORDER BY entry_id"
+        "SELECT entry_id, fingerprint, title, body FROM entries WHERE live AND entry_id NOT IN "
+        "(SELECT entry_id FROM learn_pending) ORDER BY entry_id"
     ).fetchall()
     for entry_id, fingerprint, title, body in rows:
         yield _stored_story(catalog, entry_id, fingerprint, title, body)
+
+
+def entry_tags(
+    catalog: Catalog,
+) -> Iterator[tuple[str, str, frozenset[str], tuple[tuple[str, str], ...], bool]]:
+    """Every live entry, by entry id: (entry id, fingerprint, the slugs it has from other
+    sources, its learned topics as (slug, reason) by slug, whether it waits to be tagged)."""
+    rows = catalog._db.execute(
+        "SELECT e.entry_id, e.fingerprint, p.entry_id IS NOT NULL, t.slug, t.source, t.reason "
+        "FROM entries e LEFT JOIN learn_pending p USING (entry_id) "
+        "LEFT JOIN entry_topics t USING (entry_id) WHERE e.live ORDER BY e.entry_id, t.slug"
+    )
+    for (entry_id, fingerprint, pending), group in itertools.groupby(rows, key=lambda r: r[:3]):
+        topics = [(slug, source, reason) for *_, slug, source, reason in group if slug]
+        yield (
+            entry_id,
+            fingerprint,
+            frozenset(slug for slug, source, _ in topics if source != _LEARNED),
+            tuple((slug, reason) for slug, source, reason in topics if source == _LEARNED),
+            bool(pending),
+        )
 
 
 def pending_stories(catalog: Catalog, *, limit: int) -> tuple[list[str], list[StoredStory]]:
@@ -128,10 +151,9 @@ def done_pending(catalog: Catalog, entry_ids: Sequence[str]) -> None:
 
 
 def is_current(catalog: Catalog, entry_id: str, fingerprint: str) -> bool:
-    """Whether an entry still lives with this text, and waits for no tagging."""
+    """Whether an entry still lives with this text."""
     row = catalog._db.execute(
-        "SELECT e.live AND e.fingerprint = ? AND p.entry_id IS NULL FROM entries e "
-        "LEFT JOIN learn_pending p USING (entry_id) WHERE e.entry_id = ?",
+        "SELECT live AND fingerprint = ? FROM entries WHERE entry_id = ?",
         (fingerprint, entry_id),
     ).fetchone()
     return row is not None and bool(row[0])

@@ -14,14 +14,17 @@ import logging
 import threading
 import time
 from contextlib import nullcontext
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from feeds.catalog import Catalog
 from feeds.learned import load_learned, save_learned
 from feeds.learning import (
+    Filed,
     Learned,
+    TopicModel,
     examples_key,
     learn,
+    learn_and_file,
     nearest_examples,
     scored_topics,
     vectorize,
@@ -29,6 +32,7 @@ from feeds.learning import (
 from feeds.lessons import (
     StoredStory,
     done_pending,
+    entry_tags,
     is_current,
     live_stories,
     model_in_catalog,
@@ -63,32 +67,55 @@ def examples_key_of(catalog: Catalog, config: Config) -> str:
     return examples_key(examples, min_examples=config.learn_min_examples, kept_out=kept_out(config))
 
 
-def learn_from_catalog(catalog: Catalog, config: Config) -> Learned:
-    """What the catalogue's examples teach under `config`."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Lesson:
+    """A model learned from the catalogue, and what it changes in the stored entries' learned
+    topics: (entry id, fingerprint as it was read, learned topics) of each entry that changes
+    or waits in `learn_pending`, worked out with the model."""
+
+    learned: Learned
+    changes: tuple[tuple[str, str, tuple[TopicMatch, ...]], ...]
+
+
+def learn_from_catalog(catalog: Catalog, config: Config) -> Lesson:
+    """What the catalogue's examples teach under `config`, and what it changes."""
     if not config.learn:
-        return LEARNING_OFF
+        return _lesson(catalog, LEARNING_OFF, {})
     with catalog.snapshot():
         examples, titles = read_examples(catalog)
         stories = read_stories(catalog)
-    started = time.monotonic()
-    learned = learn(
-        examples,
-        stories,
-        titles=titles,
-        min_examples=config.learn_min_examples,
-        kept_out=kept_out(config),
-    )
-    log.info(
-        "topics learned topics=%d examples=%d thin=%d seconds=%.1f",
-        len(learned.topics),
-        len(examples),
-        len(learned.thin),
-        time.monotonic() - started,
-    )
-    return learned
+        started = time.monotonic()
+        learned, filed = learn_and_file(
+            examples,
+            stories,
+            titles=titles,
+            min_examples=config.learn_min_examples,
+            kept_out=kept_out(config),
+        )
+        log.info(
+            "topics learned topics=%d examples=%d thin=%d seconds=%.1f",
+            len(learned.topics),
+            len(examples),
+            len(learned.thin),
+            time.monotonic() - started,
+        )
+        return _lesson(catalog, learned, filed)
 
 
-def learn_in_worker(config: Config) -> Learned:
+def _lesson(catalog: Catalog, learned: Learned, filed: Filed) -> Lesson:
+    changes = []
+    for entry_id, fingerprint, taken, held, pending in entry_tags(catalog):
+        matches = tuple(
+            _match(topic, score)
+            for topic, score in filed.get(entry_id, ())
+            if topic.slug not in taken
+        )
+        if pending or tuple((m.slug, m.reason) for m in matches) != held:
+            changes.append((entry_id, fingerprint, matches))
+    return Lesson(learned=learned, changes=tuple(changes))
+
+
+def learn_in_worker(config: Config) -> Lesson:
     """`learn_from_catalog` in a worker process, from a read-only connection of its own."""
     reader = Catalog.open_reader(config.state_dir, page_size=config.max_entries)
     try:
@@ -109,14 +136,17 @@ def learned_matches(
     if learned is None:
         return []
     return [
-        TopicMatch(
-            slug=topic.slug,
-            title=topic.title,
-            source=TopicSource.LEARNED,
-            reason=f"learned: score {score:.2f} (threshold {topic.threshold:.2f})",
-        )
-        for topic, score in scored_topics(learned, title, body, taken=taken)
+        _match(topic, score) for topic, score in scored_topics(learned, title, body, taken=taken)
     ]
+
+
+def _match(topic: TopicModel, score: float) -> TopicMatch:
+    return TopicMatch(
+        slug=topic.slug,
+        title=topic.title,
+        source=TopicSource.LEARNED,
+        reason=f"learned: score {score:.2f} (threshold {topic.threshold:.2f})",
+    )
 
 
 def _matches_of(learned: Learned | None, story: StoredStory) -> list[TopicMatch]:
@@ -144,42 +174,55 @@ def retag_all(
     reader: Catalog | None = None,
     lock: threading.Lock | None = None,
 ) -> int:
-    """Work out every live entry's learned topics again under a new model and record that
-    the catalogue holds its topics; return how many entries changed feeds.
-
-    The topics are worked out from `reader` (a read-only connection of the caller's, else the
-    catalogue itself) without `lock`, and written `_CHUNK` entries per transaction under it,
-    each only if the entry has not changed since (a changed one is tagged when it is stored).
-    """
+    """Work out every stored entry's learned topics under `learned` (a model the catalogue's
+    topics do not come from: learned while seedfeed was down, or kept just before a crash),
+    from `reader` (a read-only connection of the caller's, else the catalogue itself) without
+    `lock`, and apply them (`apply_lesson`)."""
     source = reader or catalog
-    changes: list[tuple[str, str, list[TopicMatch]]] = []
+    changes = []
     with source.snapshot():
         for story in live_stories(source):
-            matches = _matches_of(learned, story)
+            matches = tuple(_matches_of(learned, story))
             if tuple((m.slug, m.reason) for m in matches) != story.learned:
                 changes.append((story.entry_id, story.fingerprint, matches))
+    return apply_lesson(catalog, Lesson(learned=learned, changes=tuple(changes)), lock=lock)
+
+
+def apply_lesson(catalog: Catalog, lesson: Lesson, *, lock: threading.Lock | None = None) -> int:
+    """Give the stored entries the learned topics of `lesson`, and record that the catalogue
+    holds its model's topics; return how many entries changed feeds. Written `_CHUNK` entries
+    per transaction under `lock`, each only if the entry's text has not changed since it was
+    read (a changed one waits in `learn_pending`, and is tagged with the model in force); an
+    entry written leaves `learn_pending` (a build's new entries are tagged here at once)."""
+    changes = lesson.changes
     changed = 0
     for start in range(0, len(changes), _CHUNK):
         with lock or nullcontext(), catalog.transaction():
-            for entry_id, fingerprint, matches in changes[start : start + _CHUNK]:
-                if is_current(catalog, entry_id, fingerprint):
-                    changed += save_learned_topics(catalog, entry_id, matches)
+            current = [
+                (entry_id, matches)
+                for entry_id, fingerprint, matches in changes[start : start + _CHUNK]
+                if is_current(catalog, entry_id, fingerprint)
+            ]
+            for entry_id, matches in current:
+                changed += save_learned_topics(catalog, entry_id, matches)
+            done_pending(catalog, [entry_id for entry_id, _ in current])
     with lock or nullcontext():
-        save_model_in_catalog(catalog, learned.key)
+        save_model_in_catalog(catalog, lesson.learned.key)
     log.info("learned topics applied entries=%d changed=%d", len(changes), changed)
     return changed
 
 
 def apply_learning(catalog: Catalog, config: Config, *, learn_now: bool) -> Learned | None:
     """Bring the stored entries' learned topics up to date (`seedfeed build`, the daemon's
-    start) and return the model in force: the one in the state folder, or, with `learn_now`
-    (or learning off), one learned from the examples now if they changed (and kept there).
-    """
+    start) and return the model in force: the one in the state folder, or, with `learn_now`,
+    one learned from the examples now if they changed (and kept there)."""
     learned = model_in_force(config)
     if learn_now and (learned is None or learned.key != examples_key_of(catalog, config)):
-        learned = learn_from_catalog(catalog, config)
+        lesson = learn_from_catalog(catalog, config)
+        learned = lesson.learned
         save_learned(config.state_dir, learned)
-    if learned is not None and model_in_catalog(catalog) != learned.key:
+        apply_lesson(catalog, lesson)
+    elif learned is not None and model_in_catalog(catalog) != learned.key:
         retag_all(catalog, learned)
     tag_pending(catalog, learned)
     return learned
@@ -192,7 +235,14 @@ def model_for_check(catalog: Catalog, config: Config) -> Learned:
     learned = load_learned(config.state_dir)
     if learned is not None and learned.key == examples_key_of(catalog, config):
         return learned
-    return learn_from_catalog(catalog, config)
+    examples, titles = read_examples(catalog)
+    return learn(
+        examples,
+        read_stories(catalog),
+        titles=titles,
+        min_examples=config.learn_min_examples,
+        kept_out=kept_out(config),
+    )
 
 
 def with_learned_topics(learned: Learned | None, entry: Entry) -> Entry:

@@ -58,6 +58,7 @@ from feeds.lists import lists_pending, lists_written, take_lists, write_lists
 from feeds.model import Config
 from feeds.publish import remove_stale_temp_files
 from feeds.teaching import (
+    apply_lesson,
     examples_key_of,
     learn_in_worker,
     model_in_force,
@@ -786,12 +787,15 @@ class Daemon:
                 learned = self._learned
                 if learned is None or learned.key != examples_key_of(reader, config):
                     with start_reading_pool(1) as pool:
-                        learned = pool.submit(learn_in_worker, config).result()
-                    save_learned(config.state_dir, learned)
-                    self._learned = learned
-                if model_in_catalog(reader) != learned.key and retag_all(
-                    catalog, learned, reader=reader, lock=self._catalog_lock
-                ):
+                        lesson = pool.submit(learn_in_worker, config).result()
+                    save_learned(config.state_dir, lesson.learned)
+                    self._learned = lesson.learned
+                    changed = apply_lesson(catalog, lesson, lock=self._catalog_lock)
+                elif model_in_catalog(reader) != learned.key:
+                    changed = retag_all(catalog, learned, reader=reader, lock=self._catalog_lock)
+                else:
+                    changed = 0
+                if changed:
                     self._publish_soon()
             except Exception:
                 log.exception("learning topics failed")
