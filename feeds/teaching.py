@@ -116,12 +116,15 @@ def _lesson(catalog: Catalog, learned: Learned, filed: Filed) -> Lesson:
 
 
 def learn_in_worker(config: Config) -> Lesson:
-    """`learn_from_catalog` in a worker process, from a read-only connection of its own."""
+    """`learn_from_catalog` in a worker process, from a read-only connection of its own; the
+    model is kept in the state folder from there (pickling it takes a while)."""
     reader = Catalog.open_reader(config.state_dir, page_size=config.max_entries)
     try:
-        return learn_from_catalog(reader, config)
+        lesson = learn_from_catalog(reader, config)
     finally:
         reader.close()
+    save_learned(config.state_dir, lesson.learned)
+    return lesson
 
 
 def model_in_force(config: Config) -> Learned | None:

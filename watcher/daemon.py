@@ -51,7 +51,6 @@ from feeds.build import (
 )
 from feeds.catalog import Catalog
 from feeds.errors import ConfigError
-from feeds.learned import save_learned
 from feeds.learning import Learned
 from feeds.lessons import model_in_catalog
 from feeds.lists import lists_pending, lists_written, take_lists, write_lists
@@ -788,7 +787,6 @@ class Daemon:
                 if learned is None or learned.key != examples_key_of(reader, config):
                     with start_reading_pool(1) as pool:
                         lesson = pool.submit(learn_in_worker, config).result()
-                    save_learned(config.state_dir, lesson.learned)
                     self._learned = lesson.learned
                     changed = apply_lesson(catalog, lesson, lock=self._catalog_lock)
                 elif model_in_catalog(reader) != learned.key:
