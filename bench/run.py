@@ -207,14 +207,15 @@ def _choices(
 def _write_configs(work: Path) -> dict[str, Path]:
     """The configs the runs use, builds and daemons alike: shipped defaults except
     `max_entries = 50`; raw runs use the project's seedfeed.toml taxonomy; peers runs do
-    the peers' job of issue 6 (Atom feeds only, no entry pages, no automatic topics)."""
+    the peers' job of issue 6 (Atom feeds only, no entry pages, no automatic or learned
+    topics)."""
     work.mkdir(parents=True, exist_ok=True)
     headered = work / "config-headered.toml"
     headered.write_text("[feeds]\nmax_entries = 50\n", encoding="utf-8")
     peers = work / "config-peers.toml"
     peers.write_text(
         '[feeds]\nmax_entries = 50\nformats = ["atom"]\n\n[pages]\nentries = false\n\n'
-        "[auto_topics]\nenabled = false\n",
+        "[auto_topics]\nenabled = false\n\n[learn]\nenabled = false\n",
         encoding="utf-8",
     )
     shipped = (REPO / "seedfeed.toml").read_text(encoding="utf-8")
