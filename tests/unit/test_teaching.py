@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from feeds.build import open_catalog, update
+from feeds.build import open_catalog, reconcile, update
 from feeds.catalog import Catalog
 from feeds.config import DEFAULT_CONFIG
 from feeds.learned import STATE_NAME
@@ -213,3 +213,17 @@ def test_the_sample_seeds_keep_their_three_entries_and_topics(tmp_path: Path) ->
     build(config)
     found = topics_by_file(config)
     assert not any(src == TopicSource.LEARNED.value for t in found.values() for _, src in t)
+
+
+def test_learning_again_marks_only_the_feeds_whose_entries_change(config: Config) -> None:
+    build(config)
+    write_story(config.seeds_dir / "cooking" / "5.txt", "cooking", 5)
+    catalog = open_catalog(config)
+    try:
+        reconcile(catalog, config, now=T0)
+        assert set(catalog.dirty_slugs()) == {"all", "cooking"}
+        learned = apply_learning(catalog, config, learn_now=True)
+        assert learned is not None and [t.examples for t in learned.topics] == [5, 6]
+        assert set(catalog.dirty_slugs()) == {"all", "cooking"}
+    finally:
+        catalog.close()
