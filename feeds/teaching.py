@@ -4,8 +4,10 @@ learned in the state folder, and tag stored entries with it.
 `seedfeed build` (and the daemon's start) learns after reading and tags before publishing
 (`apply_learning`). The daemon tags each drop with the model it holds (`tag_pending`, in the
 transaction that stores the drop) and learns again in the background when the examples
-change (`learn_in_worker`, in a process of its own, then `retag_all`, whose writes take the
-catalogue's lock a chunk at a time).
+change (`learn_in_worker`, in a process of its own, which gives the model and the learned
+topics of every stored entry under it; then `apply_lesson`, whose writes take the catalogue's
+lock a chunk at a time). `retag_all` works the topics out story by story, for a model the
+catalogue's topics do not come from (kept just before a crash).
 """
 
 from __future__ import annotations
