@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from bench import learn
 
 REPO = Path(__file__).resolve().parent.parent
-PHASES = ("cold", "noop", "latency", "burst", "learn")
+PHASES = ("cold", "noop", "latency", "burst", "learn-f1", "learn-daemon")
 DAEMON_SIZES = ("10k", "100k")  # catalogue sizes the daemon phases run on
 # The flavours the daemon phases run with (each reuses its last cold build): the shipped
 # defaults, and the peers' job of issue 6 (corpus topics, Atom only, no entry pages).
@@ -935,29 +935,33 @@ def main(argv: Sequence[str] | None = None) -> int:
                         errors.append(f"burst {flavour} {size}: {row.error}")
 
                 _guarded(burst_row, f"burst {flavour} {size}", errors)
-    if "learn" in opts.phases:
+    if "learn-f1" in opts.phases:
 
-        def learn_rows() -> None:
+        def learn_f1() -> None:
             _say("learning: F1 on the TEST stories")
             results.learn_f1 += learn.measure_f1(opts.seedfeed, corpus, opts.work, opts.timeout)
-            if "10k" in opts.sizes:
-                inputs = build_inputs(corpus, opts.work, "headered", "10k")
-                config = configs["headered"]
-                root = _ensure_state(opts, inputs, config)
-                _say("learning: drops and a retrain in the daemon")
-                results.learn_daemon.append(
-                    learn.measure_daemon(
-                        partial(_start_daemon, opts, root, inputs.seeds_dir, config),
-                        root,
-                        inputs.seeds_dir,
-                        opts.work,
-                        stories_with_topics(corpus, max(opts.probes, 500)),
-                        drops=opts.probes,
-                        timeout=opts.timeout,
-                    )
-                )
 
-        _guarded(learn_rows, "learn", errors)
+        _guarded(learn_f1, "learn-f1", errors)
+    if "learn-daemon" in opts.phases and "10k" in opts.sizes:
+
+        def learn_daemon() -> None:
+            inputs = build_inputs(corpus, opts.work, "headered", "10k")
+            config = configs["headered"]
+            root = _ensure_state(opts, inputs, config)
+            _say("learning: drops and a retrain in the daemon")
+            results.learn_daemon.append(
+                learn.measure_daemon(
+                    partial(_start_daemon, opts, root, inputs.seeds_dir, config),
+                    root,
+                    inputs.seeds_dir,
+                    opts.work,
+                    stories_with_topics(corpus, max(opts.probes, 500)),
+                    drops=opts.probes,
+                    timeout=opts.timeout,
+                )
+            )
+
+        _guarded(learn_daemon, "learn-daemon", errors)
     table = render_markdown(results)
     print(table)
     out = opts.work / "results.json"

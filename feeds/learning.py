@@ -115,14 +115,16 @@ def story_text(title: str, text: str) -> str:
     return f"{title}\n{text}"
 
 
-def examples_key(examples: Sequence[Example], *, min_examples: int, kept_out: Sequence[str]) -> str:
-    """Which examples (and settings) a model comes from: a model is learned again only when
-    this changes."""
+def examples_key(
+    marks: Sequence[tuple[str, str, Sequence[str]]], *, min_examples: int, kept_out: Sequence[str]
+) -> str:
+    """Which examples (and settings) a model comes from, from each example's (key,
+    fingerprint of its title and text, topics): a model is learned again only when this
+    changes."""
     digest = hashlib.sha256()
     digest.update(repr((METHOD_VERSION, min_examples, sorted(kept_out))).encode())
-    for example in sorted(examples, key=lambda e: e.key):
-        digest.update(repr((example.key, sorted(example.topics))).encode())
-        digest.update(story_text(example.title, example.text).encode("utf-8", "replace"))
+    for key, fingerprint, topics in sorted(marks):
+        digest.update(repr((key, fingerprint, sorted(topics))).encode("utf-8", "replace"))
     return digest.hexdigest()
 
 
@@ -133,10 +135,11 @@ def learn(
     titles: Mapping[str, str],
     min_examples: int,
     kept_out: Sequence[str] = (),
+    key: str = "",
 ) -> Learned:
     """See `learn_and_file`, for the model alone."""
     return learn_and_file(
-        examples, stories, titles=titles, min_examples=min_examples, kept_out=kept_out
+        examples, stories, titles=titles, min_examples=min_examples, kept_out=kept_out, key=key
     )[0]
 
 
@@ -150,6 +153,7 @@ def learn_and_file(
     titles: Mapping[str, str],
     min_examples: int,
     kept_out: Sequence[str] = (),
+    key: str = "",
 ) -> tuple[Learned, Filed]:
     """Learn every taught topic with at least `min_examples` examples and not `kept_out`; and
     say which learned topics each story passes, with its score (by key, stories that pass
@@ -157,12 +161,11 @@ def learn_and_file(
 
     `stories` are (key, title + text) of every stored story, examples included: the IDF comes
     from them all, and those that are no example stand in for counter-examples of a topic
-    that has none. `titles` gives each slug's title.
+    that has none. `titles` gives each slug's title; `key` names the model (`examples_key`).
     """
     import numpy as np
 
     examples = sorted(examples, key=lambda e: e.key)
-    key = examples_key(examples, min_examples=min_examples, kept_out=kept_out)
     counts = Counter(slug for example in examples for slug in set(example.topics))
     skipped = set(kept_out)
     taught = sorted(slug for slug, n in counts.items() if n >= min_examples and slug not in skipped)

@@ -66,6 +66,23 @@ def read_examples(catalog: Catalog) -> tuple[list[Example], dict[str, str]]:
     return examples, titles
 
 
+def example_marks(catalog: Catalog) -> list[tuple[str, str, list[str]]]:
+    """(entry id, fingerprint, topics) of every example, as `read_examples` would give them
+    (without their text: cheap enough to ask after each batch)."""
+    marks: list[tuple[str, str, list[str]]] = []
+    for entry_id, fingerprint, slug in catalog._db.execute(
+        "SELECT e.entry_id, e.fingerprint, t.slug FROM entries e "
+        "JOIN entry_topics t USING (entry_id) WHERE e.live AND t.source IN (?, ?) "
+        "ORDER BY e.entry_id, t.slug",
+        _TEACHING,
+    ):
+        if not marks or marks[-1][0] != entry_id:
+            marks.append((entry_id, fingerprint, []))
+        if slug not in marks[-1][2]:
+            marks[-1][2].append(slug)
+    return marks
+
+
 def _example(row: tuple[str, str, str], slugs: Sequence[str]) -> Example:
     return Example(key=row[0], title=row[1], text=row[2], topics=tuple(slugs))
 

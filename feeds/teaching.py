@@ -35,6 +35,7 @@ from feeds.lessons import (
     StoredStory,
     done_pending,
     entry_tags,
+    example_marks,
     is_current,
     live_stories,
     model_in_catalog,
@@ -65,8 +66,9 @@ def examples_key_of(catalog: Catalog, config: Config) -> str:
     when the model in force has it, there is nothing new to learn."""
     if not config.learn:
         return LEARNING_OFF.key
-    examples, _ = read_examples(catalog)
-    return examples_key(examples, min_examples=config.learn_min_examples, kept_out=kept_out(config))
+    return examples_key(
+        example_marks(catalog), min_examples=config.learn_min_examples, kept_out=kept_out(config)
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,6 +79,8 @@ class Lesson:
 
     learned: Learned
     changes: tuple[tuple[str, str, tuple[TopicMatch, ...]], ...]
+    examples: int = 0
+    seconds: float = 0.0
 
 
 def learn_from_catalog(catalog: Catalog, config: Config) -> Lesson:
@@ -84,6 +88,7 @@ def learn_from_catalog(catalog: Catalog, config: Config) -> Lesson:
     if not config.learn:
         return _lesson(catalog, LEARNING_OFF, {})
     with catalog.snapshot():
+        key = examples_key_of(catalog, config)
         examples, titles = read_examples(catalog)
         stories = read_stories(catalog)
         started = time.monotonic()
@@ -93,15 +98,10 @@ def learn_from_catalog(catalog: Catalog, config: Config) -> Lesson:
             titles=titles,
             min_examples=config.learn_min_examples,
             kept_out=kept_out(config),
+            key=key,
         )
-        log.info(
-            "topics learned topics=%d examples=%d thin=%d seconds=%.1f",
-            len(learned.topics),
-            len(examples),
-            len(learned.thin),
-            time.monotonic() - started,
-        )
-        return _lesson(catalog, learned, filed)
+        lesson = _lesson(catalog, learned, filed)
+    return replace(lesson, examples=len(examples), seconds=time.monotonic() - started)
 
 
 def _lesson(catalog: Catalog, learned: Learned, filed: Filed) -> Lesson:
@@ -199,6 +199,14 @@ def apply_lesson(catalog: Catalog, lesson: Lesson, *, lock: threading.Lock | Non
     per transaction under `lock`, each only if the entry's text has not changed since it was
     read (a changed one waits in `learn_pending`, and is tagged with the model in force); an
     entry written leaves `learn_pending` (a build's new entries are tagged here at once)."""
+    learned = lesson.learned
+    log.info(
+        "topics learned topics=%d examples=%d thin=%d seconds=%.1f",
+        len(learned.topics),
+        lesson.examples,
+        len(learned.thin),
+        lesson.seconds,
+    )
     changes = lesson.changes
     changed = 0
     for start in range(0, len(changes), _CHUNK):
@@ -238,7 +246,8 @@ def model_for_check(catalog: Catalog, config: Config) -> Learned:
     examples have not changed since, else one learned now (and not kept)."""
     config = replace(config, learn=True)
     learned = load_learned(config.state_dir)
-    if learned is not None and learned.key == examples_key_of(catalog, config):
+    key = examples_key_of(catalog, config)
+    if learned is not None and learned.key == key:
         return learned
     examples, titles = read_examples(catalog)
     return learn(
@@ -247,6 +256,7 @@ def model_for_check(catalog: Catalog, config: Config) -> Learned:
         titles=titles,
         min_examples=config.learn_min_examples,
         kept_out=kept_out(config),
+        key=key,
     )
 
 

@@ -95,6 +95,9 @@ _POOL_IDLE = 5.0
 # Topics are learned again this many seconds after the last batch stored (debounced): a burst
 # of examples is learned from once, after it.
 _LEARN_DELAY = 2.0
+# ... but no later than this after the first batch that asked (drops that keep coming never
+# hold learning off for good).
+_LEARN_MAX_WAIT = 10.0
 _LEARN_JOB = "learn"
 _RESTART_ONLY = frozenset({"seeds_dir", "public_dir", "state_dir", "host", "port", "polling"})
 
@@ -303,6 +306,8 @@ class Daemon:
         # background job has learned a new one.
         self._learned: Learned | None = None
         self._learn_wanted = threading.Event()
+        # When the first batch asked for a look at the examples since the last look.
+        self._learn_asked: float | None = None
 
     # -- control, safe from signal handlers and other threads --------------------------------
 
@@ -757,15 +762,20 @@ class Daemon:
             log.exception("tagging learned topics failed")
 
     def _learn_soon(self, *, delay: float = _LEARN_DELAY) -> None:
-        """Look for changed examples `delay` seconds from now, unless asked again before."""
+        """Look for changed examples `delay` seconds from now, unless asked again before (and
+        `_LEARN_MAX_WAIT` after the first ask at the latest)."""
         self._learn_wanted.set()
         scheduler = self._scheduler
         if scheduler is None or not scheduler.running:
             return
+        now = time.time()
+        if self._learn_asked is None:
+            self._learn_asked = now
+        due = min(now + delay, self._learn_asked + _LEARN_MAX_WAIT)
         scheduler.add_job(
             self._learn,
             "date",
-            run_date=datetime.fromtimestamp(time.time() + delay, UTC),
+            run_date=datetime.fromtimestamp(due, UTC),
             id=_LEARN_JOB,
             replace_existing=True,
             misfire_grace_time=None,
@@ -780,6 +790,7 @@ class Daemon:
         catalog = self._require_catalog()
         while self._learn_wanted.is_set() and not self._stop.is_set():
             self._learn_wanted.clear()
+            self._learn_asked = None
             config = self._config
             reader = Catalog.open_reader(config.state_dir, page_size=catalog.page_size)
             try:
