@@ -16,7 +16,6 @@ from feeds.publish import write_files_atomically
 log = logging.getLogger(__name__)
 
 STATE_NAME = "learned.pickle"
-_LAST: dict[Path, tuple[tuple[int, int, int], Learned]] = {}
 # What unpickling a damaged or foreign file raises.
 _UNREADABLE = (
     pickle.UnpicklingError,
@@ -42,15 +41,9 @@ def save_learned(state_dir: Path, learned: Learned) -> None:
 
 
 def load_learned(state_dir: Path) -> Learned | None:
-    """The learned state kept in the state folder, or None when there is none to use. The
-    last one read is kept while its file's size, mtime and inode hold (it takes a while)."""
+    """The learned state kept in the state folder, or None when there is none to use."""
     path = state_dir / STATE_NAME
     try:
-        info = path.stat()
-        stamp = (info.st_size, info.st_mtime_ns, info.st_ino)
-        held = _LAST.get(path)
-        if held is not None and held[0] == stamp:
-            return held[1]
         data = path.read_bytes()
     except FileNotFoundError:
         return None
@@ -62,6 +55,4 @@ def load_learned(state_dir: Path) -> Learned | None:
     if library != _library() or not isinstance(learned, Learned):
         log.warning("learned state from another version, learning again path=%s", path)
         return None
-    _LAST.clear()
-    _LAST[path] = (stamp, learned)
     return learned

@@ -26,18 +26,20 @@ neither).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import math
+import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
     from scipy.sparse import csr_matrix
-    from sklearn.feature_extraction.text import TfidfVectorizer
 
     Vector = tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]
     Fit = tuple[npt.NDArray[np.float32], float, npt.NDArray[np.float64], npt.NDArray[np.bool_]]
@@ -99,7 +101,11 @@ class Learned:
     topics: tuple[TopicModel, ...]
     # Taught topics with fewer than `min_examples` examples: (slug, examples).
     thin: tuple[tuple[str, int], ...]
-    vectorizer: TfidfVectorizer | None = None
+    # The fitted vectorizer's vocabulary (term -> feature), IDF per feature, and the pattern
+    # of its words: what scoring a story needs of it, without importing scikit-learn.
+    vocabulary: dict[str, int] | None = None
+    idf: npt.NDArray[np.float32] | None = None
+    token_pattern: str = ""
     # features x topics; a story's scores are its vector times these, plus `intercepts`.
     weights: csr_matrix | None = None
     intercepts: npt.NDArray[np.float32] | None = None
@@ -229,7 +235,9 @@ def learn_and_file(
         key=key,
         topics=tuple(models),
         thin=thin,
-        vectorizer=vectorizer,
+        vocabulary=dict(vectorizer.vocabulary_),
+        idf=vectorizer.idf_.astype(np.float32),
+        token_pattern=str(vectorizer.token_pattern),
         weights=weight_matrix,
         intercepts=offsets,
         example_keys=tuple(e.key for e in examples),
@@ -351,39 +359,44 @@ def _weight_matrix(rows: Sequence[npt.NDArray[np.float32]]) -> csr_matrix:
 # ---------------------------------------------------------------------------- scoring
 
 
-def _analyzer(learned: Learned) -> Callable[[str], list[str]]:
-    """The vectorizer's own tokenizer and n-grams, built once per model."""
-    held = _ANALYZERS.get(learned.key)
-    if held is None:
-        assert learned.vectorizer is not None
-        held = learned.vectorizer.build_analyzer()
-        _ANALYZERS.clear()
-        _ANALYZERS[learned.key] = held
-    return held
+def _words(learned: Learned, text: str) -> list[str]:
+    """The terms the vectorizer sees in `text` (its default analyzer: lowercase, its token
+    pattern, then each word and each pair of words side by side)."""
+    words = _pattern(learned.token_pattern).findall(text.lower())
+    return [*words, *(" ".join(pair) for pair in itertools.pairwise(words))]
 
 
-_ANALYZERS: dict[str, Callable[[str], list[str]]] = {}
+@lru_cache(maxsize=4)
+def _pattern(token_pattern: str) -> re.Pattern[str]:
+    return re.compile(token_pattern)
 
 
 def vectorize(learned: Learned, title: str, text: str) -> Vector:
-    """A story's TF-IDF vector (feature indexes, values), as the model's vectorizer would
-    give it: sublinear term counts, times the IDF, to unit length."""
+    """A story's TF-IDF vector (feature indexes, values), as the model's vectorizer gives it:
+    sublinear term counts, times the IDF, to unit length."""
     import numpy as np
 
-    vectorizer = learned.vectorizer
-    if vectorizer is None:
+    vocabulary, idf = learned.vocabulary, learned.idf
+    if vocabulary is None or idf is None:
         return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
-    vocabulary = vectorizer.vocabulary_
     counts = Counter(
         index
-        for term in _analyzer(learned)(story_text(title, text))
+        for term in _words(learned, story_text(title, text))
         if (index := vocabulary.get(term)) is not None
     )
     indexes = np.fromiter(counts.keys(), dtype=np.int32, count=len(counts))
     tf = np.fromiter((1 + math.log(c) for c in counts.values()), np.float32, len(counts))
-    values = tf * vectorizer.idf_[indexes].astype(np.float32)
+    values = tf * idf[indexes]
     norm = float(np.linalg.norm(values))
     return indexes, values / norm if norm else values
+
+
+def without_examples(learned: Learned) -> Learned:
+    """`learned` without the examples' vectors and titles: what tagging needs (naming the
+    nearest examples does not), in less memory."""
+    return replace(
+        learned, example_keys=(), example_titles=(), example_vectors=None, example_rows=()
+    )
 
 
 def score_vector(learned: Learned, vector: Vector) -> npt.NDArray[np.float32]:

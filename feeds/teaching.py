@@ -30,6 +30,7 @@ from feeds.learning import (
     nearest_examples,
     scored_topics,
     vectorize,
+    without_examples,
 )
 from feeds.lessons import (
     StoredStory,
@@ -119,14 +120,15 @@ def _lesson(catalog: Catalog, learned: Learned, filed: Filed) -> Lesson:
 
 def learn_in_worker(config: Config) -> Lesson:
     """`learn_from_catalog` in a worker process, from a read-only connection of its own; the
-    model is kept in the state folder from there (pickling it takes a while)."""
+    model is kept in the state folder from there (pickling it takes a while), and handed back
+    without its examples (tagging does not need them)."""
     reader = Catalog.open_reader(config.state_dir, page_size=config.max_entries)
     try:
         lesson = learn_from_catalog(reader, config)
     finally:
         reader.close()
     save_learned(config.state_dir, lesson.learned)
-    return lesson
+    return replace(lesson, learned=without_examples(lesson.learned))
 
 
 def model_in_force(config: Config) -> Learned | None:

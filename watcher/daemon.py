@@ -51,7 +51,7 @@ from feeds.build import (
 )
 from feeds.catalog import Catalog
 from feeds.errors import ConfigError
-from feeds.learning import Learned
+from feeds.learning import Learned, without_examples
 from feeds.lessons import model_in_catalog
 from feeds.lists import lists_pending, lists_written, take_lists, write_lists
 from feeds.model import Config
@@ -352,7 +352,8 @@ class Daemon:
         try:
             with self._catalog_lock:
                 report = update(catalog, config, now=self._clock(), lists=False, learn_now=False)
-                self._learned = model_in_force(config)
+                kept = model_in_force(config)
+                self._learned = None if kept is None else without_examples(kept)
             self._announce(report)
             # Written as the lists job writes them, so its next turn waits its share of time
             # rather than coming with the first drops.

@@ -98,7 +98,7 @@ def test_topics_with_too_few_examples_or_kept_out_are_not_learned() -> None:
 
 def test_nothing_to_learn_gives_a_model_without_topics() -> None:
     learned = learn(examples_of({"cooking": 2}), [], titles={}, min_examples=5)
-    assert learned.topics == () and learned.vectorizer is None
+    assert learned.topics == () and learned.vocabulary is None
     assert scored_topics(learned, "Roast garlic", "A recipe.") == []
 
 
@@ -121,16 +121,23 @@ def test_many_examples_get_an_svm_with_a_threshold_from_cross_validation() -> No
 
 
 def test_scores_from_the_weights_are_scikit_learns_own() -> None:
-    """The fast path (vectorize, score_vector) gives what the vectorizer and the weights give
-    through scikit-learn's API."""
+    """The fast path (vectorize, score_vector: the kept vocabulary, IDF and token pattern,
+    without scikit-learn) gives what the fitted vectorizer and the weights give through
+    scikit-learn's API."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     many = SVM_MIN_EXAMPLES + 5
     examples = examples_of({"astronomy": many, "weather": many, "cooking": 5})
-    learned = learn(examples, stories_of(examples), titles={}, min_examples=5)
-    assert learned.vectorizer is not None and learned.weights is not None
+    stories = stories_of(examples)
+    learned = learn(examples, stories, titles={}, min_examples=5)
+    vectorizer = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2)
+    vectorizer.fit([text for _, text in sorted(stories)])
+    assert learned.vocabulary == vectorizer.vocabulary_
+    assert learned.weights is not None and learned.intercepts is not None
     for seed in range(600, 610):
         title, text = story("astronomy" if seed % 2 else "cooking", seed)
-        expected = learned.vectorizer.transform([story_text(title, text)])
-        indexes, values = vectorize(learned, title, text)
+        expected = vectorizer.transform([story_text(f"{title} Ünïcode, d'été", text)])
+        indexes, values = vectorize(learned, f"{title} Ünïcode, d'été", text)
         got = np.zeros(expected.shape[1], dtype=np.float32)
         got[indexes] = values
         np.testing.assert_allclose(got, expected.toarray().ravel(), atol=1e-6)
