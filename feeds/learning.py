@@ -286,16 +286,20 @@ def _fit_centroid(
     import numpy as np
 
     positives = vectors[member]
-    counter = vectors[~member]
-    if counter.shape[0] == 0 and bare is not None:
-        counter = bare  # no counter-examples: the other stories stand in for them
     n = positives.shape[0]
     total = np.asarray(positives.sum(axis=0), dtype=np.float64).ravel()
-    away = (
-        _ROCCHIO_BETA * np.asarray(counter.mean(axis=0), dtype=np.float64).ravel()
-        if counter.shape[0]
-        else np.zeros_like(total)
-    )
+    counted = len(member) - n
+    standing_in = counted == 0 and bare is not None and bare.shape[0] > 0
+    if standing_in:  # no counter-examples: the other stories stand in for them
+        assert bare is not None
+        away = _ROCCHIO_BETA * np.asarray(bare.mean(axis=0), dtype=np.float64).ravel()
+    elif counted:
+        # The counter-examples' mean without copying their rows: all examples' sum less
+        # these examples' own.
+        every = np.asarray(vectors.sum(axis=0), dtype=np.float64).ravel()
+        away = _ROCCHIO_BETA * (every - total) / counted
+    else:
+        away = np.zeros_like(total)
     centroid = total / n - away
     weights = centroid / max(float(np.linalg.norm(centroid)), 1e-12)
     # Leave-one-out: each example against the centroid of the others, in closed form.
@@ -306,7 +310,9 @@ def _fit_centroid(
     held_dot = dot_rest - dot_self
     norm2 = float(rest @ rest) - 2 * dot_rest / max(n - 1, 1) + dot_self / max(n - 1, 1)
     held_out = held_dot / np.sqrt(np.maximum(norm2, 1e-24))
-    counter_scores = np.asarray(counter @ weights, dtype=np.float64).ravel()
+    counter_scores = np.asarray(
+        bare @ weights if standing_in else (vectors @ weights)[~member], dtype=np.float64
+    ).ravel()
     scores = np.concatenate([held_out, counter_scores])
     labels = np.concatenate([np.ones(n, dtype=bool), np.zeros(len(counter_scores), dtype=bool)])
     return weights.astype(np.float32), 0.0, scores, labels
