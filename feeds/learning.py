@@ -169,8 +169,6 @@ def learn_and_file(
     from them all, and those that are no example stand in for counter-examples of a topic
     that has none. `titles` gives each slug's title; `key` names the model (`examples_key`).
     """
-    import numpy as np
-
     examples = sorted(examples, key=lambda e: e.key)
     counts = Counter(slug for example in examples for slug in set(example.topics))
     skipped = set(kept_out)
@@ -178,6 +176,7 @@ def learn_and_file(
     thin = tuple(sorted((s, n) for s, n in counts.items() if n < min_examples and s not in skipped))
     if not taught:
         return Learned(key=key, topics=(), thin=thin), {}
+    import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     # Examples are stories too (when they come from the catalogue, they are among them).

@@ -15,6 +15,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
+from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
 
@@ -65,11 +67,23 @@ def kept_out(config: Config) -> tuple[str, ...]:
 def examples_key_of(catalog: Catalog, config: Config) -> str:
     """The key a model learned now from the catalogue's examples under `config` would have:
     when the model in force has it, there is nothing new to learn."""
+    return _examples_key(example_marks(catalog), config)
+
+
+def _examples_key(marks: Sequence[tuple[str, str, Sequence[str]]], config: Config) -> str:
     if not config.learn:
         return LEARNING_OFF.key
-    return examples_key(
-        example_marks(catalog), min_examples=config.learn_min_examples, kept_out=kept_out(config)
-    )
+    return examples_key(marks, min_examples=config.learn_min_examples, kept_out=kept_out(config))
+
+
+def look_at_examples(catalog: Catalog, config: Config) -> tuple[str, bool]:
+    """`examples_key_of`, and whether any topic has enough examples to be learned (if none,
+    learning is quick: there is no model to fit)."""
+    marks = example_marks(catalog)
+    counts = Counter(slug for _, _, slugs in marks for slug in slugs)
+    skipped = set(kept_out(config))
+    taught = any(n >= config.learn_min_examples and s not in skipped for s, n in counts.items())
+    return _examples_key(marks, config), config.learn and taught
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,9 +103,9 @@ def learn_from_catalog(catalog: Catalog, config: Config) -> Lesson:
     if not config.learn:
         return _lesson(catalog, LEARNING_OFF, {})
     with catalog.snapshot():
-        key = examples_key_of(catalog, config)
+        key, taught = look_at_examples(catalog, config)
         examples, titles = read_examples(catalog)
-        stories = read_stories(catalog)
+        stories = read_stories(catalog) if taught else []
         started = time.monotonic()
         learned, filed = learn_and_file(
             examples,

@@ -51,6 +51,7 @@ from feeds.build import (
 )
 from feeds.catalog import Catalog
 from feeds.errors import ConfigError
+from feeds.learned import save_learned
 from feeds.learning import Learned, without_examples
 from feeds.lessons import model_in_catalog
 from feeds.lists import lists_pending, lists_written, take_lists, write_lists
@@ -58,8 +59,9 @@ from feeds.model import Config
 from feeds.publish import remove_stale_temp_files
 from feeds.teaching import (
     apply_lesson,
-    examples_key_of,
+    learn_from_catalog,
     learn_in_worker,
+    look_at_examples,
     model_in_force,
     retag_all,
     tag_pending,
@@ -796,9 +798,14 @@ class Daemon:
             reader = Catalog.open_reader(config.state_dir, page_size=catalog.page_size)
             try:
                 learned = self._learned
-                if learned is None or learned.key != examples_key_of(reader, config):
-                    with start_reading_pool(1) as pool:
-                        lesson = pool.submit(learn_in_worker, config).result()
+                key, taught = look_at_examples(reader, config)
+                if learned is None or learned.key != key:
+                    if taught:
+                        with start_reading_pool(1) as pool:
+                            lesson = pool.submit(learn_in_worker, config).result()
+                    else:  # nothing to fit: quick, and no process to start
+                        lesson = learn_from_catalog(reader, config)
+                        save_learned(config.state_dir, lesson.learned)
                     self._learned = lesson.learned
                     changed = apply_lesson(catalog, lesson, lock=self._catalog_lock)
                 elif model_in_catalog(reader) != learned.key:
