@@ -38,6 +38,8 @@ class StoredStory:
     body: str
     taken: frozenset[str]
     learned: tuple[tuple[str, str], ...]
+    # It has explicit or folder topics: an example, labelled by its user, given no learned one.
+    example: bool
 
 
 def read_examples(catalog: Catalog) -> tuple[list[Example], dict[str, str]]:
@@ -109,9 +111,10 @@ def live_stories(catalog: Catalog) -> Iterator[StoredStory]:
 
 def entry_tags(
     catalog: Catalog,
-) -> Iterator[tuple[str, str, frozenset[str], tuple[tuple[str, str], ...], bool]]:
+) -> Iterator[tuple[str, str, frozenset[str] | None, tuple[tuple[str, str], ...], bool]]:
     """Every live entry, by entry id: (entry id, fingerprint, the slugs it has from other
-    sources, its learned topics as (slug, reason) by slug, whether it waits to be tagged)."""
+    sources (None for an example: it gets no learned topic), its learned topics as (slug,
+    reason) by slug, whether it waits to be tagged)."""
     rows = catalog._db.execute(
         "SELECT e.entry_id, e.fingerprint, p.entry_id IS NOT NULL, t.slug, t.source, t.reason "
         "FROM entries e LEFT JOIN learn_pending p USING (entry_id) "
@@ -122,7 +125,9 @@ def entry_tags(
         yield (
             entry_id,
             fingerprint,
-            frozenset(slug for slug, source, _ in topics if source != _LEARNED),
+            None
+            if any(source in _TEACHING for _, source, _ in topics)
+            else frozenset(slug for slug, source, _ in topics if source != _LEARNED),
             tuple((slug, reason) for slug, source, reason in topics if source == _LEARNED),
             bool(pending),
         )
@@ -157,6 +162,7 @@ def _stored_story(
         body=body,
         taken=frozenset(slug for slug, source, _ in topics if source != _LEARNED),
         learned=tuple((slug, reason) for slug, source, reason in topics if source == _LEARNED),
+        example=any(source in _TEACHING for _, source, _ in topics),
     )
 
 

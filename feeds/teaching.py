@@ -125,7 +125,7 @@ def _lesson(catalog: Catalog, learned: Learned, filed: Filed) -> Lesson:
         matches = tuple(
             _match(topic, score)
             for topic, score in filed.get(entry_id, ())
-            if topic.slug not in taken
+            if taken is not None and topic.slug not in taken
         )
         if pending or tuple((m.slug, m.reason) for m in matches) != held:
             changes.append((entry_id, fingerprint, matches))
@@ -171,6 +171,8 @@ def _match(topic: TopicModel, score: float) -> TopicMatch:
 
 
 def _matches_of(learned: Learned | None, story: StoredStory) -> list[TopicMatch]:
+    if story.example:
+        return []
     return learned_matches(learned, story.title, story.body, taken=story.taken)
 
 
@@ -277,7 +279,10 @@ def model_for_check(catalog: Catalog, config: Config) -> Learned:
 
 
 def with_learned_topics(learned: Learned | None, entry: Entry) -> Entry:
-    """`entry` (as read, with its other topics) with its learned topics too."""
+    """`entry` (as read, with its other topics) with its learned topics too: none for an
+    example (its user's own explicit or folder topics say what it is about)."""
+    if any(topic.source in (TopicSource.EXPLICIT, TopicSource.FOLDER) for topic in entry.topics):
+        return entry
     taken = frozenset(topic.slug for topic in entry.topics)
     matches = learned_matches(learned, entry.title, entry.body, taken=taken)
     if not matches:

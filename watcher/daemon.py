@@ -58,6 +58,7 @@ from feeds.lists import lists_pending, lists_written, take_lists, write_lists
 from feeds.model import Config
 from feeds.publish import remove_stale_temp_files
 from feeds.teaching import (
+    Lesson,
     apply_lesson,
     learn_from_catalog,
     learn_in_worker,
@@ -756,6 +757,21 @@ class Daemon:
 
     # -- topics taught by example ------------------------------------------------------------
 
+    def _learn_in_worker(self, config: Config) -> Lesson | None:
+        """Learn in a worker process of its own; None if the daemon stops meanwhile (the
+        worker is killed: stopping never waits for learning)."""
+        pool = start_reading_pool(1)
+        try:
+            future = pool.submit(learn_in_worker, config)
+            while not self._stop.wait(0.1):
+                if future.done():
+                    return future.result()
+            for process in list(pool._processes.values()):
+                process.kill()
+            return None
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
     def _tag_learned(self, catalog: Catalog) -> None:
         """Under the lock: give the entries just stored their learned topics with the model
         in hand (a failure leaves them waiting, for the next batch or start)."""
@@ -801,8 +817,9 @@ class Daemon:
                 key, taught = look_at_examples(reader, config)
                 if learned is None or learned.key != key:
                     if taught:
-                        with start_reading_pool(1) as pool:
-                            lesson = pool.submit(learn_in_worker, config).result()
+                        lesson = self._learn_in_worker(config)
+                        if lesson is None:
+                            return
                     else:  # nothing to fit: quick, and no process to start
                         lesson = learn_from_catalog(reader, config)
                         save_learned(config.state_dir, lesson.learned)

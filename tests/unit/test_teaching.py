@@ -91,10 +91,15 @@ def test_build_files_every_story_where_its_examples_say(config: Config) -> None:
     assert (config.state_dir / STATE_NAME).is_file()
 
 
-def test_explicit_topics_are_never_overridden_and_taxonomy_topics_stay(config: Config) -> None:
+def test_an_example_keeps_its_own_topics_and_gets_no_learned_one(config: Config) -> None:
+    """Explicit and folder topics are never overridden: an entry its user labelled (here a
+    story about astronomy said to be about cooking) is an example, not a story to file."""
     write_story(config.seeds_dir / "declared.txt", "cooking", 20, header="Topics: cooking")
+    write_story(config.seeds_dir / "odd.txt", "astronomy", 21, header="Topics: cooking")
     build(config)
-    assert topics_by_file(config)["declared.txt"] == {("cooking", "explicit")}
+    found = topics_by_file(config)
+    assert found["declared.txt"] == {("cooking", "explicit")}
+    assert found["odd.txt"] == {("cooking", "explicit")}
 
 
 def test_a_rebuild_with_the_same_examples_learns_nothing_and_writes_nothing(
