@@ -134,21 +134,6 @@ def examples_key(
     return digest.hexdigest()
 
 
-def learn(
-    examples: Sequence[Example],
-    stories: Sequence[tuple[str, str]],
-    *,
-    titles: Mapping[str, str],
-    min_examples: int,
-    kept_out: Sequence[str] = (),
-    key: str = "",
-) -> Learned:
-    """See `learn_and_file`, for the model alone."""
-    return learn_and_file(
-        examples, stories, titles=titles, min_examples=min_examples, kept_out=kept_out, key=key
-    )[0]
-
-
 Filed = dict[str, list[tuple[TopicModel, float]]]
 
 

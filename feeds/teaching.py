@@ -27,7 +27,6 @@ from feeds.learning import (
     Learned,
     TopicModel,
     examples_key,
-    learn,
     learn_and_file,
     nearest_examples,
     scored_topics,
@@ -268,7 +267,7 @@ def model_for_check(catalog: Catalog, config: Config) -> Learned:
     if learned is not None and learned.key == key:
         return learned
     examples, titles = read_examples(catalog)
-    return learn(
+    learned, _ = learn_and_file(
         examples,
         read_stories(catalog),
         titles=titles,
@@ -276,6 +275,7 @@ def model_for_check(catalog: Catalog, config: Config) -> Learned:
         kept_out=kept_out(config),
         key=key,
     )
+    return learned
 
 
 def with_learned_topics(learned: Learned | None, entry: Entry) -> Entry:

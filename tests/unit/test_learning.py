@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import random
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,8 +14,9 @@ from feeds.learning import (
     SVM,
     SVM_MIN_EXAMPLES,
     Example,
+    Learned,
     examples_key,
-    learn,
+    learn_and_file,
     nearest_examples,
     score_vector,
     scored_topics,
@@ -41,6 +43,11 @@ def story(topic: str | None, seed: int, *, words: int = 40) -> tuple[str, str]:
     )
     title_words = [rng.choice(own or pool) for _ in range(3)] + [rng.choice(pool)]
     return " ".join(title_words).capitalize(), text + "."
+
+
+def learn(*args: Any, **kwargs: Any) -> Learned:
+    """The model alone."""
+    return learn_and_file(*args, **kwargs)[0]
 
 
 def examples_of(counts: dict[str, int], *, start: int = 0) -> list[Example]:
@@ -182,3 +189,17 @@ def test_the_nearest_examples_are_those_of_the_topic_most_like_the_story() -> No
     cooking_titles = {e.title for e in examples if e.topics == ("cooking",)}
     assert not {t for t, _ in nearest} & cooking_titles
     assert nearest_examples(learned, vectorize(learned, title, text), "unknown") == []
+
+
+def test_the_stories_filed_while_learning_are_those_scoring_would_file() -> None:
+    many = SVM_MIN_EXAMPLES + 2
+    examples = examples_of({"astronomy": many, "weather": 6, "cooking": 5})
+    stories = stories_of(examples, others=40)
+    learned, filed = learn_and_file(examples, stories, titles={}, min_examples=5)
+    for key, text in stories:
+        title, body = text.split("\n", 1)
+        scored = scored_topics(learned, title, body)
+        got = filed.get(key, [])
+        assert [t.slug for t, _ in got] == [t.slug for t, _ in scored], key
+        np.testing.assert_allclose([s for _, s in got], [s for _, s in scored], atol=1e-5)
+    assert any(filed.get(f"other-{i:03}") for i in range(0, 40, 2))  # weather stories
