@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.corpus import (
     FLAVOURS,
@@ -44,8 +45,20 @@ from bench.measure import Daemon, Timed, run_timed, time_file_creation, wait_for
 from bench.pathological import ReadingFigures, measure_reading_phase, render_reading
 from bench.serving import POLLED, READERS, STEADY, RateRow, free_port, measure_rates, reading
 
+if TYPE_CHECKING:
+    from bench import learn
+
 REPO = Path(__file__).resolve().parent.parent
-PHASES = ("cold", "noop", "latency", "burst", "readers", "pathological")
+PHASES = (
+    "cold",
+    "noop",
+    "latency",
+    "burst",
+    "readers",
+    "pathological",
+    "learn-f1",
+    "learn-daemon",
+)
 DAEMON_SIZES = ("10k", "100k")  # catalogue sizes the daemon phases run on
 # The flavours the daemon phases run with (each reuses its last cold build): the shipped
 # defaults, and the peers' job of issue 6 (corpus topics, Atom only, no entry pages).
@@ -139,6 +152,8 @@ class Results:
     served: list[LatencyRow] = field(default_factory=list)
     hugo: list[HugoRow] = field(default_factory=list)
     rates: RateRow | None = None
+    learn_f1: list[learn.F1Row] = field(default_factory=list)
+    learn_daemon: list[learn.DaemonRow] = field(default_factory=list)
 
 
 # ----------------------------------------------------------------------------- options
@@ -219,14 +234,15 @@ def _choices(
 def _write_configs(work: Path) -> dict[str, Path]:
     """The configs the runs use, builds and daemons alike: shipped defaults except
     `max_entries = 50`; raw runs use the project's seedfeed.toml taxonomy; peers runs do
-    the peers' job of issue 6 (Atom feeds only, no entry pages, no automatic topics)."""
+    the peers' job of issue 6 (Atom feeds only, no entry pages, no automatic or learned
+    topics)."""
     work.mkdir(parents=True, exist_ok=True)
     headered = work / "config-headered.toml"
     headered.write_text("[feeds]\nmax_entries = 50\n", encoding="utf-8")
     peers = work / "config-peers.toml"
     peers.write_text(
         '[feeds]\nmax_entries = 50\nformats = ["atom"]\n\n[pages]\nentries = false\n\n'
-        "[auto_topics]\nenabled = false\n",
+        "[auto_topics]\nenabled = false\n\n[learn]\nenabled = false\n",
         encoding="utf-8",
     )
     shipped = (REPO / "seedfeed.toml").read_text(encoding="utf-8")
@@ -807,7 +823,10 @@ def render_markdown(results: Results) -> str:
         lines.append("")
     lines += _render_hugo(results)
     lines += _render_readers(results)
-    targets = _targets(results)
+    from bench import learn  # (it uses this module's helpers)
+
+    lines += learn.render(results.learn_f1, results.learn_daemon)
+    targets = _targets(results) + learn.targets(results.learn_f1, results.learn_daemon)
     if targets:
         lines += [
             "| target (issues 6 and 21, 2 cores) | floor | measured | met |",
@@ -1097,6 +1116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not opts.seedfeed.exists():
         print(f"bench: no seedfeed CLI at {opts.seedfeed} (run `make` first)", file=sys.stderr)
         return 2
+    from bench import learn  # (it uses this module's helpers)
+
     configs = _write_configs(opts.work)
     results = Results(machine=_machine(opts))
     errors: list[str] = []
@@ -1161,6 +1182,33 @@ def main(argv: Sequence[str] | None = None) -> int:
             readings.append(measure_reading_phase(opts.work, corpus, config))
 
         _guarded(reading_rows, "pathological", errors)
+    if "learn-f1" in opts.phases:
+
+        def learn_f1() -> None:
+            _say("learning: F1 on the TEST stories")
+            results.learn_f1 += learn.measure_f1(opts.seedfeed, corpus, opts.work, opts.timeout)
+
+        _guarded(learn_f1, "learn-f1", errors)
+    if "learn-daemon" in opts.phases and "10k" in opts.sizes:
+
+        def learn_daemon() -> None:
+            inputs = build_inputs(corpus, opts.work, "headered", "10k")
+            config = configs["headered"]
+            root = _ensure_state(opts, inputs, config)
+            _say("learning: drops and a retrain in the daemon")
+            results.learn_daemon.append(
+                learn.measure_daemon(
+                    partial(_start_daemon, opts, root, inputs.seeds_dir, config),
+                    root,
+                    inputs.seeds_dir,
+                    opts.work,
+                    stories_with_topics(corpus, max(opts.probes, 500)),
+                    drops=opts.probes,
+                    timeout=opts.timeout,
+                )
+            )
+
+        _guarded(learn_daemon, "learn-daemon", errors)
     table = render_markdown(results) + "".join(render_reading(r) for r in readings)
     print(table)
     out = opts.work / "results.json"
@@ -1173,8 +1221,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "served": [asdict(lat) for lat in results.served],
         "hugo": [asdict(h) for h in results.hugo],
         "rates": asdict(results.rates) if results.rates else None,
+        "learn_f1": [asdict(row) for row in results.learn_f1],
+        "learn_daemon": [asdict(row) for row in results.learn_daemon],
         "targets": [
-            {"target": n, "floor": f, "measured": g, "met": ok} for n, f, g, ok in _targets(results)
+            {"target": n, "floor": f, "measured": g, "met": ok}
+            for n, f, g, ok in _targets(results)
+            + learn.targets(results.learn_f1, results.learn_daemon)
         ],
         "errors": errors,
         "markdown": table,

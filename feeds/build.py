@@ -52,6 +52,7 @@ from feeds.render import (
     render_json_feed,
     render_rss,
 )
+from feeds.teaching import apply_learning
 from feeds.topics import NAMES_VERSION, assign_topics
 from feeds.urls import (
     ALL_SLUG,
@@ -81,6 +82,9 @@ _FEED_CHUNK = 8
 # Chunks sent to worker processes ahead of the one being written.
 _RENDERS_IN_FLIGHT = 4
 T = TypeVar("T")
+# Topics not given by reading a file: re-tagging leaves them to the catalogue (automatic) and
+# to feeds.teaching (learned).
+_WORKED_OUT_SOURCES = (TopicSource.AUTO, TopicSource.LEARNED)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,13 +131,17 @@ def update(
     workers: int = 1,
     lists: bool = True,
     progress: Progress | None = None,
+    learn_now: bool = True,
 ) -> PublishReport:
-    """`seedfeed build`, and the daemon's start: settings, then seeds/, then public/ (with
-    `lists` false, index.html and feeds.opml are left pending, as `publish_dirty` says).
-    `progress` is told of each batch of files reconciled."""
+    """`seedfeed build`, and the daemon's start: settings, then seeds/, then learned topics,
+    then public/ (with `lists` false, index.html and feeds.opml are left pending, as
+    `publish_dirty` says). `progress` is told of each batch of files reconciled. With
+    `learn_now` false (the daemon, which learns in the background), the model in the state
+    folder tags the entries, however old."""
     apply_config(catalog, config)
     with reading_pool(workers) as pool:
         reconcile(catalog, config, now=now, pool=pool, progress=progress)
+        apply_learning(catalog, config, learn_now=learn_now)
         return publish_dirty(catalog, config, now=now, pool=pool, lists=lists)
 
 
@@ -191,7 +199,7 @@ def retag(catalog: Catalog, config: Config) -> int:
     changed = 0
     with catalog.transaction():
         for entry_id, entry, rel_path in list(catalog.tagged_entries()):
-            fixed = tuple(t for t in entry.topics if t.source is not TopicSource.AUTO)
+            fixed = tuple(t for t in entry.topics if t.source not in _WORKED_OUT_SOURCES)
             tagged = assign_topics(
                 replace(entry, topics=(), candidates=()),
                 rel_path=rel_path or Path(),

@@ -35,7 +35,7 @@ from feeds.urls import ALL_SLUG, REJECTED_SLUG
 log = logging.getLogger(__name__)
 
 CATALOG_NAME = "catalog.sqlite3"
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # What waits for the next publish: feeds, feeds whose Atom is out but not their other
 # formats, archive pages, entry pages.
@@ -67,6 +67,8 @@ _ATOM_ENTRY_CHANGED = (
     "INSERT INTO atom_entries (entry_id, revision) VALUES ({entry}.entry_id, 1) "
     "ON CONFLICT (entry_id) DO UPDATE SET revision = revision + 1, xml = NULL"
 )
+
+_LEARN_PENDING = "INSERT OR IGNORE INTO learn_pending (entry_id) VALUES ({entry}.entry_id)"
 
 # MIGRATIONS[n] takes the schema from version n to n + 1.
 _MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -232,6 +234,21 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "INSERT OR IGNORE INTO former_fingerprints (fingerprint, entry_id) "
         "VALUES (OLD.fingerprint, OLD.entry_id); END",
     ),
+    (
+        # Entries whose learned topics are to be worked out (feeds/lessons.py): new ones, ones
+        # whose text changed or that came back, and ones that lost a topic of another source
+        # (their other topics are never overridden by a learned one, so that may change it).
+        "CREATE TABLE learn_pending (entry_id TEXT PRIMARY KEY)",
+        "INSERT INTO learn_pending (entry_id) SELECT entry_id FROM entries WHERE live",
+        "CREATE TRIGGER learn_pending_new AFTER INSERT ON entries "
+        f"BEGIN {_LEARN_PENDING.format(entry='NEW')}; END",
+        "CREATE TRIGGER learn_pending_text AFTER UPDATE OF title, body ON entries "
+        f"BEGIN {_LEARN_PENDING.format(entry='NEW')}; END",
+        "CREATE TRIGGER learn_pending_back AFTER UPDATE OF live ON entries WHEN NEW.live "
+        f"BEGIN {_LEARN_PENDING.format(entry='NEW')}; END",
+        "CREATE TRIGGER learn_pending_topics AFTER DELETE ON entry_topics "
+        f"WHEN OLD.source != 'learned' BEGIN {_LEARN_PENDING.format(entry='OLD')}; END",
+    ),
 )
 
 _STORED_CACHE_SIZE = 512
@@ -239,7 +256,13 @@ _STORED_CACHE_SIZE = 512
 _IN_LIST = 500
 _TITLE_SOURCES = tuple(
     source.value
-    for source in (TopicSource.TAXONOMY, TopicSource.EXPLICIT, TopicSource.FOLDER, TopicSource.AUTO)
+    for source in (
+        TopicSource.TAXONOMY,
+        TopicSource.EXPLICIT,
+        TopicSource.FOLDER,
+        TopicSource.AUTO,
+        TopicSource.LEARNED,
+    )
 )
 # A file whose mtime lies less than this before the moment it was stored (the start of the
 # batch that read it) may have been written again since in the same timestamp tick, with
@@ -325,8 +348,13 @@ def _file_record(row: sqlite3.Row | tuple[object, ...]) -> FileRecord:
     )
 
 
+# Topics the catalogue works out itself rather than take from a reading: automatic names
+# (here) and learned topics (feeds/lessons.py).
+_WORKED_OUT = (TopicSource.AUTO, TopicSource.LEARNED)
+
+
 def _fixed_topics(entry: Entry) -> tuple[TopicMatch, ...]:
-    return tuple(t for t in entry.topics if t.source is not TopicSource.AUTO)
+    return tuple(t for t in entry.topics if t.source not in _WORKED_OUT)
 
 
 class Catalog:
@@ -941,8 +969,8 @@ class Catalog:
             tuple(r)
             for r in self._db.execute(
                 "SELECT slug, title, source, reason FROM entry_topics "
-                "WHERE entry_id = ? AND source != ?",
-                (entry_id, TopicSource.AUTO.value),
+                "WHERE entry_id = ? AND source NOT IN (?, ?)",
+                (entry_id, *(source.value for source in _WORKED_OUT)),
             )
         }
         wanted = {(t.slug, t.title, t.source.value, t.reason) for t in _fixed_topics(entry)}

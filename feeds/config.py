@@ -88,6 +88,12 @@ def _as_positive_int(value: object, where: str) -> object:
     return value
 
 
+def _as_min_examples(value: object, where: str) -> object:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 2:
+        raise ConfigError(f"{where} must be a whole number >= 2")
+    return value
+
+
 def _as_seconds(value: object, where: str) -> object:
     if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
         raise ConfigError(f"{where} must be a number of seconds >= 0")
@@ -221,6 +227,11 @@ _KEYS: Mapping[str, Mapping[str, tuple[str, _Convert]]] = {
         "max_auto_topics": ("max_auto_topics", _as_int),
         "never": ("auto_never", _as_strings),
         "merge": ("auto_merge", _as_merges),
+    },
+    "learn": {
+        "enabled": ("learn", _as_bool),
+        "min_examples": ("learn_min_examples", _as_min_examples),
+        "exclude": ("learn_exclude", _as_strings),
     },
 }
 

@@ -22,6 +22,7 @@ class TopicSource(StrEnum):
     FOLDER = "folder"
     TAXONOMY = "taxonomy"
     AUTO = "auto"
+    LEARNED = "learned"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -196,3 +197,6 @@ class Config:
     auto_never: tuple[str, ...] = ()  # names never made topics
     auto_merge: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (title, names that are it)
     taxonomy: tuple[TopicRule, ...] = ()
+    learn: bool = True
+    learn_min_examples: int = 5
+    learn_exclude: tuple[str, ...] = ()

@@ -1,4 +1,4 @@
-"""The seedfeed command line: `run`, `build`, `status`, `inspect`."""
+"""The seedfeed command line: `run`, `build`, `status`, `inspect`, `topics`."""
 
 from __future__ import annotations
 
@@ -20,12 +20,13 @@ from typing import TYPE_CHECKING
 
 from feeds.config import find_config_file, load_config
 from feeds.errors import ConfigError, RejectedFile, SeedfeedError
-from feeds.model import Config, Document, Entry
+from feeds.model import Config, Document, Entry, TopicSource
 from feeds.workers import warm_reading_pool
 from watcher.lock import hold_state_lock
 
 if TYPE_CHECKING:
     from feeds.build import Progress
+    from feeds.learning import Learned
 
 # The commands import the rest of seedfeed themselves, when they run: a first `build` starts
 # its worker processes' forkserver before, so the two processes import seedfeed at once.
@@ -108,6 +109,11 @@ def _parser() -> argparse.ArgumentParser:
 
     topics = command("topics", "list every topic and the automatic names held back, and why")
     paths(topics)
+    topics.add_argument(
+        "--check",
+        action="store_true",
+        help="per taught topic, the precision and recall cross-validation on its examples gives",
+    )
     topics.add_argument("--json", action="store_true", help="print JSON")
     topics.set_defaults(command=_topics)
 
@@ -115,7 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     inspect.add_argument("files", nargs="+", type=Path, metavar="FILE")
     inspect.add_argument("--seeds", type=Path, help="the folder of clippings (for folder topics)")
     inspect.add_argument(
-        "--state", type=Path, help="the catalogue that --explain asks (default: .seedfeed)"
+        "--state", type=Path, help="the state folder --explain reads (default: .seedfeed)"
     )
     inspect.add_argument("--json", action="store_true", help="print JSON")
     inspect.add_argument(
@@ -304,6 +310,8 @@ def _status(args: argparse.Namespace, config: Config) -> int:
 
 
 def _topics(args: argparse.Namespace, config: Config) -> int:
+    if args.check:
+        return _check_topics(args, config)
     from feeds.catalog import Catalog
 
     catalog = Catalog.open_reader(config.state_dir, page_size=config.max_entries)
@@ -356,6 +364,7 @@ def _topics(args: argparse.Namespace, config: Config) -> int:
 
 def _inspect(args: argparse.Namespace, config: Config) -> int:
     from feeds.normalize import split_entries
+    from feeds.teaching import model_in_force, with_learned_topics
     from feeds.topics import add_auto_topics, assign_topics
 
     if args.explain == "lines":
@@ -377,7 +386,9 @@ def _inspect(args: argparse.Namespace, config: Config) -> int:
     every = add_auto_topics(
         [e for _, found in results if isinstance(found, list) for e in found], config=config
     )
-    tagged = iter(every)
+    # The learned state in the state folder, read only.
+    learned = model_in_force(config)
+    tagged = iter([with_learned_topics(learned, entry) for entry in every])
     report: list[dict[str, object]] = []
     with _name_explainer(config) as explain_names:
         for file, found in results:
@@ -385,7 +396,12 @@ def _inspect(args: argparse.Namespace, config: Config) -> int:
                 report.append({"file": str(file), "rejected": found})
                 continue
             shown = [
-                _entry_json(next(tagged), now, explain_names if args.explain == "topics" else None)
+                _entry_json(
+                    next(tagged),
+                    now,
+                    explain_names if args.explain == "topics" else None,
+                    learned,
+                )
                 for _ in found
             ]
             report.append({"file": str(file), "entries": shown})
@@ -481,8 +497,13 @@ def _name_explainer(config: Config) -> Iterator[Callable[[Entry], list[str]]]:
 
 
 def _entry_json(
-    entry: Entry, now: datetime, explain: Callable[[Entry], list[str]] | None
+    entry: Entry,
+    now: datetime,
+    explain: Callable[[Entry], list[str]] | None,
+    learned: Learned | None = None,
 ) -> dict[str, object]:
+    """An entry as `inspect` shows it; with `explain`, which rule gave each topic, why its
+    names are or are not automatic topics, and the model that gave its learned topics."""
     shown: dict[str, object] = {
         "title": entry.title,
         "published": _rfc3339(entry.published or now),
@@ -496,13 +517,20 @@ def _entry_json(
         "topics": [t.slug for t in entry.topics],
     }
     if explain is not None:
+        from feeds.teaching import explain_learned
         from feeds.topics import explain_topics
 
         names = explain(entry)
         from_catalog = bool(names) and names[0].startswith("(automatic topics as")
+        others = tuple(t for t in entry.topics if t.source is not TopicSource.LEARNED)
         shown["explain"] = [
-            *(line for line in explain_topics(entry) if not (from_catalog and ": auto: " in line)),
+            *(
+                line
+                for line in explain_topics(replace(entry, topics=others))
+                if not (from_catalog and ": auto: " in line)
+            ),
             *names[from_catalog:],
+            *explain_learned(learned, entry),
         ]
     return shown
 
@@ -531,3 +559,49 @@ def _print_entries(item: dict[str, object]) -> None:
         for line in entry.get("explain", []):
             print(f"   topic {line}")
         print(f"   content: {entry['content'][:300]}")
+
+
+def _check_topics(args: argparse.Namespace, config: Config) -> int:
+    """`seedfeed topics --check`: how well each taught topic is learned from its examples."""
+    from feeds.catalog import Catalog
+    from feeds.teaching import kept_out, model_for_check
+
+    catalog = Catalog.open_reader(config.state_dir, page_size=config.max_entries)
+    try:
+        learned = model_for_check(catalog, config)
+    finally:
+        catalog.close()
+    report = {
+        "min_examples": config.learn_min_examples,
+        "learning": config.learn,
+        "learned": [
+            {
+                "slug": t.slug,
+                "title": t.title,
+                "examples": t.examples,
+                "method": t.method,
+                "precision": round(t.precision, 3),
+                "recall": round(t.recall, 3),
+            }
+            for t in learned.topics
+        ],
+        "too_thin": [{"slug": slug, "examples": n} for slug, n in learned.thin],
+        "excluded": list(kept_out(config)),
+    }
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not config.learn:
+        print("learning is off ([learn] enabled = false): these topics would be learned")
+    print(f"taught topics learned: {len(learned.topics)} (cross-validated on their examples)")
+    if learned.topics:
+        print(f"  {'topic':30} {'examples':>8}  {'method':8} {'precision':>9} {'recall':>6}")
+    for t in learned.topics:
+        print(f"  {t.slug:30} {t.examples:8}  {t.method:8} {t.precision:9.2f} {t.recall:6.2f}")
+    if learned.thin:
+        print(f"too thin to learn (fewer than {config.learn_min_examples} examples):")
+        for slug, n in learned.thin:
+            print(f"  {slug:30} {n:8}")
+    if report["excluded"]:
+        print(f"kept from learning: {', '.join(kept_out(config))}")
+    return EXIT_OK

@@ -51,9 +51,22 @@ from feeds.build import (
 )
 from feeds.catalog import Catalog
 from feeds.errors import CatalogError, ConfigError, PublishError
+from feeds.learned import save_learned
+from feeds.learning import Learned, without_examples
+from feeds.lessons import model_in_catalog
 from feeds.lists import lists_pending, lists_written, take_lists, write_lists
 from feeds.model import Config
 from feeds.publish import remove_stale_temp_files
+from feeds.teaching import (
+    Lesson,
+    apply_lesson,
+    learn_from_catalog,
+    learn_in_worker,
+    look_at_examples,
+    model_in_force,
+    retag_all,
+    tag_pending,
+)
 from feeds.urls import served_url, serves_everywhere
 from feeds.workers import start_reading_pool, warm_reading_pool
 from watcher.lock import hold_state_lock
@@ -83,6 +96,13 @@ _OTHERS_LAG = 2.0
 # Worker processes that read a burst's files stop after this many seconds without a batch.
 _POOL_IDLE = 5.0
 # Settings a running daemon cannot take over; a reload logs that they need a restart.
+# Topics are learned again this many seconds after the last batch stored (debounced): a burst
+# of examples is learned from once, after it.
+_LEARN_DELAY = 2.0
+# ... but no later than this after the first batch that asked (drops that keep coming never
+# hold learning off for good).
+_LEARN_MAX_WAIT = 10.0
+_LEARN_JOB = "learn"
 _RESTART_ONLY = frozenset({"seeds_dir", "public_dir", "state_dir", "host", "port", "polling"})
 
 
@@ -305,6 +325,12 @@ class Daemon:
         # Held to start or stop the worker processes, and by a publish that uses them.
         self._pool_lock = threading.Lock()
         self._scheduler: BackgroundScheduler | None = None
+        # The model that tags drops (topics taught by example); replaced whole when the
+        # background job has learned a new one.
+        self._learned: Learned | None = None
+        self._learn_wanted = threading.Event()
+        # When the first batch asked for a look at the examples since the last look.
+        self._learn_asked: float | None = None
 
     # -- control, safe from signal handlers and other threads --------------------------------
 
@@ -351,7 +377,9 @@ class Daemon:
         try:
             try:
                 with self._catalog_lock:
-                    report = update(catalog, config, now=self._clock(), lists=False)
+                    report = update(
+                        catalog, config, now=self._clock(), lists=False, learn_now=False
+                    )
                 self._announce(report)
                 # Written as the lists job writes them, so its next turn waits its share of
                 # time rather than coming with the first drops.
@@ -360,12 +388,15 @@ class Daemon:
                 # public/ full or unwritable: seeds/ is reconciled, and what is unwritten stays
                 # dirty for the publish job, which writes it once it can.
                 log.error("publish failed, retrying while watching: %s", e)
+            kept = model_in_force(config)
+            self._learned = None if kept is None else without_examples(kept)
             # What start-up left alive (modules, settings, caches) stays for good: out of the
             # garbage collector's sight, its full collections no longer walk it each time.
             gc.collect()
             gc.freeze()
             self._schedule(scheduler)
             scheduler.start()
+            self._learn_soon(delay=0)
             if (os.cpu_count() or 1) > 1:
                 warm_reading_pool()
             if server is not None:
@@ -539,6 +570,7 @@ class Daemon:
                         raise
                     except Exception:
                         log.exception("file failed path=%s", file.rel_path)
+                self._tag_learned(catalog)
         except CatalogError as e:
             # The state folder full, say: none of the batch is recorded, and the periodic
             # reconcile reads its files again.
@@ -547,6 +579,8 @@ class Daemon:
         if burst:
             log.info("batch stored files=%d ingested=%d", len(batch.todo), ingested)
         self._publish_soon()
+        if ingested:
+            self._learn_soon()
 
     def _collect(self, batch: _Batch) -> list[Reading | None]:
         """The readings of `batch`'s files, reading them here if the worker processes did not;
@@ -756,9 +790,94 @@ class Daemon:
         catalog = self._require_catalog()
         try:
             with self._catalog_lock:
-                reconcile(catalog, self._config, now=self._clock())
+                report = reconcile(catalog, self._config, now=self._clock())
+                self._tag_learned(catalog)
         except Exception:
             log.exception("reconcile failed")
+            return
+        if report.ingested or report.removed:
+            self._learn_soon()
+
+    # -- topics taught by example ------------------------------------------------------------
+
+    def _learn_in_worker(self, config: Config) -> Lesson | None:
+        """Learn in a worker process of its own; None if the daemon stops meanwhile (the
+        worker is killed: stopping never waits for learning)."""
+        pool = start_reading_pool(1)
+        try:
+            future = pool.submit(learn_in_worker, config)
+            while not self._stop.wait(0.1):
+                if future.done():
+                    return future.result()
+            for process in list(pool._processes.values()):
+                process.kill()
+            return None
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _tag_learned(self, catalog: Catalog) -> None:
+        """Under the lock: give the entries just stored their learned topics with the model
+        in hand (a failure leaves them waiting, for the next batch or start)."""
+        try:
+            tag_pending(catalog, self._learned)
+        except Exception:
+            log.exception("tagging learned topics failed")
+
+    def _learn_soon(self, *, delay: float = _LEARN_DELAY) -> None:
+        """Look for changed examples `delay` seconds from now, unless asked again before (and
+        `_LEARN_MAX_WAIT` after the first ask at the latest)."""
+        self._learn_wanted.set()
+        scheduler = self._scheduler
+        if scheduler is None or not scheduler.running:
+            return
+        now = time.time()
+        if self._learn_asked is None:
+            self._learn_asked = now
+        due = min(now + delay, self._learn_asked + _LEARN_MAX_WAIT)
+        scheduler.add_job(
+            self._learn,
+            "date",
+            run_date=datetime.fromtimestamp(due, UTC),
+            id=_LEARN_JOB,
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+
+    def _learn(self) -> None:
+        """The learning job: when the examples (or the `[learn]` settings) changed, learn
+        again in a process of its own (the daemon's memory and interpreter lock stay with the
+        drops), keep the model, tag drops with it from then on, and give every stored entry
+        its learned topics under it (only the feeds of entries that change are published
+        again). Runs again at once if asked while it ran."""
+        catalog = self._require_catalog()
+        while self._learn_wanted.is_set() and not self._stop.is_set():
+            self._learn_wanted.clear()
+            self._learn_asked = None
+            config = self._config
+            reader = Catalog.open_reader(config.state_dir, page_size=catalog.page_size)
+            try:
+                learned = self._learned
+                key, taught = look_at_examples(reader, config)
+                if learned is None or learned.key != key:
+                    if taught:
+                        lesson = self._learn_in_worker(config)
+                        if lesson is None:
+                            return
+                    else:  # nothing to fit: quick, and no process to start
+                        lesson = learn_from_catalog(reader, config)
+                        save_learned(config.state_dir, lesson.learned)
+                    self._learned = lesson.learned
+                    changed = apply_lesson(catalog, lesson, lock=self._catalog_lock)
+                elif model_in_catalog(reader) != learned.key:
+                    changed = retag_all(catalog, learned, reader=reader, lock=self._catalog_lock)
+                else:
+                    changed = 0
+                if changed:
+                    self._publish_soon()
+            except Exception:
+                log.exception("learning topics failed")
+            finally:
+                reader.close()
 
     def _reload(self) -> None:
         """Take over a changed seedfeed.toml; a broken one leaves the running one in place."""
@@ -791,6 +910,7 @@ class Daemon:
         except Exception:
             log.exception("config reload failed to apply")
         self._reconcile()
+        self._learn_soon(delay=0)
 
     def _require_catalog(self) -> Catalog:
         if self._catalog is None:

@@ -456,7 +456,8 @@ def test_a_version_1_catalogue_gains_what_later_versions_add(tmp_path: Path) -> 
     """Version 2 added indexes and dirty_others; version 3 the generation of each dirt and
     the liveness of each entry's topics, filled from the entries; version 4 the entries' kept
     Atom XML; version 5 the merged automatic names and the names other topics hold;
-    version 6 the entries' texts before an edit."""
+    version 6 the entries' texts before an edit; version 7 the entries waiting for their
+    learned topics (every live one)."""
     state = tmp_path / "state"
     catalog = Catalog.open(state, id_authority="example.org", auto_min_entries=2)
     catalog.store_file(_record("a.txt"), [_entry("One", "First.", topics=("water",))], now=T0)
@@ -485,6 +486,7 @@ def test_a_version_1_catalogue_gains_what_later_versions_add(tmp_path: Path) -> 
         "DROP TABLE dirty_others",
         "DROP TABLE auto_merges",
         "DROP TABLE held_names",
+        "DROP TABLE learn_pending",
     )
     try:
         assert [e.title for e in catalog.feed_entries("water", limit=10)] == ["One"]
@@ -496,6 +498,7 @@ def test_a_version_1_catalogue_gains_what_later_versions_add(tmp_path: Path) -> 
     db = sqlite3.connect(state / "catalog.sqlite3")
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert db.execute("SELECT 1 FROM sqlite_master WHERE name = 'memberships_left'").fetchone()
+    assert db.execute("SELECT count(*) FROM learn_pending").fetchone() == (1,)
     db.close()
 
 
@@ -650,6 +653,8 @@ def test_feeds_published_under_the_former_history_rule_are_rendered_again(
         5,
         "DROP TRIGGER former_fingerprints_follow_edits",
         "DROP TABLE former_fingerprints",
+        *(f"DROP TRIGGER learn_pending_{change}" for change in ("new", "text", "back", "topics")),
+        "DROP TABLE learn_pending",
     )
     try:
         assert catalog.dirty_slugs() == ["all", "water"]

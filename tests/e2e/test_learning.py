@@ -1,0 +1,123 @@
+"""End to end: topics taught by example in the real daemon. Make a folder, drop five
+clippings in it, and the stories like them are filed there too; a kill -9 keeps what was
+learned."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import wait_until
+from tests.e2e.daemon import DaemonProcess, Site, query_catalog, read_feed_on_disk, run_cli
+from tests.unit.test_learning import story
+
+pytestmark = pytest.mark.e2e
+
+Daemons = Callable[..., DaemonProcess]
+LEARN_TIMEOUT = 90  # the first model is learned in a process that imports scikit-learn
+
+
+def clipping(topic: str | None, seed: int) -> str:
+    title, text = story(topic, seed)
+    return f"Title: {title}\n\n{text}\n"
+
+
+def titles_in(site: Site, slug: str) -> set[str]:
+    feed = read_feed_on_disk(site, slug)
+    return set() if feed is None else {entry.title for entry in feed.entries}
+
+
+def learned_files(site: Site) -> set[str]:
+    rows = query_catalog(
+        site,
+        "SELECT s.rel_path FROM sources s JOIN entry_topics t USING (entry_id) "
+        "WHERE t.source = 'learned' AND t.slug = 'astronomy'",
+    )
+    return {str(row[0]) for row in rows}
+
+
+def test_five_clippings_in_a_folder_file_the_others_and_survive_a_kill(
+    tmp_path: Path, daemons: Daemons
+) -> None:
+    site = Site.create(tmp_path / "site")
+    for seed in range(10, 13):
+        (site.seeds / f"sky-{seed}.txt").write_text(clipping("astronomy", seed), encoding="utf-8")
+    for seed in range(20, 36):
+        (site.seeds / f"other-{seed}.txt").write_text(clipping(None, seed), encoding="utf-8")
+    daemon = daemons(site).start_serving()
+    assert learned_files(site) == set()
+    for seed in range(5):
+        site.drop(f"astronomy/{seed}.txt", clipping("astronomy", seed))
+    # Learned in the background, then the stories stored before are filed too.
+    wait_until(
+        lambda: learned_files(site) == {"sky-10.txt", "sky-11.txt", "sky-12.txt"},
+        timeout=LEARN_TIMEOUT,
+    )
+    sky = {story("astronomy", seed)[0] for seed in range(10, 13)}
+    wait_until(lambda: sky <= titles_in(site, "astronomy"), timeout=10)
+    assert not any(title.startswith("Other") for title in titles_in(site, "astronomy"))
+    # A new drop is tagged at once, with the model the daemon holds.
+    site.drop("sky-40.txt", clipping("astronomy", 40))
+    wait_until(lambda: story("astronomy", 40)[0] in titles_in(site, "astronomy"), timeout=10)
+    site.drop("other-41.txt", clipping(None, 41))
+    wait_until(
+        lambda: (
+            "other-41.txt" in {str(r[0]) for r in query_catalog(site, "SELECT rel_path FROM files")}
+        ),
+        timeout=10,
+    )
+    assert "other-41.txt" not in learned_files(site)
+    # kill -9: the model in the state folder tags the next drop after the restart.
+    daemon.kill()
+    assert (site.state / "learned.pickle").is_file()
+    daemon = daemons(site, name="restarted").start_serving()
+    site.drop("sky-42.txt", clipping("astronomy", 42))
+    wait_until(lambda: story("astronomy", 42)[0] in titles_in(site, "astronomy"), timeout=10)
+    assert "topics learned" not in daemon.log()
+    daemon.stop()
+
+
+def test_check_and_explain_report_what_was_learned_without_writing_it(tmp_path: Path) -> None:
+    site = Site.create(tmp_path / "site")
+    for seed in range(5):
+        (site.seeds / "astronomy").mkdir(exist_ok=True)
+        (site.seeds / "astronomy" / f"{seed}.txt").write_text(clipping("astronomy", seed))
+    (site.seeds / "cooking").mkdir()
+    (site.seeds / "cooking" / "1.txt").write_text(clipping("cooking", 1))
+    for seed in range(20, 40):
+        (site.seeds / f"other-{seed}.txt").write_text(clipping(None, seed), encoding="utf-8")
+    built = run_cli(site, "build", *site.path_options(), timeout=120)
+    assert built.returncode == 0, built.stderr
+    check = run_cli(site, "topics", "--check", *site.path_options()[:2], "--state", str(site.state))
+    assert check.returncode == 0, check.stderr
+    lines = check.stdout.splitlines()
+    assert any(line.split()[:3] == ["astronomy", "5", "centroid"] for line in lines), lines
+    assert "too thin to learn (fewer than 5 examples):" in lines
+    assert any(line.split() == ["cooking", "1"] for line in lines), lines
+    # Every file of the state folder but SQLite's shared-memory index of the WAL, which any
+    # reader of the catalogue (--explain asks it about names) updates.
+    state = {
+        p.name: p.stat().st_mtime_ns for p in site.state.iterdir() if p.suffix != ".sqlite3-shm"
+    }
+    probe = tmp_path / "probe.txt"
+    probe.write_text(clipping("astronomy", 50), encoding="utf-8")
+    explained = run_cli(
+        site,
+        "inspect",
+        "--explain",
+        "--config",
+        str(site.config),
+        "--state",
+        str(site.state),
+        str(probe),
+    )
+    assert explained.returncode == 0, explained.stderr
+    line = next(x for x in explained.stdout.splitlines() if "topic astronomy:" in x)
+    assert "learned: score" in line and "(threshold" in line
+    nearest = {story("astronomy", seed)[0] for seed in range(5)}
+    assert sum(f'"{title}"' in line for title in nearest) == 3, line
+    assert {
+        p.name: p.stat().st_mtime_ns for p in site.state.iterdir() if p.suffix != ".sqlite3-shm"
+    } == state
