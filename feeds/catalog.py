@@ -385,8 +385,11 @@ class Catalog:
         # Entries inserted by the transaction in hand: none can have a membership yet.
         self._minted_entries: set[str] = set()
         # StoredEntry values by id, for entries that appear in several feeds of one publish;
-        # an entry leaves it as soon as anything about it changes.
+        # an entry leaves it as soon as anything about it changes here, and all leave when
+        # another connection commits (`_stored_version`, SQLite's `data_version` they were
+        # read at): a reader's next snapshot may hold an edit this connection never made.
         self._stored: OrderedDict[str, StoredEntry] = OrderedDict()
+        self._stored_version = -1
         self._savepoints = True
         self._touched_candidates: set[str] = set()
         self._depth = 0
@@ -1570,6 +1573,10 @@ class Catalog:
     def _stored_entries(self, rows: Sequence[Sequence[object]]) -> list[StoredEntry]:
         """StoredEntry values for entry rows: kept ones from the cache, the others with their
         topics and sources read in one query each."""
+        (version,) = self._db.execute("PRAGMA data_version").fetchone()
+        if version != self._stored_version:
+            self._stored.clear()
+            self._stored_version = version
         found: dict[str, StoredEntry] = {}
         for row in rows:
             entry_id = str(row[0])

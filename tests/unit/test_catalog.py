@@ -170,6 +170,29 @@ def test_a_snapshot_reads_one_moment_while_another_connection_writes(catalog: Ca
         reader.close()
 
 
+def test_a_reader_never_serves_an_entry_as_an_earlier_snapshot_held_it(catalog: Catalog) -> None:
+    """A publish reads from a reader in several snapshots (entry pages, then feeds) while
+    files are stored. An entry edited in between must be rendered as edited: its XML is
+    kept with the revision the later snapshot read, and an old text kept under the new
+    revision would stay in every feed until the next edit."""
+    [entry_id] = catalog.store_file(_record("a.txt"), [_entry("One", "First.")], now=T0)
+    reader = Catalog.open_reader(catalog.path.parent, page_size=catalog.page_size)
+    try:
+        with reader.snapshot():  # the entry pages
+            first = reader.stored_entry(entry_id)
+            [before] = reader.current_atom_parts(ALL_SLUG)
+        assert first is not None and "First." in first.content
+        catalog.store_file(_record("a.txt", "h2"), [_entry("One", "First, edited.")], now=T0)
+        with reader.snapshot():  # the feeds
+            [part] = reader.current_atom_parts(ALL_SLUG)
+            [stored] = reader.stored_entries([part.entry_id])
+        assert part.revision > before.revision and part.xml is None
+        assert "edited" in stored.content
+        assert [e.content for e in reader.feed_entries(ALL_SLUG, limit=5)] == [stored.content]
+    finally:
+        reader.close()
+
+
 def test_dirty_feeds_are_the_ones_whose_entries_changed(catalog: Catalog) -> None:
     catalog.store_file(_record("a.txt"), [_entry("One", "First.", topics=("water",))], now=T0)
     catalog.store_file(_record("b.txt"), [_entry("Two", "Second.", topics=("fire",))], now=T0)
