@@ -40,6 +40,8 @@ _TOKEN = re.compile(
     r"|(?P<word>[^\W\d_][\w.'-]*[^\W\d_]|[^\W\d_])"
     r"|(?P<other>[^\s,|/()\u2013\u2014:.-])"
 )
+# The years a clipping's date can name: a number past them is a price or a count.
+_YEARS = (1800, 2200)
 _CJK_DATE = re.compile(r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]")
 _CJK_TIME = re.compile(r"(\d{1,2})\s*[時时시]\s*(\d{1,2})\s*[分분]")
 _OFFSET = re.compile(r"(?:gmt|utc)\s*(?P<sign>[+-])\s*(?P<hours>\d{1,2})(?::?(?P<minutes>\d\d))?")
@@ -154,6 +156,8 @@ def _absolute(low: str, phrases: Phrases) -> FreeDate | None:
         moment = dateutil_parser.parse(" ".join(parts), default=datetime(2000, 1, 1), dayfirst=True)
     except (ValueError, OverflowError):
         return None
+    if not _YEARS[0] <= moment.year <= _YEARS[1]:
+        return None  # "Jun --- --- 6627": a table row with a month in it, not a date
     return FreeDate(
         moment=moment.replace(tzinfo=None), offset_minutes=offset, year_known=year_known
     )

@@ -474,7 +474,16 @@ def test_free_dates(
 
 
 @pytest.mark.parametrize(
-    "text", ["11:42 GMT", "Shr 1.20 dlrs vs 1.10 dlrs", "2026-13-01", "Business, All", "20 pct"]
+    "text",
+    [
+        "11:42 GMT",
+        "Shr 1.20 dlrs vs 1.10 dlrs",
+        "2026-13-01",
+        "Business, All",
+        "20 pct",
+        # A row of a wire table: a month, empty cells, a price (no year of any calendar in use).
+        "Jun      ---    ---     ---     6627",
+    ],
 )
 def test_free_dates_refuse_what_is_not_a_date(text: str) -> None:
     assert read_free_date(text) is None
