@@ -11,6 +11,7 @@ share of common words, as jusText judges paragraphs.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ _TOP_LINES = 40  # non-blank lines from the top where a headline's byline or dat
 _CANDIDATES = 4  # short lines right above that byline or date among which the headline is
 _REPEAT_WINDOW = 12  # non-blank lines from the top where a repeated headline is looked for
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_DIGIT = re.compile(r"\d")
 _BREADCRUMB = re.compile(r"\s+[>\u203a\u00bb/|]\s+")
 _NAME_ONLY = re.compile(r"^[A-Z][\w.\u2019'-]+(?:\s+[A-Z][\w.\u2019'-]+){1,3}$")
 _SEGMENT = re.compile(r"\s*(?:\||\s[-\u2013\u2014\u00b7\u2022]\s)\s*")
@@ -120,11 +122,15 @@ def line_kind(line: str) -> Kind:
         return "byline"
     if meta_date(s) is not None:
         return "date"
-    if trailer_starts(s) or (
-        len(low) < 200 and any(words in low for words in phrases.trailer_inside)
-    ):
+    if trailer_starts(s) or (len(low) < 200 and _any_of(phrases.trailer_inside).search(low)):
         return "trailer"
     return "text"
+
+
+@functools.cache
+def _any_of(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern finding any of `phrases` inside a text: a scan, not one per phrase."""
+    return re.compile("|".join(re.escape(phrase) for phrase in phrases) or "(?!)")
 
 
 def _is_breadcrumb(low: str) -> bool:
@@ -137,6 +143,8 @@ def meta_date(line: str) -> tuple[str, str] | None:
     """(label, date text) for a date line, or a line of furniture parts with a date among them:
     "PTI | Updated: Mar 12, 2026, 14:05 IST", "NAME Published March 12, 2026", "Madrid - 10 mar
     2026 - 12:40 CET", "Publié le 09 mars 2026 à 11h32, modifié le 09 mars 2026 à 13h10"."""
+    if _DIGIT.search(line) is None:
+        return None  # every date has a digit, and so every part of a line that holds one
     found = date_line(line)
     if found is not None or len(line) > 160:
         return found
@@ -206,7 +214,10 @@ def _without_agency(name: str) -> str:
 
 def _ends_with_credit(low: str) -> bool:
     """ "... near Kericho. Photograph: Daniel Otieno/AFP/Getty Images": a caption with a credit."""
-    for credit in load_phrases().caption_credits:
+    credits = load_phrases().caption_credits
+    if _any_of(credits).search(low) is None:
+        return False  # no credit anywhere: the common case, found in one scan
+    for credit in credits:
         at = low.rfind(credit)
         if at > 0 and len(low[at + len(credit) :].split()) <= 6:
             return True
