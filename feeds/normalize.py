@@ -273,6 +273,7 @@ def _split_stories(
     in_wire = False
     under_header = False  # a header block was just read: what follows is its body
     trailer_seen = False  # the story ended with a trailer ("Reporting by ...", a copyright)
+    prose = _ProseScan(stripped)
     while i < n:
         s = stripped[i]
         if not s:
@@ -305,7 +306,7 @@ def _split_stories(
                 if (
                     i > starts[-1]
                     and not under_header
-                    and (skip is None or _may_end_story(lines, stripped, starts[-1], i))
+                    and (skip is None or _may_end_story(lines, stripped, prose, starts[-1], i))
                 ):
                     starts.append(i)
                 under_header = skip is not None and is_header_line(s)
@@ -350,13 +351,34 @@ def _after_text(stripped: Sequence[str], i: int) -> bool:
     return k >= 0 and stripped[k][-1:] in _SENTENCE_END
 
 
-def _may_end_story(lines: Sequence[str], stripped: Sequence[str], start: int, i: int) -> bool:
+def _may_end_story(
+    lines: Sequence[str], stripped: Sequence[str], prose: _ProseScan, start: int, i: int
+) -> bool:
     """Whether a headline with furniture at line `i` may start a story: a header block or a
     wire stamp always may; a web headline only once the story before it has prose, so a
     site's name over a byline is not taken for the next story."""
     if is_header_line(stripped[i]) or (i + 1 < len(lines) and is_wire_stamp(lines[i + 1])):
         return True
-    return any(is_prose(stripped[k]) for k in range(start, i))
+    return prose.since(start, i)
+
+
+class _ProseScan:
+    """Whether the lines from `start` up to `i` hold prose, each line tested once while the
+    story's start stays put: a file of many headlines over bylines and no prose would
+    otherwise be scanned again from its top at every headline."""
+
+    def __init__(self, stripped: Sequence[str]) -> None:
+        self._stripped = stripped
+        self._start = self._end = 0
+        self._found = False
+
+    def since(self, start: int, i: int) -> bool:
+        if start != self._start or i < self._end:
+            self._start, self._end, self._found = start, start, False
+        if not self._found:
+            self._found = any(is_prose(self._stripped[k]) for k in range(self._end, i))
+        self._end = max(self._end, i)
+        return self._found
 
 
 def wire_signature(line: str) -> bool:

@@ -80,7 +80,7 @@ _DATE_LABEL = re.compile(
     r"(?i)^(?P<label>(?:last\s+|first\s+)?(?:updated|published|posted|modified|date[d]?|issued)\b"
     r"\s*(?:on|at)?\s*:?\s*)?(?P<rest>.{6,60})$"
 )
-_DIGIT = re.compile(r"\d")
+DIGIT = re.compile(r"\d")
 _STAMP_START = frozenset("0123456789 \t")
 _DIVIDER_START = frozenset("-*_=~#")
 WIRE_DATE = re.compile(r"^\s*\d{1,2}-[A-Za-z]{3}-\d{4}\s+\d{1,3}:\d\d:\d\d(?:\.\d+)?\s*$")
@@ -156,7 +156,7 @@ def match_date(text: str) -> re.Match[str] | None:
 def date_line(line: str) -> tuple[str, str] | None:
     """(label, date text) when the line is a date alone, perhaps labelled; else None."""
     s = line.strip()
-    if not s or len(s) > 80 or s[-1] in ".,;" or _DIGIT.search(s) is None:
+    if not s or len(s) > 80 or s[-1] in ".,;" or DIGIT.search(s) is None:
         return None
     m = _DATE_LABEL.match(s)
     if m is not None:

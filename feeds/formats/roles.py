@@ -19,6 +19,7 @@ from typing import Literal
 
 from feeds.formats import (
     BULLET,
+    DIGIT,
     Block,
     Parsed,
     Role,
@@ -54,7 +55,6 @@ _TOP_LINES = 40  # non-blank lines from the top where a headline's byline or dat
 _CANDIDATES = 4  # short lines right above that byline or date among which the headline is
 _REPEAT_WINDOW = 12  # non-blank lines from the top where a repeated headline is looked for
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
-_DIGIT = re.compile(r"\d")
 _BREADCRUMB = re.compile(r"\s+[>\u203a\u00bb/|]\s+")
 _NAME_ONLY = re.compile(r"^[A-Z][\w.\u2019'-]+(?:\s+[A-Z][\w.\u2019'-]+){1,3}$")
 _SEGMENT = re.compile(r"\s*(?:\||\s[-\u2013\u2014\u00b7\u2022]\s)\s*")
@@ -143,7 +143,7 @@ def meta_date(line: str) -> tuple[str, str] | None:
     """(label, date text) for a date line, or a line of furniture parts with a date among them:
     "PTI | Updated: Mar 12, 2026, 14:05 IST", "NAME Published March 12, 2026", "Madrid - 10 mar
     2026 - 12:40 CET", "Publié le 09 mars 2026 à 11h32, modifié le 09 mars 2026 à 13h10"."""
-    if _DIGIT.search(line) is None:
+    if DIGIT.search(line) is None:
         return None  # every date has a digit, and so every part of a line that holds one
     found = date_line(line)
     if found is not None or len(line) > 160:

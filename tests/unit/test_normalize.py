@@ -13,7 +13,14 @@ from feeds.config import DEFAULT_CONFIG
 from feeds.errors import RejectedFile
 from feeds.ingest import decode_text
 from feeds.model import Config, Document, Entry
-from feeds.normalize import fingerprint, parse_date, shorten, split_entries, title_case
+from feeds.normalize import (
+    _ProseScan,
+    fingerprint,
+    parse_date,
+    shorten,
+    split_entries,
+    title_case,
+)
 from tests.conftest import SAMPLE_SEEDS
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -342,3 +349,32 @@ def test_explain_lines_names_the_parts_of_wire_copy_under_a_header() -> None:
         "body",
         "trailer",
     ]
+
+
+class _CountedLines(list[str]):
+    """The stripped lines of a file, counting how often each is read."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__(lines)
+        self.reads: dict[int, int] = {}
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def]
+        if isinstance(index, int):
+            self.reads[index] = self.reads.get(index, 0) + 1
+        return super().__getitem__(index)
+
+
+def test_the_prose_before_a_headline_is_looked_for_once_a_line_while_the_story_stays() -> None:
+    """A file of many headlines over bylines and no prose: each headline asks whether the
+    story so far has prose, and each line is tested once, not once per headline after it."""
+    groups = 300
+    lines = _CountedLines(
+        [line for k in range(groups) for line in (f"Notice {k}", "By Jane Doe", "", "Short")]
+    )
+    scan = _ProseScan(lines)
+    for end in range(4, len(lines) + 1, 4):
+        assert scan.since(0, end) is False
+    assert max(lines.reads.values()) == 1
+    assert len(lines.reads) == len(lines)
+    lines[-1] = "The harbour authority said the berth reopened after two weeks of repairs."
+    assert _ProseScan(lines).since(0, len(lines)) is True
