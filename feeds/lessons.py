@@ -166,6 +166,14 @@ def _stored_story(
     )
 
 
+def queue_pending(catalog: Catalog, entry_ids: Sequence[str]) -> None:
+    """The entries wait to be tagged again (inside a transaction)."""
+    catalog._db.executemany(
+        "INSERT OR IGNORE INTO learn_pending (entry_id) VALUES (?)",
+        [(entry_id,) for entry_id in entry_ids],
+    )
+
+
 def done_pending(catalog: Catalog, entry_ids: Sequence[str]) -> None:
     """The entries are tagged (inside a transaction)."""
     catalog._db.executemany(

@@ -42,6 +42,7 @@ from feeds.lessons import (
     live_stories,
     model_in_catalog,
     pending_stories,
+    queue_pending,
     read_examples,
     read_stories,
     save_learned_topics,
@@ -175,9 +176,11 @@ def _matches_of(learned: Learned | None, story: StoredStory) -> list[TopicMatch]
     return learned_matches(learned, story.title, story.body, taken=story.taken)
 
 
-def tag_pending(catalog: Catalog, learned: Learned | None) -> int:
+def tag_pending(
+    catalog: Catalog, learned: Learned | None, *, tagged: list[str] | None = None
+) -> int:
     """Give the entries waiting for it their learned topics under `learned` (None: no model
-    yet, so none); return how many changed feeds."""
+    yet, so none), adding their ids to `tagged` if given; return how many changed feeds."""
     changed = 0
     while True:
         with catalog.transaction():
@@ -185,6 +188,8 @@ def tag_pending(catalog: Catalog, learned: Learned | None) -> int:
             for story in stories:
                 changed += save_learned_topics(catalog, story.entry_id, _matches_of(learned, story))
             done_pending(catalog, waiting)
+        if tagged is not None:
+            tagged.extend(waiting)
         if len(waiting) < _CHUNK:
             return changed
 
@@ -210,12 +215,20 @@ def retag_all(
     return apply_lesson(catalog, Lesson(learned=learned, changes=tuple(changes)), lock=lock)
 
 
-def apply_lesson(catalog: Catalog, lesson: Lesson, *, lock: threading.Lock | None = None) -> int:
+def apply_lesson(
+    catalog: Catalog,
+    lesson: Lesson,
+    *,
+    lock: threading.Lock | None = None,
+    tagged_meanwhile: Sequence[str] = (),
+) -> int:
     """Give the stored entries the learned topics of `lesson`, and record that the catalogue
     holds its model's topics; return how many entries changed feeds. Written `_CHUNK` entries
     per transaction under `lock`, each only if the entry's text has not changed since it was
-    read (a changed one waits in `learn_pending`, and is tagged with the model in force); an
-    entry written leaves `learn_pending` (a build's new entries are tagged here at once)."""
+    read; an entry written leaves `learn_pending` (a build's new entries are tagged here at
+    once). The entries stored while the lesson was learned (`tagged_meanwhile`: tagged then
+    with the model before it, or none) and those whose text changed are tagged with this
+    model last: the lesson's snapshot did not hold them as they are."""
     learned = lesson.learned
     log.info(
         "topics learned topics=%d examples=%d thin=%d seconds=%.1f",
@@ -237,6 +250,9 @@ def apply_lesson(catalog: Catalog, lesson: Lesson, *, lock: threading.Lock | Non
                 changed += save_learned_topics(catalog, entry_id, matches)
             done_pending(catalog, [entry_id for entry_id, _ in current])
     with lock or nullcontext():
+        with catalog.transaction():
+            queue_pending(catalog, tagged_meanwhile)
+        changed += tag_pending(catalog, learned)
         save_model_in_catalog(catalog, lesson.learned.key)
     log.info("learned topics applied entries=%d changed=%d", len(changes), changed)
     return changed

@@ -328,6 +328,8 @@ class Daemon:
         # The model that tags drops (topics taught by example); replaced whole when the
         # background job has learned a new one.
         self._learned: Learned | None = None
+        # While a lesson is learned: the entries tagged meanwhile with the model before it.
+        self._tagged_meanwhile: list[str] | None = None
         self._learn_wanted = threading.Event()
         # When the first batch asked for a look at the examples since the last look.
         self._learn_asked: float | None = None
@@ -819,7 +821,7 @@ class Daemon:
         """Under the lock: give the entries just stored their learned topics with the model
         in hand (a failure leaves them waiting, for the next batch or start)."""
         try:
-            tag_pending(catalog, self._learned)
+            tag_pending(catalog, self._learned, tagged=self._tagged_meanwhile)
         except Exception:
             log.exception("tagging learned topics failed")
 
@@ -859,6 +861,8 @@ class Daemon:
                 learned = self._learned
                 key, taught = look_at_examples(reader, config)
                 if learned is None or learned.key != key:
+                    with self._catalog_lock:
+                        self._tagged_meanwhile = []
                     if taught:
                         lesson = self._learn_in_worker(config)
                         if lesson is None:
@@ -866,8 +870,12 @@ class Daemon:
                     else:  # nothing to fit: quick, and no process to start
                         lesson = learn_from_catalog(reader, config)
                         save_learned(config.state_dir, lesson.learned)
-                    self._learned = lesson.learned
-                    changed = apply_lesson(catalog, lesson, lock=self._catalog_lock)
+                    with self._catalog_lock:
+                        self._learned = lesson.learned
+                        meanwhile, self._tagged_meanwhile = self._tagged_meanwhile or [], None
+                    changed = apply_lesson(
+                        catalog, lesson, lock=self._catalog_lock, tagged_meanwhile=meanwhile
+                    )
                 elif model_in_catalog(reader) != learned.key:
                     changed = retag_all(catalog, learned, reader=reader, lock=self._catalog_lock)
                 else:
@@ -877,6 +885,7 @@ class Daemon:
             except Exception:
                 log.exception("learning topics failed")
             finally:
+                self._tagged_meanwhile = None
                 reader.close()
 
     def _reload(self) -> None:

@@ -16,7 +16,14 @@ from feeds.config import DEFAULT_CONFIG
 from feeds.learned import STATE_NAME
 from feeds.lessons import MODEL_SETTING
 from feeds.model import Config, TopicSource
-from feeds.teaching import LEARNING_OFF, apply_learning, model_for_check
+from feeds.teaching import (
+    LEARNING_OFF,
+    apply_learning,
+    apply_lesson,
+    learn_from_catalog,
+    model_for_check,
+    tag_pending,
+)
 from tests.conftest import REPO
 from tests.unit.test_learning import story
 
@@ -232,3 +239,24 @@ def test_learning_again_marks_only_the_feeds_whose_entries_change(config: Config
         assert set(catalog.dirty_slugs()) == {"all", "cooking"}
     finally:
         catalog.close()
+
+
+def test_stories_stored_while_a_lesson_is_learned_get_its_topics(config: Config) -> None:
+    """The daemon learns from a snapshot while drops go on, tagged meanwhile with the model
+    before (none here): once the lesson is applied, those stories have the new model's topics
+    too, as a build from scratch would give them."""
+    catalog = open_catalog(config)
+    try:
+        reconcile(catalog, config, now=T0)
+        tag_pending(catalog, None)  # as the daemon tags each batch it stores
+        lesson = learn_from_catalog(catalog, config)  # the snapshot the lesson learns from
+        write_story(config.seeds_dir / "astronomy-30.txt", "astronomy", 30)
+        reconcile(catalog, config, now=T0)
+        meanwhile: list[str] = []
+        tag_pending(catalog, None, tagged=meanwhile)
+        assert len(meanwhile) == 1
+        assert "astronomy-30.txt" not in topics_by_file(config)
+        apply_lesson(catalog, lesson, tagged_meanwhile=meanwhile)
+    finally:
+        catalog.close()
+    assert topics_by_file(config)["astronomy-30.txt"] == {("astronomy", "learned")}
