@@ -35,6 +35,8 @@ from feeds.urls import ALL_SLUG, REJECTED_SLUG
 log = logging.getLogger(__name__)
 
 CATALOG_NAME = "catalog.sqlite3"
+# The settings key of the bars automatic topics were last settled with ("on off").
+_AUTO_BARS = "auto_bars"
 SCHEMA_VERSION = 7
 
 # What waits for the next publish: feeds, feeds whose Atom is out but not their other
@@ -378,7 +380,6 @@ class Catalog:
         self._auto_min = auto_min_entries
         self._auto_share = auto_share
         self._auto_max = auto_max
-        self._bars: autotopics.Bars | None = None
         self.page_size = page_size
         self._clock = clock
         self._touched_entries: set[str] = set()
@@ -582,11 +583,15 @@ class Catalog:
 
     def save_setting(self, key: str, value: str) -> None:
         with self.transaction():
-            self._db.execute(
-                "INSERT INTO settings (key, value) VALUES (?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )
+            self._put_setting(key, value)
+
+    def _put_setting(self, key: str, value: str) -> None:
+        """`save_setting` inside a transaction already open."""
+        self._db.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
 
     # -- files -------------------------------------------------------------------------------
 
@@ -1042,14 +1047,20 @@ class Catalog:
         settings = autotopics.Settings(
             min_entries=self._auto_min, share=self._auto_share, cap=self._auto_max
         )
-        self._bars = autotopics.settle(
+        # The bars last settled with are kept in the catalogue, not in this process: a bar
+        # that moved between two runs looks at every topic again, as one that moved in a run.
+        kept = self.setting(_AUTO_BARS)
+        before = autotopics.Bars(*map(int, kept.split())) if kept else None
+        used = autotopics.settle(
             self._db,
             touched,
             settings=settings,
-            bars_before=self._bars,
+            bars_before=before,
             all_slug=ALL_SLUG,
             switch=self._set_auto_topic,
         )
+        if used is not None and (value := f"{used.on} {used.off}") != kept:
+            self._put_setting(_AUTO_BARS, value)
 
     def _set_auto_topic(self, slug: str, *, on: bool) -> None:
         group = autotopics.group_of(self._db, slug)
@@ -1104,11 +1115,7 @@ class Catalog:
             self._touched_candidates.update(
                 r[0] for r in self._db.execute("SELECT slug FROM auto_topics")
             )
-            self._db.execute(
-                "INSERT INTO settings (key, value) VALUES ('auto_min_entries', ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (wanted,),
-            )
+            self._put_setting("auto_min_entries", wanted)
 
     # -- dirty feeds -------------------------------------------------------------------------
 

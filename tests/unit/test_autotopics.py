@@ -65,6 +65,26 @@ def test_the_bar_rises_with_the_catalogue(tmp_path: Path) -> None:
         catalog.close()
 
 
+def test_a_bar_that_moved_between_two_runs_looks_at_every_topic_again(tmp_path: Path) -> None:
+    """As in one run: the bars last used are kept in the catalogue, so a topic whose share
+    fell while its own entries did not change goes after a restart too."""
+    catalog = _open(tmp_path, share=0.1)
+    try:
+        for n in range(3):
+            _store(catalog, f"kabul-{n}.txt", "Kabul")
+        for n in range(38):
+            _store(catalog, f"other-{n}.txt", f"Name {n}")
+        assert "kabul" in _active(catalog)  # 3 of 41 entries: just over the lower bar
+    finally:
+        catalog.close()
+    catalog = _open(tmp_path, share=0.1)
+    try:
+        _store(catalog, "other-38.txt", "Name 38")  # the bars move; Kabul's entries do not
+        assert "kabul" not in _active(catalog)
+    finally:
+        catalog.close()
+
+
 def test_a_topic_stays_until_it_falls_under_the_lower_bar(tmp_path: Path) -> None:
     catalog = _open(tmp_path, minimum=4)  # on at 4 entries, off under 3
     try:
