@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
-from feeds.catalog import Catalog, id_slug
+from feeds.catalog import Catalog, fixed_topics, id_slug
 from feeds.errors import RejectedFile
 from feeds.ingest import read_document
 from feeds.interrupted import Interrupted, marked_reading, take_interrupted
@@ -37,7 +37,6 @@ from feeds.model import (
     StoredEntry,
     Tombstone,
     Topic,
-    TopicSource,
 )
 from feeds.normalize import split_entries
 from feeds.pages import render_entry_page, render_topic_page
@@ -82,9 +81,6 @@ _FEED_CHUNK = 8
 # Chunks sent to worker processes ahead of the one being written.
 _RENDERS_IN_FLIGHT = 4
 T = TypeVar("T")
-# Topics not given by reading a file: re-tagging leaves them to the catalogue (automatic) and
-# to feeds.teaching (learned).
-_WORKED_OUT_SOURCES = (TopicSource.AUTO, TopicSource.LEARNED)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -199,7 +195,7 @@ def retag(catalog: Catalog, config: Config) -> int:
     changed = 0
     with catalog.transaction():
         for entry_id, entry, rel_path in list(catalog.tagged_entries()):
-            fixed = tuple(t for t in entry.topics if t.source not in _WORKED_OUT_SOURCES)
+            fixed = fixed_topics(entry)
             tagged = assign_topics(
                 replace(entry, topics=(), candidates=()),
                 rel_path=rel_path or Path(),

@@ -355,7 +355,8 @@ def _file_record(row: sqlite3.Row | tuple[object, ...]) -> FileRecord:
 _WORKED_OUT = (TopicSource.AUTO, TopicSource.LEARNED)
 
 
-def _fixed_topics(entry: Entry) -> tuple[TopicMatch, ...]:
+def fixed_topics(entry: Entry) -> tuple[TopicMatch, ...]:
+    """The topics an entry's reading gave it: none the catalogue works out itself."""
     return tuple(t for t in entry.topics if t.source not in _WORKED_OUT)
 
 
@@ -981,7 +982,7 @@ class Catalog:
                 (entry_id, *(source.value for source in _WORKED_OUT)),
             )
         }
-        wanted = {(t.slug, t.title, t.source.value, t.reason) for t in _fixed_topics(entry)}
+        wanted = {(t.slug, t.title, t.source.value, t.reason) for t in fixed_topics(entry)}
         if stored != wanted:
             return True
         stored_labels = {
@@ -998,7 +999,7 @@ class Catalog:
             "(entry_id, slug, title, source, reason, updated, published, live) "
             "SELECT entry_id, ?, ?, ?, ?, updated, published, live FROM entries "
             "WHERE entry_id = ?",
-            [(t.slug, t.title, t.source.value, t.reason, entry_id) for t in _fixed_topics(entry)],
+            [(t.slug, t.title, t.source.value, t.reason, entry_id) for t in fixed_topics(entry)],
         )
         self._db.executemany(
             "INSERT OR IGNORE INTO held_names (entry_id, slug, label, reason) VALUES (?, ?, ?, ?)",

@@ -488,7 +488,9 @@ def _name_explainer(config: Config) -> Iterator[Callable[[Entry], list[str]]]:
         yield lambda entry: [
             "(automatic topics as the catalogue has them)",
             *catalog.explain_names(
-                entry.candidates, min_entries=config.auto_min_entries, share=config.auto_min_share
+                entry.candidates,
+                min_entries=config.auto_min_entries if config.auto_topics else 0,
+                share=config.auto_min_share,
             ),
             *held(entry),
         ]

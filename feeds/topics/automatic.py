@@ -42,9 +42,7 @@ def add_auto_topics(entries: Sequence[Entry], *, config: Config) -> tuple[Entry,
         for slug, name in slugs.items():
             spellings.setdefault(root.get(slug, slug), Counter())[name] += 1
     chosen = {
-        slug: min(spellings[slug].items(), key=lambda item: (item[0].isupper(), -item[1], item[0]))[
-            0
-        ]
+        slug: min(spellings[slug].items(), key=_title_order)[0]
         for slug, count in counts.items()
         if count >= config.auto_min_entries
     }
@@ -114,3 +112,10 @@ def choose_piece(label: str, topics: Sequence[tuple[str, str]]) -> Partner | Non
                 reason = f'"{piece}" is part of "{whole}"'
                 return Partner(slug=slug, kind="piece", reason=reason, into=into)
     return None
+
+
+def _title_order(spelling: tuple[str, int]) -> tuple[bool, int, str]:
+    """The catalogue's rule for a topic's title (`feeds.autotopics.title_of`): a name of
+    several words before one of one word, then the most used, then the smallest."""
+    name, uses = spelling
+    return " " not in name, -uses, name
