@@ -100,11 +100,12 @@ def read_stories(catalog: Catalog) -> list[tuple[str, str]]:
 
 
 def live_stories(catalog: Catalog) -> Iterator[StoredStory]:
-    """Every live entry not waiting to be tagged, by entry id."""
+    """Every live entry not waiting to be tagged, by entry id; read as it is used (call it in
+    a snapshot), not every body at once."""
     rows = catalog._db.execute(
         "SELECT entry_id, fingerprint, title, body FROM entries WHERE live AND entry_id NOT IN "
         "(SELECT entry_id FROM learn_pending) ORDER BY entry_id"
-    ).fetchall()
+    )
     for entry_id, fingerprint, title, body in rows:
         yield _stored_story(catalog, entry_id, fingerprint, title, body)
 
