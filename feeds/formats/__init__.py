@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from feeds.formats.dates import read_free_date
+from feeds.formats.dates import may_be_date, read_free_date
 from feeds.formats.phrases import load_phrases
 
 BlockKind = Literal["p", "ul", "pre", "h", "standfirst"]
@@ -156,7 +156,7 @@ def match_date(text: str) -> re.Match[str] | None:
 def date_line(line: str) -> tuple[str, str] | None:
     """(label, date text) when the line is a date alone, perhaps labelled; else None."""
     s = line.strip()
-    if not s or len(s) > 80 or s[-1] in ".,;" or DIGIT.search(s) is None:
+    if not s or len(s) > 80 or s[-1] in ".,;" or DIGIT.search(s) is None or not may_be_date(s):
         return None
     m = _DATE_LABEL.match(s)
     if m is not None:

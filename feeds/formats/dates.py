@@ -44,7 +44,85 @@ _TOKEN = re.compile(
 _YEARS = (1800, 2200)
 _CJK_DATE = re.compile(r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]")
 _CJK_TIME = re.compile(r"(\d{1,2})\s*[時时시]\s*(\d{1,2})\s*[分분]")
+_DIGIT = re.compile(r"\d")
+# A numeric date's middle, found from its first separator ("12/03/2026", "2026-03-12",
+# "26-FEB-1987") or its year sign ("2026年3月12日"): patterns that open on a rare character
+# are scanned quickly.
+_NUMERIC_DATE = re.compile(
+    r"(?<=\d)[/.-](?:\d{1,2}[/.-]\d|[^\W\d_]{3}-\d)|[年년]\s*\d{1,2}\s*[月월]"
+)
+_LETTERS = re.compile(r"[^\W\d_]+")
+# Letters the fast `DATE` pattern and a date label may hold besides month and weekday names:
+# ordinals, the ISO "T", zones, "a.m.", the labels of `feeds.formats._DATE_LABEL`.
+_FAST_PATH_WORDS = (
+    "st nd rd th t z utc gmt a p m am pm at on last first updated published posted modified"
+    " date dated issued"
+)
+_WEEKDAY_STARTS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_CJK_DATE_WORDS = "年년月월日일時时시分분"
 _OFFSET = re.compile(r"(?:gmt|utc)\s*(?P<sign>[+-])\s*(?P<hours>\d{1,2})(?::?(?P<minutes>\d\d))?")
+
+
+def may_be_date(text: str) -> bool:
+    """False when `text` holds a word no date form has: most lines of prose, found in one scan
+    before any date pattern is tried. Every word of a date is a date word (`phrases.toml`), an
+    English month or the start of one, a weekday, or one of the few letters a numeric form has;
+    the fast pattern's wire stamp ("26-FEB-1987") takes any three letters as a month."""
+    words = _date_words()
+    return all(
+        word in words or len(word) == 3 or word.startswith(_WEEKDAY_STARTS)
+        for word in _LETTERS.findall(text.lower())
+    )
+
+
+def may_hold_date(text: str) -> bool:
+    """False when no part of `text` can be a date: it names no month, holds no numeric date
+    ("12/03/2026", "2026-03-12", "26-FEB-1987", "2026年3月12日") and no age ("2 hours ago").
+    One scan turns away the lines of prose that have numbers but no date."""
+    low = text.lower()
+    if _NUMERIC_DATE.search(low) is not None:
+        return True
+    words = _LETTERS.findall(low)
+    if not _month_words().isdisjoint(words):
+        return True
+    ages, age = _age_words()
+    return not ages.isdisjoint(words) and age.search(low) is not None
+
+
+@functools.cache
+def _month_words() -> frozenset[str]:
+    names = [
+        *load_phrases().months,
+        *(name[:end] for name in _ENGLISH_MONTHS for end in range(3, len(name) + 1)),
+    ]
+    return frozenset(word for name in names for word in _LETTERS.findall(name.lower()))
+
+
+@functools.cache
+def _age_words() -> tuple[frozenset[str], re.Pattern[str]]:
+    """The first words of the phrases of an age ("ago", "il y a"), and a pattern finding them."""
+    phrases = load_phrases().ago
+    ago = "|".join(re.escape(phrase) for phrase in phrases)
+    firsts = frozenset(_LETTERS.findall(phrase.lower())[0] for phrase in phrases)
+    return firsts, re.compile(rf"(?<!\w)(?:{ago})(?!\w)")
+
+
+@functools.cache
+def _date_words() -> frozenset[str]:
+    phrases = load_phrases()
+    texts = [
+        *phrases.months,
+        *phrases.units,
+        *phrases.zones,
+        *phrases.weekdays,
+        *phrases.date_noise,
+        *phrases.date_labels,
+        *phrases.ago,
+        *(name[:end] for name in _ENGLISH_MONTHS for end in range(3, len(name) + 1)),
+        _FAST_PATH_WORDS,
+        " ".join(_CJK_DATE_WORDS),
+    ]
+    return frozenset(word for text in texts for word in _LETTERS.findall(text.lower()))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -61,7 +139,7 @@ class FreeDate:
 def read_free_date(text: str) -> FreeDate | None:
     """The date `text` is, when all of it is a date; else None."""
     low = " ".join(text.lower().replace("\u00a0", " ").split()).strip(" .,;|")
-    if not low or len(low) > 80 or not any(c.isdigit() for c in low):
+    if not low or len(low) > 80 or _DIGIT.search(low) is None or not may_be_date(low):
         return None
     low = _CJK_TIME.sub(r" \1:\2 ", _CJK_DATE.sub(r"\1-\2-\3 ", low)).strip()
     phrases = load_phrases()

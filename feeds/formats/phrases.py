@@ -127,14 +127,14 @@ def trailer_starts(line: str) -> bool:
     s = line.strip()
     return (
         phrases.trailer_starts.match(s) is not None
-        or (len(s) <= _LONGEST_TRAILER_LINE and s.lower().rstrip(" :") in phrases.trailer_lines)
+        or (len(s) <= LONGEST_TRAILER_LINE and s.lower().rstrip(" :") in phrases.trailer_lines)
         or _about_heading(s, phrases)
     )
 
 
 def _about_heading(s: str, phrases: Phrases) -> bool:
     """ "About Nordlys Energy": a short heading of capitalised words after "About"."""
-    if len(s) > _LONGEST_TRAILER_LINE or s[-1:] in ".!?,;":
+    if len(s) > LONGEST_TRAILER_LINE or s[-1:] in ".!?,;":
         return False
     opening = phrases.trailer_about.match(s)
     if opening is None:
@@ -143,4 +143,4 @@ def _about_heading(s: str, phrases: Phrases) -> bool:
     return 0 < len(words) <= 4 and all(w[:1].isupper() for w in words)
 
 
-_LONGEST_TRAILER_LINE = 40
+LONGEST_TRAILER_LINE = 40  # characters of the longest whole-line trailer or "About ..." heading

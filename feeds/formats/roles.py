@@ -32,7 +32,8 @@ from feeds.formats import (
     prose_blocks,
     title_from_prose,
 )
-from feeds.formats.phrases import load_phrases, trailer_starts
+from feeds.formats.dates import may_hold_date
+from feeds.formats.phrases import LONGEST_TRAILER_LINE, load_phrases, trailer_starts
 
 Kind = Literal["furniture", "caption", "date", "byline", "trailer", "text"]
 
@@ -55,7 +56,8 @@ _TOP_LINES = 40  # non-blank lines from the top where a headline's byline or dat
 _CANDIDATES = 4  # short lines right above that byline or date among which the headline is
 _REPEAT_WINDOW = 12  # non-blank lines from the top where a repeated headline is looked for
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
-_BREADCRUMB = re.compile(r"\s+[>\u203a\u00bb/|]\s+")
+_BREADCRUMB_SIGNS = ">\u203a\u00bb/|"
+_BREADCRUMB = re.compile(rf"\s+[{_BREADCRUMB_SIGNS}]\s+")
 _NAME_ONLY = re.compile(r"^[A-Z][\w.\u2019'-]+(?:\s+[A-Z][\w.\u2019'-]+){1,3}$")
 _SEGMENT = re.compile(r"\s*(?:\||\s[-\u2013\u2014\u00b7\u2022]\s)\s*")
 _SENTENCE_END = re.compile(r"[.!?\u3002][\"\u201d\u2019)]*$")
@@ -108,6 +110,12 @@ def line_kind(line: str) -> Kind:
     """What a line looks like on its own, before its place is known."""
     s = line.strip()
     low = " ".join(s.lower().split())
+    return "text" if _plain_text(s, low) else _look(s, low)
+
+
+def _look(s: str, low: str) -> Kind:
+    """`line_kind` by every test in turn, for the stripped line `s` (`low`: lower case, single
+    spaces)."""
     phrases = load_phrases()
     if (
         low.rstrip(" :|\u00bb\u203a>") in phrases.furniture_lines
@@ -127,6 +135,62 @@ def line_kind(line: str) -> Kind:
     return "text"
 
 
+def _plain_text(s: str, low: str) -> bool:
+    """True when no test of `line_kind` can find anything in the line: a long line whose first
+    word opens no phrase, with no credit, trailer phrase or breadcrumb in it, no date and no
+    caption's look. Most lines of a story's text, told apart in a few look-ups and one scan;
+    False says nothing (the tests decide)."""
+    signs = _signs()
+    space = low.find(" ")
+    first = low[:space] if space > 0 else low
+    return not (
+        (low.count(" ") < _FEW_WORDS and low.endswith(signs.furniture_ends))
+        or first in signs.firsts
+        or (not low[:1].isalnum() and low[:1] in signs.firsts)
+        or (len(s) <= LONGEST_TRAILER_LINE and s.lower().rstrip(" :") in signs.trailer_lines)
+        or low in signs.lines
+        or low.rstrip(" :|\u00bb\u203a>") in signs.lines
+        or signs.scan.search(low) is not None
+        or (any(c in low for c in _BREADCRUMB_SIGNS) and _BREADCRUMB.search(low) is not None)
+        or is_caption(s)
+        or (DIGIT.search(s) is not None and may_hold_date(s))
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Signs:
+    """What `_plain_text` looks for, gathered once from the phrases."""
+
+    firsts: frozenset[str]  # the first words (or signs) of every phrase a line may open with
+    lines: frozenset[str]  # whole lines of furniture, and the agencies' names
+    trailer_lines: frozenset[str]
+    furniture_ends: tuple[str, ...]  # words that end a short label of furniture
+    scan: re.Pattern[str]  # a credit or a trailer phrase, anywhere
+
+
+_FEW_WORDS = 5  # a line of this many words or fewer may be a label ending in a furniture word
+
+
+@functools.cache
+def _signs() -> _Signs:
+    phrases = load_phrases()
+    starts = (
+        phrases.furniture_starts,
+        phrases.caption_starts,
+        phrases.byline_starts,
+        phrases.trailer_starts,
+        phrases.trailer_about,
+    )
+    inside = (*phrases.caption_credits, *phrases.trailer_inside)
+    return _Signs(
+        firsts=frozenset(word for start in starts for word in start.firsts),
+        lines=phrases.furniture_lines | frozenset(phrases.agencies),
+        trailer_lines=phrases.trailer_lines,
+        furniture_ends=phrases.furniture_ends,
+        scan=re.compile("|".join(re.escape(phrase) for phrase in inside)),
+    )
+
+
 @functools.cache
 def _any_of(phrases: tuple[str, ...]) -> re.Pattern[str]:
     """One pattern finding any of `phrases` inside a text: a scan, not one per phrase."""
@@ -143,8 +207,9 @@ def meta_date(line: str) -> tuple[str, str] | None:
     """(label, date text) for a date line, or a line of furniture parts with a date among them:
     "PTI | Updated: Mar 12, 2026, 14:05 IST", "NAME Published March 12, 2026", "Madrid - 10 mar
     2026 - 12:40 CET", "Publié le 09 mars 2026 à 11h32, modifié le 09 mars 2026 à 13h10"."""
-    if DIGIT.search(line) is None:
-        return None  # every date has a digit, and so every part of a line that holds one
+    if DIGIT.search(line) is None or not may_hold_date(line):
+        return None  # every date has a digit and a month or a numeric form, and so every
+        # part of a line that holds one
     found = date_line(line)
     if found is not None or len(line) > 160:
         return found

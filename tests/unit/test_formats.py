@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,7 @@ from feeds.formats import (
     markdown,
     press,
     prose_blocks,
+    roles,
     title_from_prose,
     web,
     wire,
@@ -510,3 +512,45 @@ def test_phrases_are_data_in_several_languages() -> None:
     assert {"skip to content", "aller au contenu", "zum inhalt springen"} <= phrases.furniture_lines
     assert phrases.months["märz"] == 3 and phrases.months["marzo"] == 3
     assert phrases.trailer_starts.match("Our Standards: The Thomson Reuters Trust Principles.")
+
+
+# Lines that open on no phrase yet hold one of the signs the quick test of `line_kind` looks for.
+_SIGNED_LINES = [
+    "Officials gathered at the port on Monday to mark the new quay. Photograph: Ana Ruiz/AFP",
+    "Home > World > Asia > Central Asia > Kazakhstan and its neighbours today",
+    "The officials said the berth would open before the summer season (AP Photo/File)",
+    "Staff writers at the port desk and the regional bureau contributed to this report",
+    "The ministry said on Reuters|March 3, 2026 that the berth would open before summer",
+    "The board met on Tue,March 3 2026 and approved the new berth on its western quay",
+    "The new berth, approved on 12/03/2026 by the board, takes the largest ships afloat",
+    "Le conseil du port a approuvé le nouveau quai il y a 3 heures selon le ministère",
+    "Die Hafenbehörde hat den neuen Liegeplatz am 3. März 2026, 10:15 Uhr genehmigt",
+    "港湾局は2026年3月12日 14時05分に新しい岸壁を承認したと発表した。これは大きな前進です",
+    "The board approved the berth after its meeting on 26-FEB-1987 15:01:01 at the port",
+    "Advertisement",
+]
+
+
+def _lines_of_every_fixture() -> list[str]:
+    data = Path(__file__).resolve().parents[1] / "data"
+    return [
+        line
+        for path in sorted(data.iterdir())
+        if path.suffix in (".txt", ".md")
+        for line in path.read_bytes().decode("utf-8", "replace").splitlines()
+        if line.strip()
+    ]
+
+
+def test_the_quick_line_test_never_hides_a_kind() -> None:
+    """`line_kind` calls a line plain text without its full tests only when every one of them
+    would say so (every line of the fixtures), and a line with any sign inside goes to them."""
+    lines = [*_lines_of_every_fixture(), *_SIGNED_LINES]
+    assert len(lines) > 800
+    for line in lines:
+        s = line.strip()
+        low = " ".join(s.lower().split())
+        assert line_kind(line) == roles._look(s, low), line
+    for line in _SIGNED_LINES:
+        s = line.strip()
+        assert not roles._plain_text(s, " ".join(s.lower().split())), line
