@@ -50,6 +50,7 @@ _FURNITURE_KINDS = frozenset(("furniture", "caption", "date", "byline"))
 _STANDFIRST_WORDS = 8  # a standfirst without a full stop is at least this long
 _HEADLINE_WORDS = 4  # a line under which a standfirst stands is at least this long
 _UNSPACED_PROSE = 40  # characters of a line without spaces (Japanese, Chinese) that make prose
+_RUNNING_WORDS = 8  # spaces in a line that continues a sentence of the text
 _ZONE_LINES = 15  # non-blank lines under a headline where its furniture may stand
 _PROSE_AHEAD = 4  # short lines after a story's furniture, before its prose, are furniture too
 _TOP_LINES = 40  # non-blank lines from the top where a headline's byline or date is looked for
@@ -81,7 +82,7 @@ class Reading:
 
 def read_roles(lines: Sequence[str]) -> Reading:
     """Give every line of one story its role."""
-    kinds = [line_kind(line) if line.strip() else "text" for line in lines]
+    kinds = _Kinds(lines)
     roles: list[Role] = ["blank" if not line.strip() else "body" for line in lines]
     filled = [k for k, line in enumerate(lines) if line.strip()]
     if not filled:
@@ -104,6 +105,25 @@ def read_roles(lines: Sequence[str]) -> Reading:
         None,
     )
     return Reading(roles=tuple(roles), title=title, dates=dates, author=author)
+
+
+class _Kinds:
+    """Each line's look (`line_kind`), found when first asked: the text of a long story is
+    mostly asked nothing."""
+
+    __slots__ = ("_known", "_lines")
+
+    def __init__(self, lines: Sequence[str]) -> None:
+        self._lines = lines
+        self._known: dict[int, Kind] = {}
+
+    def __getitem__(self, k: int) -> Kind:
+        kind = self._known.get(k)
+        if kind is None:
+            line = self._lines[k]
+            kind = line_kind(line) if line.strip() else "text"
+            self._known[k] = kind
+        return kind
 
 
 def line_kind(line: str) -> Kind:
@@ -306,7 +326,7 @@ def is_prose(line: str) -> bool:
 
 
 def _headline(
-    lines: Sequence[str], kinds: list[Kind], roles: list[Role], filled: list[int]
+    lines: Sequence[str], kinds: _Kinds, roles: list[Role], filled: list[int]
 ) -> int | None:
     """The headline's line (furniture above it marked), or None when prose comes first.
 
@@ -373,14 +393,14 @@ def _is_label(line: str) -> bool:
     return len(words) <= 3 and all(w[:1].isupper() or not w[:1].isalpha() for w in words)
 
 
-def _mark_headline(roles: list[Role], kinds: list[Kind], before: list[int], head: int) -> int:
+def _mark_headline(roles: list[Role], kinds: _Kinds, before: list[int], head: int) -> int:
     for j in before:
         roles[j] = _FURNITURE_ROLE[kinds[j]]
     roles[head] = "headline"
     return head
 
 
-def _above_furniture(lines: Sequence[str], kinds: list[Kind], filled: list[int]) -> list[int]:
+def _above_furniture(lines: Sequence[str], kinds: _Kinds, filled: list[int]) -> list[int]:
     """The short text lines just above the first byline or date line of the top (the last
     few of them: a site's menus may stand higher), when no prose comes before it; else []."""
     above: list[int] = []
@@ -402,7 +422,7 @@ def _above_furniture(lines: Sequence[str], kinds: list[Kind], filled: list[int])
 
 
 def _with_standfirst(
-    lines: Sequence[str], kinds: list[Kind], filled: list[int], n: int, above: list[int]
+    lines: Sequence[str], kinds: _Kinds, filled: list[int], n: int, above: list[int]
 ) -> list[int]:
     """`above` when the prose at `filled[n]` is a standfirst: furniture follows it."""
     following = filled[n + 1 : n + 3]
@@ -425,7 +445,7 @@ def _standfirst_under(lines: Sequence[str], above: list[int], n: int) -> bool:
 
 def _zone(
     lines: Sequence[str],
-    kinds: list[Kind],
+    kinds: _Kinds,
     roles: list[Role],
     filled: list[int],
     head: int,
@@ -498,7 +518,7 @@ def _first_body(roles: list[Role], head: int) -> int:
     return next((k for k in range(head + 1, len(roles)) if roles[k] == "body"), len(roles))
 
 
-def _paragraph_end(lines: Sequence[str], kinds: list[Kind], k: int) -> int:
+def _paragraph_end(lines: Sequence[str], kinds: _Kinds, k: int) -> int:
     """The last line of the paragraph line `k` opens: up to a blank line, a sentence end or a
     line of furniture."""
     while (
@@ -512,7 +532,7 @@ def _paragraph_end(lines: Sequence[str], kinds: list[Kind], k: int) -> int:
     return k
 
 
-def _furniture_ahead(lines: Sequence[str], kinds: list[Kind], rest: list[int]) -> bool:
+def _furniture_ahead(lines: Sequence[str], kinds: _Kinds, rest: list[int]) -> bool:
     """Whether furniture comes in `rest` before any prose."""
     for j in rest:
         if kinds[j] in _FURNITURE_KINDS or _AUTHOR_IN_PLACE.match(lines[j].strip()):
@@ -527,16 +547,19 @@ def _prose_ahead(lines: Sequence[str], rest: list[int]) -> bool:
     return any(is_prose(lines[j]) for j in rest[:_PROSE_AHEAD])
 
 
-def _body(lines: Sequence[str], kinds: list[Kind], roles: list[Role], start: int) -> None:
+def _body(lines: Sequence[str], kinds: _Kinds, roles: list[Role], start: int) -> None:
     """Mark captions, furniture, closing dates and the trailer in the body from `start`."""
     prose_seen = False
     for k in range(start, len(lines)):
         if roles[k] == "blank":
             continue
-        kind = kinds[k]
         starts_paragraph = (
             k == 0 or not lines[k - 1].strip() or _SENTENCE_END.search(lines[k - 1].rstrip())
         )
+        if not starts_paragraph and roles[k - 1] == "body" and _running(lines[k]):
+            prose_seen = True  # the rest of a sentence of the text: no furniture looks so
+            continue
+        kind = kinds[k]
         if kind == "trailer" and prose_seen and starts_paragraph:
             for j in range(k, len(lines)):
                 roles[j] = "trailer" if lines[j].strip() else "blank"
@@ -550,6 +573,11 @@ def _body(lines: Sequence[str], kinds: list[Kind], roles: list[Role], start: int
                 roles[k] = "dateline"
             prose_seen = True
     _label_at_end(lines, roles)
+
+
+def _running(line: str) -> bool:
+    """A long line of words: under a line of the text that ends no sentence, the same text."""
+    return line.count(" ", len(line) - len(line.lstrip())) >= _RUNNING_WORDS
 
 
 def _label_at_end(lines: Sequence[str], roles: list[Role]) -> None:

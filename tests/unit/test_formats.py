@@ -554,3 +554,13 @@ def test_the_quick_line_test_never_hides_a_kind() -> None:
     for line in _SIGNED_LINES:
         s = line.strip()
         assert not roles._plain_text(s, " ".join(s.lower().split())), line
+
+
+def test_a_sentence_running_on_a_line_that_opens_like_furniture_stays_text() -> None:
+    lines = [
+        "The court approved the company's plan to leave bankruptcy, its filing said.",
+        "Bondholders will have the right to",
+        "subscribe to buy an additional 40 pct of the common stock of",
+        "the reorganized company, the court said.",
+    ]
+    assert read_roles(lines).roles == ("body", "body", "body", "body")
