@@ -338,7 +338,7 @@ def _headline(
     """
     texts = [" ".join(lines[k].split()) for k in filled[:_REPEAT_WINDOW]]
     for n, k in enumerate(filled[:6]):
-        if kinds[k] == "text" and is_headline(lines[k]) and texts[n] in texts[n + 1 :]:
+        if texts[n] in texts[n + 1 :] and kinds[k] == "text" and is_headline(lines[k]):
             return _mark_headline(roles, kinds, filled[:n], k)
     above = _above_furniture(lines, kinds, filled)
     if above:
