@@ -20,6 +20,7 @@ from typing import Literal
 from feeds.formats import (
     BULLET,
     DIGIT,
+    WEB_DATELINE,
     Block,
     Parsed,
     Role,
@@ -50,6 +51,7 @@ _FURNITURE_KINDS = frozenset(("furniture", "caption", "date", "byline"))
 _STANDFIRST_WORDS = 8  # a standfirst without a full stop is at least this long
 _HEADLINE_WORDS = 4  # a line under which a standfirst stands is at least this long
 _UNSPACED_PROSE = 40  # characters of a line without spaces (Japanese, Chinese) that make prose
+_PROSE_WORDS = 20  # a line or paragraph this long is prose, whatever else it looks like
 _RUNNING_WORDS = 8  # spaces in a line that continues a sentence of the text
 _ZONE_LINES = 15  # non-blank lines under a headline where its furniture may stand
 _PROSE_AHEAD = 4  # short lines after a story's furniture, before its prose, are furniture too
@@ -312,7 +314,7 @@ def _ends_with_credit(low: str) -> bool:
 def is_prose(line: str) -> bool:
     """A line of running text: long enough, and a sentence or full of common words."""
     words = line.split()
-    if len(words) >= 20:
+    if len(words) >= _PROSE_WORDS:
         return True
     if len(words) < 7:
         # Scripts written without spaces: a long line or a closed sentence is prose.
@@ -354,7 +356,7 @@ def _headline(
                 return None
             roles[k] = _FURNITURE_ROLE[kind]
             continue
-        if not is_headline(lines[k]):
+        if not is_headline(lines[k]) or _opens_text(lines, k):
             return None
         following = filled[n + 1] if n + 1 < len(filled) else None
         if (
@@ -372,14 +374,36 @@ def _headline(
     return None
 
 
+def _opens_text(lines: Sequence[str], k: int) -> bool:
+    """Whether line `k`, short as it may be, is the first line of the text: it opens on a dated
+    or tagged dateline ("SALVADOR, Feb 26 - Showers continued", "PARIS (AFP) - ..."), or the
+    lines wrapped under it make a paragraph of prose with it (a hard-wrapped text; a headline
+    wrapped once stays short and ends no sentence)."""
+    m = dateline(lines[k].strip())
+    if m is not None and (m.re is not WEB_DATELINE or m["tag"] is not None):
+        return True
+    end = k
+    while end + 1 < len(lines) and _continues_line(lines[end], lines[end + 1]):
+        end += 1
+    words = sum(len(line.split()) for line in lines[k : end + 1])
+    return end > k and (
+        _SENTENCE_END.search(lines[end].rstrip()) is not None or words >= _PROSE_WORDS
+    )
+
+
+def _continues_line(line: str, following: str) -> bool:
+    """Whether `following` carries on `line` as a wrapped line does: it opens in lower case,
+    right under a line that ends on no stop."""
+    s = following.strip()
+    return bool(s) and s[0].islower() and line.rstrip()[-1:] not in ".!?:;"
+
+
 def _continues_headline(line: str, following: str) -> bool:
     """Whether `following` is the rest of a headline wrapped after `line` ("... rallies in
     Khyber Pakhtunkhwa" / "to demand release of Imran Khan")."""
     s = following.strip()
     return (
-        bool(s)
-        and s[0].islower()
-        and line.rstrip()[-1:] not in ".!?:;"
+        _continues_line(line, following)
         and len(line.split()) >= 3
         and is_headline(s)
         and not is_prose(s)
@@ -413,7 +437,7 @@ def _above_furniture(lines: Sequence[str], kinds: _Kinds, filled: list[int]) -> 
             if following is not None and kinds[following] in ("byline", "date"):
                 return above[-_CANDIDATES:]  # a name alone over a date line is a byline
         if kind == "text":
-            if not is_headline(lines[k]) or is_prose(lines[k]):
+            if not is_headline(lines[k]) or is_prose(lines[k]) or _opens_text(lines, k):
                 if not above:
                     return []
                 return _with_standfirst(lines, kinds, filled, n, above)[-_CANDIDATES:]
