@@ -52,7 +52,8 @@ _STANDFIRST_WORDS = 8  # a standfirst without a full stop is at least this long
 _HEADLINE_WORDS = 4  # a line under which a standfirst stands is at least this long
 _UNSPACED_PROSE = 40  # characters of a line without spaces (Japanese, Chinese) that make prose
 _PROSE_WORDS = 20  # a line or paragraph this long is prose, whatever else it looks like
-_RUNNING_WORDS = 8  # spaces in a line that continues a sentence of the text
+_RUNNING_WORDS = 8  # more words than this make a line of running text
+_LABEL_WORDS = 4  # a line of this many words or fewer may be a label
 _ZONE_LINES = 15  # non-blank lines under a headline where its furniture may stand
 _PROSE_AHEAD = 4  # short lines after a story's furniture, before its prose, are furniture too
 _TOP_LINES = 40  # non-blank lines from the top where a headline's byline or date is looked for
@@ -580,7 +581,11 @@ def _body(lines: Sequence[str], kinds: _Kinds, roles: list[Role], start: int) ->
         starts_paragraph = (
             k == 0 or not lines[k - 1].strip() or _SENTENCE_END.search(lines[k - 1].rstrip())
         )
-        if not starts_paragraph and roles[k - 1] == "body" and _running(lines[k]):
+        if (
+            not starts_paragraph
+            and roles[k - 1] in ("body", "dateline")
+            and _running(lines[k - 1], lines[k])
+        ):
             prose_seen = True  # the rest of a sentence of the text: no furniture looks so
             continue
         kind = kinds[k]
@@ -599,9 +604,13 @@ def _body(lines: Sequence[str], kinds: _Kinds, roles: list[Role], start: int) ->
     _label_at_end(lines, roles)
 
 
-def _running(line: str) -> bool:
-    """A long line of words: under a line of the text that ends no sentence, the same text."""
-    return line.count(" ", len(line) - len(line.lstrip())) >= _RUNNING_WORDS
+def _running(line: str, following: str) -> bool:
+    """Whether `following`, under a line of the text that ends no sentence, is the rest of
+    that sentence: it is long, or it holds no digit under a line of several words (a closing
+    date stands under a label: "Cairo" / "20 March 2026")."""
+    if len(following.split()) > _RUNNING_WORDS:
+        return True
+    return len(line.split()) > _LABEL_WORDS and DIGIT.search(following) is None
 
 
 def _label_at_end(lines: Sequence[str], roles: list[Role]) -> None:
