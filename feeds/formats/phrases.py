@@ -58,6 +58,7 @@ class Phrases:
     units: dict[str, int]
     zones: dict[str, int]
     prose_words: frozenset[str]
+    connectors: frozenset[str]  # words that join a line to the next one
 
 
 def _starts(phrases: list[str]) -> Starts:
@@ -118,6 +119,7 @@ def load_phrases() -> Phrases:
         units=dict(dates["units"]),
         zones=dict(dates["zones"]),
         prose_words=frozenset(data["prose"]["words"]),
+        connectors=frozenset(data["prose"]["connectors"]),
     )
 
 

@@ -337,8 +337,11 @@ def _headline(
     line stands near the top, the headline is among the short lines above it: the longest,
     not counting a long line under another that is its standfirst (the others are a site's
     name, navigation, a section). Else it is the first short line, unless it is a section
-    label (three capitalised words at most) over a longer line.
+    label (three capitalised words at most) over a longer line. A story whose first line is
+    the first line of its text has none.
     """
+    if kinds[filled[0]] == "text" and _opens_text(lines, filled[0]):
+        return None
     texts = [" ".join(lines[k].split()) for k in filled[:_REPEAT_WINDOW]]
     for n, k in enumerate(filled[:6]):
         if texts[n] in texts[n + 1 :] and kinds[k] == "text" and is_headline(lines[k]):
@@ -393,10 +396,14 @@ def _opens_text(lines: Sequence[str], k: int) -> bool:
 
 
 def _continues_line(line: str, following: str) -> bool:
-    """Whether `following` carries on `line` as a wrapped line does: it opens in lower case,
-    right under a line that ends on no stop."""
+    """Whether `following` carries on `line` as a wrapped line does, right under a line that
+    ends on no stop: it opens in lower case, or `line` ends on a joining word ("... said it
+    filed with the" / "Securities and Exchange Commission ...")."""
     s = following.strip()
-    return bool(s) and s[0].islower() and line.rstrip()[-1:] not in ".!?:;"
+    end = line.rstrip()
+    if not s or not end or end[-1] in ".!?:;":
+        return False
+    return s[0].islower() or end.rsplit(None, 1)[-1].lower() in load_phrases().connectors
 
 
 def _continues_headline(line: str, following: str) -> bool:

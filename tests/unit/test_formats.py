@@ -564,3 +564,51 @@ def test_a_sentence_running_on_a_line_that_opens_like_furniture_stays_text() -> 
         "the reorganized company, the court said.",
     ]
     assert read_roles(lines).roles == ("body", "body", "body", "body")
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # A wire story whose dateline opens its first line: never a headline.
+        ["SALVADOR, Feb 26 - Showers continued throughout the week in", "the Bahia zone."],
+        # Hard-wrapped prose: the next line opens in lower case, or this one ends on "the".
+        ["The harbour board approved a new", "berth on its western quay, it said on Monday."],
+        ["Albany Savings Bank said it filed with the", "Securities and Exchange Commission."],
+        ["Le conseil du port a approuvé le plan de", "Rotterdam pour le nouveau quai, dit-il."],
+    ],
+)
+def test_a_first_line_of_wrapped_text_is_no_headline(lines: list[str]) -> None:
+    reading = read_roles([*lines, "", "The berth will open next spring."])
+    assert reading.title is None
+    assert reading.roles[:2] in (("body", "body"), ("dateline", "body"))
+
+
+def test_a_headline_wrapped_once_stays_a_headline() -> None:
+    reading = read_roles(
+        [
+            "Pakistan opposition rallies in Khyber Pakhtunkhwa",
+            "to demand release of Imran Khan",
+            "",
+            "ISLAMABAD: The opposition rallied on Sunday in the north-west of the country.",
+        ]
+    )
+    assert reading.title == (
+        "Pakistan opposition rallies in Khyber Pakhtunkhwa to demand release of Imran Khan"
+    )
+
+
+def test_a_line_repeated_in_a_table_under_a_dateline_is_no_headline() -> None:
+    lines = [
+        "NEW YORK, March 3 - Quarter results of the retailer:",
+        "",
+        "Shr 1.78 dlrs vs 1.64 dlrs",
+        "",
+        "Avg shrs 65.6 mln vs 63.9 mln",
+        "",
+        "Year",
+        "",
+        "Avg shrs 65.6 mln vs 63.9 mln",
+    ]
+    reading = read_roles(lines)
+    assert reading.title is None
+    assert "headline" not in reading.roles
