@@ -51,6 +51,9 @@ _FURNITURE_KINDS = frozenset(("furniture", "caption", "date", "byline"))
 _STANDFIRST_WORDS = 8  # a standfirst without a full stop is at least this long
 _HEADLINE_WORDS = 4  # a line under which a standfirst stands is at least this long
 _UNSPACED_PROSE = 40  # characters of a line without spaces (Japanese, Chinese) that make prose
+_HEADLINE_SPAN = 400  # characters of a line that may be a headline, spaces included
+_META_SPAN = 160  # characters of the longest line of furniture parts with a date among them
+_EDGE = 1000  # characters at each end of a line that its look depends on
 _PROSE_WORDS = 20  # a line or paragraph this long is prose, whatever else it looks like
 _RUNNING_WORDS = 8  # more words than this make a line of running text
 _LABEL_WORDS = 4  # a line of this many words or fewer may be a label
@@ -132,6 +135,10 @@ class _Kinds:
 def line_kind(line: str) -> Kind:
     """What a line looks like on its own, before its place is known."""
     s = line.strip()
+    if len(s) > 2 * _EDGE:
+        # Every test looks at a line's start or its end: the middle of a long one is left out,
+        # so a megabyte line is never cut into words.
+        s = f"{s[:_EDGE]} {s[-_EDGE:]}"
     low = " ".join(s.lower().split())
     return "text" if _plain_text(s, low) else _look(s, low)
 
@@ -230,11 +237,11 @@ def meta_date(line: str) -> tuple[str, str] | None:
     """(label, date text) for a date line, or a line of furniture parts with a date among them:
     "PTI | Updated: Mar 12, 2026, 14:05 IST", "NAME Published March 12, 2026", "Madrid - 10 mar
     2026 - 12:40 CET", "Publié le 09 mars 2026 à 11h32, modifié le 09 mars 2026 à 13h10"."""
-    if DIGIT.search(line) is None or not may_hold_date(line):
+    if len(line) > _META_SPAN or DIGIT.search(line) is None or not may_hold_date(line):
         return None  # every date has a digit and a month or a numeric form, and so every
         # part of a line that holds one
     found = date_line(line)
-    if found is not None or len(line) > 160:
+    if found is not None:
         return found
     parts = [p.strip(" ,;") for p in _SEGMENT.split(line.strip()) for p in _at_labels(p)]
     for n, part in enumerate(parts):
@@ -314,7 +321,7 @@ def _ends_with_credit(low: str) -> bool:
 
 def is_prose(line: str) -> bool:
     """A line of running text: long enough, and a sentence or full of common words."""
-    words = line.split()
+    words = line.split(None, _PROSE_WORDS)  # enough to know it is long
     if len(words) >= _PROSE_WORDS:
         return True
     if len(words) < 7:
@@ -342,7 +349,10 @@ def _headline(
     """
     if kinds[filled[0]] == "text" and _opens_text(lines, filled[0]):
         return None
-    texts = [" ".join(lines[k].split()) for k in filled[:_REPEAT_WINDOW]]
+    texts = [
+        " ".join(lines[k].split()) if len(lines[k]) <= _HEADLINE_SPAN else ""  # not a headline
+        for k in filled[:_REPEAT_WINDOW]
+    ]
     for n, k in enumerate(filled[:6]):
         if texts[n] in texts[n + 1 :] and kinds[k] == "text" and is_headline(lines[k]):
             return _mark_headline(roles, kinds, filled[:n], k)
@@ -389,7 +399,7 @@ def _opens_text(lines: Sequence[str], k: int) -> bool:
     end = k
     while end + 1 < len(lines) and _continues_line(lines[end], lines[end + 1]):
         end += 1
-    words = sum(len(line.split()) for line in lines[k : end + 1])
+    words = sum(len(line.split(None, _PROSE_WORDS)) for line in lines[k : end + 1])
     return end > k and (
         _SENTENCE_END.search(lines[end].rstrip()) is not None or words >= _PROSE_WORDS
     )
@@ -615,9 +625,9 @@ def _running(line: str, following: str) -> bool:
     """Whether `following`, under a line of the text that ends no sentence, is the rest of
     that sentence: it is long, or it holds no digit under a line of several words (a closing
     date stands under a label: "Cairo" / "20 March 2026")."""
-    if len(following.split()) > _RUNNING_WORDS:
+    if len(following.split(None, _RUNNING_WORDS)) > _RUNNING_WORDS:
         return True
-    return len(line.split()) > _LABEL_WORDS and DIGIT.search(following) is None
+    return len(line.split(None, _LABEL_WORDS)) > _LABEL_WORDS and DIGIT.search(following) is None
 
 
 def _label_at_end(lines: Sequence[str], roles: list[Role]) -> None:
