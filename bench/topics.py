@@ -30,7 +30,7 @@ from pathlib import Path
 from bench.corpus import CorpusMissing, find_corpus, remove_tree, story_names
 from feeds.model import TopicSource
 from feeds.topics import acronym_of, spelling_key
-from feeds.topics.places import country_named
+from feeds.topics.places import continent_named, country_named
 
 REPO = Path(__file__).resolve().parent.parent
 SETS = ("sample", "dev", "1k", "10k")
@@ -155,7 +155,7 @@ _AFTER = re.compile(r"(?: (?:&|of|de))? (?!(?:Co|Corp|Inc|Ltd|Plc|Group)\b)[A-Z]
 
 def duplicates(topics: TopicSet) -> list[tuple[str, str]]:
     """Pairs of topics that name one thing: an acronym and its expansion, two spellings, a
-    country and its demonym (an automatic topic beside any other)."""
+    country or a continent and its adjective (an automatic topic beside any other)."""
     found = []
     items = sorted(topics.titles.items())
     for i, (slug, title) in enumerate(items):
@@ -163,9 +163,10 @@ def duplicates(topics: TopicSet) -> list[tuple[str, str]]:
             sources = {topics.sources[slug], topics.sources[other_slug]}
             if TopicSource.AUTO.value not in sources:
                 continue
-            same_country = country_named(title) is not None and country_named(
-                title
-            ) == country_named(other)
+            place = country_named(title) or continent_named(title)
+            same_country = place is not None and place == (
+                country_named(other) or continent_named(other)
+            )
             if (
                 acronym_of(title, other)
                 or acronym_of(other, title)

