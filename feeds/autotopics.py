@@ -140,7 +140,6 @@ def _merge(db: sqlite3.Connection, slug: str, partner: Partner, switch: Switch) 
     merge(db, merged, into=root, kind=partner.kind, reason=partner.reason)
     log.info("automatic names merged slug=%s into=%s", merged, root)
     if is_active(db, root):
-        switch(root, on=False)
         switch(root, on=True)  # its entries now include the merged name's
     return root
 

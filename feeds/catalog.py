@@ -1064,19 +1064,24 @@ class Catalog:
             self._put_setting(_AUTO_BARS, value)
 
     def _set_auto_topic(self, slug: str, *, on: bool) -> None:
+        """Turn the automatic topic `slug` on or off; on, when it is on already (a name was
+        merged into it), it takes the entries it lacks, and only they change (unless its title
+        changed too: every entry's category does then)."""
         group = autotopics.group_of(self._db, slug)
-        self._mark_members_dirty(group)
         if on:
             label = autotopics.title_of(self._db, *autotopics.titled_group(self._db, slug))
+            held = self._db.execute(
+                "SELECT label FROM auto_topics WHERE slug = ?", (slug,)
+            ).fetchone()
+            if held is not None and held[0] == label:
+                self._grow_auto_topic(slug, group)
+                return
+            if held is not None:
+                self._set_auto_topic(slug, on=False)
+        self._mark_members_dirty(group)
+        if on:
             self._db.execute("INSERT INTO auto_topics (slug, label) VALUES (?, ?)", (slug, label))
-            self._db.executemany(
-                "INSERT OR IGNORE INTO entry_topics "
-                "(entry_id, slug, title, source, reason, updated, published, live) "
-                f"SELECT c.entry_id, a.slug, a.label, ?, {_AUTO_REASON}, e.updated, "
-                "e.published, e.live FROM candidates c JOIN auto_topics a ON a.slug = ? "
-                "JOIN entries e USING (entry_id) WHERE c.slug = ?",
-                [(TopicSource.AUTO.value, slug, name) for name in group],
-            )
+            self._insert_auto_rows(slug, group)
             log.info("automatic topic on slug=%s", slug)
         else:
             self._db.execute("DELETE FROM auto_topics WHERE slug = ?", (slug,))
@@ -1086,6 +1091,37 @@ class Catalog:
             )
             log.info("automatic topic off slug=%s", slug)
         self._mark_members_dirty(group)
+
+    def _insert_auto_rows(self, slug: str, group: Sequence[str]) -> None:
+        """The automatic topic `slug` on every entry about a name of `group` (kept rows stay)."""
+        self._db.executemany(
+            "INSERT OR IGNORE INTO entry_topics "
+            "(entry_id, slug, title, source, reason, updated, published, live) "
+            f"SELECT c.entry_id, a.slug, a.label, ?, {_AUTO_REASON}, e.updated, "
+            "e.published, e.live FROM candidates c JOIN auto_topics a ON a.slug = ? "
+            "JOIN entries e USING (entry_id) WHERE c.slug = ?",
+            [(TopicSource.AUTO.value, slug, name) for name in group],
+        )
+
+    def _grow_auto_topic(self, slug: str, group: Sequence[str]) -> None:
+        """Give the active automatic topic `slug` the entries about a name of `group` that it
+        lacks."""
+        marks = ", ".join("?" * len(group))
+        missing = [
+            str(r[0])
+            for r in self._db.execute(
+                f"SELECT DISTINCT c.entry_id FROM candidates c WHERE c.slug IN ({marks}) "
+                "AND NOT EXISTS (SELECT 1 FROM entry_topics t WHERE t.entry_id = c.entry_id "
+                "AND t.slug = ? AND t.source = ?)",
+                (*group, slug, TopicSource.AUTO.value),
+            )
+        ]
+        self._insert_auto_rows(slug, group)
+        for entry_id in missing:
+            self._mark_entry_dirty(entry_id)
+        if missing:
+            self._mark_feeds([slug])
+            log.info("automatic topic grew slug=%s entries=%d", slug, len(missing))
 
     def topic_report(self, *, min_entries: int, share: float, cap: int) -> autotopics.TopicReport:
         """Every topic and the names held back under these settings, for `seedfeed topics`."""

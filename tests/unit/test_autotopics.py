@@ -197,3 +197,26 @@ def test_a_piece_of_a_bodys_name_joins_its_topic(tmp_path: Path) -> None:
         }
     finally:
         catalog.close()
+
+
+def test_a_name_joining_a_topic_leaves_the_topics_other_entries_alone(tmp_path: Path) -> None:
+    catalog = _open(tmp_path)
+    try:
+        for n in range(3):
+            _store(catalog, f"a{n}.txt", "Federal Reserve Board")
+        _publish(catalog)
+
+        def revisions() -> dict[str, int]:
+            rows = catalog._db.execute("SELECT entry_id, revision FROM atom_entries")
+            return {str(r[0]): int(r[1]) for r in rows}
+
+        before = revisions()
+        for n in range(2):
+            _store(catalog, f"b{n}.txt", "Federal Reserve")
+        _publish(catalog)
+        listed = {t.slug: (t.title, n) for t, n in catalog.topics()}
+        assert listed == {"federal-reserve-board": ("Federal Reserve Board", 5)}
+        after = revisions()
+        assert {k: after[k] for k in before} == before  # the topic's title did not change
+    finally:
+        catalog.close()
