@@ -87,11 +87,10 @@ def settle(
     for slug in sorted(names):
         root = root_of(db, slug)
         if (
-            root == slug
-            and len(slug.replace("-", "")) <= MAX_ACRONYM
+            len(slug.replace("-", "")) <= MAX_ACRONYM
             and name_count(db, slug, limit=current.off) >= current.off
         ):
-            root = _merge_acronym(db, slug, switch)
+            root = _merge_acronym(db, slug, root, switch)
         roots.add(root)
     newly: set[str] = set()
     for root in sorted(roots):
@@ -113,15 +112,19 @@ def settle(
     return current
 
 
-def _merge_acronym(db: sqlite3.Connection, slug: str, switch: Switch) -> str:
-    """Merge the acronym `slug` with its long form if entries name it beside it; return the
-    root it now belongs to (itself if none). (A long form is found from its acronym: looking
-    from every name would cost a query per name.)"""
+def _merge_acronym(db: sqlite3.Connection, slug: str, root: str, switch: Switch) -> str:
+    """Merge the acronym `slug` (in the group of `root`) with the long form entries name
+    most often beside it, if any; return the root it now belongs to. A long form that comes
+    to be named beside it more often than the one it was merged with (a misspelt one, seen
+    first) brings its group along. (A long form is found from its acronym: looking from
+    every name would cost a query per name.)"""
     label = title_of(db, slug)
     if not is_acronym(label):
-        return slug
+        return root
     partner = choose_partner(label, cooccurring(db, slug))
-    return slug if partner is None else _merge(db, slug, partner, switch)
+    if partner is None or root_of(db, partner.slug) == root:
+        return root
+    return _merge(db, root, partner, switch)
 
 
 def _merge(db: sqlite3.Connection, slug: str, partner: Partner, switch: Switch) -> str:

@@ -220,3 +220,22 @@ def test_a_name_joining_a_topic_leaves_the_topics_other_entries_alone(tmp_path: 
         assert {k: after[k] for k in before} == before  # the topic's title did not change
     finally:
         catalog.close()
+
+
+def test_a_long_form_seen_later_takes_its_acronym_from_a_misspelt_one(tmp_path: Path) -> None:
+    catalog = _open(tmp_path)
+    try:
+        _store(catalog, "a.txt", "OPEC", "Organiaation of Petroleum Exporting Countries")
+        _store(catalog, "b.txt", "OPEC")
+        for n in range(3):
+            _store(catalog, f"c{n}.txt", "OPEC", "Organization of Petroleum Exporting Countries")
+        _publish(catalog)
+        listed = {t.slug: (t.title, n) for t, n in catalog.topics()}
+        assert listed == {
+            "organization-of-petroleum-exporting-countries": (
+                "Organization of Petroleum Exporting Countries",
+                5,
+            )
+        }
+    finally:
+        catalog.close()
