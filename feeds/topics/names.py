@@ -510,19 +510,17 @@ def _read_run(
 ) -> None:
     """One run of capitalised words (with connectors) -> the names in it."""
     prominent = title or start < lead_end
-    shouting = all(w.isupper() or w in _CONNECTOR_WORDS for w in words)
-    longest = max(len(part) for part in _HYPHENS.split(words[0]))
-    if shouting and (len(words) > 1 or longest >= _ACRONYM_MAX):
-        return  # a heading or headline in capitals: its words may be anything
-    if shouting and _headline_line(text, start, end):
-        return
+    if all(w.isupper() or w in _CONNECTOR_WORDS for w in words):
+        longest = max(len(part) for part in _HYPHENS.split(words[0]))
+        if len(words) > 1 or longest >= _ACRONYM_MAX or _headline_line(text, start, end):
+            return  # a heading or headline in capitals: its words may be anything
     partners = "&" in " ".join(words[-2:]) or (len(words) == 3 and words[1] == "and")
     if partners and _POSSESSIVE.match(text, end):
         words = [*words[:-1], f"{words[-1]}'s"]  # "Standard & Poor's", a name
-    numbered = _NUMBERED.match(text, end) is not None
-    if len(words) > 1 and len(words[-1]) == 1:
-        words, numbered = words[:-1], True  # "Series A"
-    if len(words) == 1 and _ordinary(words[0]) and numbered:
+    numbered = len(words) > 1 and len(words[-1]) == 1
+    if numbered:
+        words = words[:-1]  # "Series A"
+    if len(words) == 1 and _ordinary(words[0]) and (numbered or _NUMBERED.match(text, end)):
         return
     defined = _DEFINED.match(text, end)
     if _TICKER.match(text, end) is not None:
@@ -538,7 +536,7 @@ def _read_run(
         for acronym in _acronyms_in(name_words):
             if acronym != name:
                 story.add(acronym, prominent=prominent, initial=False)
-    last = _strip_name(_split_at_roles(words)[-1])
+    last = _strip_name(_split_at_roles(words)[-1]) if defined is not None else []
     if defined is not None and last:
         acronym = defined["acronym"]
         if acronym.replace("-", "").replace(".", "").replace("&", "").isalpha():

@@ -115,6 +115,7 @@ def country_named(name: str, *, codes: bool = False) -> str | None:
     return found
 
 
+@lru_cache(maxsize=4096)
 def continent_named(name: str) -> str | None:
     """The continent `name` is, or is the adjective of ("European" -> "Europe"), else None."""
     return _gazetteer().continents.get(_key(name))
