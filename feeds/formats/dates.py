@@ -34,7 +34,7 @@ _ENGLISH_MONTHS = (
 )
 _TOKEN = re.compile(
     r"(?P<numeric>\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4})"
-    r"|(?P<time>\d{1,2}(?::|\.(?=\d\d\b)|h(?=\d\d\b))\d\d(?::\d\d)?)"
+    r"|(?P<time>\d{1,2}(?::|\.(?=\d\d\b)|\s?h\s?(?=\d\d\b))\d\d(?::\d\d)?)"
     r"|(?P<offset>(?:gmt|utc)\s*[+-]\s*\d{1,2}(?::?\d\d)?)"
     r"|(?P<number>\d{1,4})(?:st|nd|rd|th|er|º|\.)?(?!\w)"
     r"|(?P<word>[^\W\d_][\w.'-]*[^\W\d_]|[^\W\d_])"
@@ -112,7 +112,7 @@ def _absolute(low: str, phrases: Phrases) -> FreeDate | None:
             continue
         after_time = kind == "time"
         if kind == "time":
-            parts.append(re.sub(r"[.h]", ":", token, count=1))
+            parts.append(re.sub(r"\s?[.h]\s?", ":", token, count=1))  # "7 h 30"
         elif kind == "offset":
             found = _OFFSET.fullmatch(token)
             if found is None:

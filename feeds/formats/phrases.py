@@ -103,7 +103,7 @@ def load_phrases() -> Phrases:
         byline_links=frozenset(data["byline"]["links"]),
         agencies=tuple(sorted(data["byline"]["agencies"], key=len, reverse=True)),
         labels_inside=re.compile(
-            r"(?i)\s(?=(?:"
+            r"(?i)\s\(?(?=(?:"
             + "|".join(re.escape(label) for label in sorted(dates["inside"], key=len, reverse=True))
             + r")\b)"
         ),

@@ -148,7 +148,7 @@ def meta_date(line: str) -> tuple[str, str] | None:
     found = date_line(line)
     if found is not None or len(line) > 160:
         return found
-    parts = [p.strip(" ,;") for p in _SEGMENT.split(line.strip()) for p in _at_labels(p)]
+    parts = [p.strip(" ,;()") for p in _SEGMENT.split(line.strip()) for p in _at_labels(p)]
     for n, part in enumerate(parts):
         found = date_line(part)
         if found is None:
@@ -327,13 +327,29 @@ def _above_furniture(lines: Sequence[str], kinds: list[Kind], filled: list[int])
             following = filled[n + 1] if n + 1 < len(filled) else None
             if following is not None and kinds[following] in ("byline", "date"):
                 return above[-_CANDIDATES:]  # a name alone over a date line is a byline
+        if kind == "byline" and not above and _is_agency(lines[k]):
+            continue  # an agency's name over everything is the site's name
         if kind == "text":
-            if not is_headline(lines[k]) or is_prose(lines[k]):
+            if not is_headline(lines[k]) or _closed_prose(lines[k]):
                 if not above:
                     return []
                 return _with_standfirst(lines, kinds, filled, n, above)[-_CANDIDATES:]
             above.append(k)
     return []
+
+
+def _is_agency(line: str) -> bool:
+    return " ".join(line.lower().split()) in load_phrases().agencies
+
+
+def _closed_prose(line: str) -> bool:
+    """Prose that cannot be a headline: a closed sentence or a long paragraph. A line of
+    twelve to twenty words without a full stop, however full of common words, may be a
+    headline or a standfirst ("El Banco Central compró US$ 310 millones y suma reservas por
+    décima rueda consecutiva")."""
+    return is_prose(line) and (
+        len(line.split()) >= 20 or _SENTENCE_END.search(line.rstrip()) is not None
+    )
 
 
 def _with_standfirst(
