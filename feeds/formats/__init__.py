@@ -101,7 +101,8 @@ WIRE_DATELINE = re.compile(
     r"^(?P<place>[^\W\d][^,\n]{0,40}),(?:\s*[^\W\d][\w.]*(?:\s[^\W\d][\w.]*){0,2},?)?\s*"
     + _MONTHS.format("mon")
     + r"\s+(?P<day>\d{1,2})\b(?:,?\s+(?P<year>\d{4}))?"
-    r"(?:\s*\([^)\n]{1,30}\)|\s*/[^/\n]{1,30}/)?\s*(?:-{1,2}|(?<=[)/]):)(?:\s|$|(?=[A-Z]))",
+    r"(?:\s*\([^)\n]{1,30}\)|\s*/[^/\n]{1,30}/|,\s*(?-i:[A-Z]{2,6}))?"  # "(Reuters)", ", GNA"
+    r"\s*(?:-{1,2}|(?<=[)/]):)(?:\s|$|(?=[A-Z]))",
     re.IGNORECASE,
 )
 # "МОСКВА, 12 марта. /ТАСС/. ", "PARIS, 12 mars (AFP) - ": the day first, an agency's tag after.
@@ -113,7 +114,7 @@ DAY_FIRST_DATELINE = re.compile(
 WEB_DATELINE = re.compile(
     r"^(?P<place>[^\W\d_][^\W\d_.'\u2019 -]*(?:[.'\u2019 -]+[^\W\d_]+)*\.?)"
     r"(?:,\s*\w[\w.' ,]{1,30})?(?P<tag>\s*\([^)\n]{1,30}\))?"
-    r"\s*(?::|\.?[\u2014\u2013]|\.?--?)\s+(?=\S)"
+    r"\s*(?P<sep>:|\.?[\u2014\u2013]|\.?--?)\s+(?=\S)"
 )
 _SENTENCE_END = re.compile(r"[.!?…][\"\u201d\u2019)]*(?=\s+[\"\u201c\u2018(]?[A-Z0-9])")
 
@@ -329,6 +330,8 @@ def dateline_place(text: str) -> str | None:
     if m is None:
         return None
     place = m["place"].split("[", 1)[0].strip()  # "New Delhi [India]"
+    if place[-2:-1].islower() and place.endswith("."):
+        place = place[:-1]  # "Ciudad de México.— "
     return place if 2 <= len(place) <= 40 else None
 
 
@@ -356,8 +359,12 @@ def dateline(text: str) -> re.Match[str] | None:
         if ":" not in head and "-" not in head and "\u2014" not in head and "\u2013" not in head:
             return None
         m = WEB_DATELINE.match(text)
-        if m is None or not (m["place"].isupper() or (m["tag"] and _capitalised(m["place"]))):
-            return None  # "However: ..." is prose; a web dateline is in capitals or tagged
+        if m is None or not (
+            m["place"].isupper()
+            or ((m["tag"] or m["sep"] != ":") and _capitalised(m["place"].rstrip(".")))
+        ):
+            return None  # "However: ..." is prose; a web dateline is in capitals, or tagged, or
+            # a capitalised place before a dash ("Wien – ", "Ciudad de México.— ")
     return m
 
 
@@ -365,9 +372,16 @@ _DATELINE_SPAN = 300
 
 
 def _capitalised(place: str) -> bool:
-    """ "Buenos Aires": a place of three words at most, each capitalised."""
+    """ "Buenos Aires", "Ciudad de México": a place of four words at most, the first and the last
+    capitalised, any between capitalised or a short connector."""
     words = place.split()
-    return len(words) <= 3 and all(w[:1].isupper() for w in words)
+    return (
+        len(words) <= 4
+        and words[0][:1].isupper()
+        and words[-1][:1].isupper()
+        and all(w[:1].isupper() or (w.islower() and len(w) <= 3) for w in words)
+        and words[0].lower() not in load_phrases().prose_words
+    )
 
 
 def first_sentence(text: str) -> str:

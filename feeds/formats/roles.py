@@ -321,14 +321,14 @@ def _above_furniture(lines: Sequence[str], kinds: list[Kind], filled: list[int])
     above: list[int] = []
     for n, k in enumerate(filled[:_TOP_LINES]):
         kind = kinds[k]
+        if kind == "byline" and not above and _is_agency(lines[k]):
+            continue  # an agency's name over everything is the site's name
         if kind in ("byline", "date") or _AUTHOR_IN_PLACE.match(lines[k].strip()):
             return above[-_CANDIDATES:]
         if kind == "text" and _NAME_ONLY.match(lines[k].strip()) and above:
             following = filled[n + 1] if n + 1 < len(filled) else None
             if following is not None and kinds[following] in ("byline", "date"):
                 return above[-_CANDIDATES:]  # a name alone over a date line is a byline
-        if kind == "byline" and not above and _is_agency(lines[k]):
-            continue  # an agency's name over everything is the site's name
         if kind == "text":
             if not is_headline(lines[k]) or _closed_prose(lines[k]):
                 if not above:
