@@ -361,11 +361,19 @@ def dateline(text: str) -> re.Match[str] | None:
         m = WEB_DATELINE.match(text)
         if m is None or not (
             m["place"].isupper()
-            or ((m["tag"] or m["sep"] != ":") and _capitalised(m["place"].rstrip(".")))
+            or (m["tag"] and _capitalised(m["place"]))
+            or (
+                m["sep"] != ":"
+                and _capitalised(m["place"].rstrip("."))
+                and len(text[m.end() :].split()) >= _DATELINE_PROSE
+            )
         ):
             return None  # "However: ..." is prose; a web dateline is in capitals, or tagged, or
-            # a capitalised place before a dash ("Wien – ", "Ciudad de México.— ")
+            # a capitalised place before a dash and a sentence ("Wien – Die Pensionen ...")
     return m
+
+
+_DATELINE_PROSE = 8  # words after an untagged dateline in small letters: a sentence, not a role
 
 
 _DATELINE_SPAN = 300

@@ -39,6 +39,7 @@ class Phrases:
     furniture_ends: tuple[str, ...]
     caption_starts: Starts
     caption_credits: tuple[str, ...]
+    credit_words: frozenset[str]
     trailer_starts: Starts
     trailer_lines: frozenset[str]
     trailer_about: Starts
@@ -95,6 +96,7 @@ def load_phrases() -> Phrases:
         furniture_ends=tuple(data["furniture"]["ends"]),
         caption_starts=_starts(data["caption"]["starts"]),
         caption_credits=tuple(data["caption"]["credits"]),
+        credit_words=frozenset(data["caption"]["words"]),
         trailer_starts=_starts(data["trailer"]["starts"]),
         trailer_lines=frozenset(data["trailer"]["lines"]),
         trailer_about=_starts(data["trailer"]["about"]),

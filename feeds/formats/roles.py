@@ -116,7 +116,12 @@ def line_kind(line: str) -> Kind:
         or _is_breadcrumb(low)
     ):
         return "furniture"
-    if phrases.caption_starts.match(low) or is_caption(s) or _ends_with_credit(low):
+    if (
+        phrases.caption_starts.match(low)
+        or is_caption(s)
+        or _ends_with_credit(low)
+        or _credit_shape(low)
+    ):
         return "caption"
     if byline_name(s) is not None or low in phrases.agencies:
         return "byline"
@@ -222,6 +227,34 @@ def _ends_with_credit(low: str) -> bool:
         if at > 0 and len(low[at + len(credit) :].split()) <= 6:
             return True
     return False
+
+
+_PARENS = re.compile(r"\(([^()]{1,80})\)$")
+_SLASHED = re.compile(r"^[^\W\d_][^/]{0,30}(?:/[^\W\d_][^/]{0,30}){2,}$")
+_CREDIT_WORDS = 8  # words in a closing "(...)" credit, or after a "©" closing a caption
+
+
+def is_credit_line(low: str) -> bool:
+    """ "gallo images/beeld/deaan vivier": a bare credit, names cut by slashes."""
+    return "/" in low and len(low.split()) <= 6 and _SLASHED.match(low) is not None
+
+
+def _credit_shape(low: str) -> bool:
+    """A caption known by its credit's shape: "... (PNA photo by NAME)", "... | Photo | NAME |
+    AGENCY", "... ministres. © Belga", or a bare credit line."""
+    words = load_phrases().credit_words
+    if low.endswith(")"):
+        m = _PARENS.search(low)
+        if m is not None and len(m[1].split()) <= _CREDIT_WORDS:
+            if any(w.strip(":,.") in words for w in m[1].replace("/", " ").split()):
+                return True
+    if "|" in low and any(part.strip() in words for part in low.split("|")[1:]):
+        return low.count("|") >= 2
+    if "\u00a9" in low:
+        before, _, after = low.rpartition("\u00a9")
+        if before.rstrip()[-1:] in ".!?" and 0 < len(after.split()) <= _CREDIT_WORDS:
+            return True
+    return is_credit_line(low)
 
 
 def is_prose(line: str) -> bool:
