@@ -37,6 +37,7 @@ class Phrases:
     furniture_lines: frozenset[str]
     furniture_starts: Starts
     furniture_ends: tuple[str, ...]
+    link_headings: frozenset[str]
     caption_starts: Starts
     caption_credits: tuple[str, ...]
     credit_words: frozenset[str]
@@ -94,6 +95,7 @@ def load_phrases() -> Phrases:
         furniture_lines=frozenset(data["furniture"]["lines"]),
         furniture_starts=_starts(data["furniture"]["starts"]),
         furniture_ends=tuple(data["furniture"]["ends"]),
+        link_headings=frozenset(data["furniture"]["links"]),
         caption_starts=_starts(data["caption"]["starts"]),
         caption_credits=tuple(data["caption"]["credits"]),
         credit_words=frozenset(data["caption"]["words"]),

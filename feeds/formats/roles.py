@@ -514,26 +514,69 @@ def _prose_ahead(lines: Sequence[str], rest: list[int]) -> bool:
 def _body(lines: Sequence[str], kinds: list[Kind], roles: list[Role], start: int) -> None:
     """Mark captions, furniture, closing dates and the trailer in the body from `start`."""
     prose_seen = False
+    under_links = False  # in the paragraph of a "Read also" heading: its links are furniture
     for k in range(start, len(lines)):
         if roles[k] == "blank":
+            under_links = False
             continue
         kind = kinds[k]
+        s = lines[k].strip()
+        before = roles[k - 1] if k > start else "blank"
         starts_paragraph = (
-            k == 0 or not lines[k - 1].strip() or _SENTENCE_END.search(lines[k - 1].rstrip())
+            k == 0
+            or before in ("blank", "furniture", "caption")
+            or _SENTENCE_END.search(lines[k - 1].rstrip()) is not None
         )
-        if kind == "trailer" and prose_seen and starts_paragraph:
+        if prose_seen and starts_paragraph and (kind == "trailer" or _signature(lines, k)):
             for j in range(k, len(lines)):
                 roles[j] = "trailer" if lines[j].strip() else "blank"
             return
-        if kind in ("furniture", "caption"):
+        if under_links and kind == "text" and is_headline(s) and not is_prose(s):
+            roles[k] = "furniture"
+        elif kind in ("furniture", "caption"):
             roles[k] = kind
+            under_links = kind == "furniture" and _is_link_heading(s)
+            if kind == "caption" and before == "body" and _caption_over_credit(lines, k):
+                roles[k - 1] = "caption"
         elif kind == "date" and _alone(lines, k):
             roles[k] = "date"
         else:
-            if k == start and dateline(lines[k].strip()) is not None:
+            if k == start and dateline(s) is not None:
                 roles[k] = "dateline"
             prose_seen = True
     _label_at_end(lines, roles)
+
+
+def _is_link_heading(line: str) -> bool:
+    """ "Read also", "Leggi anche:": a heading whose paragraph lists other stories."""
+    return " ".join(line.lower().split()).rstrip(" :") in load_phrases().link_headings
+
+
+def _caption_over_credit(lines: Sequence[str], k: int) -> bool:
+    """Whether line `k` is a bare credit under its caption's text, in one paragraph ("Eskom's
+    Medupi power station." over "Gallo Images/Beeld/NAME")."""
+    above = lines[k - 1]
+    return (
+        is_credit_line(" ".join(lines[k].lower().split()))
+        and len(above.split()) < _CAPTION_WORDS
+        and not (k >= 2 and lines[k - 2].strip())
+    )
+
+
+_CAPTION_WORDS = 25  # a caption's text over its credit is shorter than this
+_SIGNATURE_CHARS = 40
+
+
+def _signature(lines: Sequence[str], k: int) -> bool:
+    """A closing signature after the text, with no prose after it: "(sda)", "(APA, red,
+    22.9.2026)", an editor's initials "JMC // SF", "Lusa/Fim"."""
+    s = lines[k].strip()
+    if len(s) > _SIGNATURE_CHARS or _SENTENCE_END.search(s):
+        return False
+    shaped = (s[0] == "(" and s[-1] == ")") or (
+        "/" in s and all(w[:1].isupper() or w[:1] == "/" for w in s.split())
+    )
+    return shaped and not any(is_prose(line) for line in lines[k + 1 :])
 
 
 def _label_at_end(lines: Sequence[str], roles: list[Role]) -> None:
