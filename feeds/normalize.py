@@ -329,6 +329,7 @@ def _split_stories(
                     and (i + 1 >= n or not stripped[i + 1])
                     and _after_text(stripped, i)
                     and date_line(s) is not None
+                    and _prose_paragraphs(stripped, starts[-1], i) >= 2
                 )
             if not ended:
                 story_text += 1
@@ -349,6 +350,22 @@ def _after_text(stripped: Sequence[str], i: int) -> bool:
     while k >= 0 and not stripped[k]:
         k -= 1
     return k >= 0 and stripped[k][-1:] in _SENTENCE_END
+
+
+_LOOK_BACK = 40  # lines above a closing date where the story's prose is counted
+
+
+def _prose_paragraphs(stripped: Sequence[str], start: int, i: int) -> int:
+    """Paragraphs of prose or sentences above line `i` in the story from `start` (up to two, in
+    the last few lines): a date under one paragraph is a standfirst's, not a closing date."""
+    found = 0
+    for k in range(i - 1, max(start, i - _LOOK_BACK) - 1, -1):
+        s = stripped[k]
+        if s and (k == start or not stripped[k - 1]) and (s[-1] in _SENTENCE_END or is_prose(s)):
+            found += 1
+            if found >= 2:
+                break
+    return found
 
 
 def _may_end_story(
