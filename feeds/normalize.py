@@ -393,9 +393,14 @@ class _ProseScan:
         if start != self._start or i < self._end:
             self._start, self._end, self._found = start, start, False
         if not self._found:
-            self._found = any(is_prose(self._stripped[k]) for k in range(self._end, i))
+            self._found = any(_is_text(self._stripped[k]) for k in range(self._end, i))
         self._end = max(self._end, i)
         return self._found
+
+
+def _is_text(line: str) -> bool:
+    """Prose that is a story's text, not a notice in sentences ("We use cookies ...")."""
+    return is_prose(line) and line_kind(line) == "text"
 
 
 def wire_signature(line: str) -> bool:
