@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from feeds.errors import RejectedFile
 from feeds.formats import (
+    BULLET,
     BYLINE,
     DATE,
     WIRE_DATELINE,
@@ -302,7 +303,11 @@ def _split_stories(
                 i += 1
                 continue
             skip = _confirmed_start(lines, stripped, i, is_boilerplate)
-            if skip is not None or (ended and story_text and (not trailer_seen or is_prose(s))):
+            if skip is not None or (
+                ended
+                and story_text
+                and (not trailer_seen or (is_prose(s) and BULLET.match(s) is None))
+            ):
                 if (
                     i > starts[-1]
                     and not under_header

@@ -93,6 +93,10 @@ def read_roles(lines: Sequence[str]) -> Reading:
             roles[end] = "headline"
         title = " ".join(" ".join(lines[head : end + 1]).split())
         body = _zone(lines, kinds, roles, filled, end, title)
+        under = _headline_under_name(lines, kinds, roles, (head, end), body, title)
+        if under is not None:
+            head, body = under
+            title = " ".join(lines[head].split())
     else:
         body = next((k for k in filled if roles[k] == "body"), len(lines))
     _body(lines, kinds, roles, body)
@@ -467,6 +471,57 @@ def _zone(
             continue
         return k
     return after[0] if after and roles[after[0]] == "body" else _first_body(roles, head)
+
+
+def _headline_under_name(
+    lines: Sequence[str],
+    kinds: list[Kind],
+    roles: list[Role],
+    span: tuple[int, int],
+    body: int,
+    title: str,
+) -> tuple[int, int] | None:
+    """(headline, body start) when the line taken for the headline is a name over a date (a
+    company, a university, a newsletter) and the real headline stands under that furniture,
+    right over the text: "Nordvik Oyj" / "2 April 2026" / "Nordvik to build ..." / text."""
+    if not _is_name(title) or body >= len(lines):
+        return None
+    filled = [k for k in range(span[1] + 1, len(lines)) if lines[k].strip()]
+    at = filled.index(body) if body in filled else -1
+    if at < 0:
+        return None
+    if at > 0 and roles[filled[at - 1]] in ("furniture", "standfirst"):
+        candidate, text = filled[at - 1], body  # the headline was taken for a label
+    elif at + 1 < len(filled) and kinds[body] == "text":
+        candidate, text = body, filled[at + 1]  # the headline was taken for the text
+    else:
+        return None
+    line = lines[candidate]
+    words = len(line.split())
+    if not (
+        kinds[candidate] == "text"
+        and is_headline(line)
+        and not is_prose(line)
+        and words >= _HEADLINE_WORDS + 1
+        and words > len(title.split())
+        and (is_prose(lines[text]) or dateline(lines[text].strip()) is not None)
+    ):
+        return None
+    for k in range(span[0], span[1] + 1):
+        roles[k] = "furniture"
+    roles[candidate] = "headline"
+    return candidate, text
+
+
+def _is_name(text: str) -> bool:
+    """ "Nordvik Oyj", "University of Glenmore", "The Harbour Brief": a short capitalised name."""
+    words = text.split()
+    return (
+        len(words) <= _CANDIDATES
+        and words[0][:1].isupper()
+        and all(w[:1].isupper() or (w.islower() and len(w) <= 3) for w in words)
+        and not any(c.isdigit() for c in text)
+    )
 
 
 def _desk_byline(line: str) -> bool:
