@@ -46,7 +46,7 @@ from feeds.formats import (
 )
 from feeds.formats.dates import FreeDate, read_free_date
 from feeds.formats.phrases import load_phrases, trailer_starts
-from feeds.formats.roles import is_prose, line_kind
+from feeds.formats.roles import is_link_heading, is_prose, line_kind
 from feeds.model import Config, Document, Entry
 
 log = logging.getLogger(__name__)
@@ -524,6 +524,7 @@ def _clean(story: Sequence[str], is_boilerplate: Callable[[str], bool]) -> list[
             and (is_boilerplate(s) or is_divider(s))
             and not (s == headline and _is_headline_of(story, headline))
             and not trailer_starts(s)  # "Related Articles": the reader drops what follows too
+            and not is_link_heading(s)  # "Read also": and so the links under it
         ):
             continue
         kept.append(line.rstrip())

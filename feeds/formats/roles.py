@@ -590,7 +590,7 @@ def _body(lines: Sequence[str], kinds: list[Kind], roles: list[Role], start: int
             roles[k] = "furniture"
         elif kind in ("furniture", "caption"):
             roles[k] = kind
-            under_links = kind == "furniture" and _is_link_heading(s)
+            under_links = kind == "furniture" and is_link_heading(s)
             if kind == "caption" and before == "body" and _caption_over_credit(lines, k):
                 roles[k - 1] = "caption"
         elif kind == "date" and _alone(lines, k):
@@ -602,7 +602,7 @@ def _body(lines: Sequence[str], kinds: list[Kind], roles: list[Role], start: int
     _label_at_end(lines, roles)
 
 
-def _is_link_heading(line: str) -> bool:
+def is_link_heading(line: str) -> bool:
     """ "Read also", "Leggi anche:": a heading whose paragraph lists other stories."""
     return " ".join(line.lower().split()).rstrip(" :") in load_phrases().link_headings
 
@@ -635,22 +635,33 @@ def _signature(lines: Sequence[str], k: int) -> bool:
 
 
 def _label_at_end(lines: Sequence[str], roles: list[Role]) -> None:
-    """A short label closing the story ("Ashgabat" over its date, the next story's section)
-    is furniture, not text."""
+    """A short closing paragraph after the text, of one to three short lines that are not
+    sentences ("Ashgabat" over its date, the next story's section, "Get the app" / "for
+    ad-free news"), is furniture, not text."""
     last = [k for k, role in enumerate(roles) if role == "body"]
     if len(last) < 2:
         return
-    k = last[-1]
-    s = lines[k].strip()
-    alone = (k + 1 >= len(lines) or roles[k + 1] != "body") and (k == 0 or roles[k - 1] != "body")
-    if (
-        alone
-        and len(s.split()) <= 3
-        and is_headline(s)
-        and not is_prose(s)
-        and not s[-1:].isdigit()
-    ):
+    end = last[-1]
+    first = end
+    while first - 1 >= 0 and roles[first - 1] == "body":
+        first -= 1
+    if end - first >= _CLOSING_LINES or first <= last[0]:
+        return
+    for k in range(first, end + 1):
+        s = lines[k].strip()
+        if not (
+            len(s.split()) <= (3 if first == end else _CLOSING_WORDS)
+            and is_headline(s)
+            and not is_prose(s)
+            and not s[-1:].isdigit()
+        ):
+            return
+    for k in range(first, end + 1):
         roles[k] = "furniture"
+
+
+_CLOSING_LINES = 3
+_CLOSING_WORDS = 6
 
 
 def _alone(lines: Sequence[str], k: int) -> bool:
