@@ -486,9 +486,16 @@ def _furniture_end(
 
 
 def _opens_wire_story(line: str) -> bool:
-    """A line opening with a wire dateline in capitals: "LONDON, March 6 (Reuters) - "."""
+    """A line opening with a wire dateline: in capitals, "LONDON, March 6 (Reuters) - ", or
+    with an agency's tag, "Kathmandu, April 2 (RSS): "."""
     comma = line.find(",", 1, 60)
-    return comma > 0 and line[:comma].isupper() and WIRE_DATELINE.match(line) is not None
+    if comma <= 0:
+        return False
+    place = line[:comma]
+    if not (place.isupper() or (place[:1].isupper() and "(" in line[comma : comma + 40])):
+        return False
+    m = WIRE_DATELINE.match(line)
+    return m is not None and (place.isupper() or "(" in m[0])
 
 
 def _labelled_date(line: str) -> bool:

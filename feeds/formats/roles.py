@@ -12,6 +12,7 @@ share of common words, as jusText judges paragraphs.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -490,10 +491,16 @@ def _headline_under_name(
     at = filled.index(body) if body in filled else -1
     if at < 0:
         return None
+    greeting: list[int] = []
     if at > 0 and roles[filled[at - 1]] in ("furniture", "standfirst"):
         candidate, text = filled[at - 1], body  # the headline was taken for a label
     elif at + 1 < len(filled) and kinds[body] == "text":
         candidate, text = body, filled[at + 1]  # the headline was taken for the text
+        if is_prose(lines[body]) and len(lines[body].split()) <= _GREETING_WORDS:
+            # A newsletter's greeting over its one item: "Good morning. Today's ..." / item.
+            if at + 2 >= len(filled) or _items(lines, filled[at + 1 :]) != 1:
+                return None
+            greeting, candidate, text = [body], filled[at + 1], filled[at + 2]
     else:
         return None
     line = lines[candidate]
@@ -507,10 +514,26 @@ def _headline_under_name(
         and (is_prose(lines[text]) or dateline(lines[text].strip()) is not None)
     ):
         return None
-    for k in range(span[0], span[1] + 1):
+    for k in [*range(span[0], span[1] + 1), *greeting]:
         roles[k] = "furniture"
     roles[candidate] = "headline"
     return candidate, text
+
+
+_GREETING_WORDS = 20
+
+
+def _items(lines: Sequence[str], filled: list[int]) -> int:
+    """How many headlines stand right over prose in `filled`: the items of a newsletter."""
+    return sum(
+        1
+        for a, b in itertools.pairwise(filled)
+        if b > a + 1
+        and is_headline(lines[a])
+        and not is_prose(lines[a])
+        and len(lines[a].split()) > _HEADLINE_WORDS
+        and is_prose(lines[b])
+    )
 
 
 def _is_name(text: str) -> bool:
