@@ -365,6 +365,7 @@ def dateline(text: str) -> re.Match[str] | None:
             or (
                 m["sep"] != ":"
                 and _capitalised(m["place"].rstrip("."))
+                and text[m.end() : m.end() + 1].isupper()
                 and len(text[m.end() :].split()) >= _DATELINE_PROSE
             )
         ):

@@ -250,9 +250,9 @@ def _credit_shape(low: str) -> bool:
     words = load_phrases().credit_words
     if low.endswith(")"):
         m = _PARENS.search(low)
-        if m is not None and len(m[1].split()) <= _CREDIT_WORDS:
-            if any(w.strip(":,.") in words for w in m[1].replace("/", " ").split()):
-                return True
+        parts = m[1].replace("/", " ").split() if m is not None else []
+        if len(parts) <= _CREDIT_WORDS and any(w.strip(":,.") in words for w in parts):
+            return True
     if "|" in low and any(part.strip() in words for part in low.split("|")[1:]):
         return low.count("|") >= 2
     if "\u00a9" in low:

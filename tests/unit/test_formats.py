@@ -343,6 +343,20 @@ def test_a_defined_name_that_fits_stays_whole_in_a_title() -> None:
         ("Monsoon session of Parliament to begin on July 20", "text"),
         ("Copyright on its operating system was upheld, the court said.", "text"),
         ("Related to this, the ministry said exports would rise.", "text"),
+        (
+            "Commuters board a matatu in Nairobi's CBD on March 18, 2026. | Photo | Dennis Onsongo"
+            " | Nation Media Group",
+            "caption",
+        ),
+        ("FARM AID. Farmers plant rice in Nueva Ecija. (PNA photo by Joey Razon)", "caption"),
+        ("Le Premier ministre à la sortie du conseil. © Belga", "caption"),
+        ("Gallo Images/Beeld/Deaan Vivier", "caption"),
+        ("We use cookies to improve your experience. By continuing, you agree.", "furniture"),
+        ("Vai al contenuto principale", "furniture"),
+        ("Reporter: Aditya Eko Sigit Wicaksono", "trailer"),
+        ("Edição: Fernando Fraga", "trailer"),
+        ("EMBARGOED UNTIL 00:01 GMT WEDNESDAY 15 JANUARY 2026", "date"),
+        ("The price rose to $3 (about €2.80, photo finish aside) on Monday.", "text"),
     ],
 )
 def test_line_kind_from_its_look(line: str, kind: str) -> None:
@@ -377,6 +391,7 @@ def test_byline_name(line: str, name: str | None) -> None:
         ("Source: Xinhua| 2026-03-07 11:20:31|Editor: Liu Mei", "2026-03-07 11:20:31"),
         ("KYODO NEWS - Mar 10, 2026 - 10:42 | Business, All", "Mar 10, 2026 10:42"),
         ("Business, All", None),
+        ("12 maggio 2026 (modifica il 12 maggio 2026 | 14:20)", "12 maggio 2026"),
     ],
 )
 def test_meta_date_finds_the_date_among_furniture_parts(line: str, text: str | None) -> None:
@@ -463,6 +478,8 @@ def test_read_roles_of_a_release_without_a_headline_take_its_closing_date() -> N
         ("Tue 24-03-2026 14:35 PM", datetime(2026, 3, 24, 14, 35), None, None),
         ("Published / 2 hours ago", None, None, 120),
         ("il y a 3 heures", None, None, 180),
+        ("Publié le 14 avril 2026 à 7 h 30", datetime(2026, 4, 14, 7, 30), None, None),
+        ("Published 14 May 2026 07:45 SAST", datetime(2026, 5, 14, 7, 45), 120, None),
     ],
 )
 def test_free_dates(
@@ -498,6 +515,13 @@ def test_free_dates_refuse_what_is_not_a_date(text: str) -> None:
         ("МОСКВА, 12 марта. /ТАСС/. Экспорт вырос.", "МОСКВА", "12 марта"),
         ("MADRID (EFE).- España recibió turistas.", "MADRID", None),
         ("New Delhi [India], March 21 (ANI): The weather office said.", "New Delhi", "March 21"),
+        ("Accra, April 9, GNA - Parliament has approved a loan for the road.", "Accra", "April 9"),
+        ("Wien – Die Pensionen in Österreich steigen im kommenden Jahr.", "Wien", None),
+        (
+            "Ciudad de México.— El Senado aprobó este martes por unanimidad una reforma.",
+            "Ciudad de México",
+            None,
+        ),
     ],
 )
 def test_datelines_give_the_place_and_the_day(text: str, place: str, day: str | None) -> None:
@@ -510,3 +534,69 @@ def test_phrases_are_data_in_several_languages() -> None:
     assert {"skip to content", "aller au contenu", "zum inhalt springen"} <= phrases.furniture_lines
     assert phrases.months["märz"] == 3 and phrases.months["marzo"] == 3
     assert phrases.trailer_starts.match("Our Standards: The Thomson Reuters Trust Principles.")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Luciana Nunes - Repórter da Agência Brasil",  # a byline and a role, not a dateline
+        "However – the ministry said nothing more about the plan on Tuesday.",
+        "However: the ministry said nothing more about the plan on Tuesday.",
+    ],
+)
+def test_a_dash_after_capitalised_words_is_not_always_a_dateline(text: str) -> None:
+    assert dateline_place(text) is None
+
+
+def test_read_roles_take_the_headline_under_a_name_over_the_date() -> None:
+    lines = [
+        "Nordvik Oyj",
+        "Press release",
+        "2 April 2026 at 9:00 EEST",
+        "",
+        "Nordvik to build 300 MW battery storage park in Ostrobothnia",
+        "",
+        "Helsinki, Finland, April 2, 2026 (GLOBE NEWSWIRE) -- Nordvik Oyj today announced "
+        "that it will build a battery storage park near Vaasa.",
+    ]
+    reading = read_roles(lines)
+    assert reading.title == "Nordvik to build 300 MW battery storage park in Ostrobothnia"
+    assert reading.roles[0] == "furniture"
+    assert reading.dates == ("2 April 2026 at 9:00 EEST",)
+
+
+def test_read_roles_keep_a_long_headline_without_a_full_stop() -> None:
+    lines = [
+        "ECONOMÍA",
+        "",
+        "El Banco Central compró US$ 310 millones y suma reservas por décima rueda consecutiva",
+        "",
+        "08/04/2026 14:22",
+        "",
+        "BUENOS AIRES, 8 abr (NA) - El Banco Central compró este miércoles 310 millones.",
+    ]
+    assert read_roles(lines).title == lines[2]
+
+
+def test_read_roles_drop_links_signatures_and_closing_prompts() -> None:
+    lines = [
+        "Bollette, scende il prezzo del gas",
+        "12 maggio 2026",
+        "",
+        "Dal primo luglio il prezzo del gas per le famiglie scenderà del 6,5%, ha detto l'Arera.",
+        "",
+        "Leggi anche",
+        "Benzina, i prezzi tornano a salire",
+        "",
+        "Il risparmio medio annuo sarà di circa 80 euro a famiglia.",
+        "",
+        "(sda)",
+        "",
+        "Mehr zum Thema",
+    ]
+    roles = read_roles(lines).roles
+    assert roles[5:7] == ("furniture", "furniture")
+    assert roles[8] == "body"
+    assert roles[10] == "trailer"
+    closing = ["Headline of the story here", "", lines[3], "", lines[8], "", "Get it", "for free"]
+    assert read_roles(closing).roles[-2:] == ("furniture", "furniture")

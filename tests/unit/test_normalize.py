@@ -378,3 +378,43 @@ def test_the_prose_before_a_headline_is_looked_for_once_a_line_while_the_story_s
     assert len(lines.reads) == len(lines)
     lines[-1] = "The harbour authority said the berth reopened after two weeks of repairs."
     assert _ProseScan(lines).since(0, len(lines)) is True
+
+
+def test_a_date_under_a_standfirst_does_not_close_the_story(now: datetime) -> None:
+    text = (
+        "Bundesrat will Mieterschutz stärken\n\n"
+        "Vermieter sollen Mieten nur noch begrenzt erhöhen dürfen.\n\n"
+        "14.04.2026, 11.32 Uhr\n\nDrucken\n\n"
+        "Der Bundesrat will Mieter besser schützen. Er hat am Dienstag eine Vorlage geschickt.\n"
+    )
+    (entry,) = _split(text, now)
+    assert entry.title == "Bundesrat will Mieterschutz stärken"
+    assert entry.published == datetime(2026, 4, 14, 11, 32, tzinfo=UTC)
+
+
+def test_wire_stories_under_tagged_datelines_in_small_letters_are_split(now: datetime) -> None:
+    text = (
+        "Air quality worsens as fires burn\n\n"
+        "Kathmandu, April 2 (RSS): Air quality reached hazardous levels on Thursday.\n\n"
+        "Nepal Airlines adds flights to Osaka\n\n"
+        "Kathmandu, April 2 (RSS): Nepal Airlines will add three weekly flights from May.\n"
+    )
+    entries = _split(text, now)
+    assert [e.title for e in entries] == [
+        "Air quality worsens as fires burn",
+        "Nepal Airlines adds flights to Osaka",
+    ]
+    assert [e.place for e in entries] == ["Kathmandu", "Kathmandu"]
+
+
+def test_a_cookie_notice_over_a_page_is_not_the_text_of_a_story(now: datetime) -> None:
+    text = (
+        "We use cookies to improve your experience on our website. By continuing to browse, "
+        "you agree to our use of cookies.\nAccept\n\nNews24\n\n"
+        "Eskom says load shedding will stay suspended\n\nSipho Mthembu\n"
+        "Published 14 May 2026 07:45 SAST\n\n"
+        "Eskom said on Thursday that it did not expect to implement load shedding this weekend.\n"
+    )
+    (entry,) = _split(text, now)
+    assert entry.title == "Eskom says load shedding will stay suspended"
+    assert entry.published == datetime(2026, 5, 14, 5, 45, tzinfo=UTC)
