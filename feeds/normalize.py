@@ -29,6 +29,7 @@ from feeds.formats import (
     collapsed_pieces,
     date_line,
     dateline,
+    ends_sentence,
     header,
     is_caption,
     is_divider,
@@ -90,7 +91,6 @@ _SMALL_WORDS = frozenset(
 _VOWELS = frozenset("AEIOUY")
 _CONFIRM_WINDOW = 12
 _DIVIDER_START = frozenset("-*_=~#")
-_SENTENCE_END = frozenset('.!?"\u201d\u2019)')  # how a line that ends a paragraph may end
 # How a byline, a labelled date or a labelled caption line can start (a cheap first test).
 _FURNITURE_START = re.compile(
     r"(?i)by\s|(?:last |first )?(?:updated|published|posted|modified|date|issued)"
@@ -339,7 +339,7 @@ def _split_stories(
             if not ended:
                 story_text += 1
             under_header = False
-        elif wire_signature(s) or (stripped[i - 1][-1:] in _SENTENCE_END and trailer_starts(s)):
+        elif wire_signature(s) or (ends_sentence(stripped[i - 1]) and trailer_starts(s)):
             ended = trailer_seen = True
             story_text = max(story_text, 1)  # a story with credits under it had text
         after_blank = False
@@ -354,7 +354,7 @@ def _after_text(stripped: Sequence[str], i: int) -> bool:
     k = i - 1
     while k >= 0 and not stripped[k]:
         k -= 1
-    return k >= 0 and stripped[k][-1:] in _SENTENCE_END
+    return k >= 0 and ends_sentence(stripped[k])
 
 
 _LOOK_BACK = 40  # lines above a closing date where the story's prose is counted
@@ -366,7 +366,7 @@ def _prose_paragraphs(stripped: Sequence[str], start: int, i: int) -> int:
     found = 0
     for k in range(i - 1, max(start, i - _LOOK_BACK) - 1, -1):
         s = stripped[k]
-        if s and (k == start or not stripped[k - 1]) and (s[-1] in _SENTENCE_END or is_prose(s)):
+        if s and (k == start or not stripped[k - 1]) and (ends_sentence(s) or is_prose(s)):
             found += 1
             if found >= 2:
                 break

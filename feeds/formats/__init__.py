@@ -119,6 +119,17 @@ WEB_DATELINE = re.compile(
 _SENTENCE_END = re.compile(r"[.!?…][\"\u201d\u2019)]*(?=\s+[\"\u201c\u2018(]?[A-Z0-9])")
 
 
+_CLOSERS = "\"'\u201d\u2019)]\u00bb\u300d"
+_SENTENCE_MARKS = frozenset(".!?\u2026\u3002\uff0e\uff01\uff1f")
+
+
+def ends_sentence(line: str) -> bool:
+    """Whether a line closes a sentence: its last mark, past closing quotes and brackets, is a
+    full stop, a question or exclamation mark or an ellipsis ('said.\u201d', 'fell\u2026',
+    '\u3002'). The one rule for the splitter, the wire reader and the role reader."""
+    return line.rstrip().rstrip(_CLOSERS)[-1:] in _SENTENCE_MARKS
+
+
 def is_wire_stamp(line: str) -> bool:
     """A wire date stamp line: `26-FEB-1987 15:01:01`."""
     return line[:1] in _STAMP_START and WIRE_DATE.match(line) is not None

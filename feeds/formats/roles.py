@@ -28,6 +28,7 @@ from feeds.formats import (
     dateline,
     dateline_day,
     dateline_place,
+    ends_sentence,
     is_caption,
     is_headline,
     prose_blocks,
@@ -59,7 +60,6 @@ _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _BREADCRUMB = re.compile(r"\s+[>\u203a\u00bb/|]\s+")
 _NAME_ONLY = re.compile(r"^[A-Z][\w.\u2019'-]+(?:\s+[A-Z][\w.\u2019'-]+){1,3}$")
 _SEGMENT = re.compile(r"\s*(?:\||\s[-\u2013\u2014\u00b7\u2022]\s)\s*")
-_SENTENCE_END = re.compile(r"[.!?\u3002][\"\u201d\u2019)]*$")
 _NAME_WORD = re.compile(r"^[A-Z\u00c0-\u024f][\w.\u2019'-]*,?$")
 _BYLINE_END = re.compile(r"\s+[\u00b7|\u2022]\s+|\s+[-\u2013\u2014]\s+")
 _AUTHOR_IN_PLACE = re.compile(
@@ -192,7 +192,7 @@ def byline_name(line: str) -> str | None:
     ):
         words = _without_place(words)
     names = words[1:]
-    if _SENTENCE_END.search(line.rstrip()) and not names[-1].rstrip(".").isupper():
+    if ends_sentence(line) and not names[-1].rstrip(".").isupper():
         return None
     links = load_phrases().byline_links
     if not all(_NAME_WORD.match(w) or w.lower() in links for w in names):
@@ -271,7 +271,7 @@ def is_prose(line: str) -> bool:
         # Scripts written without spaces: a long line or a closed sentence is prose.
         s = line.strip()
         return len(words) <= 2 and (len(s) >= _UNSPACED_PROSE or s.endswith(("\u3002", "\uff0e")))
-    if _SENTENCE_END.search(line.rstrip()):
+    if ends_sentence(line):
         return True
     common = load_phrases().prose_words
     shared = sum(w.lower().strip(",;:\"'\u201c\u201d") in common for w in words)
@@ -386,7 +386,7 @@ def _closed_prose(line: str) -> bool:
     headline or a standfirst ("El Banco Central compró US$ 310 millones y suma reservas por
     décima rueda consecutiva")."""
     return is_prose(line) and (
-        len(line.split()) >= 20 or _SENTENCE_END.search(line.rstrip()) is not None
+        len(line.split()) >= 20 or ends_sentence(line)
     )
 
 
@@ -552,7 +552,7 @@ def _desk_byline(line: str) -> bool:
     return (
         2 <= len(line.split()) <= 7
         and load_phrases().byline_starts.match(line.lstrip()) is not None
-        and not _SENTENCE_END.search(line.rstrip())
+        and not ends_sentence(line)
     )
 
 
@@ -566,7 +566,7 @@ def _paragraph_end(lines: Sequence[str], kinds: list[Kind], k: int) -> int:
     while (
         k + 1 < len(lines)
         and lines[k + 1].strip()
-        and not _SENTENCE_END.search(lines[k].rstrip())
+        and not ends_sentence(lines[k])
         and kinds[k + 1] == "text"
         and not _AUTHOR_IN_PLACE.match(lines[k + 1].strip())
     ):
@@ -603,7 +603,7 @@ def _body(lines: Sequence[str], kinds: list[Kind], roles: list[Role], start: int
         starts_paragraph = (
             k == 0
             or before in ("blank", "furniture", "caption")
-            or _SENTENCE_END.search(lines[k - 1].rstrip()) is not None
+            or ends_sentence(lines[k - 1])
         )
         if prose_seen and starts_paragraph and (kind == "trailer" or _signature(lines, k)):
             for j in range(k, len(lines)):
@@ -649,7 +649,7 @@ def _signature(lines: Sequence[str], k: int) -> bool:
     """A closing signature after the text, with no prose after it: "(sda)", "(APA, red,
     22.9.2026)", an editor's initials "JMC // SF", "Lusa/Fim"."""
     s = lines[k].strip()
-    if len(s) > _SIGNATURE_CHARS or _SENTENCE_END.search(s):
+    if len(s) > _SIGNATURE_CHARS or ends_sentence(s):
         return False
     shaped = (s[0] == "(" and s[-1] == ")") or (
         "/" in s and all(w[:1].isupper() or w[:1] == "/" for w in s.split())

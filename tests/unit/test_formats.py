@@ -11,6 +11,7 @@ from feeds.formats import (
     date_line,
     dateline_day,
     dateline_place,
+    ends_sentence,
     first_sentence,
     header,
     is_caption,
@@ -600,3 +601,34 @@ def test_read_roles_drop_links_signatures_and_closing_prompts() -> None:
     assert roles[10] == "trailer"
     closing = ["Headline of the story here", "", lines[3], "", lines[8], "", "Get it", "for free"]
     assert read_roles(closing).roles[-2:] == ("furniture", "furniture")
+
+
+@pytest.mark.parametrize(
+    ("line", "ends"),
+    [
+        ("Output fell.", True),
+        ("He said: \u201cWe will not.\u201d", True),
+        ("Prices may rise further\u2026", True),
+        ("\u8f38\u51fa\u304c\u5897\u3048\u305f\u3002", True),
+        ("the minister called it \u201cunacceptable\u201d", False),
+        ("Output fell (see table)", False),
+        ("Kenyan tea pickers strike over pay", False),
+    ],
+)
+def test_ends_sentence(line: str, ends: bool) -> None:
+    assert ends_sentence(line) is ends
+
+
+def test_wire_web_and_splitter_agree_on_a_line_closed_by_an_ellipsis() -> None:
+    """One rule for "ends a sentence": credits under a line closed by "\u2026" leave the story
+    in the wire reader as they do in the role reader."""
+    credits = "Reporting by Ana Ruiz; Editing by Mark Olsen"
+    closing = "Traders said prices may rise further\u2026"
+    wired = wire.parse(
+        ["OIL FALLS", "2-APR-1987 10:00:00", "", "VIENNA, April 2 - Oil fell.", closing, credits]
+    )
+    assert credits not in "\n".join(b.lines[0] for b in wired.blocks)
+    roles = read_roles(
+        ["Oil falls again", "", "VIENNA: Oil fell on Monday, traders said.", closing, credits]
+    ).roles
+    assert roles[-1] == "trailer"
