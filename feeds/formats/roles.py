@@ -385,9 +385,7 @@ def _closed_prose(line: str) -> bool:
     twelve to twenty words without a full stop, however full of common words, may be a
     headline or a standfirst ("El Banco Central compró US$ 310 millones y suma reservas por
     décima rueda consecutiva")."""
-    return is_prose(line) and (
-        len(line.split()) >= 20 or ends_sentence(line)
-    )
+    return is_prose(line) and (len(line.split()) >= 20 or ends_sentence(line))
 
 
 def _with_standfirst(
@@ -601,9 +599,7 @@ def _body(lines: Sequence[str], kinds: list[Kind], roles: list[Role], start: int
         s = lines[k].strip()
         before = roles[k - 1] if k > start else "blank"
         starts_paragraph = (
-            k == 0
-            or before in ("blank", "furniture", "caption")
-            or ends_sentence(lines[k - 1])
+            k == 0 or before in ("blank", "furniture", "caption") or ends_sentence(lines[k - 1])
         )
         if prose_seen and starts_paragraph and (kind == "trailer" or _signature(lines, k)):
             for j in range(k, len(lines)):
