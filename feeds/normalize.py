@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 from feeds.errors import RejectedFile
 from feeds.formats import (
     BULLET,
-    BYLINE,
     DATE,
     WIRE_DATELINE,
     Block,
@@ -33,7 +32,6 @@ from feeds.formats import (
     header,
     is_caption,
     is_divider,
-    is_furniture,
     is_header_line,
     is_headline,
     is_wire_stamp,
@@ -47,7 +45,7 @@ from feeds.formats import (
 )
 from feeds.formats.dates import FreeDate, read_free_date
 from feeds.formats.phrases import load_phrases, trailer_starts
-from feeds.formats.roles import is_link_heading, is_prose, line_kind
+from feeds.formats.roles import byline_name, is_furniture, is_link_heading, is_prose, line_kind
 from feeds.model import Config, Document, Entry
 
 log = logging.getLogger(__name__)
@@ -91,9 +89,9 @@ _SMALL_WORDS = frozenset(
 _VOWELS = frozenset("AEIOUY")
 _CONFIRM_WINDOW = 12
 _DIVIDER_START = frozenset("-*_=~#")
-# How a byline, a labelled date or a labelled caption line can start (a cheap first test).
+# How a labelled date or a labelled caption line can start (a cheap first test).
 _FURNITURE_START = re.compile(
-    r"(?i)by\s|(?:last |first )?(?:updated|published|posted|modified|date|issued)"
+    r"(?i)(?:last |first )?(?:updated|published|posted|modified|date|issued)"
     r"|(?:photo|image|picture|caption|credit)s?\s*:"
 )
 _DATE_LABEL_START = re.compile(
@@ -437,9 +435,10 @@ def _confirmed_start(
         and not is_boilerplate(after)
         and (
             _FURNITURE_START.match(after) is None
-            or not (BYLINE.match(after) or _labelled_date(after) or is_caption(after))
+            or not (_labelled_date(after) or is_caption(after))
         )
         and not (after[-1] == ")" and is_caption(after))
+        and byline_name(after) is None  # the reader's rule for a byline, in any language
     ):
         return None  # a headline stands alone; this is the first line of a wrapped paragraph
     if not is_headline(line):
@@ -471,7 +470,7 @@ def _furniture_end(
         if date_line(s) is not None:
             dated = dated or not unknown
             furniture += 1
-        elif is_caption(s) or BYLINE.match(s) is not None:
+        elif is_caption(s) or byline_name(s) is not None:
             furniture += 1
         else:
             if dated:

@@ -91,7 +91,6 @@ _CAPTION_CREDIT = re.compile(
     r"(?:/[^()]{0,30})?\)\s*$"
 )
 _CAPTION_LABEL = re.compile(r"(?i)^(?:photo|image|picture|caption|credit)s?\s*:")
-BYLINE = re.compile(r"^\s*(?i:by)\s+(?P<name>[A-Z][\w.\u2019'-]*(?:\s+[\w.\u2019'-]+){0,4})\s*$")
 HEADER_LINE = re.compile(
     r"(?i)^(?P<key>title|headline|date|published|topics|tags|keywords|source|author|by|link|url)"
     r"\s*:\s*(?P<value>(?:.*\S)?)\s*$"
@@ -194,16 +193,6 @@ def date_label(line: str) -> str:
         elif not (low[word_end].isalpha() or low[word_end] in " -'à"):
             break
     return best
-
-
-def is_furniture(line: str) -> bool:
-    """A page-furniture line around a headline: a date, a caption or a byline."""
-    return date_line(line) is not None or is_caption(line) or BYLINE.match(line) is not None
-
-
-def opens_with_headline(group: Sequence[str]) -> bool:
-    """Whether a paragraph is a headline alone, or a headline over furniture lines."""
-    return is_headline(group[0]) and all(is_furniture(line) for line in group[1:])
 
 
 def is_headline(line: str) -> bool:

@@ -202,6 +202,16 @@ def byline_name(line: str) -> str | None:
     return _without_agency(" ".join(names).rstrip(",")) or " ".join(names)
 
 
+def is_furniture(line: str) -> bool:
+    """A page-furniture line around a headline: a date, a caption or a byline."""
+    return date_line(line) is not None or is_caption(line) or byline_name(line) is not None
+
+
+def opens_with_headline(group: Sequence[str]) -> bool:
+    """Whether a paragraph is a headline alone, or a headline over furniture lines."""
+    return is_headline(group[0]) and all(is_furniture(line) for line in group[1:])
+
+
 def _without_place(words: list[str]) -> list[str]:
     """ "By NAME, CITY": a last part of one word after a comma is a place, not a name."""
     if len(words) > 3 and words[-2].endswith(","):

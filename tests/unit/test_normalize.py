@@ -423,3 +423,24 @@ def test_a_cookie_notice_over_a_page_is_not_the_text_of_a_story(now: datetime) -
     (entry,) = _split(text, now)
     assert entry.title == "Eskom says load shedding will stay suspended"
     assert entry.published == datetime(2026, 5, 14, 5, 45, tzinfo=UTC)
+
+
+def test_the_splitter_knows_a_byline_as_the_reader_does(now: datetime) -> None:
+    """A headline over a byline in any language the phrases know starts a story, as the
+    reader of roles reads that byline ("Par NAME", "Von NAME", "By NAME, AGENCY")."""
+    text = (
+        "Les pêcheurs bretons bloquent le port de Brest\nPar Claire Dubois\n10 mars 2026\n\n"
+        "Les pêcheurs bretons ont bloqué mardi le port de Brest pour protester contre les quotas.\n\n"
+        "Le gouvernement annonce une aide aux agriculteurs\nPar Julien Martin\n11 mars 2026\n\n"
+        "Le gouvernement a annoncé mercredi une aide de 400 millions d'euros aux agriculteurs.\n"
+    )
+    entries = _split(text, now)
+    assert [e.title for e in entries] == [
+        "Les pêcheurs bretons bloquent le port de Brest",
+        "Le gouvernement annonce une aide aux agriculteurs",
+    ]
+    assert [e.author for e in entries] == ["Claire Dubois", "Julien Martin"]
+    assert [e.published for e in entries] == [
+        datetime(2026, 3, 10, tzinfo=UTC),
+        datetime(2026, 3, 11, tzinfo=UTC),
+    ]
