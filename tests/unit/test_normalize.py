@@ -430,7 +430,7 @@ def test_the_splitter_knows_a_byline_as_the_reader_does(now: datetime) -> None:
     reader of roles reads that byline ("Par NAME", "Von NAME", "By NAME, AGENCY")."""
     text = (
         "Les pêcheurs bretons bloquent le port de Brest\nPar Claire Dubois\n10 mars 2026\n\n"
-        "Les pêcheurs bretons ont bloqué mardi le port de Brest pour protester contre les quotas.\n\n"
+        "Les pêcheurs bretons ont bloqué mardi le port de Brest contre les quotas.\n\n"
         "Le gouvernement annonce une aide aux agriculteurs\nPar Julien Martin\n11 mars 2026\n\n"
         "Le gouvernement a annoncé mercredi une aide de 400 millions d'euros aux agriculteurs.\n"
     )
