@@ -35,6 +35,7 @@ from feeds.formats import (
     is_header_line,
     is_headline,
     is_wire_stamp,
+    link_line,
     lowered,
     markdown,
     match_date,
@@ -326,6 +327,8 @@ def _split_stories(
                     continue
             if story_text and trailer_starts(s):
                 ended = trailer_seen = True
+            elif story_text and _closing_link(s, prose, starts[-1], i):
+                ended = True
             else:
                 ended = (
                     bool(story_text)
@@ -340,10 +343,18 @@ def _split_stories(
         elif wire_signature(s) or (ends_sentence(stripped[i - 1]) and trailer_starts(s)):
             ended = trailer_seen = True
             story_text = max(story_text, 1)  # a story with credits under it had text
+        elif story_text and _closing_link(s, prose, starts[-1], i):
+            ended = True
         after_blank = False
         i += 1
     starts.append(n)
     return [(a, b, k in dirty) for k, (a, b) in enumerate(itertools.pairwise(starts)) if b > a]
+
+
+def _closing_link(s: str, prose: _ProseScan, start: int, i: int) -> bool:
+    """A link line after a story's prose ("Read more: https://..."): it closes a newsletter's
+    item, so a headline after it starts the next one."""
+    return "://" in s and link_line(s) is not None and prose.since(start, i)
 
 
 def _after_text(stripped: Sequence[str], i: int) -> bool:
@@ -430,16 +441,8 @@ def _confirmed_start(
         return i + 1
     if not after and i + 2 < len(lines) and _opens_wire_story(stripped[i + 2]):
         return i + 1 if is_headline(line) else None
-    if (
-        after
-        and not is_boilerplate(after)
-        and (
-            _FURNITURE_START.match(after) is None
-            or not (_labelled_date(after) or is_caption(after))
-        )
-        and not (after[-1] == ")" and is_caption(after))
-        and byline_name(after) is None  # the reader's rule for a byline, in any language
-    ):
+    below = stripped[i + 2] if i + 2 < len(lines) else ""
+    if after and not is_boilerplate(after) and not _furniture_under(after, below):
         return None  # a headline stands alone; this is the first line of a wrapped paragraph
     if not is_headline(line):
         return None
@@ -495,6 +498,28 @@ def _opens_wire_story(line: str) -> bool:
         return False
     m = WIRE_DATELINE.match(line)
     return m is not None and (place.isupper() or "(" in m[0])
+
+
+def _furniture_under(after: str, below: str) -> bool:
+    """Whether the line right under a headline is its furniture: a byline (the reader's rule,
+    in any language), a labelled date, a caption, or a whole date with its year right over
+    prose ("June 7, 2026" between each item of a newsletter and its text)."""
+    if byline_name(after) is not None:
+        return True
+    if _FURNITURE_START.match(after) is not None and (_labelled_date(after) or is_caption(after)):
+        return True
+    if after[-1] == ")" and is_caption(after):
+        return True
+    return (
+        len(after) <= _DATE_UNDER
+        and _YEAR.search(after) is not None
+        and is_prose(below)
+        and date_line(after) is not None
+    )
+
+
+_DATE_UNDER = 40  # characters of a date alone under a headline
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 
 def _labelled_date(line: str) -> bool:

@@ -129,6 +129,19 @@ def ends_sentence(line: str) -> bool:
     return line.rstrip().rstrip(_CLOSERS)[-1:] in _SENTENCE_MARKS
 
 
+_LINK_LINE = re.compile(r"^(?:[^\W\d_][^:|]{0,40}[:|\u2192\u00bb]\s*)?<?(?P<url>https?://\S+?)>?$")
+
+
+def link_line(line: str) -> str | None:
+    """The address a line is, perhaps under a short label ("Read more: https://...",
+    "https://..."); else None. A newsletter's item closes with one."""
+    s = line.strip()
+    if "://" not in s:
+        return None
+    m = _LINK_LINE.match(s)
+    return m["url"] if m is not None else None
+
+
 def is_wire_stamp(line: str) -> bool:
     """A wire date stamp line: `26-FEB-1987 15:01:01`."""
     return line[:1] in _STAMP_START and WIRE_DATE.match(line) is not None

@@ -31,6 +31,7 @@ from feeds.formats import (
     ends_sentence,
     is_caption,
     is_headline,
+    link_line,
     prose_blocks,
     title_from_prose,
 )
@@ -500,8 +501,11 @@ def _headline_under_name(
     if at < 0:
         return None
     greeting: list[int] = []
-    if at > 0 and roles[filled[at - 1]] in ("furniture", "standfirst"):
-        candidate, text = filled[at - 1], body  # the headline was taken for a label
+    over = at - 1
+    while over > 0 and roles[filled[over]] in ("date", "byline"):
+        over -= 1  # the item's own date or byline stands between its headline and its text
+    if over >= 0 and roles[filled[over]] in ("furniture", "standfirst"):
+        candidate, text = filled[over], body  # the headline was taken for a label
     elif at + 1 < len(filled) and kinds[body] == "text":
         candidate, text = body, filled[at + 1]  # the headline was taken for the text
         if is_prose(lines[body]) and len(lines[body].split()) <= _GREETING_WORDS:
@@ -524,6 +528,10 @@ def _headline_under_name(
         return None
     for k in [*range(span[0], span[1] + 1), *greeting]:
         roles[k] = "furniture"
+    if any(roles[k] == "date" for k in range(candidate + 1, text)):
+        for k in range(span[1] + 1, candidate):
+            if roles[k] == "date":
+                roles[k] = "furniture"  # the issue's date gives way to the item's own
     roles[candidate] = "headline"
     return candidate, text
 
@@ -624,6 +632,8 @@ def _body(lines: Sequence[str], kinds: list[Kind], roles: list[Role], start: int
                 roles[k - 1] = "caption"
         elif kind == "date" and _alone(lines, k):
             roles[k] = "date"
+        elif "://" in s and link_line(s) is not None:
+            roles[k] = "furniture"
         else:
             if k == start and dateline(s) is not None:
                 roles[k] = "dateline"
@@ -760,5 +770,15 @@ def parse_story(lines: Sequence[str], *, name: str, titled: bool = False) -> Par
         blocks=blocks,
         place=dateline_place(first.lines[0]) if first is not None else None,
         author=reading.author,
+        link=_closing_link(lines, roles),
         roles=roles,
     )
+
+
+def _closing_link(lines: Sequence[str], roles: Sequence[Role]) -> str | None:
+    """The address a story closes with ("Read more: https://..." under a newsletter's item):
+    the story's own link."""
+    last = next((k for k in range(len(lines) - 1, -1, -1) if lines[k].strip()), None)
+    if last is None or roles[last] not in ("furniture", "trailer"):
+        return None
+    return link_line(lines[last])
