@@ -145,8 +145,11 @@ def _any_of(phrases: tuple[str, ...]) -> re.Pattern[str]:
 
 
 def _is_breadcrumb(low: str) -> bool:
-    """ "Home > World > Asia": a trail of short links."""
+    """ "Home > World > Asia": a trail of short links; "Unsubscribe | Manage preferences":
+    known furniture side by side."""
     parts = _BREADCRUMB.split(low)
+    if len(parts) == 2:
+        return all(part.strip() in load_phrases().furniture_lines for part in parts)
     return len(parts) >= 3 and all(0 < len(part.split()) <= 4 for part in parts)
 
 
