@@ -337,6 +337,9 @@ def _split_stories(
                     and date_line(s) is not None
                     and _prose_paragraphs(stripped, starts[-1], i) >= 2
                 )
+                release = _release_in_wire(stripped, starts[-1], i) if ended else None
+                if release is not None:
+                    starts.append(release)
             if not ended:
                 story_text += 1
             under_header = False
@@ -355,6 +358,36 @@ def _closing_link(s: str, prose: _ProseScan, start: int, i: int) -> bool:
     """A link line after a story's prose ("Read more: https://..."): it closes a newsletter's
     item, so a headline after it starts the next one."""
     return "://" in s and link_line(s) is not None and prose.since(start, i)
+
+
+def _release_in_wire(stripped: Sequence[str], start: int, i: int) -> int | None:
+    """Where a press release starts inside a wire story that a closing date ends: wire copy
+    is not dated at its end, a release is. The release opens the first paragraph after the
+    dateline's that names, at its start, someone the story has not named ("Himalayan Bank
+    Limited has reported ..." after a story about an airline); None if no paragraph does."""
+    opening = [k for k in range(start, min(i, start + 4)) if stripped[k]][:2]
+    if len(opening) < 2 or not _opens_wire_story(stripped[opening[1]]):
+        return None
+    named = stripped[opening[0]] + " " + stripped[opening[1]]
+    for k in range(opening[1] + 1, i):
+        s = stripped[k]
+        if not s:
+            continue
+        if not stripped[k - 1] and is_prose(s):
+            name = _opening_name(s)
+            if name is not None and name not in named:
+                return k
+        named += " " + s
+    return None
+
+
+def _opening_name(text: str) -> str | None:
+    """The name a paragraph opens with: two or more capitalised words ("Himalayan Bank")."""
+    words = text.split(None, 4)[:4]
+    run = 0
+    while run < len(words) and words[run][:1].isupper() and words[run].isalpha():
+        run += 1
+    return " ".join(words[:run]) if run >= 2 else None
 
 
 def _after_text(stripped: Sequence[str], i: int) -> bool:

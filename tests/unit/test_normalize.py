@@ -184,16 +184,11 @@ def test_there_are_enough_sample_clippings() -> None:
 
 
 @pytest.mark.parametrize("path", CLIPPINGS, ids=lambda p: p.name)
-def test_clipping_gives_expected_entries(
-    path: Path, now: datetime, request: pytest.FixtureRequest
-) -> None:
+def test_clipping_gives_expected_entries(path: Path, now: datetime) -> None:
     expected = json.loads(path.with_name(f"{path.stem}.expected.json").read_text("utf-8"))
     config = DEFAULT_CONFIG
     if isinstance(expected, dict):
-        config = replace(DEFAULT_CONFIG, **expected.get("config", {}))
-        if "known_gap" in expected:
-            # What a reader should give, and does not yet: fails the run once it does.
-            request.applymarker(pytest.mark.xfail(reason=expected["known_gap"], strict=True))
+        config = replace(DEFAULT_CONFIG, **expected["config"])
         expected = expected["entries"]
     text, _ = decode_text(Path(path.name), path.read_bytes())
     entries = _split(text, now, path.name, config)
