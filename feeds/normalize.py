@@ -28,6 +28,7 @@ from feeds.formats import (
     collapsed_pieces,
     date_line,
     dateline,
+    dateline_day,
     ends_sentence,
     header,
     is_caption,
@@ -368,6 +369,8 @@ def _release_in_wire(stripped: Sequence[str], start: int, i: int) -> int | None:
     opening = [k for k in range(start, min(i, start + 4)) if stripped[k]][:2]
     if len(opening) < 2 or not _opens_wire_story(stripped[opening[1]]):
         return None
+    if not _another_day(dateline_day(stripped[opening[1]]), stripped[i]):
+        return None  # the wire story's own date, pasted under it
     named = stripped[opening[0]] + " " + stripped[opening[1]]
     for k in range(opening[1] + 1, i):
         s = stripped[k]
@@ -379,6 +382,16 @@ def _release_in_wire(stripped: Sequence[str], start: int, i: int) -> int | None:
                 return k
         named += " " + s
     return None
+
+
+def _another_day(day: str | None, closing: str) -> bool:
+    """Whether a closing date names another day than the dateline's ("April 3, 2026" under
+    "Kathmandu, April 2 (RSS): ")."""
+    first = read_free_date(day) if day else None
+    last = read_free_date(closing)
+    if first is None or last is None or first.moment is None or last.moment is None:
+        return False
+    return (first.moment.month, first.moment.day) != (last.moment.month, last.moment.day)
 
 
 def _opening_name(text: str) -> str | None:

@@ -439,3 +439,25 @@ def test_the_splitter_knows_a_byline_as_the_reader_does(now: datetime) -> None:
         datetime(2026, 3, 10, tzinfo=UTC),
         datetime(2026, 3, 11, tzinfo=UTC),
     ]
+
+
+def test_a_wire_story_dated_at_its_end_by_its_own_day_holds_no_release(now: datetime) -> None:
+    """Paragraphs that name new people are the wire story's own when the closing date is the
+    dateline's day: only a release, dated another day, is cut from it."""
+    text = (
+        "Nepal Airlines adds flights to Osaka\n\n"
+        "Kathmandu, April 2 (RSS): Nepal Airlines will add three weekly flights to Osaka from "
+        "May, the national flag carrier said on Thursday.\n\n"
+        "Tourism Minister Badri Pandey said the flights would bring more visitors to Nepal.\n\n"
+        "April 2, 2026\n"
+    )
+    (entry,) = _split(text, now)
+    assert entry.title == "Nepal Airlines adds flights to Osaka"
+    assert "Tourism Minister" in entry.body
+    released = text.replace("Tourism Minister Badri Pandey said", "Himalayan Bank said").replace(
+        "April 2, 2026", "April 3, 2026"
+    )
+    wire_story, release = _split(released, now)
+    assert wire_story.title == "Nepal Airlines adds flights to Osaka"
+    assert release.title.startswith("Himalayan Bank said")
+    assert release.published == datetime(2026, 4, 3, tzinfo=UTC)
