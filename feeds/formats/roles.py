@@ -612,6 +612,7 @@ def _body(lines: Sequence[str], kinds: list[Kind], roles: list[Role], start: int
     """Mark captions, furniture, closing dates and the trailer in the body from `start`."""
     prose_seen = False
     under_links = False  # in the paragraph of a "Read also" heading: its links are furniture
+    last_prose: list[int] = []  # the story's last line of prose, found once when first needed
     for k in range(start, len(lines)):
         if roles[k] == "blank":
             under_links = False
@@ -622,7 +623,11 @@ def _body(lines: Sequence[str], kinds: list[Kind], roles: list[Role], start: int
         starts_paragraph = (
             k == 0 or before in ("blank", "furniture", "caption") or ends_sentence(lines[k - 1])
         )
-        if prose_seen and starts_paragraph and (kind == "trailer" or _signature(lines, k)):
+        if (
+            prose_seen
+            and starts_paragraph
+            and (kind == "trailer" or _signature(lines, k, last_prose))
+        ):
             for j in range(k, len(lines)):
                 roles[j] = "trailer" if lines[j].strip() else "blank"
             return
@@ -664,16 +669,23 @@ _CAPTION_WORDS = 25  # a caption's text over its credit is shorter than this
 _SIGNATURE_CHARS = 40
 
 
-def _signature(lines: Sequence[str], k: int) -> bool:
+def _signature(lines: Sequence[str], k: int, last_prose: list[int]) -> bool:
     """A closing signature after the text, with no prose after it: "(sda)", "(APA, red,
-    22.9.2026)", an editor's initials "JMC // SF", "Lusa/Fim"."""
+    22.9.2026)", an editor's initials "JMC // SF", "Lusa/Fim". `last_prose` caches where the
+    story's last prose line is, so many such lines do not each scan the rest of the story."""
     s = lines[k].strip()
     if len(s) > _SIGNATURE_CHARS or ends_sentence(s):
         return False
     shaped = (s[0] == "(" and s[-1] == ")") or (
         "/" in s and all(w[:1].isupper() or w[:1] == "/" for w in s.split())
     )
-    return shaped and not any(is_prose(line) for line in lines[k + 1 :])
+    if not shaped:
+        return False
+    if not last_prose:
+        last_prose.append(
+            next((j for j in range(len(lines) - 1, -1, -1) if is_prose(lines[j])), -1)
+        )
+    return k > last_prose[0]
 
 
 def _label_at_end(lines: Sequence[str], roles: list[Role]) -> None:
