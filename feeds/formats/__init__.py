@@ -394,15 +394,24 @@ _DATELINE_SPAN = 300
 
 
 def _capitalised(place: str) -> bool:
-    """ "Buenos Aires", "Ciudad de México": a place of four words at most, the first and the last
-    capitalised, any between capitalised or a short connector."""
-    words = place.split()
+    """ "Buenos Aires", "Ciudad de México": a name, and not opening with a common word."""
+    return is_name(place) and place.split()[0].lower() not in load_phrases().prose_words
+
+
+_NAME_WORDS = 4
+
+
+def is_name(text: str) -> bool:
+    """A short name: four words at most, the first and the last capitalised, any between
+    capitalised or a short connector, no digit ("Ciudad de México", "Nordvik Oyj",
+    "University of Glenmore")."""
+    words = text.split()
     return (
-        len(words) <= 4
+        0 < len(words) <= _NAME_WORDS
         and words[0][:1].isupper()
         and words[-1][:1].isupper()
         and all(w[:1].isupper() or (w.islower() and len(w) <= 3) for w in words)
-        and words[0].lower() not in load_phrases().prose_words
+        and not any(c.isdigit() for c in text)
     )
 
 

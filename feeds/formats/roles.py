@@ -31,6 +31,7 @@ from feeds.formats import (
     ends_sentence,
     is_caption,
     is_headline,
+    is_name,
     link_line,
     prose_blocks,
     title_from_prose,
@@ -497,7 +498,7 @@ def _headline_under_name(
     """(headline, body start) when the line taken for the headline is a name over a date (a
     company, a university, a newsletter) and the real headline stands under that furniture,
     right over the text: "Nordvik Oyj" / "2 April 2026" / "Nordvik to build ..." / text."""
-    if not _is_name(title) or body >= len(lines):
+    if not is_name(title) or body >= len(lines):
         return None
     filled = [k for k in range(span[1] + 1, len(lines)) if lines[k].strip()]
     at = filled.index(body) if body in filled else -1
@@ -552,17 +553,6 @@ def _items(lines: Sequence[str], filled: list[int]) -> int:
         and not is_prose(lines[a])
         and len(lines[a].split()) > _HEADLINE_WORDS
         and is_prose(lines[b])
-    )
-
-
-def _is_name(text: str) -> bool:
-    """ "Nordvik Oyj", "University of Glenmore", "The Harbour Brief": a short capitalised name."""
-    words = text.split()
-    return (
-        len(words) <= _CANDIDATES
-        and words[0][:1].isupper()
-        and all(w[:1].isupper() or (w.islower() and len(w) <= 3) for w in words)
-        and not any(c.isdigit() for c in text)
     )
 
 
