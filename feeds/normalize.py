@@ -22,6 +22,7 @@ from feeds.formats import (
     BULLET,
     DATE,
     WIRE_DATELINE,
+    YEAR,
     Block,
     Parsed,
     collapse_spaces,
@@ -371,16 +372,16 @@ def _release_in_wire(stripped: Sequence[str], start: int, i: int) -> int | None:
         return None
     if not _another_day(dateline_day(stripped[opening[1]]), stripped[i]):
         return None  # the wire story's own date, pasted under it
-    named = stripped[opening[0]] + " " + stripped[opening[1]]
+    named = set(f"{stripped[opening[0]]} {stripped[opening[1]]}".split())
     for k in range(opening[1] + 1, i):
         s = stripped[k]
         if not s:
             continue
         if not stripped[k - 1] and is_prose(s):
             name = _opening_name(s)
-            if name is not None and name not in named:
+            if name is not None and not set(name.split()) <= named:
                 return k
-        named += " " + s
+        named.update(s.split())
     return None
 
 
@@ -558,14 +559,13 @@ def _furniture_under(after: str, below: str) -> bool:
         return True
     return (
         len(after) <= _DATE_UNDER
-        and _YEAR.search(after) is not None
+        and YEAR.search(after) is not None
         and is_prose(below)
         and date_line(after) is not None
     )
 
 
 _DATE_UNDER = 40  # characters of a date alone under a headline
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 
 def _labelled_date(line: str) -> bool:

@@ -81,6 +81,7 @@ _DATE_LABEL = re.compile(
     r"\s*(?:on|at)?\s*:?\s*)?(?P<rest>.{6,60})$"
 )
 DIGIT = re.compile(r"\d")
+YEAR = re.compile(r"\b(?:19|20)\d\d\b")  # a year a clipping's date may name
 _STAMP_START = frozenset("0123456789 \t")
 _DIVIDER_START = frozenset("-*_=~#")
 WIRE_DATE = re.compile(r"^\s*\d{1,2}-[A-Za-z]{3}-\d{4}\s+\d{1,3}:\d\d:\d\d(?:\.\d+)?\s*$")

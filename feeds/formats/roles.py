@@ -21,6 +21,7 @@ from typing import Literal
 from feeds.formats import (
     BULLET,
     DIGIT,
+    YEAR,
     Block,
     Parsed,
     Role,
@@ -58,7 +59,6 @@ _PROSE_AHEAD = 4  # short lines after a story's furniture, before its prose, are
 _TOP_LINES = 40  # non-blank lines from the top where a headline's byline or date is looked for
 _CANDIDATES = 4  # short lines right above that byline or date among which the headline is
 _REPEAT_WINDOW = 12  # non-blank lines from the top where a repeated headline is looked for
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _BREADCRUMB = re.compile(r"\s+[>\u203a\u00bb/|]\s+")
 _NAME_ONLY = re.compile(r"^[A-Z][\w.\u2019'-]+(?:\s+[A-Z][\w.\u2019'-]+){1,3}$")
 _SEGMENT = re.compile(r"\s*(?:\||\s[-\u2013\u2014\u00b7\u2022]\s)\s*")
@@ -687,7 +687,7 @@ def _label_at_end(lines: Sequence[str], roles: list[Role]) -> None:
         return
     end = last[-1]
     first = end
-    while first - 1 >= 0 and roles[first - 1] == "body":
+    while first - 1 >= 0 and roles[first - 1] == "body" and end - first < _CLOSING_LINES:
         first -= 1
     if end - first >= _CLOSING_LINES or first <= last[0]:
         return
@@ -765,7 +765,7 @@ def parse_story(lines: Sequence[str], *, name: str, titled: bool = False) -> Par
     if standfirst:
         blocks = (Block(kind="standfirst", lines=(standfirst,)), *blocks)
     dates = reading.dates
-    if not dates and first is not None and _YEAR.search("\n".join(lines)):
+    if not dates and first is not None and YEAR.search("\n".join(lines)):
         day = dateline_day(first.lines[0])
         dates = (day,) if day else ()
     return Parsed(
