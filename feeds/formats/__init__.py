@@ -111,6 +111,12 @@ DAY_FIRST_DATELINE = re.compile(
     r"(?P<mon>[^\W\d_]{3,12})\.?,?(?:\s+(?P<year>\d{4}))?\s*"
     r"(?:\([^)\n]{1,30}\)|/[^/\n]{1,30}/)\.?\s*(?:-{1,2}|[\u2013\u2014])?\s*(?=\S)"
 )
+# "(AGI) - Roma, 15 mag. - ": the agency's tag first, then the place and the day.
+TAG_FIRST_DATELINE = re.compile(
+    r"^\((?P<tag>[^)\n]{1,20})\)\s*[-\u2013\u2014]{1,2}\s*"
+    r"(?P<place>[^\W\d_][^\W\d_ -]*(?:[ -][^\W\d_]+){0,3}),\s+(?P<day>\d{1,2})\.?\s+"
+    r"(?P<mon>[^\W\d_]{3,12})\.?,?(?:\s+(?P<year>\d{4}))?\s*[-\u2013\u2014]{1,2}\s*(?=\S)"
+)
 WEB_DATELINE = re.compile(
     r"^(?P<place>[^\W\d_][^\W\d_.'\u2019 -]*(?:[.'\u2019 -]+[^\W\d_]+)*\.?)"
     r"(?:,\s*\w[\w.' ,]{1,30})?(?P<tag>\s*\([^)\n]{1,30}\))?"
@@ -127,7 +133,21 @@ def ends_sentence(line: str) -> bool:
     """Whether a line closes a sentence: its last mark, past closing quotes and brackets, is a
     full stop, a question or exclamation mark or an ellipsis ('said.\u201d', 'fell\u2026',
     '\u3002'). The one rule for the splitter, the wire reader and the role reader."""
-    return line.rstrip().rstrip(_CLOSERS)[-1:] in _SENTENCE_MARKS
+    s = line.rstrip()
+    if s[-1:] == ")":
+        tag = s.rfind("(")  # "... the end of the month. (PNA)": an agency's tag after the end
+        if (
+            tag > 0
+            and len(s) - tag <= _TAG
+            and " " not in s[tag:]
+            and "/" not in s[tag:]
+            and s[:tag].rstrip()[-1:] in _SENTENCE_MARKS
+        ):
+            return True
+    return s.rstrip(_CLOSERS)[-1:] in _SENTENCE_MARKS
+
+
+_TAG = 12  # characters of an agency's tag: "(PNA)", "(sda)"
 
 
 _LINK_LINE = re.compile(r"^(?:[^\W\d_][^:|]{0,40}[:|\u2192\u00bb]\s*)?<?(?P<url>https?://\S+?)>?$")
@@ -181,6 +201,8 @@ def match_date(text: str) -> re.Match[str] | None:
 def date_line(line: str) -> tuple[str, str] | None:
     """(label, date text) when the line is a date alone, perhaps labelled; else None."""
     s = line.strip()
+    if s.endswith(_MERIDIEM):
+        s = s[:-1]  # "14:10 p. m.": the full stop is the time's, not a sentence's
     if not s or len(s) > 80 or s[-1] in ".,;" or DIGIT.search(s) is None:
         return None
     m = _DATE_LABEL.match(s)
@@ -194,6 +216,9 @@ def date_line(line: str) -> tuple[str, str] | None:
     if read_free_date(s) is None:
         return None
     return date_label(s), s
+
+
+_MERIDIEM = ("a.m.", "p.m.", "a. m.", "p. m.")
 
 
 def date_label(line: str) -> str:
@@ -364,6 +389,8 @@ def dateline(text: str) -> re.Match[str] | None:
     head = text[:100]
     # A dateline is short: the patterns never run over a whole paragraph of capitals.
     text = text[:_DATELINE_SPAN]
+    if text[:1] == "(":
+        return TAG_FIRST_DATELINE.match(text)
     m = WIRE_DATELINE.match(text) if "-" in head or "(" in head else None
     if m is None and ("(" in head or "/" in head):
         m = DAY_FIRST_DATELINE.match(text)

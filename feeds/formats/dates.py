@@ -42,6 +42,7 @@ _TOKEN = re.compile(
 )
 # The years a clipping's date can name: a number past them is a price or a count.
 _YEARS = (1800, 2200)
+_SPACED_MERIDIEM = re.compile(r"\b([ap])\.\s?m\.?(?!\w)")
 _CJK_DATE = re.compile(r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]")
 _CJK_TIME = re.compile(r"(\d{1,2})\s*[時时시]\s*(\d{1,2})\s*[分분]")
 _OFFSET = re.compile(r"(?:gmt|utc)\s*(?P<sign>[+-])\s*(?P<hours>\d{1,2})(?::?(?P<minutes>\d\d))?")
@@ -61,6 +62,7 @@ class FreeDate:
 def read_free_date(text: str) -> FreeDate | None:
     """The date `text` is, when all of it is a date; else None."""
     low = " ".join(text.lower().replace("\u00a0", " ").split()).strip(" .,;|")
+    low = _SPACED_MERIDIEM.sub(r"\1m", low)  # "2:10 p. m." as in Spanish
     if not low or len(low) > 80 or not any(c.isdigit() for c in low):
         return None
     low = _CJK_TIME.sub(r" \1:\2 ", _CJK_DATE.sub(r"\1-\2-\3 ", low)).strip()
@@ -110,6 +112,8 @@ def _absolute(low: str, phrases: Phrases) -> FreeDate | None:
                 parts[-1] += token.replace(".", "")
             after_time = False
             continue
+        if kind == "time" and any(":" in part for part in parts):
+            return None  # two times ("à 10h05, modifié à 12h30"): two dates, not one
         after_time = kind == "time"
         if kind == "time":
             parts.append(re.sub(r"\s?[.h]\s?", ":", token, count=1))  # "7 h 30"

@@ -21,7 +21,11 @@ class Starts:
         """The phrase `line` starts with (ending at a word edge), ignoring case; else None."""
         space = line.find(" ")
         first = (line[:space] if space > 0 else line).lower()
-        if first not in self.firsts and line[:1] not in self.firsts:
+        if (
+            first not in self.firsts
+            and first.rstrip(":") not in self.firsts  # "Por: NAME"
+            and line[:1] not in self.firsts
+        ):
             return None
         pattern = self.by_char.get(line[:1].lower())
         if pattern is None:

@@ -61,7 +61,7 @@ _CANDIDATES = 4  # short lines right above that byline or date among which the h
 _REPEAT_WINDOW = 12  # non-blank lines from the top where a repeated headline is looked for
 _BREADCRUMB = re.compile(r"\s+[>\u203a\u00bb/|]\s+")
 _NAME_ONLY = re.compile(r"^[A-Z][\w.\u2019'-]+(?:\s+[A-Z][\w.\u2019'-]+){1,3}$")
-_SEGMENT = re.compile(r"\s*(?:\||\s[-\u2013\u2014\u00b7\u2022]\s)\s*")
+_SEGMENT = re.compile(r"\s*(?:\||\s[-\u2013\u2014\u00b7\u2022]\s|\s(?=[Bb]y\s))\s*")
 _NAME_WORD = re.compile(r"^[A-Z\u00c0-\u024f][\w.\u2019'-]*,?$")
 _BYLINE_END = re.compile(r"\s+[\u00b7|\u2022]\s+|\s+[-\u2013\u2014]\s+")
 _AUTHOR_IN_PLACE = re.compile(
@@ -130,7 +130,7 @@ def line_kind(line: str) -> Kind:
         or _credit_shape(low)
     ):
         return "caption"
-    if byline_name(s) is not None or low in phrases.agencies:
+    if byline_name(s) is not None or low in phrases.agencies or _agency_credit(low):
         return "byline"
     if meta_date(s) is not None:
         return "date"
@@ -163,7 +163,11 @@ def meta_date(line: str) -> tuple[str, str] | None:
     found = date_line(line)
     if found is not None or len(line) > 160:
         return found
-    parts = [p.strip(" ,;()") for p in _SEGMENT.split(line.strip()) for p in _at_labels(p)]
+    parts = [
+        p.strip(" ,;()")
+        for p in _SEGMENT.split(line.strip())
+        for p in _at_labels(_after_capitals(p))
+    ]
     for n, part in enumerate(parts):
         found = date_line(part)
         if found is None:
@@ -178,6 +182,20 @@ def meta_date(line: str) -> tuple[str, str] | None:
     return None
 
 
+def _after_capitals(text: str) -> str:
+    """ "ISTANBUL Apr 14, 2026" -> "Apr 14, 2026": a place in capitals before a date."""
+    words = text.split()
+    n = 0
+    while n < len(words) and len(words[n]) > 1 and words[n].rstrip(",").isupper():
+        n += 1
+    if n == 0 or n == len(words) or not words[n][:1].isalnum():
+        return text
+    phrases = load_phrases()
+    if any(w.rstrip(",").lower() in phrases.label_words | phrases.zones.keys() for w in words[:n]):
+        return text  # "UPDATED 10 March", "GMT": date words, not a place
+    return " ".join(words[n:])
+
+
 def _at_labels(text: str) -> list[str]:
     """`text` cut before each date label inside it ("NAME Published ...", "..., modifié le ...")."""
     cuts = [m.end() for m in load_phrases().labels_inside.finditer(text)]
@@ -189,7 +207,11 @@ def byline_name(line: str) -> str | None:
     opening = load_phrases().byline_starts.match(line.lstrip())
     if opening is None:
         return None
-    words = ["by", *_BYLINE_END.split(line.strip()[len(opening) :], 1)[0].split()]
+    rest = line.strip()[len(opening) :].lstrip(" :")  # "Por: NAME"
+    words = ["by", *_BYLINE_END.split(rest, 1)[0].split()]
+    cut = next((n for n, w in enumerate(words) if n >= 2 and w.endswith(",")), None)
+    if cut is not None and cut + 1 < len(words) and not _NAME_WORD.match(words[cut + 1]):
+        words = [*words[:cut], words[cut].rstrip(",")]  # "By NAME, g1 SP": the name is first
     if len(words) < 2 or len(words) > 14:
         return None
     if words[-1].endswith(",") or (
@@ -230,10 +252,14 @@ def _author(line: str) -> str | None:
 
 
 def _without_agency(name: str) -> str:
+    """The name less an agency closing it: "NAME Associated Press", "Daily Sabah with AA"."""
     low = name.lower()
-    for agency in load_phrases().agencies:
+    phrases = load_phrases()
+    for agency in phrases.agencies:
         if low.endswith(" " + agency) or low.endswith("," + agency):
-            return name[: len(name) - len(agency)].rstrip(" ,|")
+            kept = name[: len(name) - len(agency)].rstrip(" ,|")
+            head, _, last = kept.rpartition(" ")
+            return head if head and last.lower() in phrases.byline_links else kept
     return name
 
 
@@ -389,6 +415,17 @@ def _above_furniture(lines: Sequence[str], kinds: list[Kind], filled: list[int])
                 return _with_standfirst(lines, kinds, filled, n, above)[-_CANDIDATES:]
             above.append(k)
     return []
+
+
+def _agency_credit(low: str) -> bool:
+    """ "le monde avec afp", "daily sabah with aa": a source and the agency it draws on."""
+    words = low.split()
+    phrases = load_phrases()
+    return (
+        3 <= len(words) <= _CREDIT_WORDS
+        and words[-1] in phrases.agencies
+        and words[-2] in phrases.byline_links
+    )
 
 
 def _is_agency(line: str) -> bool:
@@ -623,6 +660,11 @@ def _body(lines: Sequence[str], kinds: list[Kind], roles: list[Role], start: int
             return
         if under_links and kind == "text" and is_headline(s) and not is_prose(s):
             roles[k] = "furniture"
+        elif kind == "text" and is_link_heading(s):
+            roles[k] = "furniture"  # "Siga leyendo:", a heading no furniture phrase names
+            under_links = True
+        elif kind == "byline" and prose_seen:
+            roles[k] = "byline"  # a credit closing the text: "Le Monde avec AFP"
         elif kind in ("furniture", "caption"):
             roles[k] = kind
             under_links = kind == "furniture" and is_link_heading(s)

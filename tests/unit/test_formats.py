@@ -352,6 +352,7 @@ def test_a_defined_name_that_fits_stays_whole_in_a_title() -> None:
         ("FARM AID. Farmers plant rice in Nueva Ecija. (PNA photo by Joey Razon)", "caption"),
         ("Le Premier ministre à la sortie du conseil. © Belga", "caption"),
         ("Gallo Images/Beeld/Deaan Vivier", "caption"),
+        ("Le Monde avec AFP", "byline"),
         ("We use cookies to improve your experience. By continuing, you agree.", "furniture"),
         ("Vai al contenuto principale", "furniture"),
         ("Reporter: Aditya Eko Sigit Wicaksono", "trailer"),
@@ -373,6 +374,9 @@ def test_line_kind_from_its_look(line: str, kind: str) -> None:
         ("By Musa Ibrahim, Kano", "Musa Ibrahim"),
         ("By Staff Reporter", "Staff Reporter"),
         ("di Marco Rossi", "Marco Rossi"),
+        ("Por: Redacción Economía", "Redacción Economía"),
+        ("Por Ana Carolina Moreno, g1 SP — São Paulo", "Ana Carolina Moreno"),
+        ("by Daily Sabah with AA", "Daily Sabah"),
         ("By the end of the year", None),
         ("Byzantine art returns to Ravenna", None),
     ],
@@ -393,6 +397,13 @@ def test_byline_name(line: str, name: str | None) -> None:
         ("KYODO NEWS - Mar 10, 2026 - 10:42 | Business, All", "Mar 10, 2026 10:42"),
         ("Business, All", None),
         ("12 maggio 2026 (modifica il 12 maggio 2026 | 14:20)", "12 maggio 2026"),
+        ("Posted On: 15 MAY 2026 4:12PM by PIB Delhi", "15 MAY 2026 4:12PM"),
+        ("ISTANBUL Apr 14, 2026 - 11:32 am GMT+3", "Apr 14, 2026 11:32 am GMT+3"),
+        ("Publié le 12 mai 2026 à 10h05, modifié à 12h30", "Publié le 12 mai 2026 à 10h05"),
+        (
+            "Actualizado: 30 de abril de 2026, 14:10 p. m.",
+            "Actualizado: 30 de abril de 2026, 14:10 p. m",
+        ),
     ],
 )
 def test_meta_date_finds_the_date_among_furniture_parts(line: str, text: str | None) -> None:
@@ -517,6 +528,7 @@ def test_free_dates_refuse_what_is_not_a_date(text: str) -> None:
         ("MADRID (EFE).- España recibió turistas.", "MADRID", None),
         ("New Delhi [India], March 21 (ANI): The weather office said.", "New Delhi", "March 21"),
         ("Accra, April 9, GNA - Parliament has approved a loan for the road.", "Accra", "April 9"),
+        ("(AGI) - Roma, 15 mag. - Governo e sindacati hanno firmato l'accordo.", "Roma", "15 mag"),
         ("Wien – Die Pensionen in Österreich steigen im kommenden Jahr.", "Wien", None),
         (
             "Ciudad de México.— El Senado aprobó este martes por unanimidad una reforma.",
@@ -612,6 +624,8 @@ def test_read_roles_drop_links_signatures_and_closing_prompts() -> None:
         ("\u8f38\u51fa\u304c\u5897\u3048\u305f\u3002", True),
         ("the minister called it \u201cunacceptable\u201d", False),
         ("Output fell (see table)", False),
+        ("The department said aid would arrive by the end of the month. (PNA)", True),
+        ("Snowploughs near the pass. (Keystone/Urs Flueeler)", False),
         ("Kenyan tea pickers strike over pay", False),
     ],
 )
