@@ -19,22 +19,25 @@ from zoneinfo import ZoneInfo
 
 from feeds.errors import RejectedFile
 from feeds.formats import (
-    BYLINE,
+    BULLET,
     DATE,
     WIRE_DATELINE,
+    YEAR,
     Block,
     Parsed,
     collapse_spaces,
     collapsed_pieces,
     date_line,
     dateline,
+    dateline_day,
+    ends_sentence,
     header,
     is_caption,
     is_divider,
-    is_furniture,
     is_header_line,
     is_headline,
     is_wire_stamp,
+    link_line,
     lowered,
     markdown,
     match_date,
@@ -45,7 +48,7 @@ from feeds.formats import (
 )
 from feeds.formats.dates import FreeDate, read_free_date
 from feeds.formats.phrases import load_phrases, trailer_starts
-from feeds.formats.roles import is_prose, line_kind
+from feeds.formats.roles import byline_name, is_furniture, is_link_heading, is_prose, line_kind
 from feeds.model import Config, Document, Entry
 
 log = logging.getLogger(__name__)
@@ -89,10 +92,9 @@ _SMALL_WORDS = frozenset(
 _VOWELS = frozenset("AEIOUY")
 _CONFIRM_WINDOW = 12
 _DIVIDER_START = frozenset("-*_=~#")
-_SENTENCE_END = frozenset('.!?"\u201d\u2019)')  # how a line that ends a paragraph may end
-# How a byline, a labelled date or a labelled caption line can start (a cheap first test).
+# How a labelled date or a labelled caption line can start (a cheap first test).
 _FURNITURE_START = re.compile(
-    r"(?i)by\s|(?:last |first )?(?:updated|published|posted|modified|date|issued)"
+    r"(?i)(?:last |first )?(?:updated|published|posted|modified|date|issued)"
     r"|(?:photo|image|picture|caption|credit)s?\s*:"
 )
 _DATE_LABEL_START = re.compile(
@@ -302,7 +304,11 @@ def _split_stories(
                 i += 1
                 continue
             skip = _confirmed_start(lines, stripped, i, is_boilerplate)
-            if skip is not None or (ended and story_text and (not trailer_seen or is_prose(s))):
+            if skip is not None or (
+                ended
+                and story_text
+                and (not trailer_seen or (is_prose(s) and BULLET.match(s) is None))
+            ):
                 if (
                     i > starts[-1]
                     and not under_header
@@ -323,23 +329,79 @@ def _split_stories(
                     continue
             if story_text and trailer_starts(s):
                 ended = trailer_seen = True
+            elif story_text and _closing_link(s, prose, starts[-1], i):
+                ended = True
             else:
                 ended = (
                     bool(story_text)
                     and (i + 1 >= n or not stripped[i + 1])
                     and _after_text(stripped, i)
                     and date_line(s) is not None
+                    and _prose_paragraphs(stripped, starts[-1], i) >= 2
                 )
+                release = _release_in_wire(stripped, starts[-1], i) if ended else None
+                if release is not None:
+                    starts.append(release)
             if not ended:
                 story_text += 1
             under_header = False
-        elif wire_signature(s) or (stripped[i - 1][-1:] in _SENTENCE_END and trailer_starts(s)):
+        elif wire_signature(s) or (ends_sentence(stripped[i - 1]) and trailer_starts(s)):
             ended = trailer_seen = True
             story_text = max(story_text, 1)  # a story with credits under it had text
+        elif story_text and _closing_link(s, prose, starts[-1], i):
+            ended = True
         after_blank = False
         i += 1
     starts.append(n)
     return [(a, b, k in dirty) for k, (a, b) in enumerate(itertools.pairwise(starts)) if b > a]
+
+
+def _closing_link(s: str, prose: _ProseScan, start: int, i: int) -> bool:
+    """A link line after a story's prose ("Read more: https://..."): it closes a newsletter's
+    item, so a headline after it starts the next one."""
+    return "://" in s and link_line(s) is not None and prose.since(start, i)
+
+
+def _release_in_wire(stripped: Sequence[str], start: int, i: int) -> int | None:
+    """Where a press release starts inside a wire story that a closing date ends: wire copy
+    is not dated at its end, a release is. The release opens the first paragraph after the
+    dateline's that names, at its start, someone the story has not named ("Himalayan Bank
+    Limited has reported ..." after a story about an airline); None if no paragraph does."""
+    opening = [k for k in range(start, min(i, start + 4)) if stripped[k]][:2]
+    if len(opening) < 2 or not _opens_wire_story(stripped[opening[1]]):
+        return None
+    if not _another_day(dateline_day(stripped[opening[1]]), stripped[i]):
+        return None  # the wire story's own date, pasted under it
+    named = set(f"{stripped[opening[0]]} {stripped[opening[1]]}".split())
+    for k in range(opening[1] + 1, i):
+        s = stripped[k]
+        if not s:
+            continue
+        if not stripped[k - 1] and is_prose(s):
+            name = _opening_name(s)
+            if name is not None and not set(name.split()) <= named:
+                return k
+        named.update(s.split())
+    return None
+
+
+def _another_day(day: str | None, closing: str) -> bool:
+    """Whether a closing date names another day than the dateline's ("April 3, 2026" under
+    "Kathmandu, April 2 (RSS): ")."""
+    first = read_free_date(day) if day else None
+    last = read_free_date(closing)
+    if first is None or last is None or first.moment is None or last.moment is None:
+        return False
+    return (first.moment.month, first.moment.day) != (last.moment.month, last.moment.day)
+
+
+def _opening_name(text: str) -> str | None:
+    """The name a paragraph opens with: two or more capitalised words ("Himalayan Bank")."""
+    words = text.split(None, 4)[:4]
+    run = 0
+    while run < len(words) and words[run][:1].isupper() and words[run].isalpha():
+        run += 1
+    return " ".join(words[:run]) if run >= 2 else None
 
 
 def _after_text(stripped: Sequence[str], i: int) -> bool:
@@ -348,7 +410,23 @@ def _after_text(stripped: Sequence[str], i: int) -> bool:
     k = i - 1
     while k >= 0 and not stripped[k]:
         k -= 1
-    return k >= 0 and stripped[k][-1:] in _SENTENCE_END
+    return k >= 0 and ends_sentence(stripped[k])
+
+
+_LOOK_BACK = 40  # lines above a closing date where the story's prose is counted
+
+
+def _prose_paragraphs(stripped: Sequence[str], start: int, i: int) -> int:
+    """Paragraphs of prose or sentences above line `i` in the story from `start` (up to two, in
+    the last few lines): a date under one paragraph is a standfirst's, not a closing date."""
+    found = 0
+    for k in range(i - 1, max(start, i - _LOOK_BACK) - 1, -1):
+        s = stripped[k]
+        if s and (k == start or not stripped[k - 1]) and (ends_sentence(s) or is_prose(s)):
+            found += 1
+            if found >= 2:
+                break
+    return found
 
 
 def _may_end_story(
@@ -376,9 +454,14 @@ class _ProseScan:
         if start != self._start or i < self._end:
             self._start, self._end, self._found = start, start, False
         if not self._found:
-            self._found = any(is_prose(self._stripped[k]) for k in range(self._end, i))
+            self._found = any(_is_text(self._stripped[k]) for k in range(self._end, i))
         self._end = max(self._end, i)
         return self._found
+
+
+def _is_text(line: str) -> bool:
+    """Prose that is a story's text, not a notice in sentences ("We use cookies ...")."""
+    return is_prose(line) and line_kind(line) == "text"
 
 
 def wire_signature(line: str) -> bool:
@@ -405,15 +488,8 @@ def _confirmed_start(
         return i + 1
     if not after and i + 2 < len(lines) and _opens_wire_story(stripped[i + 2]):
         return i + 1 if is_headline(line) else None
-    if (
-        after
-        and not is_boilerplate(after)
-        and (
-            _FURNITURE_START.match(after) is None
-            or not (BYLINE.match(after) or _labelled_date(after) or is_caption(after))
-        )
-        and not (after[-1] == ")" and is_caption(after))
-    ):
+    below = stripped[i + 2] if i + 2 < len(lines) else ""
+    if after and not is_boilerplate(after) and not _furniture_under(after, below):
         return None  # a headline stands alone; this is the first line of a wrapped paragraph
     if not is_headline(line):
         return None
@@ -444,7 +520,7 @@ def _furniture_end(
         if date_line(s) is not None:
             dated = dated or not unknown
             furniture += 1
-        elif is_caption(s) or BYLINE.match(s) is not None:
+        elif is_caption(s) or byline_name(s) is not None:
             furniture += 1
         else:
             if dated:
@@ -459,9 +535,37 @@ def _furniture_end(
 
 
 def _opens_wire_story(line: str) -> bool:
-    """A line opening with a wire dateline in capitals: "LONDON, March 6 (Reuters) - "."""
+    """A line opening with a wire dateline: in capitals, "LONDON, March 6 (Reuters) - ", or
+    with an agency's tag, "Kathmandu, April 2 (RSS): "."""
     comma = line.find(",", 1, 60)
-    return comma > 0 and line[:comma].isupper() and WIRE_DATELINE.match(line) is not None
+    if comma <= 0:
+        return False
+    place = line[:comma]
+    if not (place.isupper() or (place[:1].isupper() and "(" in line[comma : comma + 40])):
+        return False
+    m = WIRE_DATELINE.match(line)
+    return m is not None and (place.isupper() or "(" in m[0])
+
+
+def _furniture_under(after: str, below: str) -> bool:
+    """Whether the line right under a headline is its furniture: a byline (the reader's rule,
+    in any language), a labelled date, a caption, or a whole date with its year right over
+    prose ("June 7, 2026" between each item of a newsletter and its text)."""
+    if byline_name(after) is not None:
+        return True
+    if _FURNITURE_START.match(after) is not None and (_labelled_date(after) or is_caption(after)):
+        return True
+    if after[-1] == ")" and is_caption(after):
+        return True
+    return (
+        len(after) <= _DATE_UNDER
+        and YEAR.search(after) is not None
+        and is_prose(below)
+        and date_line(after) is not None
+    )
+
+
+_DATE_UNDER = 40  # characters of a date alone under a headline
 
 
 def _labelled_date(line: str) -> bool:
@@ -497,6 +601,7 @@ def _clean(story: Sequence[str], is_boilerplate: Callable[[str], bool]) -> list[
             and (is_boilerplate(s) or is_divider(s))
             and not (s == headline and _is_headline_of(story, headline))
             and not trailer_starts(s)  # "Related Articles": the reader drops what follows too
+            and not is_link_heading(s)  # "Read also": and so the links under it
         ):
             continue
         kept.append(line.rstrip())

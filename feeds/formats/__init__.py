@@ -81,6 +81,7 @@ _DATE_LABEL = re.compile(
     r"\s*(?:on|at)?\s*:?\s*)?(?P<rest>.{6,60})$"
 )
 DIGIT = re.compile(r"\d")
+YEAR = re.compile(r"\b(?:19|20)\d\d\b")  # a year a clipping's date may name
 _STAMP_START = frozenset("0123456789 \t")
 _DIVIDER_START = frozenset("-*_=~#")
 WIRE_DATE = re.compile(r"^\s*\d{1,2}-[A-Za-z]{3}-\d{4}\s+\d{1,3}:\d\d:\d\d(?:\.\d+)?\s*$")
@@ -91,7 +92,6 @@ _CAPTION_CREDIT = re.compile(
     r"(?:/[^()]{0,30})?\)\s*$"
 )
 _CAPTION_LABEL = re.compile(r"(?i)^(?:photo|image|picture|caption|credit)s?\s*:")
-BYLINE = re.compile(r"^\s*(?i:by)\s+(?P<name>[A-Z][\w.\u2019'-]*(?:\s+[\w.\u2019'-]+){0,4})\s*$")
 HEADER_LINE = re.compile(
     r"(?i)^(?P<key>title|headline|date|published|topics|tags|keywords|source|author|by|link|url)"
     r"\s*:\s*(?P<value>(?:.*\S)?)\s*$"
@@ -101,7 +101,8 @@ WIRE_DATELINE = re.compile(
     r"^(?P<place>[^\W\d][^,\n]{0,40}),(?:\s*[^\W\d][\w.]*(?:\s[^\W\d][\w.]*){0,2},?)?\s*"
     + _MONTHS.format("mon")
     + r"\s+(?P<day>\d{1,2})\b(?:,?\s+(?P<year>\d{4}))?"
-    r"(?:\s*\([^)\n]{1,30}\)|\s*/[^/\n]{1,30}/)?\s*(?:-{1,2}|(?<=[)/]):)(?:\s|$|(?=[A-Z]))",
+    r"(?:\s*\([^)\n]{1,30}\)|\s*/[^/\n]{1,30}/|,\s*(?-i:[A-Z]{2,6}))?"  # "(Reuters)", ", GNA"
+    r"\s*(?:-{1,2}|(?<=[)/]):)(?:\s|$|(?=[A-Z]))",
     re.IGNORECASE,
 )
 # "МОСКВА, 12 марта. /ТАСС/. ", "PARIS, 12 mars (AFP) - ": the day first, an agency's tag after.
@@ -110,12 +111,56 @@ DAY_FIRST_DATELINE = re.compile(
     r"(?P<mon>[^\W\d_]{3,12})\.?,?(?:\s+(?P<year>\d{4}))?\s*"
     r"(?:\([^)\n]{1,30}\)|/[^/\n]{1,30}/)\.?\s*(?:-{1,2}|[\u2013\u2014])?\s*(?=\S)"
 )
+# "(AGI) - Roma, 15 mag. - ": the agency's tag first, then the place and the day.
+TAG_FIRST_DATELINE = re.compile(
+    r"^\((?P<tag>[^)\n]{1,20})\)\s*[-\u2013\u2014]{1,2}\s*"
+    r"(?P<place>[^\W\d_][^\W\d_ -]*(?:[ -][^\W\d_]+){0,3}),\s+(?P<day>\d{1,2})\.?\s+"
+    r"(?P<mon>[^\W\d_]{3,12})\.?,?(?:\s+(?P<year>\d{4}))?\s*[-\u2013\u2014]{1,2}\s*(?=\S)"
+)
 WEB_DATELINE = re.compile(
     r"^(?P<place>[^\W\d_][^\W\d_.'\u2019 -]*(?:[.'\u2019 -]+[^\W\d_]+)*\.?)"
     r"(?:,\s*\w[\w.' ,]{1,30})?(?P<tag>\s*\([^)\n]{1,30}\))?"
-    r"\s*(?::|\.?[\u2014\u2013]|\.?--?)\s+(?=\S)"
+    r"\s*(?P<sep>:|\.?[\u2014\u2013]|\.?--?)\s+(?=\S)"
 )
 _SENTENCE_END = re.compile(r"[.!?…][\"\u201d\u2019)]*(?=\s+[\"\u201c\u2018(]?[A-Z0-9])")
+
+
+_CLOSERS = "\"'\u201d\u2019)]\u00bb\u300d"
+_SENTENCE_MARKS = frozenset(".!?\u2026\u3002\uff0e\uff01\uff1f")
+
+
+def ends_sentence(line: str) -> bool:
+    """Whether a line closes a sentence: its last mark, past closing quotes and brackets, is a
+    full stop, a question or exclamation mark or an ellipsis ('said.\u201d', 'fell\u2026',
+    '\u3002'). The one rule for the splitter, the wire reader and the role reader."""
+    s = line.rstrip()
+    if s[-1:] == ")":
+        tag = s.rfind("(")  # "... the end of the month. (PNA)": an agency's tag after the end
+        if (
+            tag > 0
+            and len(s) - tag <= _TAG
+            and " " not in s[tag:]
+            and "/" not in s[tag:]
+            and s[:tag].rstrip()[-1:] in _SENTENCE_MARKS
+        ):
+            return True
+    return s.rstrip(_CLOSERS)[-1:] in _SENTENCE_MARKS
+
+
+_TAG = 12  # characters of an agency's tag: "(PNA)", "(sda)"
+
+
+_LINK_LINE = re.compile(r"^(?:[^\W\d_][^:|]{0,40}[:|\u2192\u00bb]\s*)?<?(?P<url>https?://\S+?)>?$")
+
+
+def link_line(line: str) -> str | None:
+    """The address a line is, perhaps under a short label ("Read more: https://...",
+    "https://..."); else None. A newsletter's item closes with one."""
+    s = line.strip()
+    if "://" not in s:
+        return None
+    m = _LINK_LINE.match(s)
+    return m["url"] if m is not None else None
 
 
 def is_wire_stamp(line: str) -> bool:
@@ -156,6 +201,8 @@ def match_date(text: str) -> re.Match[str] | None:
 def date_line(line: str) -> tuple[str, str] | None:
     """(label, date text) when the line is a date alone, perhaps labelled; else None."""
     s = line.strip()
+    if s.endswith(_MERIDIEM):
+        s = s[:-1]  # "14:10 p. m.": the full stop is the time's, not a sentence's
     if not s or len(s) > 80 or s[-1] in ".,;" or DIGIT.search(s) is None or not may_be_date(s):
         return None
     m = _DATE_LABEL.match(s)
@@ -171,6 +218,9 @@ def date_line(line: str) -> tuple[str, str] | None:
     return date_label(s), s
 
 
+_MERIDIEM = ("a.m.", "p.m.", "a. m.", "p. m.")
+
+
 def date_label(line: str) -> str:
     """The label a date line starts with ("updated", "publié le"), lower case; "" if none."""
     low = " ".join(line.lower().split())
@@ -182,16 +232,6 @@ def date_label(line: str) -> str:
         elif not (low[word_end].isalpha() or low[word_end] in " -'à"):
             break
     return best
-
-
-def is_furniture(line: str) -> bool:
-    """A page-furniture line around a headline: a date, a caption or a byline."""
-    return date_line(line) is not None or is_caption(line) or BYLINE.match(line) is not None
-
-
-def opens_with_headline(group: Sequence[str]) -> bool:
-    """Whether a paragraph is a headline alone, or a headline over furniture lines."""
-    return is_headline(group[0]) and all(is_furniture(line) for line in group[1:])
 
 
 def is_headline(line: str) -> bool:
@@ -329,6 +369,8 @@ def dateline_place(text: str) -> str | None:
     if m is None:
         return None
     place = m["place"].split("[", 1)[0].strip()  # "New Delhi [India]"
+    if place[-2:-1].islower() and place.endswith("."):
+        place = place[:-1]  # "Ciudad de México.— "
     return place if 2 <= len(place) <= 40 else None
 
 
@@ -347,6 +389,8 @@ def dateline(text: str) -> re.Match[str] | None:
     head = text[:100]
     # A dateline is short: the patterns never run over a whole paragraph of capitals.
     text = text[:_DATELINE_SPAN]
+    if text[:1] == "(":
+        return TAG_FIRST_DATELINE.match(text)
     m = WIRE_DATELINE.match(text) if "-" in head or "(" in head else None
     if m is None and ("(" in head or "/" in head):
         m = DAY_FIRST_DATELINE.match(text)
@@ -356,18 +400,47 @@ def dateline(text: str) -> re.Match[str] | None:
         if ":" not in head and "-" not in head and "\u2014" not in head and "\u2013" not in head:
             return None
         m = WEB_DATELINE.match(text)
-        if m is None or not (m["place"].isupper() or (m["tag"] and _capitalised(m["place"]))):
-            return None  # "However: ..." is prose; a web dateline is in capitals or tagged
+        if m is None or not (
+            m["place"].isupper()
+            or (m["tag"] and _capitalised(m["place"]))
+            or (
+                m["sep"] != ":"
+                and _capitalised(m["place"].rstrip("."))
+                and text[m.end() : m.end() + 1].isupper()
+                and len(text[m.end() :].split()) >= _DATELINE_PROSE
+            )
+        ):
+            return None  # "However: ..." is prose; a web dateline is in capitals, or tagged, or
+            # a capitalised place before a dash and a sentence ("Wien – Die Pensionen ...")
     return m
+
+
+_DATELINE_PROSE = 8  # words after an untagged dateline in small letters: a sentence, not a role
 
 
 _DATELINE_SPAN = 300
 
 
 def _capitalised(place: str) -> bool:
-    """ "Buenos Aires": a place of three words at most, each capitalised."""
-    words = place.split()
-    return len(words) <= 3 and all(w[:1].isupper() for w in words)
+    """ "Buenos Aires", "Ciudad de México": a name, and not opening with a common word."""
+    return is_name(place) and place.split()[0].lower() not in load_phrases().prose_words
+
+
+_NAME_WORDS = 4
+
+
+def is_name(text: str) -> bool:
+    """A short name: four words at most, the first and the last capitalised, any between
+    capitalised or a short connector, no digit ("Ciudad de México", "Nordvik Oyj",
+    "University of Glenmore")."""
+    words = text.split()
+    return (
+        0 < len(words) <= _NAME_WORDS
+        and words[0][:1].isupper()
+        and words[-1][:1].isupper()
+        and all(w[:1].isupper() or (w.islower() and len(w) <= 3) for w in words)
+        and not any(c.isdigit() for c in text)
+    )
 
 
 def first_sentence(text: str) -> str:

@@ -34,7 +34,7 @@ _ENGLISH_MONTHS = (
 )
 _TOKEN = re.compile(
     r"(?P<numeric>\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4})"
-    r"|(?P<time>\d{1,2}(?::|\.(?=\d\d\b)|h(?=\d\d\b))\d\d(?::\d\d)?)"
+    r"|(?P<time>\d{1,2}(?::|\.(?=\d\d\b)|\s?h\s?(?=\d\d\b))\d\d(?::\d\d)?)"
     r"|(?P<offset>(?:gmt|utc)\s*[+-]\s*\d{1,2}(?::?\d\d)?)"
     r"|(?P<number>\d{1,4})(?:st|nd|rd|th|er|º|\.)?(?!\w)"
     r"|(?P<word>[^\W\d_][\w.'-]*[^\W\d_]|[^\W\d_])"
@@ -42,6 +42,7 @@ _TOKEN = re.compile(
 )
 # The years a clipping's date can name: a number past them is a price or a count.
 _YEARS = (1800, 2200)
+_SPACED_MERIDIEM = re.compile(r"\b([ap])\.\s?m\.?(?!\w)")
 _CJK_DATE = re.compile(r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]")
 _CJK_TIME = re.compile(r"(\d{1,2})\s*[時时시]\s*(\d{1,2})\s*[分분]")
 _DIGIT = re.compile(r"\d")
@@ -139,6 +140,7 @@ class FreeDate:
 def read_free_date(text: str) -> FreeDate | None:
     """The date `text` is, when all of it is a date; else None."""
     low = " ".join(text.lower().replace("\u00a0", " ").split()).strip(" .,;|")
+    low = _SPACED_MERIDIEM.sub(r"\1m", low)  # "2:10 p. m." as in Spanish
     if not low or len(low) > 80 or _DIGIT.search(low) is None or not may_be_date(low):
         return None
     low = _CJK_TIME.sub(r" \1:\2 ", _CJK_DATE.sub(r"\1-\2-\3 ", low)).strip()
@@ -188,9 +190,11 @@ def _absolute(low: str, phrases: Phrases) -> FreeDate | None:
                 parts[-1] += token.replace(".", "")
             after_time = False
             continue
+        if kind == "time" and any(":" in part for part in parts):
+            return None  # two times ("à 10h05, modifié à 12h30"): two dates, not one
         after_time = kind == "time"
         if kind == "time":
-            parts.append(re.sub(r"[.h]", ":", token, count=1))
+            parts.append(re.sub(r"\s?[.h]\s?", ":", token, count=1))  # "7 h 30"
         elif kind == "offset":
             found = _OFFSET.fullmatch(token)
             if found is None:

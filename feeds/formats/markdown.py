@@ -43,12 +43,18 @@ def parse(lines: Sequence[str]) -> Parsed:
         "blank" if not line.strip() else "header" if k < above else "furniture"
         for k, line in enumerate(lines)
     ]
-    if title is None and len(tokens) > 2 and tokens[0].tag == "h1":
-        title = tokens[1].content.strip() or None
-        _mark(roles, tokens[0], above, "headline")
-        tokens = tokens[3:]
+    if len(tokens) > 2 and tokens[0].tag == "h1":
+        heading = " ".join(tokens[1].content.split())
+        if title is None or heading.lower() == title.lower():
+            # The note's heading is its title, or repeats the title its front matter gives.
+            title = title or heading or None
+            _mark(roles, tokens[0], above, "headline")
+            tokens = tokens[3:]
     tokens, reading = _read_roles(tokens, title, roles, above)
     blocks = _blocks(tokens)
+    description = _text(meta.get("description", meta.get("summary")))
+    if description and blocks:
+        blocks = (Block(kind="standfirst", lines=(description,)), *blocks)
     if title is None:
         first = next((b for b in blocks if b.kind in ("h", "p")), None)
         if first is not None:
@@ -56,6 +62,7 @@ def parse(lines: Sequence[str]) -> Parsed:
     date = meta.get("date", meta.get("published"))
     dates = (_date_text(date),) if date is not None else reading.dates
     topics = meta.get("tags", meta.get("topics", meta.get("categories")))
+    source = _text(meta.get("source"))
     first = next((b for b in blocks if b.kind == "p"), None)
     return Parsed(
         format=NAME,
@@ -64,9 +71,9 @@ def parse(lines: Sequence[str]) -> Parsed:
         blocks=blocks,
         content_html=md.renderer.render(tokens, md.options, {}).strip(),
         place=dateline_place(first.lines[0]) if first is not None else None,
-        author=_text(meta.get("author")) or reading.author,
-        link=_text(meta.get("link", meta.get("url"))),
-        source_name=_text(meta.get("source")),
+        author=_names(meta.get("author", meta.get("authors"))) or reading.author,
+        link=_text(meta.get("link", meta.get("url"))) or (source if _is_url(source) else None),
+        source_name=None if _is_url(source) else source,
         declared_topics=_strings(topics),
         roles=tuple(roles),
     )
@@ -152,6 +159,18 @@ def _text(value: object) -> str | None:
         return None
     text = " ".join(str(value).split())
     return text or None
+
+
+def _is_url(text: str | None) -> bool:
+    """ "source: https://..." (as web clippers write it) is the story's address, not a name."""
+    return text is not None and text.startswith(("http://", "https://")) and " " not in text
+
+
+def _names(value: object) -> str | None:
+    """An author, or a list of them, without wiki-link brackets: "[[Mette Lund]]"."""
+    listed = _strings(value) if isinstance(value, list) else (_text(value) or "",)
+    names = [name.removeprefix("[[").removesuffix("]]").strip() for name in listed]
+    return " and ".join(name for name in names if name) or None
 
 
 def _strings(value: object) -> tuple[str, ...]:

@@ -21,7 +21,11 @@ class Starts:
         """The phrase `line` starts with (ending at a word edge), ignoring case; else None."""
         space = line.find(" ")
         first = (line[:space] if space > 0 else line).lower()
-        if first not in self.firsts and line[:1] not in self.firsts:
+        if (
+            first not in self.firsts
+            and first.rstrip(":") not in self.firsts  # "Por: NAME"
+            and line[:1] not in self.firsts
+        ):
             return None
         pattern = self.by_char.get(line[:1].lower())
         if pattern is None:
@@ -37,8 +41,10 @@ class Phrases:
     furniture_lines: frozenset[str]
     furniture_starts: Starts
     furniture_ends: tuple[str, ...]
+    link_headings: frozenset[str]
     caption_starts: Starts
     caption_credits: tuple[str, ...]
+    credit_words: frozenset[str]
     trailer_starts: Starts
     trailer_lines: frozenset[str]
     trailer_about: Starts
@@ -94,8 +100,10 @@ def load_phrases() -> Phrases:
         furniture_lines=frozenset(data["furniture"]["lines"]),
         furniture_starts=_starts(data["furniture"]["starts"]),
         furniture_ends=tuple(data["furniture"]["ends"]),
+        link_headings=frozenset(data["furniture"]["links"]),
         caption_starts=_starts(data["caption"]["starts"]),
         caption_credits=tuple(data["caption"]["credits"]),
+        credit_words=frozenset(data["caption"]["words"]),
         trailer_starts=_starts(data["trailer"]["starts"]),
         trailer_lines=frozenset(data["trailer"]["lines"]),
         trailer_about=_starts(data["trailer"]["about"]),
@@ -104,7 +112,7 @@ def load_phrases() -> Phrases:
         byline_links=frozenset(data["byline"]["links"]),
         agencies=tuple(sorted(data["byline"]["agencies"], key=len, reverse=True)),
         labels_inside=re.compile(
-            r"(?i)\s(?=(?:"
+            r"(?i)\s\(?(?=(?:"
             + "|".join(re.escape(label) for label in sorted(dates["inside"], key=len, reverse=True))
             + r")\b)"
         ),

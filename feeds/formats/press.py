@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from feeds.formats import Parsed, date_line, opens_with_headline, paragraphs
-from feeds.formats.roles import parse_story
+from feeds.formats import Parsed, date_line, paragraphs
+from feeds.formats.roles import opens_with_headline, parse_story
 
 NAME = "press"
 

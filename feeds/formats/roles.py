@@ -12,6 +12,7 @@ share of common words, as jusText judges paragraphs.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from feeds.formats import (
     BULLET,
     DIGIT,
     WEB_DATELINE,
+    YEAR,
     Block,
     Parsed,
     Role,
@@ -28,8 +30,11 @@ from feeds.formats import (
     dateline,
     dateline_day,
     dateline_place,
+    ends_sentence,
     is_caption,
     is_headline,
+    is_name,
+    link_line,
     prose_blocks,
     title_from_prose,
 )
@@ -62,12 +67,10 @@ _PROSE_AHEAD = 4  # short lines after a story's furniture, before its prose, are
 _TOP_LINES = 40  # non-blank lines from the top where a headline's byline or date is looked for
 _CANDIDATES = 4  # short lines right above that byline or date among which the headline is
 _REPEAT_WINDOW = 12  # non-blank lines from the top where a repeated headline is looked for
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _BREADCRUMB_SIGNS = ">\u203a\u00bb/|"
 _BREADCRUMB = re.compile(rf"\s+[{_BREADCRUMB_SIGNS}]\s+")
 _NAME_ONLY = re.compile(r"^[A-Z][\w.\u2019'-]+(?:\s+[A-Z][\w.\u2019'-]+){1,3}$")
-_SEGMENT = re.compile(r"\s*(?:\||\s[-\u2013\u2014\u00b7\u2022]\s)\s*")
-_SENTENCE_END = re.compile(r"[.!?\u3002][\"\u201d\u2019)]*$")
+_SEGMENT = re.compile(r"\s*(?:\||\s[-\u2013\u2014\u00b7\u2022]\s|\s(?=[Bb]y\s))\s*")
 _NAME_WORD = re.compile(r"^[A-Z\u00c0-\u024f][\w.\u2019'-]*,?$")
 _BYLINE_END = re.compile(r"\s+[\u00b7|\u2022]\s+|\s+[-\u2013\u2014]\s+")
 _AUTHOR_IN_PLACE = re.compile(
@@ -102,6 +105,10 @@ def read_roles(lines: Sequence[str]) -> Reading:
             roles[end] = "headline"
         title = " ".join(" ".join(lines[head : end + 1]).split())
         body = _zone(lines, kinds, roles, filled, end, title)
+        under = _headline_under_name(lines, kinds, roles, (head, end), body, title)
+        if under is not None:
+            head, body = under
+            title = " ".join(lines[head].split())
     else:
         body = next((k for k in filled if roles[k] == "body"), len(lines))
     _body(lines, kinds, roles, body)
@@ -154,11 +161,16 @@ def _look(s: str, low: str) -> Kind:
         or _is_breadcrumb(low)
     ):
         return "furniture"
-    if phrases.caption_starts.match(low) or is_caption(s) or _ends_with_credit(low):
+    if (
+        phrases.caption_starts.match(low)
+        or is_caption(s)
+        or _ends_with_credit(low)
+        or _credit_shape(low)
+    ):
         return "caption"
-    if byline_name(s) is not None or low in phrases.agencies:
+    if byline_name(s) is not None or low in phrases.agencies or _agency_credit(low):
         return "byline"
-    if meta_date(s) is not None:
+    if meta_date(s) is not None and not _on_dateline(s):
         return "date"
     if trailer_starts(s) or (len(low) < 200 and _any_of(phrases.trailer_inside).search(low)):
         return "trailer"
@@ -167,15 +179,16 @@ def _look(s: str, low: str) -> Kind:
 
 def _plain_text(s: str, low: str) -> bool:
     """True when no test of `line_kind` can find anything in the line: a long line whose first
-    word opens no phrase, with no credit, trailer phrase or breadcrumb in it, no date and no
-    caption's look. Most lines of a story's text, told apart in a few look-ups and one scan;
-    False says nothing (the tests decide)."""
+    word opens no phrase, with no credit (phrase or shape), trailer phrase or breadcrumb in it,
+    no date, no caption's look and no agency closing a short line. Most lines of a story's
+    text, told apart in a few look-ups and one scan; False says nothing (the tests decide)."""
     signs = _signs()
     space = low.find(" ")
     first = low[:space] if space > 0 else low
     return not (
         (low.count(" ") < _FEW_WORDS and low.endswith(signs.furniture_ends))
         or first in signs.firsts
+        or first.rstrip(":") in signs.firsts  # as `Starts.match` reads "Por: NAME"
         or (not low[:1].isalnum() and low[:1] in signs.firsts)
         or (len(s) <= LONGEST_TRAILER_LINE and s.lower().rstrip(" :") in signs.trailer_lines)
         or low in signs.lines
@@ -183,6 +196,11 @@ def _plain_text(s: str, low: str) -> bool:
         or signs.scan.search(low) is not None
         or (any(c in low for c in _BREADCRUMB_SIGNS) and _BREADCRUMB.search(low) is not None)
         or is_caption(s)
+        or low.endswith(")")  # a credit's shape: "(PNA photo by NAME)"
+        or "|" in low
+        or "\u00a9" in low
+        or ("/" in low and low.count(" ") < _CREDIT_WORDS)  # "Gallo Images/Beeld/NAME"
+        or (low.count(" ") < _CREDIT_WORDS and low[low.rfind(" ") + 1 :] in signs.lines)
         or (DIGIT.search(s) is not None and may_hold_date(s))
     )
 
@@ -228,8 +246,11 @@ def _any_of(phrases: tuple[str, ...]) -> re.Pattern[str]:
 
 
 def _is_breadcrumb(low: str) -> bool:
-    """ "Home > World > Asia": a trail of short links."""
+    """ "Home > World > Asia": a trail of short links; "Unsubscribe | Manage preferences":
+    known furniture side by side."""
     parts = _BREADCRUMB.split(low)
+    if len(parts) == 2:
+        return all(part.strip() in load_phrases().furniture_lines for part in parts)
     return len(parts) >= 3 and all(0 < len(part.split()) <= 4 for part in parts)
 
 
@@ -243,7 +264,11 @@ def meta_date(line: str) -> tuple[str, str] | None:
     found = date_line(line)
     if found is not None:
         return found
-    parts = [p.strip(" ,;") for p in _SEGMENT.split(line.strip()) for p in _at_labels(p)]
+    parts = [
+        p.strip(" ,;()")
+        for p in _SEGMENT.split(line.strip())
+        for p in _at_labels(_after_capitals(p))
+    ]
     for n, part in enumerate(parts):
         found = date_line(part)
         if found is None:
@@ -258,6 +283,20 @@ def meta_date(line: str) -> tuple[str, str] | None:
     return None
 
 
+def _after_capitals(text: str) -> str:
+    """ "ISTANBUL Apr 14, 2026" -> "Apr 14, 2026": a place in capitals before a date."""
+    words = text.split()
+    n = 0
+    while n < len(words) and len(words[n]) > 1 and words[n].rstrip(",").isupper():
+        n += 1
+    if n == 0 or n == len(words) or not words[n][:1].isalnum():
+        return text
+    phrases = load_phrases()
+    if any(w.rstrip(",").lower() in phrases.label_words | phrases.zones.keys() for w in words[:n]):
+        return text  # "UPDATED 10 March", "GMT": date words, not a place
+    return " ".join(words[n:])
+
+
 def _at_labels(text: str) -> list[str]:
     """`text` cut before each date label inside it ("NAME Published ...", "..., modifié le ...")."""
     cuts = [m.end() for m in load_phrases().labels_inside.finditer(text)]
@@ -269,7 +308,11 @@ def byline_name(line: str) -> str | None:
     opening = load_phrases().byline_starts.match(line.lstrip())
     if opening is None:
         return None
-    words = ["by", *_BYLINE_END.split(line.strip()[len(opening) :], 1)[0].split()]
+    rest = line.strip()[len(opening) :].lstrip(" :")  # "Por: NAME"
+    words = ["by", *_BYLINE_END.split(rest, 1)[0].split()]
+    cut = next((n for n, w in enumerate(words) if n >= 2 and w.endswith(",")), None)
+    if cut is not None and cut + 1 < len(words) and not _NAME_WORD.match(words[cut + 1]):
+        words = [*words[:cut], words[cut].rstrip(",")]  # "By NAME, g1 SP": the name is first
     if len(words) < 2 or len(words) > 14:
         return None
     if words[-1].endswith(",") or (
@@ -277,7 +320,7 @@ def byline_name(line: str) -> str | None:
     ):
         words = _without_place(words)
     names = words[1:]
-    if _SENTENCE_END.search(line.rstrip()) and not names[-1].rstrip(".").isupper():
+    if ends_sentence(line) and not names[-1].rstrip(".").isupper():
         return None
     links = load_phrases().byline_links
     if not all(_NAME_WORD.match(w) or w.lower() in links for w in names):
@@ -285,6 +328,16 @@ def byline_name(line: str) -> str | None:
     if not _NAME_WORD.match(names[0]):
         return None
     return _without_agency(" ".join(names).rstrip(",")) or " ".join(names)
+
+
+def is_furniture(line: str) -> bool:
+    """A page-furniture line around a headline: a date, a caption or a byline."""
+    return date_line(line) is not None or is_caption(line) or byline_name(line) is not None
+
+
+def opens_with_headline(group: Sequence[str]) -> bool:
+    """Whether a paragraph is a headline alone, or a headline over furniture lines."""
+    return is_headline(group[0]) and all(is_furniture(line) for line in group[1:])
 
 
 def _without_place(words: list[str]) -> list[str]:
@@ -300,10 +353,14 @@ def _author(line: str) -> str | None:
 
 
 def _without_agency(name: str) -> str:
+    """The name less an agency closing it: "NAME Associated Press", "Daily Sabah with AA"."""
     low = name.lower()
-    for agency in load_phrases().agencies:
+    phrases = load_phrases()
+    for agency in phrases.agencies:
         if low.endswith(" " + agency) or low.endswith("," + agency):
-            return name[: len(name) - len(agency)].rstrip(" ,|")
+            kept = name[: len(name) - len(agency)].rstrip(" ,|")
+            head, _, last = kept.rpartition(" ")
+            return head if head and last.lower() in phrases.byline_links else kept
     return name
 
 
@@ -319,6 +376,34 @@ def _ends_with_credit(low: str) -> bool:
     return False
 
 
+_PARENS = re.compile(r"\(([^()]{1,80})\)$")
+_SLASHED = re.compile(r"^[^\W\d_][^/]{0,30}(?:/[^\W\d_][^/]{0,30}){2,}$")
+_CREDIT_WORDS = 8  # words in a closing "(...)" credit, or after a "©" closing a caption
+
+
+def is_credit_line(low: str) -> bool:
+    """ "gallo images/beeld/deaan vivier": a bare credit, names cut by slashes."""
+    return "/" in low and len(low.split()) <= 6 and _SLASHED.match(low) is not None
+
+
+def _credit_shape(low: str) -> bool:
+    """A caption known by its credit's shape: "... (PNA photo by NAME)", "... | Photo | NAME |
+    AGENCY", "... ministres. © Belga", or a bare credit line."""
+    words = load_phrases().credit_words
+    if low.endswith(")"):
+        m = _PARENS.search(low)
+        parts = m[1].replace("/", " ").split() if m is not None else []
+        if len(parts) <= _CREDIT_WORDS and any(w.strip(":,.") in words for w in parts):
+            return True
+    if "|" in low and any(part.strip() in words for part in low.split("|")[1:]):
+        return low.count("|") >= 2
+    if "\u00a9" in low:
+        before, _, after = low.rpartition("\u00a9")
+        if before.rstrip()[-1:] in ".!?" and 0 < len(after.split()) <= _CREDIT_WORDS:
+            return True
+    return is_credit_line(low)
+
+
 def is_prose(line: str) -> bool:
     """A line of running text: long enough, and a sentence or full of common words."""
     words = line.split(None, _PROSE_WORDS)  # enough to know it is long
@@ -328,7 +413,7 @@ def is_prose(line: str) -> bool:
         # Scripts written without spaces: a long line or a closed sentence is prose.
         s = line.strip()
         return len(words) <= 2 and (len(s) >= _UNSPACED_PROSE or s.endswith(("\u3002", "\uff0e")))
-    if _SENTENCE_END.search(line.rstrip()):
+    if ends_sentence(line):
         return True
     common = load_phrases().prose_words
     shared = sum(w.lower().strip(",;:\"'\u201c\u201d") in common for w in words)
@@ -388,21 +473,25 @@ def _headline(
     return None
 
 
+def _on_dateline(line: str) -> bool:
+    """A line opening on a dated or tagged dateline ("SALVADOR, Feb 26 - Showers continued",
+    "PARIS (AFP) - ..."): the first line of a story's text, not a date line."""
+    m = dateline(line.strip())
+    return m is not None and (m.re is not WEB_DATELINE or m["tag"] is not None)
+
+
 def _opens_text(lines: Sequence[str], k: int) -> bool:
     """Whether line `k`, short as it may be, is the first line of the text: it opens on a dated
     or tagged dateline ("SALVADOR, Feb 26 - Showers continued", "PARIS (AFP) - ..."), or the
     lines wrapped under it make a paragraph of prose with it (a hard-wrapped text; a headline
     wrapped once stays short and ends no sentence)."""
-    m = dateline(lines[k].strip())
-    if m is not None and (m.re is not WEB_DATELINE or m["tag"] is not None):
+    if _on_dateline(lines[k]):
         return True
     end = k
     while end + 1 < len(lines) and _continues_line(lines[end], lines[end + 1]):
         end += 1
     words = sum(len(line.split(None, _PROSE_WORDS)) for line in lines[k : end + 1])
-    return end > k and (
-        _SENTENCE_END.search(lines[end].rstrip()) is not None or words >= _PROSE_WORDS
-    )
+    return end > k and (ends_sentence(lines[end]) or words >= _PROSE_WORDS)
 
 
 def _continues_line(line: str, following: str) -> bool:
@@ -448,6 +537,8 @@ def _above_furniture(lines: Sequence[str], kinds: _Kinds, filled: list[int]) -> 
     above: list[int] = []
     for n, k in enumerate(filled[:_TOP_LINES]):
         kind = kinds[k]
+        if kind == "byline" and not above and _is_agency(lines[k]):
+            continue  # an agency's name over everything is the site's name
         if kind in ("byline", "date") or _AUTHOR_IN_PLACE.match(lines[k].strip()):
             return above[-_CANDIDATES:]
         if kind == "text" and _NAME_ONLY.match(lines[k].strip()) and above:
@@ -455,12 +546,35 @@ def _above_furniture(lines: Sequence[str], kinds: _Kinds, filled: list[int]) -> 
             if following is not None and kinds[following] in ("byline", "date"):
                 return above[-_CANDIDATES:]  # a name alone over a date line is a byline
         if kind == "text":
-            if not is_headline(lines[k]) or is_prose(lines[k]) or _opens_text(lines, k):
+            if not is_headline(lines[k]) or _closed_prose(lines[k]) or _opens_text(lines, k):
                 if not above:
                     return []
                 return _with_standfirst(lines, kinds, filled, n, above)[-_CANDIDATES:]
             above.append(k)
     return []
+
+
+def _agency_credit(low: str) -> bool:
+    """ "le monde avec afp", "daily sabah with aa": a source and the agency it draws on."""
+    words = low.split()
+    phrases = load_phrases()
+    return (
+        3 <= len(words) <= _CREDIT_WORDS
+        and words[-1] in phrases.agencies
+        and words[-2] in phrases.byline_links
+    )
+
+
+def _is_agency(line: str) -> bool:
+    return " ".join(line.lower().split()) in load_phrases().agencies
+
+
+def _closed_prose(line: str) -> bool:
+    """Prose that cannot be a headline: a closed sentence or a long paragraph. A line of
+    twelve to twenty words without a full stop, however full of common words, may be a
+    headline or a standfirst ("El Banco Central compró US$ 310 millones y suma reservas por
+    décima rueda consecutiva")."""
+    return is_prose(line) and (len(line.split()) >= 20 or ends_sentence(line))
 
 
 def _with_standfirst(
@@ -547,12 +661,81 @@ def _zone(
     return after[0] if after and roles[after[0]] == "body" else _first_body(roles, head)
 
 
+def _headline_under_name(
+    lines: Sequence[str],
+    kinds: _Kinds,
+    roles: list[Role],
+    span: tuple[int, int],
+    body: int,
+    title: str,
+) -> tuple[int, int] | None:
+    """(headline, body start) when the line taken for the headline is a name over a date (a
+    company, a university, a newsletter) and the real headline stands under that furniture,
+    right over the text: "Nordvik Oyj" / "2 April 2026" / "Nordvik to build ..." / text."""
+    if not is_name(title) or body >= len(lines):
+        return None
+    filled = [k for k in range(span[1] + 1, len(lines)) if lines[k].strip()]
+    at = filled.index(body) if body in filled else -1
+    if at < 0:
+        return None
+    greeting: list[int] = []
+    over = at - 1
+    while over > 0 and roles[filled[over]] in ("date", "byline"):
+        over -= 1  # the item's own date or byline stands between its headline and its text
+    if over >= 0 and roles[filled[over]] in ("furniture", "standfirst"):
+        candidate, text = filled[over], body  # the headline was taken for a label
+    elif at + 1 < len(filled) and kinds[body] == "text":
+        candidate, text = body, filled[at + 1]  # the headline was taken for the text
+        if is_prose(lines[body]) and len(lines[body].split()) <= _GREETING_WORDS:
+            # A newsletter's greeting over its one item: "Good morning. Today's ..." / item.
+            if at + 2 >= len(filled) or _items(lines, filled[at + 1 :]) != 1:
+                return None
+            greeting, candidate, text = [body], filled[at + 1], filled[at + 2]
+    else:
+        return None
+    line = lines[candidate]
+    words = len(line.split())
+    if not (
+        kinds[candidate] == "text"
+        and is_headline(line)
+        and not is_prose(line)
+        and words >= _HEADLINE_WORDS + 1
+        and words > len(title.split())
+        and (is_prose(lines[text]) or dateline(lines[text].strip()) is not None)
+    ):
+        return None
+    for k in [*range(span[0], span[1] + 1), *greeting]:
+        roles[k] = "furniture"
+    if any(roles[k] == "date" for k in range(candidate + 1, text)):
+        for k in range(span[1] + 1, candidate):
+            if roles[k] == "date":
+                roles[k] = "furniture"  # the issue's date gives way to the item's own
+    roles[candidate] = "headline"
+    return candidate, text
+
+
+_GREETING_WORDS = 20
+
+
+def _items(lines: Sequence[str], filled: list[int]) -> int:
+    """How many headlines stand right over prose in `filled`: the items of a newsletter."""
+    return sum(
+        1
+        for a, b in itertools.pairwise(filled)
+        if b > a + 1
+        and is_headline(lines[a])
+        and not is_prose(lines[a])
+        and len(lines[a].split()) > _HEADLINE_WORDS
+        and is_prose(lines[b])
+    )
+
+
 def _desk_byline(line: str) -> bool:
     """ "By the Port Report desk", "By our correspondent": a byline without a person's name."""
     return (
         2 <= len(line.split()) <= 7
         and load_phrases().byline_starts.match(line.lstrip()) is not None
-        and not _SENTENCE_END.search(line.rstrip())
+        and not ends_sentence(line)
     )
 
 
@@ -566,7 +749,7 @@ def _paragraph_end(lines: Sequence[str], kinds: _Kinds, k: int) -> int:
     while (
         k + 1 < len(lines)
         and lines[k + 1].strip()
-        and not _SENTENCE_END.search(lines[k].rstrip())
+        and not ends_sentence(lines[k])
         and kinds[k + 1] == "text"
         and not _AUTHOR_IN_PLACE.match(lines[k + 1].strip())
     ):
@@ -592,30 +775,52 @@ def _prose_ahead(lines: Sequence[str], rest: list[int]) -> bool:
 def _body(lines: Sequence[str], kinds: _Kinds, roles: list[Role], start: int) -> None:
     """Mark captions, furniture, closing dates and the trailer in the body from `start`."""
     prose_seen = False
+    under_links = False  # in the paragraph of a "Read also" heading: its links are furniture
+    last_prose: list[int] = []  # the story's last line of prose, found once when first needed
     for k in range(start, len(lines)):
         if roles[k] == "blank":
+            under_links = False
             continue
+        s = lines[k].strip()
+        before = roles[k - 1] if k > start else "blank"
         starts_paragraph = (
-            k == 0 or not lines[k - 1].strip() or _SENTENCE_END.search(lines[k - 1].rstrip())
+            k == 0 or before in ("blank", "furniture", "caption") or ends_sentence(lines[k - 1])
         )
         if (
             not starts_paragraph
-            and roles[k - 1] in ("body", "dateline")
+            and not under_links
+            and before in ("body", "dateline")
             and _running(lines[k - 1], lines[k])
         ):
             prose_seen = True  # the rest of a sentence of the text: no furniture looks so
             continue
         kind = kinds[k]
-        if kind == "trailer" and prose_seen and starts_paragraph:
+        if (
+            prose_seen
+            and starts_paragraph
+            and (kind == "trailer" or _signature(lines, k, last_prose))
+        ):
             for j in range(k, len(lines)):
                 roles[j] = "trailer" if lines[j].strip() else "blank"
             return
-        if kind in ("furniture", "caption"):
+        if under_links and kind == "text" and is_headline(s) and not is_prose(s):
+            roles[k] = "furniture"
+        elif kind == "text" and is_link_heading(s):
+            roles[k] = "furniture"  # "Siga leyendo:", a heading no furniture phrase names
+            under_links = True
+        elif kind == "byline" and prose_seen:
+            roles[k] = "byline"  # a credit closing the text: "Le Monde avec AFP"
+        elif kind in ("furniture", "caption"):
             roles[k] = kind
+            under_links = kind == "furniture" and is_link_heading(s)
+            if kind == "caption" and before == "body" and _caption_over_credit(lines, k):
+                roles[k - 1] = "caption"
         elif kind == "date" and _alone(lines, k):
             roles[k] = "date"
+        elif "://" in s and link_line(s) is not None:
+            roles[k] = "furniture"
         else:
-            if k == start and dateline(lines[k].strip()) is not None:
+            if k == start and dateline(s) is not None:
                 roles[k] = "dateline"
             prose_seen = True
     _label_at_end(lines, roles)
@@ -623,30 +828,85 @@ def _body(lines: Sequence[str], kinds: _Kinds, roles: list[Role], start: int) ->
 
 def _running(line: str, following: str) -> bool:
     """Whether `following`, under a line of the text that ends no sentence, is the rest of
-    that sentence: it is long, or it holds no digit under a line of several words (a closing
-    date stands under a label: "Cairo" / "20 March 2026")."""
+    that sentence: it is long, or it holds no digit and no slash under a line of several words
+    (a closing date stands under a label: "Cairo" / "20 March 2026"; a credit or a link under
+    a caption's text)."""
     if len(following.split(None, _RUNNING_WORDS)) > _RUNNING_WORDS:
         return True
-    return len(line.split(None, _LABEL_WORDS)) > _LABEL_WORDS and DIGIT.search(following) is None
+    return (
+        len(line.split(None, _LABEL_WORDS)) > _LABEL_WORDS
+        and DIGIT.search(following) is None
+        and "/" not in following  # a credit ("Gallo Images/Beeld") or a link
+    )
+
+
+def is_link_heading(line: str) -> bool:
+    """ "Read also", "Leggi anche:": a heading whose paragraph lists other stories."""
+    return " ".join(line.lower().split()).rstrip(" :") in load_phrases().link_headings
+
+
+def _caption_over_credit(lines: Sequence[str], k: int) -> bool:
+    """Whether line `k` is a bare credit under its caption's text, in one paragraph ("Eskom's
+    Medupi power station." over "Gallo Images/Beeld/NAME")."""
+    above = lines[k - 1]
+    return (
+        is_credit_line(" ".join(lines[k].lower().split()))
+        and len(above.split()) < _CAPTION_WORDS
+        and not (k >= 2 and lines[k - 2].strip())
+    )
+
+
+_CAPTION_WORDS = 25  # a caption's text over its credit is shorter than this
+_SIGNATURE_CHARS = 40
+
+
+def _signature(lines: Sequence[str], k: int, last_prose: list[int]) -> bool:
+    """A closing signature after the text, with no prose after it: "(sda)", "(APA, red,
+    22.9.2026)", an editor's initials "JMC // SF", "Lusa/Fim". `last_prose` caches where the
+    story's last prose line is, so many such lines do not each scan the rest of the story."""
+    s = lines[k].strip()
+    if len(s) > _SIGNATURE_CHARS or ends_sentence(s):
+        return False
+    shaped = (s[0] == "(" and s[-1] == ")") or (
+        "/" in s and all(w[:1].isupper() or w[:1] == "/" for w in s.split())
+    )
+    if not shaped:
+        return False
+    if not last_prose:
+        last_prose.append(
+            next((j for j in range(len(lines) - 1, -1, -1) if is_prose(lines[j])), -1)
+        )
+    return k > last_prose[0]
 
 
 def _label_at_end(lines: Sequence[str], roles: list[Role]) -> None:
-    """A short label closing the story ("Ashgabat" over its date, the next story's section)
-    is furniture, not text."""
+    """A short closing paragraph after the text, of one to three short lines that are not
+    sentences ("Ashgabat" over its date, the next story's section, "Get the app" / "for
+    ad-free news"), is furniture, not text."""
     last = [k for k, role in enumerate(roles) if role == "body"]
     if len(last) < 2:
         return
-    k = last[-1]
-    s = lines[k].strip()
-    alone = (k + 1 >= len(lines) or roles[k + 1] != "body") and (k == 0 or roles[k - 1] != "body")
-    if (
-        alone
-        and len(s.split()) <= 3
-        and is_headline(s)
-        and not is_prose(s)
-        and not s[-1:].isdigit()
-    ):
+    end = last[-1]
+    first = end
+    while first - 1 >= 0 and roles[first - 1] == "body" and end - first < _CLOSING_LINES:
+        first -= 1
+    if end - first >= _CLOSING_LINES or first <= last[0]:
+        return
+    for k in range(first, end + 1):
+        s = lines[k].strip()
+        if not (
+            len(s.split()) <= (3 if first == end else _CLOSING_WORDS)
+            and is_headline(s)
+            and not is_prose(s)
+            and not s[-1:].isdigit()
+        ):
+            return
+    for k in range(first, end + 1):
         roles[k] = "furniture"
+
+
+_CLOSING_LINES = 3
+_CLOSING_WORDS = 6
 
 
 def _alone(lines: Sequence[str], k: int) -> bool:
@@ -706,7 +966,7 @@ def parse_story(lines: Sequence[str], *, name: str, titled: bool = False) -> Par
     if standfirst:
         blocks = (Block(kind="standfirst", lines=(standfirst,)), *blocks)
     dates = reading.dates
-    if not dates and first is not None and _YEAR.search("\n".join(lines)):
+    if not dates and first is not None and YEAR.search("\n".join(lines)):
         day = dateline_day(first.lines[0])
         dates = (day,) if day else ()
     return Parsed(
@@ -716,5 +976,15 @@ def parse_story(lines: Sequence[str], *, name: str, titled: bool = False) -> Par
         blocks=blocks,
         place=dateline_place(first.lines[0]) if first is not None else None,
         author=reading.author,
+        link=_closing_link(lines, roles),
         roles=roles,
     )
+
+
+def _closing_link(lines: Sequence[str], roles: Sequence[Role]) -> str | None:
+    """The address a story closes with ("Read more: https://..." under a newsletter's item):
+    the story's own link."""
+    last = next((k for k in range(len(lines) - 1, -1, -1) if lines[k].strip()), None)
+    if last is None or roles[last] not in ("furniture", "trailer"):
+        return None
+    return link_line(lines[last])

@@ -12,6 +12,7 @@ from feeds.formats import (
     Role,
     collapse_spaces,
     dateline_day,
+    ends_sentence,
     is_wire_stamp,
 )
 from feeds.formats.phrases import trailer_starts
@@ -97,8 +98,7 @@ def _drop_trailer(body: list[str]) -> None:
 
 
 def _opens_paragraph(before: str) -> bool:
-    s = before.rstrip()
-    return not s or s[-1] in '.!?"\u201d'
+    return not before.strip() or ends_sentence(before)
 
 
 def _blocks(body: Sequence[str]) -> tuple[Block, ...]:

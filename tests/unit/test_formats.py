@@ -12,6 +12,7 @@ from feeds.formats import (
     date_line,
     dateline_day,
     dateline_place,
+    ends_sentence,
     first_sentence,
     header,
     is_caption,
@@ -345,6 +346,21 @@ def test_a_defined_name_that_fits_stays_whole_in_a_title() -> None:
         ("Monsoon session of Parliament to begin on July 20", "text"),
         ("Copyright on its operating system was upheld, the court said.", "text"),
         ("Related to this, the ministry said exports would rise.", "text"),
+        (
+            "Commuters board a matatu in Nairobi's CBD on March 18, 2026. | Photo | Dennis Onsongo"
+            " | Nation Media Group",
+            "caption",
+        ),
+        ("FARM AID. Farmers plant rice in Nueva Ecija. (PNA photo by Joey Razon)", "caption"),
+        ("Le Premier ministre à la sortie du conseil. © Belga", "caption"),
+        ("Gallo Images/Beeld/Deaan Vivier", "caption"),
+        ("Le Monde avec AFP", "byline"),
+        ("We use cookies to improve your experience. By continuing, you agree.", "furniture"),
+        ("Vai al contenuto principale", "furniture"),
+        ("Reporter: Aditya Eko Sigit Wicaksono", "trailer"),
+        ("Edição: Fernando Fraga", "trailer"),
+        ("EMBARGOED UNTIL 00:01 GMT WEDNESDAY 15 JANUARY 2026", "date"),
+        ("The price rose to $3 (about €2.80, photo finish aside) on Monday.", "text"),
     ],
 )
 def test_line_kind_from_its_look(line: str, kind: str) -> None:
@@ -360,6 +376,9 @@ def test_line_kind_from_its_look(line: str, kind: str) -> None:
         ("By Musa Ibrahim, Kano", "Musa Ibrahim"),
         ("By Staff Reporter", "Staff Reporter"),
         ("di Marco Rossi", "Marco Rossi"),
+        ("Por: Redacción Economía", "Redacción Economía"),
+        ("Por Ana Carolina Moreno, g1 SP — São Paulo", "Ana Carolina Moreno"),
+        ("by Daily Sabah with AA", "Daily Sabah"),
         ("By the end of the year", None),
         ("Byzantine art returns to Ravenna", None),
     ],
@@ -379,6 +398,14 @@ def test_byline_name(line: str, name: str | None) -> None:
         ("Source: Xinhua| 2026-03-07 11:20:31|Editor: Liu Mei", "2026-03-07 11:20:31"),
         ("KYODO NEWS - Mar 10, 2026 - 10:42 | Business, All", "Mar 10, 2026 10:42"),
         ("Business, All", None),
+        ("12 maggio 2026 (modifica il 12 maggio 2026 | 14:20)", "12 maggio 2026"),
+        ("Posted On: 15 MAY 2026 4:12PM by PIB Delhi", "15 MAY 2026 4:12PM"),
+        ("ISTANBUL Apr 14, 2026 - 11:32 am GMT+3", "Apr 14, 2026 11:32 am GMT+3"),
+        ("Publié le 12 mai 2026 à 10h05, modifié à 12h30", "Publié le 12 mai 2026 à 10h05"),
+        (
+            "Actualizado: 30 de abril de 2026, 14:10 p. m.",
+            "Actualizado: 30 de abril de 2026, 14:10 p. m",
+        ),
     ],
 )
 def test_meta_date_finds_the_date_among_furniture_parts(line: str, text: str | None) -> None:
@@ -465,6 +492,8 @@ def test_read_roles_of_a_release_without_a_headline_take_its_closing_date() -> N
         ("Tue 24-03-2026 14:35 PM", datetime(2026, 3, 24, 14, 35), None, None),
         ("Published / 2 hours ago", None, None, 120),
         ("il y a 3 heures", None, None, 180),
+        ("Publié le 14 avril 2026 à 7 h 30", datetime(2026, 4, 14, 7, 30), None, None),
+        ("Published 14 May 2026 07:45 SAST", datetime(2026, 5, 14, 7, 45), 120, None),
     ],
 )
 def test_free_dates(
@@ -500,6 +529,14 @@ def test_free_dates_refuse_what_is_not_a_date(text: str) -> None:
         ("МОСКВА, 12 марта. /ТАСС/. Экспорт вырос.", "МОСКВА", "12 марта"),
         ("MADRID (EFE).- España recibió turistas.", "MADRID", None),
         ("New Delhi [India], March 21 (ANI): The weather office said.", "New Delhi", "March 21"),
+        ("Accra, April 9, GNA - Parliament has approved a loan for the road.", "Accra", "April 9"),
+        ("(AGI) - Roma, 15 mag. - Governo e sindacati hanno firmato l'accordo.", "Roma", "15 mag"),
+        ("Wien – Die Pensionen in Österreich steigen im kommenden Jahr.", "Wien", None),
+        (
+            "Ciudad de México.— El Senado aprobó este martes por unanimidad una reforma.",
+            "Ciudad de México",
+            None,
+        ),
     ],
 )
 def test_datelines_give_the_place_and_the_day(text: str, place: str, day: str | None) -> None:
@@ -612,3 +649,108 @@ def test_a_line_repeated_in_a_table_under_a_dateline_is_no_headline() -> None:
     reading = read_roles(lines)
     assert reading.title is None
     assert "headline" not in reading.roles
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Luciana Nunes - Repórter da Agência Brasil",  # a byline and a role, not a dateline
+        "However – the ministry said nothing more about the plan on Tuesday.",
+        "However: the ministry said nothing more about the plan on Tuesday.",
+    ],
+)
+def test_a_dash_after_capitalised_words_is_not_always_a_dateline(text: str) -> None:
+    assert dateline_place(text) is None
+
+
+def test_read_roles_take_the_headline_under_a_name_over_the_date() -> None:
+    lines = [
+        "Nordvik Oyj",
+        "Press release",
+        "2 April 2026 at 9:00 EEST",
+        "",
+        "Nordvik to build 300 MW battery storage park in Ostrobothnia",
+        "",
+        "Helsinki, Finland, April 2, 2026 (GLOBE NEWSWIRE) -- Nordvik Oyj today announced "
+        "that it will build a battery storage park near Vaasa.",
+    ]
+    reading = read_roles(lines)
+    assert reading.title == "Nordvik to build 300 MW battery storage park in Ostrobothnia"
+    assert reading.roles[0] == "furniture"
+    assert reading.dates == ("2 April 2026 at 9:00 EEST",)
+
+
+def test_read_roles_keep_a_long_headline_without_a_full_stop() -> None:
+    lines = [
+        "ECONOMÍA",
+        "",
+        "El Banco Central compró US$ 310 millones y suma reservas por décima rueda consecutiva",
+        "",
+        "08/04/2026 14:22",
+        "",
+        "BUENOS AIRES, 8 abr (NA) - El Banco Central compró este miércoles 310 millones.",
+    ]
+    assert read_roles(lines).title == lines[2]
+
+
+def test_read_roles_drop_links_signatures_and_closing_prompts() -> None:
+    lines = [
+        "Bollette, scende il prezzo del gas",
+        "12 maggio 2026",
+        "",
+        "Dal primo luglio il prezzo del gas per le famiglie scenderà del 6,5%, ha detto l'Arera.",
+        "",
+        "Leggi anche",
+        "Benzina, i prezzi tornano a salire",
+        "",
+        "Il risparmio medio annuo sarà di circa 80 euro a famiglia.",
+        "",
+        "(sda)",
+        "",
+        "Mehr zum Thema",
+    ]
+    roles = read_roles(lines).roles
+    assert roles[5:7] == ("furniture", "furniture")
+    assert roles[8] == "body"
+    assert roles[10] == "trailer"
+    closing = ["Headline of the story here", "", lines[3], "", lines[8], "", "Get it", "for free"]
+    assert read_roles(closing).roles[-2:] == ("furniture", "furniture")
+
+
+@pytest.mark.parametrize(
+    ("line", "ends"),
+    [
+        ("Output fell.", True),
+        ("He said: \u201cWe will not.\u201d", True),
+        ("Prices may rise further\u2026", True),
+        ("\u8f38\u51fa\u304c\u5897\u3048\u305f\u3002", True),
+        ("the minister called it \u201cunacceptable\u201d", False),
+        ("Output fell (see table)", False),
+        ("The department said aid would arrive by the end of the month. (PNA)", True),
+        ("Snowploughs near the pass. (Keystone/Urs Flueeler)", False),
+        ("Kenyan tea pickers strike over pay", False),
+    ],
+)
+def test_ends_sentence(line: str, ends: bool) -> None:
+    assert ends_sentence(line) is ends
+
+
+def test_wire_web_and_splitter_agree_on_a_line_closed_by_an_ellipsis() -> None:
+    """One rule for "ends a sentence": credits under a line closed by "\u2026" leave the story
+    in the wire reader as they do in the role reader."""
+    credits = "Reporting by Ana Ruiz; Editing by Mark Olsen"
+    closing = "Traders said prices may rise further\u2026"
+    wired = wire.parse(
+        ["OIL FALLS", "2-APR-1987 10:00:00", "", "VIENNA, April 2 - Oil fell.", closing, credits]
+    )
+    assert credits not in "\n".join(b.lines[0] for b in wired.blocks)
+    roles = read_roles(
+        ["Oil falls again", "", "VIENNA: Oil fell on Monday, traders said.", closing, credits]
+    ).roles
+    assert roles[-1] == "trailer"
+
+
+def test_a_line_opening_on_a_dated_dateline_is_text_not_a_date_line() -> None:
+    # "Del." (Delaware) is also a date word ("12 de marzo del 2026"): the dateline decides.
+    assert line_kind("WILMINGTON, Del., Feb 26 - The Du Pont Co said it has") == "text"
+    assert line_kind("ISTANBUL Apr 14, 2026 - 11:32 am GMT+3") == "date"

@@ -378,3 +378,86 @@ def test_the_prose_before_a_headline_is_looked_for_once_a_line_while_the_story_s
     assert len(lines.reads) == len(lines)
     lines[-1] = "The harbour authority said the berth reopened after two weeks of repairs."
     assert _ProseScan(lines).since(0, len(lines)) is True
+
+
+def test_a_date_under_a_standfirst_does_not_close_the_story(now: datetime) -> None:
+    text = (
+        "Bundesrat will Mieterschutz stärken\n\n"
+        "Vermieter sollen Mieten nur noch begrenzt erhöhen dürfen.\n\n"
+        "14.04.2026, 11.32 Uhr\n\nDrucken\n\n"
+        "Der Bundesrat will Mieter besser schützen. Er hat am Dienstag eine Vorlage geschickt.\n"
+    )
+    (entry,) = _split(text, now)
+    assert entry.title == "Bundesrat will Mieterschutz stärken"
+    assert entry.published == datetime(2026, 4, 14, 11, 32, tzinfo=UTC)
+
+
+def test_wire_stories_under_tagged_datelines_in_small_letters_are_split(now: datetime) -> None:
+    text = (
+        "Air quality worsens as fires burn\n\n"
+        "Kathmandu, April 2 (RSS): Air quality reached hazardous levels on Thursday.\n\n"
+        "Nepal Airlines adds flights to Osaka\n\n"
+        "Kathmandu, April 2 (RSS): Nepal Airlines will add three weekly flights from May.\n"
+    )
+    entries = _split(text, now)
+    assert [e.title for e in entries] == [
+        "Air quality worsens as fires burn",
+        "Nepal Airlines adds flights to Osaka",
+    ]
+    assert [e.place for e in entries] == ["Kathmandu", "Kathmandu"]
+
+
+def test_a_cookie_notice_over_a_page_is_not_the_text_of_a_story(now: datetime) -> None:
+    text = (
+        "We use cookies to improve your experience on our website. By continuing to browse, "
+        "you agree to our use of cookies.\nAccept\n\nNews24\n\n"
+        "Eskom says load shedding will stay suspended\n\nSipho Mthembu\n"
+        "Published 14 May 2026 07:45 SAST\n\n"
+        "Eskom said on Thursday that it did not expect to implement load shedding this weekend.\n"
+    )
+    (entry,) = _split(text, now)
+    assert entry.title == "Eskom says load shedding will stay suspended"
+    assert entry.published == datetime(2026, 5, 14, 5, 45, tzinfo=UTC)
+
+
+def test_the_splitter_knows_a_byline_as_the_reader_does(now: datetime) -> None:
+    """A headline over a byline in any language the phrases know starts a story, as the
+    reader of roles reads that byline ("Par NAME", "Von NAME", "By NAME, AGENCY")."""
+    text = (
+        "Les pêcheurs bretons bloquent le port de Brest\nPar Claire Dubois\n10 mars 2026\n\n"
+        "Les pêcheurs bretons ont bloqué mardi le port de Brest contre les quotas.\n\n"
+        "Le gouvernement annonce une aide aux agriculteurs\nPar Julien Martin\n11 mars 2026\n\n"
+        "Le gouvernement a annoncé mercredi une aide de 400 millions d'euros aux agriculteurs.\n"
+    )
+    entries = _split(text, now)
+    assert [e.title for e in entries] == [
+        "Les pêcheurs bretons bloquent le port de Brest",
+        "Le gouvernement annonce une aide aux agriculteurs",
+    ]
+    assert [e.author for e in entries] == ["Claire Dubois", "Julien Martin"]
+    assert [e.published for e in entries] == [
+        datetime(2026, 3, 10, tzinfo=UTC),
+        datetime(2026, 3, 11, tzinfo=UTC),
+    ]
+
+
+def test_a_wire_story_dated_at_its_end_by_its_own_day_holds_no_release(now: datetime) -> None:
+    """Paragraphs that name new people are the wire story's own when the closing date is the
+    dateline's day: only a release, dated another day, is cut from it."""
+    text = (
+        "Nepal Airlines adds flights to Osaka\n\n"
+        "Kathmandu, April 2 (RSS): Nepal Airlines will add three weekly flights to Osaka from "
+        "May, the national flag carrier said on Thursday.\n\n"
+        "Tourism Minister Badri Pandey said the flights would bring more visitors to Nepal.\n\n"
+        "April 2, 2026\n"
+    )
+    (entry,) = _split(text, now)
+    assert entry.title == "Nepal Airlines adds flights to Osaka"
+    assert "Tourism Minister" in entry.body
+    released = text.replace("Tourism Minister Badri Pandey said", "Himalayan Bank said").replace(
+        "April 2, 2026", "April 3, 2026"
+    )
+    wire_story, release = _split(released, now)
+    assert wire_story.title == "Nepal Airlines adds flights to Osaka"
+    assert release.title.startswith("Himalayan Bank said")
+    assert release.published == datetime(2026, 4, 3, tzinfo=UTC)
