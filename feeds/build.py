@@ -24,7 +24,6 @@ from typing import TypeVar
 
 from feeds.catalog import Catalog, fixed_topics, id_slug
 from feeds.errors import RejectedFile
-from feeds.ingest import read_document
 from feeds.interrupted import Interrupted, marked_reading, take_interrupted
 from feeds.lists import lists_pending, lists_written, mark_lists_pending, take_lists, write_lists
 from feeds.model import (
@@ -38,7 +37,6 @@ from feeds.model import (
     Tombstone,
     Topic,
 )
-from feeds.normalize import split_entries
 from feeds.pages import render_entry_page, render_topic_page
 from feeds.publish import announce_written, remove_file, write_files_atomically
 from feeds.render import (
@@ -51,7 +49,6 @@ from feeds.render import (
     render_json_feed,
     render_rss,
 )
-from feeds.teaching import apply_learning
 from feeds.topics import NAMES_VERSION, assign_topics
 from feeds.urls import (
     ALL_SLUG,
@@ -134,6 +131,9 @@ def update(
     `publish_dirty` says). `progress` is told of each batch of files reconciled. With
     `learn_now` false (the daemon, which learns in the background), the model in the state
     folder tags the entries, however old."""
+    # Imported here, not at the top: a rebuild with nothing to read or learn needs neither.
+    from feeds.teaching import apply_learning
+
     apply_config(catalog, config)
     with reading_pool(workers) as pool:
         reconcile(catalog, config, now=now, pool=pool, progress=progress)
@@ -380,6 +380,11 @@ def _read(config: Config, job: _Job, now: datetime) -> Reading:
 
 
 def _read_marked(config: Config, job: _Job, now: datetime) -> Reading:
+    # Imported on the first file read (the worker processes' forkserver imports them at its
+    # start, `feeds.workers._PRELOAD`), not by a rebuild that reads none.
+    from feeds.ingest import read_document
+    from feeds.normalize import split_entries
+
     try:
         if job.link:
             _check_inside_seeds(config.seeds_dir, job.rel_path)

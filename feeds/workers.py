@@ -21,8 +21,9 @@ _OWNER_CHECK = 1.0
 # writer is what a burst or a cold build waits for, and the workers take the CPU it leaves.
 _WORKER_NICENESS = 5
 # What the forkserver imports once, so each worker starts with it: the module whose functions
-# the workers run, and the program's main module (each worker would import it again otherwise).
-_PRELOAD = ("__main__", "feeds.build")
+# the workers run, the reading modules it imports when it first reads a file, and the
+# program's main module (each worker would import it again otherwise).
+_PRELOAD = ("__main__", "feeds.build", "feeds.ingest", "feeds.normalize")
 
 
 def start_reading_pool(workers: int) -> ProcessPoolExecutor:
