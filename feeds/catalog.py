@@ -586,6 +586,10 @@ class Catalog:
         with self.transaction():
             self._put_setting(key, value)
 
+    def forget_setting(self, key: str) -> None:
+        with self.transaction():
+            self._db.execute("DELETE FROM settings WHERE key = ?", (key,))
+
     def _put_setting(self, key: str, value: str) -> None:
         """`save_setting` inside a transaction already open."""
         self._db.execute(
