@@ -28,7 +28,7 @@ from feeds.config import DEFAULT_CONFIG
 from feeds.errors import PublishError
 from feeds.lists import lists_pending, lists_written, take_lists, write_lists
 from feeds.model import Config, TopicRule
-from feeds.workers import start_reading_pool
+from feeds.workers import reading_pool, start_reading_pool
 from tests.atom_schema import assert_valid_atom, parse_with_feedparser
 from tests.conftest import SAMPLE_SEEDS, SHARED
 from tests.history import assert_history_complete, live_entries_by_feed, page_ids
@@ -407,6 +407,15 @@ def test_worker_processes_give_way_to_the_writer_and_leave_inherited_objects_sha
     with start_reading_pool(2) as pool:
         assert pool.submit(os.getpriority, os.PRIO_PROCESS, 0).result() == min(19, niceness + 5)
         assert pool.submit(gc.get_freeze_count).result() > 10_000
+
+
+def test_a_builds_worker_processes_run_at_its_own_priority() -> None:
+    """`seedfeed build`'s workers are not niced: on a machine busy with other work they would
+    get a fraction of the CPU the build's user waits for."""
+    niceness = os.getpriority(os.PRIO_PROCESS, 0)
+    with reading_pool(2) as pool:
+        assert pool is not None
+        assert pool.submit(os.getpriority, os.PRIO_PROCESS, 0).result() == niceness
 
 
 def test_feeds_assembled_from_kept_entry_xml_are_the_feeds_rendered_whole(
