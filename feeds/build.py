@@ -688,7 +688,7 @@ def publish_dirty(
         others=others,
         durable=not first,
     )
-    tally = _Tally(config, durable=not first)
+    tally = _Tally(config)
     try:
         if work.source.has_dirty():
             try:
@@ -853,26 +853,30 @@ def _publish_changes(work: _Publishing, tally: _Tally) -> None:
         work.pages += page_chunk
         work.clear_when_free()
     gone: list[tuple[str, Path]] = []
-    last = ""
     # No pages to write, and none left to remove.
     work.every_entry = not config.entry_pages and not (config.public_dir / ENTRY_PAGES_DIR).exists()
-    while not work.every_entry and (
-        entries := source.dirty_entries(limit=_ENTRY_PAGE_CHUNK, after=last)
-    ):
-        written: dict[Path, bytes] = {}
-        with source.snapshot():
+    # The live entries of each chunk sent to be rendered, oldest first.
+    sent: deque[list[str]] = deque()
+
+    def page_chunks_of_entries() -> Iterator[list[tuple[str, str]]]:
+        last = ""
+        while not work.every_entry and (
+            entries := source.dirty_entries(limit=_ENTRY_PAGE_CHUNK, after=last)
+        ):
+            pages = []
             for entry_id, entry_slug, live in entries:
-                path = config.public_dir / entry_page_path(entry_slug)
-                stored = source.stored_entry(entry_id) if live and config.entry_pages else None
-                if stored is None:
-                    # A deleted entry's page, or any page while entry pages are turned off.
-                    gone.append((entry_id, path))
-                else:
-                    written[path] = render_entry_page(stored, config=config)
-        tally.write(written)
-        work.entries += [entry_id for entry_id, _, live in entries if live]
+                if live and config.entry_pages:
+                    pages.append((entry_id, entry_slug))
+                else:  # a deleted entry's page, or any page while entry pages are turned off
+                    gone.append((entry_id, config.public_dir / entry_page_path(entry_slug)))
+            sent.append([entry_id for entry_id, _, live in entries if live])
+            last = entries[-1][0]
+            yield pages
+
+    for chunk_written in work.published(_entry_pages, page_chunks_of_entries()):
+        tally.add(chunk_written)
+        work.entries += sent.popleft()
         work.clear_when_free()
-        last = entries[-1][0]
     for slugs, render, finished in feed_passes:
         slug_chunks = list(_chunks(slugs, _FEED_CHUNK))
         written_chunks = work.published(render, (work.topics_of(chunk) for chunk in slug_chunks))
@@ -887,17 +891,13 @@ def _publish_changes(work: _Publishing, tally: _Tally) -> None:
 
 
 class _Tally:
-    """Writes batches of documents and remembers what changed, for the PublishReport."""
+    """Counts the documents written (in worker processes or here) and remembers what changed,
+    for the PublishReport."""
 
-    def __init__(self, config: Config, *, durable: bool) -> None:
+    def __init__(self, config: Config) -> None:
         self._config = config
-        self._durable = durable
         self._rendered = 0
         self._changed: list[Path] = []
-
-    def write(self, files: dict[Path, bytes]) -> None:
-        self._rendered += len(files)
-        self._changed += write_files_atomically(files, durable=self._durable)
 
     def add(self, written: _Written) -> None:
         """Count documents written elsewhere (by a worker process), and say what changed."""
@@ -968,6 +968,21 @@ def _render_other_documents(
         topic, newest, catalog.topic_count(slug), config=config
     )
     return documents
+
+
+def _entry_pages(
+    catalog: Catalog,
+    config: Config,
+    entries: Sequence[tuple[str, str]],
+    *,
+    now: datetime,
+    entry_xml: _EntryXml,
+) -> dict[Path, bytes]:
+    """The pages of the entries `(entry_id, slug)`."""
+    return {
+        config.public_dir / entry_page_path(stored.slug): render_entry_page(stored, config=config)
+        for stored in catalog.stored_entries([entry_id for entry_id, _ in entries])
+    }
 
 
 def _archive_documents(
