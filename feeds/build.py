@@ -510,6 +510,8 @@ def reconcile(
         with catalog.transaction():
             _reject_interrupted(catalog, config, interrupted, now=now)
     held = catalog.file_count()
+    if not held and catalog.is_empty():
+        catalog.defer_indexes()  # built once at the end (see `feeds.indexes`)
     # The scan meets the catalogue's files batch by batch, and keeps an 8-byte hash of each
     # path it meets (the paths themselves would take ~25 MB at 100k files).
     met = _Met()
@@ -537,6 +539,7 @@ def reconcile(
         if upcoming is None:
             break
         reading = upcoming
+    catalog.build_deferred_indexes()
     # Each file the catalogue held was met once at most: if all were, none has left.
     gone = [] if met.known == held else [p for p in catalog.file_paths() if p not in met]
     with catalog.transaction():

@@ -16,7 +16,7 @@ from typing import Any
 
 from slugify import slugify
 
-from feeds import autotopics
+from feeds import autotopics, indexes
 from feeds.errors import CatalogError
 from feeds.model import (
     AtomPart,
@@ -451,6 +451,7 @@ class Catalog:
                 auto_share=auto_share,
                 auto_max=auto_max,
             )
+            catalog._build_deferred_indexes()  # a first load seedfeed did not live through
             catalog._migrate()
             catalog._gen = catalog.dirt_generation()
             catalog.tune_auto_topics(auto_min_entries, auto_share, auto_max)
@@ -510,6 +511,24 @@ class Catalog:
                     self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version={target}")
             log.info("catalogue migrated path=%s version=%d", self.path, target)
+
+    def defer_indexes(self) -> None:
+        """Before a first bulk load: drop the indexes it does without (`feeds.indexes`), to
+        be built once by `build_deferred_indexes` at its end."""
+        with self.transaction():
+            indexes.drop_deferrable(self._db)
+
+    def build_deferred_indexes(self) -> None:
+        with self.transaction():
+            if indexes.build_deferred(self._db):
+                log.info("catalogue indexes built after the first load path=%s", self.path)
+
+    def _build_deferred_indexes(self) -> None:
+        """On opening, before any migration: the indexes a first load dropped, if it ended
+        before it built them."""
+        (version,) = self._db.execute("PRAGMA user_version").fetchone()
+        if version:
+            self.build_deferred_indexes()
 
     @contextmanager
     def transaction(self, *, savepoints: bool = True) -> Iterator[None]:
@@ -624,6 +643,10 @@ class Catalog:
                 rel_paths,
             )
         }
+
+    def is_empty(self) -> bool:
+        """Whether no entry was ever stored."""
+        return self._db.execute("SELECT 1 FROM entries LIMIT 1").fetchone() is None
 
     def file_count(self) -> int:
         (count,) = self._db.execute("SELECT count(*) FROM files").fetchone()
