@@ -24,7 +24,6 @@ from typing import TypeVar
 
 from feeds.catalog import Catalog, fixed_topics, id_slug
 from feeds.errors import RejectedFile
-from feeds.ingest import read_document
 from feeds.interrupted import Interrupted, marked_reading, take_interrupted
 from feeds.lists import lists_pending, lists_written, mark_lists_pending, take_lists, write_lists
 from feeds.model import (
@@ -38,9 +37,13 @@ from feeds.model import (
     Tombstone,
     Topic,
 )
-from feeds.normalize import split_entries
 from feeds.pages import render_entry_page, render_topic_page
-from feeds.publish import announce_written, remove_file, write_files_atomically
+from feeds.publish import (
+    announce_written,
+    flush_file_system,
+    remove_file,
+    write_files_atomically,
+)
 from feeds.render import (
     RENDERER,
     SUBSCRIPTION,
@@ -51,7 +54,6 @@ from feeds.render import (
     render_json_feed,
     render_rss,
 )
-from feeds.teaching import apply_learning
 from feeds.topics import NAMES_VERSION, assign_topics
 from feeds.urls import (
     ALL_SLUG,
@@ -134,6 +136,9 @@ def update(
     `publish_dirty` says). `progress` is told of each batch of files reconciled. With
     `learn_now` false (the daemon, which learns in the background), the model in the state
     folder tags the entries, however old."""
+    # Imported here, not at the top: a rebuild with nothing to read or learn needs neither.
+    from feeds.teaching import apply_learning
+
     apply_config(catalog, config)
     with reading_pool(workers) as pool:
         reconcile(catalog, config, now=now, pool=pool, progress=progress)
@@ -181,6 +186,9 @@ def apply_config(catalog: Catalog, config: Config) -> None:
         catalog.mark_all_dirty()
     elif not (config.public_dir / "feeds" / f"{ALL_SLUG}.atom").is_file():
         log.info("public/ holds no feeds: every feed is rendered again")
+        catalog.mark_all_dirty()
+    elif catalog.setting(UNSYNCED) is not None:
+        log.info("the first publish did not reach its end: every document is written again")
         catalog.mark_all_dirty()
     for key, value in (("reading", reading), ("tagging", tagging), ("rendering", rendering)):
         catalog.save_setting(key, value)
@@ -380,6 +388,11 @@ def _read(config: Config, job: _Job, now: datetime) -> Reading:
 
 
 def _read_marked(config: Config, job: _Job, now: datetime) -> Reading:
+    # Imported on the first file read (the worker processes' forkserver imports them at its
+    # start, `feeds.workers._PRELOAD`), not by a rebuild that reads none.
+    from feeds.ingest import read_document
+    from feeds.normalize import split_entries
+
     try:
         if job.link:
             _check_inside_seeds(config.seeds_dir, job.rel_path)
@@ -497,6 +510,8 @@ def reconcile(
         with catalog.transaction():
             _reject_interrupted(catalog, config, interrupted, now=now)
     held = catalog.file_count()
+    if not held and catalog.is_empty():
+        catalog.defer_indexes()  # built once at the end (see `feeds.indexes`)
     # The scan meets the catalogue's files batch by batch, and keeps an 8-byte hash of each
     # path it meets (the paths themselves would take ~25 MB at 100k files).
     met = _Met()
@@ -524,6 +539,7 @@ def reconcile(
         if upcoming is None:
             break
         reading = upcoming
+    catalog.build_deferred_indexes()
     # Each file the catalogue held was met once at most: if all were, none has left.
     gone = [] if met.known == held else [p for p in catalog.file_paths() if p not in met]
     with catalog.transaction():
@@ -664,6 +680,7 @@ def publish_dirty(
     reader = None
     if lock is not None:
         reader = Catalog.open_reader(catalog.path.parent, page_size=catalog.page_size)
+    first = lock is None and _first_publish(catalog, config)
     work = _Publishing(
         catalog=catalog,
         source=reader or catalog,
@@ -672,6 +689,7 @@ def publish_dirty(
         now=now,
         pool=pool,
         others=others,
+        durable=not first,
     )
     tally = _Tally(config)
     try:
@@ -689,7 +707,32 @@ def publish_dirty(
         taken = take_lists(catalog, config, now=now)
         tally.count(2, [path for path, _ in write_lists(catalog, taken, config)])
         lists_written(catalog, taken)
+    if first:
+        flush_file_system(config.public_dir)
+        catalog.forget_setting(UNSYNCED)
     return tally.report()
+
+
+# A setting present while a first publish is under way: its documents are written without an
+# fsync each, and are durable only once it ends.
+UNSYNCED = "first_publish_unsynced"
+
+
+def _first_publish(catalog: Catalog, config: Config) -> bool:
+    """Whether this publish is a first one: public/ holds no feeds yet (nobody has read any),
+    or a first publish before it did not reach its end. Its documents are written without an
+    fsync each (10k entry pages: one fsync and a folder fsync each) and made durable at once
+    at its end. It is recorded in the catalogue before any document is written, so after a
+    crash (`kill -9`, or the power) the next run knows the documents may not all be whole, and
+    writes every one again (`apply_config`); the record goes only once all are durable.
+    (SQLite's log keeps commits in order: the dirt a publish clears never outlives the record.)
+    """
+    if catalog.setting(UNSYNCED) is not None:
+        return True
+    if (config.public_dir / "feeds" / f"{ALL_SLUG}.atom").exists():
+        return False
+    catalog.save_setting(UNSYNCED, "1")
+    return True
 
 
 @dataclass(slots=True, kw_only=True)
@@ -704,6 +747,8 @@ class _Publishing:
     now: datetime
     pool: ProcessPoolExecutor | None
     others: bool = True
+    # False in a first publish (see `_first_publish`): no fsync per document.
+    durable: bool = True
     topics: dict[str, Topic | None] = field(default_factory=dict)
     upto: int = 0
     pages: list[tuple[str, int]] = field(default_factory=list)
@@ -737,7 +782,15 @@ class _Publishing:
     ) -> Iterator[_Written]:
         """See `_published`; the chunks are taken as they are needed (a chunk's topics are
         looked up while the pool renders the chunks before it)."""
-        return _published(self.pool, self.source, self.config, render, job_chunks, now=self.now)
+        return _published(
+            self.pool,
+            self.source,
+            self.config,
+            render,
+            job_chunks,
+            now=self.now,
+            durable=self.durable,
+        )
 
     def clear_when_free(self) -> None:
         """Clear the dirt of what is written so far if the lock is free; else it waits, so a
@@ -803,26 +856,30 @@ def _publish_changes(work: _Publishing, tally: _Tally) -> None:
         work.pages += page_chunk
         work.clear_when_free()
     gone: list[tuple[str, Path]] = []
-    last = ""
     # No pages to write, and none left to remove.
     work.every_entry = not config.entry_pages and not (config.public_dir / ENTRY_PAGES_DIR).exists()
-    while not work.every_entry and (
-        entries := source.dirty_entries(limit=_ENTRY_PAGE_CHUNK, after=last)
-    ):
-        written: dict[Path, bytes] = {}
-        with source.snapshot():
+    # The live entries of each chunk sent to be rendered, oldest first.
+    sent: deque[list[str]] = deque()
+
+    def page_chunks_of_entries() -> Iterator[list[tuple[str, str]]]:
+        last = ""
+        while not work.every_entry and (
+            entries := source.dirty_entries(limit=_ENTRY_PAGE_CHUNK, after=last)
+        ):
+            pages = []
             for entry_id, entry_slug, live in entries:
-                path = config.public_dir / entry_page_path(entry_slug)
-                stored = source.stored_entry(entry_id) if live and config.entry_pages else None
-                if stored is None:
-                    # A deleted entry's page, or any page while entry pages are turned off.
-                    gone.append((entry_id, path))
-                else:
-                    written[path] = render_entry_page(stored, config=config)
-        tally.write(written)
-        work.entries += [entry_id for entry_id, _, live in entries if live]
+                if live and config.entry_pages:
+                    pages.append((entry_id, entry_slug))
+                else:  # a deleted entry's page, or any page while entry pages are turned off
+                    gone.append((entry_id, config.public_dir / entry_page_path(entry_slug)))
+            sent.append([entry_id for entry_id, _, live in entries if live])
+            last = entries[-1][0]
+            yield pages
+
+    for chunk_written in work.published(_entry_pages, page_chunks_of_entries()):
+        tally.add(chunk_written)
+        work.entries += sent.popleft()
         work.clear_when_free()
-        last = entries[-1][0]
     for slugs, render, finished in feed_passes:
         slug_chunks = list(_chunks(slugs, _FEED_CHUNK))
         written_chunks = work.published(render, (work.topics_of(chunk) for chunk in slug_chunks))
@@ -837,16 +894,13 @@ def _publish_changes(work: _Publishing, tally: _Tally) -> None:
 
 
 class _Tally:
-    """Writes batches of documents and remembers what changed, for the PublishReport."""
+    """Counts the documents written (in worker processes or here) and remembers what changed,
+    for the PublishReport."""
 
     def __init__(self, config: Config) -> None:
         self._config = config
         self._rendered = 0
         self._changed: list[Path] = []
-
-    def write(self, files: dict[Path, bytes]) -> None:
-        self._rendered += len(files)
-        self._changed += write_files_atomically(files)
 
     def add(self, written: _Written) -> None:
         """Count documents written elsewhere (by a worker process), and say what changed."""
@@ -917,6 +971,21 @@ def _render_other_documents(
         topic, newest, catalog.topic_count(slug), config=config
     )
     return documents
+
+
+def _entry_pages(
+    catalog: Catalog,
+    config: Config,
+    entries: Sequence[tuple[str, str]],
+    *,
+    now: datetime,
+    entry_xml: _EntryXml,
+) -> dict[Path, bytes]:
+    """The pages of the entries `(entry_id, slug)`."""
+    return {
+        config.public_dir / entry_page_path(stored.slug): render_entry_page(stored, config=config)
+        for stored in catalog.stored_entries([entry_id for entry_id, _ in entries])
+    }
 
 
 def _archive_documents(
@@ -1031,12 +1100,13 @@ def _render_and_write(
     render: Callable[..., dict[Path, bytes]],
     jobs: Sequence[object],
     now: datetime,
+    durable: bool,
 ) -> _Written:
     entry_xml = _EntryXml()
     # One moment's catalogue, while another connection may be storing files.
     with catalog.snapshot():
         documents = render(catalog, config, jobs, now=now, entry_xml=entry_xml)
-    changed = write_files_atomically(documents, announce=False)
+    changed = write_files_atomically(documents, announce=False, durable=durable)
     return _Written(
         len(documents),
         tuple((path, len(documents[path])) for path in changed),
@@ -1052,20 +1122,21 @@ def _published(
     job_chunks: Iterable[Sequence[object]],
     *,
     now: datetime,
+    durable: bool,
 ) -> Iterator[_Written]:
     """`render(catalog, config, jobs, now=now)` for each chunk of jobs, written to disk, in
     order: here, or by the pool's processes (each reading the catalogue on its own and
     writing what it rendered; a few chunks ahead). A chunk is on disk once it is yielded."""
     if pool is None:
         for jobs in job_chunks:
-            yield _render_and_write(catalog, config, render, jobs, now)
+            yield _render_and_write(catalog, config, render, jobs, now, durable)
         return
     pending: deque[Future[_Written]] = deque()
     chunks = iter(job_chunks)
     try:
         while True:
             for jobs in itertools.islice(chunks, _RENDERS_IN_FLIGHT - len(pending)):
-                pending.append(pool.submit(_publish_in_worker, render, config, jobs, now))
+                pending.append(pool.submit(_publish_in_worker, render, config, jobs, now, durable))
             if not pending:
                 return
             yield pending.popleft().result()
@@ -1078,12 +1149,16 @@ def _published(
 
 
 def _publish_in_worker(
-    render: Callable[..., dict[Path, bytes]], config: Config, jobs: Sequence[object], now: datetime
+    render: Callable[..., dict[Path, bytes]],
+    config: Config,
+    jobs: Sequence[object],
+    now: datetime,
+    durable: bool,
 ) -> _Written:
     """Run in a worker process: the catalogue is opened to read, for this chunk only."""
     reader = Catalog.open_reader(config.state_dir, page_size=config.max_entries)
     try:
-        return _render_and_write(reader, config, render, jobs, now)
+        return _render_and_write(reader, config, render, jobs, now, durable)
     finally:
         reader.close()
 

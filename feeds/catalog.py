@@ -16,7 +16,7 @@ from typing import Any
 
 from slugify import slugify
 
-from feeds import autotopics
+from feeds import autotopics, indexes
 from feeds.errors import CatalogError
 from feeds.model import (
     AtomPart,
@@ -451,6 +451,7 @@ class Catalog:
                 auto_share=auto_share,
                 auto_max=auto_max,
             )
+            catalog._build_deferred_indexes()  # a first load seedfeed did not live through
             catalog._migrate()
             catalog._gen = catalog.dirt_generation()
             catalog.tune_auto_topics(auto_min_entries, auto_share, auto_max)
@@ -510,6 +511,24 @@ class Catalog:
                     self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version={target}")
             log.info("catalogue migrated path=%s version=%d", self.path, target)
+
+    def defer_indexes(self) -> None:
+        """Before a first bulk load: drop the indexes it does without (`feeds.indexes`), to
+        be built once by `build_deferred_indexes` at its end."""
+        with self.transaction():
+            indexes.drop_deferrable(self._db)
+
+    def build_deferred_indexes(self) -> None:
+        with self.transaction():
+            if indexes.build_deferred(self._db):
+                log.info("catalogue indexes built after the first load path=%s", self.path)
+
+    def _build_deferred_indexes(self) -> None:
+        """On opening, before any migration: the indexes a first load dropped, if it ended
+        before it built them."""
+        (version,) = self._db.execute("PRAGMA user_version").fetchone()
+        if version:
+            self.build_deferred_indexes()
 
     @contextmanager
     def transaction(self, *, savepoints: bool = True) -> Iterator[None]:
@@ -586,6 +605,10 @@ class Catalog:
         with self.transaction():
             self._put_setting(key, value)
 
+    def forget_setting(self, key: str) -> None:
+        with self.transaction():
+            self._db.execute("DELETE FROM settings WHERE key = ?", (key,))
+
     def _put_setting(self, key: str, value: str) -> None:
         """`save_setting` inside a transaction already open."""
         self._db.execute(
@@ -620,6 +643,10 @@ class Catalog:
                 rel_paths,
             )
         }
+
+    def is_empty(self) -> bool:
+        """Whether no entry was ever stored."""
+        return self._db.execute("SELECT 1 FROM entries LIMIT 1").fetchone() is None
 
     def file_count(self) -> int:
         (count,) = self._db.execute("SELECT count(*) FROM files").fetchone()
@@ -672,7 +699,8 @@ class Catalog:
                 ),
             )
 
-    def _save_file(self, record: FileRecord, now: datetime) -> None:
+    def _save_file(self, record: FileRecord, now: datetime) -> bool:
+        """Record a file's stat and status; whether the catalogue knew it before."""
         before = self._db.execute(
             "SELECT status, reason FROM files WHERE rel_path = ?", (record.rel_path.as_posix(),)
         ).fetchone()
@@ -698,6 +726,7 @@ class Catalog:
                 stamp(now),
             ),
         )
+        return before is not None
 
     # -- storing -----------------------------------------------------------------------------
 
@@ -722,8 +751,8 @@ class Catalog:
         """
         rel = record.rel_path.as_posix()
         with self.transaction():
-            self._save_file(record, now)
-            holding = self._held_entries(rel)
+            # Only a file the catalogue has (its `files` row) has sources.
+            holding = self._held_entries(rel) if self._save_file(record, now) else []
             held = holding or self._formerly_held_entries(rel)
             if not held and moved_from is not None:
                 origin = moved_from.as_posix()
@@ -810,20 +839,17 @@ class Catalog:
         for h in held:
             if h.fingerprint == entry.fingerprint:
                 return h.entry_id
+        # A story stored with this text, else a deleted story dropped again as it was before
+        # an edit (while the edit lives, its former text is a story of its own, as below):
+        # one statement, as most stories of a first build have neither.
         row = self._db.execute(
-            "SELECT entry_id FROM entries WHERE fingerprint = ? "
-            "ORDER BY live DESC, first_seen, entry_id LIMIT 1",
+            "SELECT entry_id FROM (SELECT 0 AS former, entry_id, live, first_seen "
+            "FROM entries WHERE fingerprint = ?1 UNION ALL "
+            "SELECT 1, e.entry_id, e.live, e.first_seen FROM former_fingerprints f "
+            "JOIN entries e USING (entry_id) WHERE f.fingerprint = ?1 AND NOT e.live) "
+            "ORDER BY former, live DESC, first_seen, entry_id LIMIT 1",
             (entry.fingerprint,),
         ).fetchone()
-        if row is None:
-            # A deleted story dropped again as it was before an edit. (While the edit lives,
-            # its former text is a story of its own, as below.)
-            row = self._db.execute(
-                "SELECT e.entry_id FROM former_fingerprints f JOIN entries e USING (entry_id) "
-                "WHERE f.fingerprint = ? AND NOT e.live ORDER BY e.first_seen, e.entry_id "
-                "LIMIT 1",
-                (entry.fingerprint,),
-            ).fetchone()
         if row is not None:
             return str(row[0])
         # An edited story keeps its id, unless another file still holds the old text: then
@@ -1001,10 +1027,12 @@ class Catalog:
             "WHERE entry_id = ?",
             [(t.slug, t.title, t.source.value, t.reason, entry_id) for t in fixed_topics(entry)],
         )
-        self._db.executemany(
-            "INSERT OR IGNORE INTO held_names (entry_id, slug, label, reason) VALUES (?, ?, ?, ?)",
-            [(entry_id, spelling_key(name), name, why) for name, why in entry.held_names],
-        )
+        if entry.held_names:
+            self._db.executemany(
+                "INSERT OR IGNORE INTO held_names (entry_id, slug, label, reason) "
+                "VALUES (?, ?, ?, ?)",
+                [(entry_id, spelling_key(name), name, why) for name, why in entry.held_names],
+            )
         labels = _candidate_labels(entry)
         if not labels:  # (the entry's candidates, if it had any, are gone)
             return
@@ -1259,43 +1287,37 @@ class Catalog:
                 sorted(touched),
             )
         }
+        # Each entry's topics and memberships in a few statements, not two per entry.
+        topics: dict[str, set[str]] = {}
+        for entry_id, slug in self._rows_in(
+            "SELECT entry_id, slug FROM entry_topics WHERE entry_id",
+            sorted(e for e, (live, _, _) in found.items() if live),
+        ):
+            topics.setdefault(entry_id, set()).add(slug)
+        memberships: dict[str, dict[str, tuple[int, str | None]]] = {}
+        for slug, entry_id, seq, gone in self._rows_in(
+            "SELECT slug, entry_id, seq, left_at FROM memberships WHERE entry_id",
+            sorted(touched - minted),
+        ):
+            memberships.setdefault(entry_id, {})[slug] = (int(seq), gone)
+        # Entries joining, inserted together (before any archive page count is read).
+        joins: list[tuple[str, str, int]] = []
         for entry_id in sorted(touched, key=lambda e: (*found.get(e, (False, "", ""))[1:], e)):
             live = entry_id in found and found[entry_id][0]
-            current = set()
-            if live:
-                current = {ALL_SLUG} | {
-                    r[0]
-                    for r in self._db.execute(
-                        "SELECT slug FROM entry_topics WHERE entry_id = ?", (entry_id,)
-                    )
-                }
-            held = (
-                {}
-                if entry_id in minted
-                else {
-                    r[0]: (int(r[1]), r[2])
-                    for r in self._db.execute(
-                        "SELECT slug, seq, left_at FROM memberships WHERE entry_id = ?",
-                        (entry_id,),
-                    )
-                }
-            )
+            current = {ALL_SLUG} | topics.get(entry_id, set()) if live else set()
+            held = memberships.get(entry_id, {})
             for slug in sorted(current):
                 if slug not in held or held[slug][1] is not None:
                     # It joins, or comes back: either way after every entry before it, so
                     # no archive page that is out ever gains an entry.
                     seq = next_seq.get(slug) or self._next_seq(slug)
                     next_seq[slug] = seq + 1
-                    self._db.execute(
-                        "INSERT INTO memberships (slug, entry_id, seq) VALUES (?, ?, ?) "
-                        "ON CONFLICT (slug, entry_id) DO UPDATE SET seq = excluded.seq, "
-                        "left_at = NULL",
-                        (slug, entry_id, seq),
-                    )
+                    joins.append((slug, entry_id, seq))
                     counts[slug] += 1
                     if seq % self.page_size == 0:
                         # A page's worth joined after the last archive page: the page before
                         # them is out, the one before it links to it, and the feed loses it.
+                        self._join(joins)
                         archived = self._archived(seq)
                         self._mark_feeds([slug])
                         self._dirty_page(slug, archived - 1)
@@ -1308,13 +1330,26 @@ class Catalog:
                     )
                     counts[slug] -= 1
                     self._mark_feeds([slug])
+            if held:
+                self._join(joins)
             for slug, (seq, _) in held.items():
                 self._dirty_page(slug, (seq - 1) // self.page_size + 1)
+        self._join(joins)
         self._db.executemany(
             "INSERT INTO topic_counts (slug, entries) VALUES (?, ?) "
             "ON CONFLICT (slug) DO UPDATE SET entries = entries + excluded.entries",
             [(slug, change) for slug, change in sorted(counts.items()) if change],
         )
+
+    def _join(self, joins: list[tuple[str, str, int]]) -> None:
+        """Insert the memberships `(slug, entry_id, seq)` of entries joining a feed (or coming
+        back to it), and empty the list."""
+        self._db.executemany(
+            "INSERT INTO memberships (slug, entry_id, seq) VALUES (?, ?, ?) "
+            "ON CONFLICT (slug, entry_id) DO UPDATE SET seq = excluded.seq, left_at = NULL",
+            joins,
+        )
+        joins.clear()
 
     def _next_seq(self, slug: str) -> int:
         (seq,) = self._db.execute(

@@ -40,6 +40,11 @@ def save_learned(state_dir: Path, learned: Learned) -> None:
     log.info("learned state saved topics=%d bytes=%d", len(learned.topics), len(data))
 
 
+def is_learned_kept(state_dir: Path) -> bool:
+    """Whether the state folder keeps a learned state (readable or not)."""
+    return (state_dir / STATE_NAME).is_file()
+
+
 def load_learned(state_dir: Path) -> Learned | None:
     """The learned state kept in the state folder, or None when there is none to use."""
     path = state_dir / STATE_NAME

@@ -167,6 +167,46 @@ def _stored_story(
     )
 
 
+def has_pending(catalog: Catalog) -> bool:
+    """Whether any entry waits to be tagged."""
+    return catalog._db.execute("SELECT 1 FROM learn_pending LIMIT 1").fetchone() is not None
+
+
+def pending_with_learned(catalog: Catalog) -> list[str]:
+    """The live entries waiting to be tagged that hold learned topics."""
+    return [
+        str(row[0])
+        for row in catalog._db.execute(
+            "SELECT DISTINCT p.entry_id FROM learn_pending p JOIN entries e USING (entry_id) "
+            "JOIN entry_topics t USING (entry_id) WHERE e.live AND t.source = ? "
+            "ORDER BY p.entry_id",
+            (_LEARNED,),
+        )
+    ]
+
+
+def learned_elsewhere(catalog: Catalog) -> list[tuple[str, str]]:
+    """(entry id, fingerprint) of the live entries not waiting to be tagged that hold learned
+    topics, by entry id."""
+    return [
+        (str(entry_id), str(fingerprint))
+        for entry_id, fingerprint in catalog._db.execute(
+            "SELECT DISTINCT e.entry_id, e.fingerprint FROM entries e "
+            "JOIN entry_topics t USING (entry_id) WHERE e.live AND t.source = ? "
+            "AND e.entry_id NOT IN (SELECT entry_id FROM learn_pending) ORDER BY e.entry_id",
+            (_LEARNED,),
+        )
+    ]
+
+
+def take_pending(catalog: Catalog) -> list[str]:
+    """Every entry waiting to be tagged leaves the queue (inside a transaction); their ids."""
+    return [
+        str(row[0])
+        for row in catalog._db.execute("DELETE FROM learn_pending RETURNING entry_id").fetchall()
+    ]
+
+
 def queue_pending(catalog: Catalog, entry_ids: Sequence[str]) -> None:
     """The entries wait to be tagged again (inside a transaction)."""
     catalog._db.executemany(

@@ -21,7 +21,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, replace
 
 from feeds.catalog import Catalog
-from feeds.learned import load_learned, save_learned
+from feeds.learned import is_learned_kept, load_learned, save_learned
 from feeds.learning import (
     Filed,
     Learned,
@@ -38,15 +38,19 @@ from feeds.lessons import (
     done_pending,
     entry_tags,
     example_marks,
+    has_pending,
     is_current,
+    learned_elsewhere,
     live_stories,
     model_in_catalog,
     pending_stories,
+    pending_with_learned,
     queue_pending,
     read_examples,
     read_stories,
     save_learned_topics,
     save_model_in_catalog,
+    take_pending,
 )
 from feeds.model import Config, Entry, TopicMatch, TopicSource
 from feeds.topics import topic_slug
@@ -181,6 +185,8 @@ def tag_pending(
 ) -> int:
     """Give the entries waiting for it their learned topics under `learned` (None: no model
     yet, so none), adding their ids to `tagged` if given; return how many changed feeds."""
+    if learned is None or not learned.topics:
+        return _untag_pending(catalog, tagged=tagged)
     changed = 0
     while True:
         with catalog.transaction():
@@ -192,6 +198,19 @@ def tag_pending(
             tagged.extend(waiting)
         if len(waiting) < _CHUNK:
             return changed
+
+
+def _untag_pending(catalog: Catalog, *, tagged: list[str] | None) -> int:
+    """`tag_pending` under no model, or one that teaches no topic (learning off): the entries
+    waiting lose the learned topics they hold (most hold none), without reading their text."""
+    changed = 0
+    with catalog.transaction():
+        for entry_id in pending_with_learned(catalog):
+            changed += save_learned_topics(catalog, entry_id, ())
+        waiting = take_pending(catalog)
+    if tagged is not None:
+        tagged.extend(waiting)
+    return changed
 
 
 def retag_all(
@@ -206,12 +225,15 @@ def retag_all(
     from `reader` (a read-only connection of the caller's, else the catalogue itself) without
     `lock`, and apply them (`apply_lesson`)."""
     source = reader or catalog
-    changes = []
+    changes: list[tuple[str, str, tuple[TopicMatch, ...]]] = []
     with source.snapshot():
-        for story in live_stories(source):
-            matches = tuple(_matches_of(learned, story))
-            if tuple((m.slug, m.reason) for m in matches) != story.learned:
-                changes.append((story.entry_id, story.fingerprint, matches))
+        if not learned.topics:  # every learned topic goes: no text to read
+            changes = [(entry_id, fp, ()) for entry_id, fp in learned_elsewhere(source)]
+        else:
+            for story in live_stories(source):
+                matches = tuple(_matches_of(learned, story))
+                if tuple((m.slug, m.reason) for m in matches) != story.learned:
+                    changes.append((story.entry_id, story.fingerprint, matches))
     return apply_lesson(catalog, Lesson(learned=learned, changes=tuple(changes)), lock=lock)
 
 
@@ -258,12 +280,22 @@ def apply_lesson(
     return changed
 
 
-def apply_learning(catalog: Catalog, config: Config, *, learn_now: bool) -> Learned | None:
+def apply_learning(catalog: Catalog, config: Config, *, learn_now: bool) -> None:
     """Bring the stored entries' learned topics up to date (`seedfeed build`, the daemon's
-    start) and return the model in force: the one in the state folder, or, with `learn_now`,
-    one learned from the examples now if they changed (and kept there)."""
+    start) under the model in force: the one in the state folder, or, with `learn_now`, one
+    learned from the examples now if they changed (and kept there). With `learn_now`, when
+    the catalogue already holds the topics of the model its examples give and no entry waits,
+    the model is not even loaded (a no-op rebuild: ~0.4 s for 10k stories)."""
+    key = examples_key_of(catalog, config) if learn_now else None
+    if (
+        key is not None
+        and model_in_catalog(catalog) == key
+        and not has_pending(catalog)
+        and (key == LEARNING_OFF.key or is_learned_kept(config.state_dir))
+    ):
+        return
     learned = model_in_force(config)
-    if learn_now and (learned is None or learned.key != examples_key_of(catalog, config)):
+    if key is not None and (learned is None or learned.key != key):
         lesson = learn_from_catalog(catalog, config)
         learned = lesson.learned
         save_learned(config.state_dir, learned)
@@ -271,7 +303,6 @@ def apply_learning(catalog: Catalog, config: Config, *, learn_now: bool) -> Lear
     elif learned is not None and model_in_catalog(catalog) != learned.key:
         retag_all(catalog, learned)
     tag_pending(catalog, learned)
-    return learned
 
 
 def model_for_check(catalog: Catalog, config: Config) -> Learned:

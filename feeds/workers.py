@@ -17,30 +17,32 @@ log = logging.getLogger(__name__)
 
 # How often (seconds) a worker process checks that the process that started it lives.
 _OWNER_CHECK = 1.0
-# Worker processes run this much nicer than the process that stores files: the single
-# writer is what a burst or a cold build waits for, and the workers take the CPU it leaves.
+# The daemon's worker processes run this much nicer than the process that stores files: the
+# single writer is what a burst waits for, and the workers take the CPU it leaves.
 _WORKER_NICENESS = 5
 # What the forkserver imports once, so each worker starts with it: the module whose functions
-# the workers run, and the program's main module (each worker would import it again otherwise).
-_PRELOAD = ("__main__", "feeds.build")
+# the workers run, the reading modules it imports when it first reads a file, and the
+# program's main module (each worker would import it again otherwise).
+_PRELOAD = ("__main__", "feeds.build", "feeds.ingest", "feeds.normalize")
 
 
-def start_reading_pool(workers: int) -> ProcessPoolExecutor:
+def start_reading_pool(workers: int, *, niceness: int = _WORKER_NICENESS) -> ProcessPoolExecutor:
     """Worker processes for reading files and rendering (forkserver: safe beside the daemon's
     threads; each starts with seedfeed's modules already imported, and ends if this process
-    dies without stopping them)."""
+    dies without stopping them), `niceness` below this process."""
     return ProcessPoolExecutor(
         workers,
         mp_context=_forkserver(),
         initializer=_start_worker,
-        initargs=(os.getpid(),),
+        initargs=(os.getpid(), niceness),
     )
 
 
-def _start_worker(owner: int) -> None:
+def _start_worker(owner: int, niceness: int) -> None:
     """Run in each worker process as it starts: yield the CPU to the writer first, and end
     with `owner`."""
-    os.nice(_WORKER_NICENESS)
+    if niceness:
+        os.nice(niceness)
     # What the worker inherits from the forkserver (seedfeed's modules) is never garbage, and
     # a collection that visited it would write to every page of it: each worker would copy
     # pages it could share.
@@ -79,4 +81,7 @@ def _forkserver() -> multiprocessing.context.ForkServerContext:
 
 
 def reading_pool(workers: int) -> AbstractContextManager[ProcessPoolExecutor | None]:
-    return nullcontext() if workers <= 1 else start_reading_pool(workers)
+    """The pool of a `seedfeed build`, whose workers run at its own priority: the user waits
+    for the build as a whole, and niced workers lose the CPU to every other program on a shared
+    machine, not only to the writer (which mostly waits for them in a cold build)."""
+    return nullcontext() if workers <= 1 else start_reading_pool(workers, niceness=0)

@@ -86,6 +86,8 @@ _IDLE_WAIT = 1.0
 _LISTS_EVERY = 2.0
 _LISTS_SHARE = 0.05
 _LISTS_JOB = "lists"
+# How often (seconds) the daemon checks that its server process lives, to start it again.
+_SERVER_CHECK = 1.0
 # Files stored in one transaction: a burst goes in batches, so memory stays bounded and
 # publishing can run between them.
 _BATCH_FILES = 500
@@ -404,6 +406,14 @@ class Daemon:
             if server is not None:
                 config.public_dir.mkdir(parents=True, exist_ok=True)
                 server.start()
+                scheduler.add_job(
+                    server.keep_serving,
+                    "interval",
+                    seconds=_SERVER_CHECK,
+                    id="serve",
+                    max_instances=1,
+                    coalesce=True,
+                )
             log.info("watching seeds=%s public=%s", config.seeds_dir, config.public_dir)
             send_notification("READY=1\nSTATUS=watching " + str(config.seeds_dir))
             self._work()

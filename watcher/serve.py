@@ -570,7 +570,9 @@ class ServerProcess:
 
     Binding here reports a taken port at once, as a ServeError; the listening socket then
     passes to the child, which serves until its standard input closes: when `stop` closes
-    it, or when this process ends in any way, even by kill -9.
+    it, or when this process ends in any way, even by kill -9. This process keeps the socket
+    too, so a child that ended (it crashed, or was killed) is replaced on the same port by
+    `keep_serving`, readers' connections waiting in the socket's queue meanwhile.
     """
 
     def __init__(self, public_dir: Path, host: str, port: int) -> None:
@@ -589,14 +591,30 @@ class ServerProcess:
         self._process = subprocess.Popen(
             command, executable=_interpreter(), stdin=subprocess.PIPE, pass_fds=(fd,)
         )
-        self._socket.close()  # the child holds it now; the port is free once the child ends
         log.debug("server process started url=%s pid=%s", self.url, self._process.pid)
+
+    def keep_serving(self) -> bool:
+        """Start the server process again if it ended (the daemon calls this every second);
+        True if it did."""
+        process = self._process
+        if process is None or process.poll() is None:
+            return False
+        assert process.stdin is not None
+        process.stdin.close()
+        log.warning(
+            "server process ended pid=%s code=%s; starting it again url=%s",
+            process.pid,
+            process.returncode,
+            self.url,
+        )
+        self.start()
+        return True
 
     def stop(self) -> None:
         """Tell the server process to end, and wait for it (killing it if it hangs)."""
         process = self._process
+        self._socket.close()  # the port is free once the child ends
         if process is None:
-            self._socket.close()
             return
         assert process.stdin is not None
         process.stdin.close()

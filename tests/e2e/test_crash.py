@@ -12,6 +12,8 @@ import os
 import random
 import re
 import shutil
+import signal
+import subprocess
 import threading
 import time
 from collections import Counter
@@ -36,7 +38,9 @@ from tests.e2e.daemon import (
     read_feed,
     read_feed_on_disk,
     read_status,
+    run_cli,
     seed_files,
+    seedfeed_command,
 )
 from tests.history import assert_history_complete
 
@@ -611,3 +615,59 @@ def test_sigterm_mid_burst_exits_in_time_and_the_restart_finishes(
     assert (status["files"], status["entries"], status["rejected"]) == (count, count, [])
     ids_across(feeds_on_disk(site))
     daemon.stop()
+
+
+# --- a first build cut short ------------------------------------------------------------------
+
+FIRST_BUILD_FILES = 1500
+
+
+def test_kill_9_during_a_first_builds_publish_is_finished_by_the_next_build(
+    tmp_path: Path,
+) -> None:
+    """A first build writes its documents without an fsync each and makes them durable at
+    its end: a `kill -9` while it publishes leaves the catalogue saying so, and the next
+    build writes every document again, ending with the site a build from scratch gives."""
+    site = Site.create(tmp_path / "site", samples=False, settings={"feeds": {"max_entries": 2}})
+    for n in range(FIRST_BUILD_FILES):
+        topic = TOPICS[n % len(TOPICS)]
+        (site.seeds / f"story-{n:04d}.txt").write_text(
+            story(f"Story {n:04d} of the {topic}", topic, f"Body {n} about {topic}."),
+            encoding="utf-8",
+        )
+    pages = site.public / "entries"
+    with open(site.root / "first-build.log", "wb") as log:
+        build = subprocess.Popen(
+            seedfeed_command("build", *site.path_options()),
+            cwd=site.root,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            # Its publish has begun: entry pages (written first) are coming out.
+            wait_until(
+                lambda: build.poll() is not None or (pages.is_dir() and any(pages.glob("*.html"))),
+                timeout=120,
+                interval=0.005,
+            )
+        finally:
+            build.kill()
+            build.wait()
+    assert build.returncode == -signal.SIGKILL, "the first build ended before it was killed"
+    unsynced = "SELECT value FROM settings WHERE key = 'first_publish_unsynced'"
+    assert query_catalog(site, unsynced) == [("1",)]
+    again = run_cli(site, "build", *site.path_options(), timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert query_catalog(site, unsynced) == []
+    assert_public_valid(site.public)
+    assert_history_complete(site.public, site.state)
+    clean = run_cli(
+        site,
+        "build",
+        *site.path_options(state=tmp_path / "clean-state", public=tmp_path / "clean-public"),
+        timeout=300,
+    )
+    assert clean.returncode == 0, clean.stderr
+    assert sorted(p.relative_to(site.public) for p in site.public.rglob("*.*")) == sorted(
+        p.relative_to(tmp_path / "clean-public") for p in (tmp_path / "clean-public").rglob("*.*")
+    )

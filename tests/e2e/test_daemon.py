@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -461,3 +462,31 @@ def test_a_file_stored_while_a_publish_runs_is_published_when_it_ends(
     site.drop("late.txt", f"Title: {late}\nDate: 2026-03-03\nTopics: Ferries\n\nLate.\n")
     wait_for_feed(daemon, "all", lambda f: _one(f, late), timeout=60, what=late)
     wait_for_feed(daemon, "ferries", lambda f: _one(f, late), timeout=60, what=late)
+
+
+def _server_pids(daemon: DaemonProcess) -> list[int]:
+    """The daemon's child processes that serve public/ (`seedfeed serve --listen-fd`)."""
+    found = []
+    for task in Path(f"/proc/{daemon.pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            try:
+                command = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+            except FileNotFoundError:
+                continue
+            if b"serve" in command and b"--listen-fd" in command:
+                found.append(int(child))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
+def test_a_server_process_that_dies_is_started_again(site: Site, daemons: Daemons) -> None:
+    """The server runs in a process of its own: when it dies (here kill -9), the daemon
+    starts another on the same port, and the feeds are served again."""
+    daemon = daemons(site).start_serving()
+    (server,) = _server_pids(daemon)
+    os.kill(server, signal.SIGKILL)
+    wait_until(lambda: _server_pids(daemon) not in ([], [server]), timeout=START_TIMEOUT)
+    daemon.wait_serving()
+    assert daemon.running
+    assert "server process ended" in daemon.log()
+    daemon.stop()

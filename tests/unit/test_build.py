@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from feeds.build import (
+    UNSYNCED,
     apply_config,
     is_ignored,
     open_catalog,
@@ -24,9 +25,10 @@ from feeds.build import (
     update,
 )
 from feeds.config import DEFAULT_CONFIG
+from feeds.errors import PublishError
 from feeds.lists import lists_pending, lists_written, take_lists, write_lists
 from feeds.model import Config, TopicRule
-from feeds.workers import start_reading_pool
+from feeds.workers import reading_pool, start_reading_pool
 from tests.atom_schema import assert_valid_atom, parse_with_feedparser
 from tests.conftest import SAMPLE_SEEDS, SHARED
 from tests.history import assert_history_complete, live_entries_by_feed, page_ids
@@ -407,6 +409,15 @@ def test_worker_processes_give_way_to_the_writer_and_leave_inherited_objects_sha
         assert pool.submit(gc.get_freeze_count).result() > 10_000
 
 
+def test_a_builds_worker_processes_run_at_its_own_priority() -> None:
+    """`seedfeed build`'s workers are not niced: on a machine busy with other work they would
+    get a fraction of the CPU the build's user waits for."""
+    niceness = os.getpriority(os.PRIO_PROCESS, 0)
+    with reading_pool(2) as pool:
+        assert pool is not None
+        assert pool.submit(os.getpriority, os.PRIO_PROCESS, 0).result() == niceness
+
+
 def test_feeds_assembled_from_kept_entry_xml_are_the_feeds_rendered_whole(
     config: Config, tmp_path: Path
 ) -> None:
@@ -630,3 +641,57 @@ def test_a_deleted_story_dropped_again_as_it_was_before_an_edit_gets_its_old_id(
     assert build_ids(3) == samples
     (config.seeds_dir / name).write_text(original, encoding="utf-8")
     assert build_ids(4) - samples == {first}
+
+
+def test_a_first_publish_cut_short_is_written_again_whole_by_the_next_run(
+    config: Config, tmp_path: Path
+) -> None:
+    """A first publish writes its documents without an fsync each and makes them durable at
+    its end; until then the catalogue says so. A run cut short before that end (here a
+    document that cannot be written; a kill -9 or a power cut, which can leave files written
+    without an fsync empty) is followed by one that writes every document again whole."""
+    blocker = config.public_dir / "index.html"  # the last document a build writes
+    blocker.mkdir(parents=True)
+    catalog = open_catalog(config)
+    try:
+        with pytest.raises(PublishError):
+            update(catalog, config, now=T0)
+        assert catalog.setting(UNSYNCED) is not None
+    finally:
+        catalog.close()
+    blocker.rmdir()
+    cut_short = config.public_dir / "feeds" / "all.atom"
+    assert cut_short.stat().st_size > 0
+    cut_short.write_bytes(b"")  # what a power cut can leave of it
+    _build(config, T0)
+    catalog = open_catalog(config)
+    try:
+        assert catalog.setting(UNSYNCED) is None
+    finally:
+        catalog.close()
+    clean = replace(config, public_dir=tmp_path / "clean" / "public", state_dir=tmp_path / "clean")
+    _build(clean, T0)
+    tree = {
+        p.relative_to(config.public_dir): p.read_bytes() for p in config.public_dir.rglob("*.*")
+    }
+    want = {p.relative_to(clean.public_dir): p.read_bytes() for p in clean.public_dir.rglob("*.*")}
+    assert sorted(tree) == sorted(want)
+    assert [p for p in want if tree[p] != want[p]] == []
+
+
+def test_a_publish_after_the_first_keeps_its_fsync_per_document(config: Config) -> None:
+    """Once a first publish ended, every later one makes each document durable as it writes
+    it: one that fails is not taken for a first publish."""
+    _build(config, T0)
+    (config.seeds_dir / "late.txt").write_text(
+        "Title: A late story\nDate: 2026-03-02\nTopics: harbours\n\nQuays.\n", encoding="utf-8"
+    )
+    (config.public_dir / "index.html").unlink()
+    (config.public_dir / "index.html").mkdir()
+    catalog = open_catalog(config)
+    try:
+        with pytest.raises(PublishError):
+            update(catalog, config, now=T0 + timedelta(days=1))
+        assert catalog.setting(UNSYNCED) is None
+    finally:
+        catalog.close()

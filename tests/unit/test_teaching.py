@@ -13,7 +13,7 @@ import pytest
 from feeds.build import open_catalog, reconcile, update
 from feeds.catalog import Catalog
 from feeds.config import DEFAULT_CONFIG
-from feeds.learned import STATE_NAME
+from feeds.learned import STATE_NAME, load_learned
 from feeds.lessons import MODEL_SETTING
 from feeds.model import Config, TopicSource
 from feeds.teaching import (
@@ -227,6 +227,24 @@ def test_the_sample_seeds_keep_their_three_entries_and_topics(tmp_path: Path) ->
     assert not any(src == TopicSource.LEARNED.value for t in found.values() for _, src in t)
 
 
+def test_a_rebuild_with_nothing_to_learn_or_tag_leaves_the_kept_model_unread(
+    config: Config, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Loading the model takes ~0.4 s with 10k stories: a no-op rebuild, whose catalogue holds
+    the topics of the model its examples give and has no entry waiting, does not read it (a
+    damaged one is noticed, and learned again, once it is needed)."""
+    build(config)
+    kept = config.state_dir / STATE_NAME
+    kept.write_bytes(b"not a model")
+    build(config)
+    assert kept.read_bytes() == b"not a model"
+    assert "unreadable" not in caplog.text
+    write_story(config.seeds_dir / "astronomy-30.txt", "astronomy", 30)
+    build(config)  # a new story to tag: the model is needed, found damaged, learned again
+    assert "unreadable" in caplog.text
+    assert topics_by_file(config)["astronomy-30.txt"] == {("astronomy", "learned")}
+
+
 def test_learning_again_marks_only_the_feeds_whose_entries_change(config: Config) -> None:
     build(config)
     write_story(config.seeds_dir / "cooking" / "5.txt", "cooking", 5)
@@ -234,7 +252,8 @@ def test_learning_again_marks_only_the_feeds_whose_entries_change(config: Config
     try:
         reconcile(catalog, config, now=T0)
         assert set(catalog.dirty_slugs()) == {"all", "cooking"}
-        learned = apply_learning(catalog, config, learn_now=True)
+        apply_learning(catalog, config, learn_now=True)
+        learned = load_learned(config.state_dir)
         assert learned is not None and [t.examples for t in learned.topics] == [5, 6]
         assert set(catalog.dirty_slugs()) == {"all", "cooking"}
     finally:
