@@ -123,8 +123,12 @@ def test_a_full_public_folder_at_start_is_caught_up_once_there_is_space(
         daemon.wait_serving()
         wait_until(lambda: publish_idle(site), timeout=20)
         assert_history_complete(public, site.state)
-        assert (public / "index.html").is_file() and (public / "feeds.opml").is_file()
         assert (public / "feeds" / "harbours.atom").is_file()
+        # The lists (index page, OPML) are their own job, written after the feeds.
+        wait_until(
+            lambda: (public / "index.html").is_file() and (public / "feeds.opml").is_file(),
+            timeout=20,
+        )
         daemon.stop()
     finally:
         if daemon.running:
