@@ -842,6 +842,8 @@ def _running(line: str, following: str) -> bool:
 
 def is_link_heading(line: str) -> bool:
     """ "Read also", "Leggi anche:": a heading whose paragraph lists other stories."""
+    if len(line) > _HEADLINE_SPAN:
+        return False  # a heading is short: a long line is not cut into words for this
     return " ".join(line.lower().split()).rstrip(" :") in load_phrases().link_headings
 
 
