@@ -181,6 +181,10 @@ def learn_and_file(
         return Learned(key=key, topics=(), thin=thin), {}
     row_of = {k: i for i, (k, _) in enumerate(stories)}
     vectors = matrix[[row_of[e.key] for e in examples]]
+    # What the SVMs are fitted on: liblinear takes float64 with sorted indices, and converts
+    # (copies, sorts) whatever else it is given at every fit, 3 fits a topic.
+    svm_vectors = vectors.astype(np.float64)
+    svm_vectors.sort_indices()
     keys = {e.key for e in examples}
     others = [i for k, i in row_of.items() if k not in keys]
     bare = matrix[others] if others else None
@@ -190,7 +194,10 @@ def learn_and_file(
     example_rows: list[tuple[int, ...]] = []
     for slug in taught:
         member = np.array([slug in e.topics for e in examples], dtype=bool)
-        weights, intercept, scores, labels = _fit_topic(vectors, member, bare)
+        if _uses_svm(member):
+            weights, intercept, scores, labels = _fit_svm(svm_vectors, member)
+        else:
+            weights, intercept, scores, labels = _fit_centroid(vectors, member, bare)
         threshold = _best_threshold(scores, labels)
         if bare is not None and bare.shape[0] >= _NOISE_MIN_STORIES:
             # Raised to the noise floor, but never so far that it loses more than
@@ -238,20 +245,22 @@ def learn_and_file(
     return learned, filed
 
 
+def load_library() -> None:
+    """Import what learning uses (scikit-learn: a second or two): a process about to learn
+    can do it beforehand."""
+    import sklearn.feature_extraction.text
+    import sklearn.model_selection
+    import sklearn.svm  # noqa: F401
+
+
 def _uses_svm(member: npt.NDArray[np.bool_]) -> bool:
     positives = int(member.sum())
     return positives >= SVM_MIN_EXAMPLES and len(member) - positives >= SVM_MIN_EXAMPLES
 
 
-def _fit_topic(vectors: csr_matrix, member: npt.NDArray[np.bool_], bare: csr_matrix | None) -> Fit:
-    """One topic's weights and intercept, with the held-out scores and labels its threshold
-    is chosen from."""
-    if _uses_svm(member):
-        return _fit_svm(vectors, member)
-    return _fit_centroid(vectors, member, bare)
-
-
 def _fit_svm(vectors: csr_matrix, member: npt.NDArray[np.bool_]) -> Fit:
+    """One topic's LinearSVC: its weights and intercept, with the held-out scores and labels
+    its threshold is chosen from."""
     import numpy as np
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from sklearn.svm import LinearSVC
@@ -267,6 +276,7 @@ def _fit_svm(vectors: csr_matrix, member: npt.NDArray[np.bool_]) -> Fit:
 def _fit_centroid(
     vectors: csr_matrix, member: npt.NDArray[np.bool_], bare: csr_matrix | None
 ) -> Fit:
+    """One topic's centroid, as `_fit_svm` gives an SVM."""
     import numpy as np
 
     positives = vectors[member]

@@ -52,7 +52,7 @@ from feeds.build import (
 from feeds.catalog import Catalog
 from feeds.errors import CatalogError, ConfigError, PublishError
 from feeds.learned import save_learned
-from feeds.learning import Learned, without_examples
+from feeds.learning import Learned, load_library, without_examples
 from feeds.lessons import model_in_catalog
 from feeds.lists import lists_pending, lists_written, take_lists, write_lists
 from feeds.model import Config
@@ -96,11 +96,14 @@ _OTHERS_LAG = 2.0
 # Worker processes that read a burst's files stop after this many seconds without a batch.
 _POOL_IDLE = 5.0
 # Settings a running daemon cannot take over; a reload logs that they need a restart.
-# Topics are learned again this many seconds after the last batch stored (debounced): a burst
-# of examples is learned from once, after it.
-_LEARN_DELAY = 2.0
-# ... but no later than this after the first batch that asked (drops that keep coming never
-# hold learning off for good).
+# The examples are looked at (their key: a query and a hash, no text) this many seconds after
+# a batch is stored, at most once in that time.
+_LOOK_DELAY = 1.0
+# Topics are learned again once the examples have not changed for this many seconds (a burst
+# of examples is learned from once, after it; drops that teach nothing never hold it off) ...
+_LEARN_SETTLE = 2.0
+# ... but no later than this after they were first seen changed (examples that keep coming
+# never hold learning off for good).
 _LEARN_MAX_WAIT = 10.0
 _LEARN_JOB = "learn"
 _RESTART_ONLY = frozenset({"seeds_dir", "public_dir", "state_dir", "host", "port", "polling"})
@@ -331,8 +334,16 @@ class Daemon:
         # While a lesson is learned: the entries tagged meanwhile with the model before it.
         self._tagged_meanwhile: list[str] | None = None
         self._learn_wanted = threading.Event()
-        # When the first batch asked for a look at the examples since the last look.
-        self._learn_asked: float | None = None
+        # When the next look at the examples is due (None: none is scheduled), under its lock.
+        self._look_due: float | None = None
+        self._look_lock = threading.Lock()
+        # The learning job's own: the examples' key last seen unlike the model's, when that
+        # key was first seen, and when the examples were first seen changed (monotonic).
+        self._examples_seen: str | None = None
+        self._examples_seen_at = 0.0
+        self._examples_changed_at = 0.0
+        # The process that learns, started (importing scikit-learn) while the examples settle.
+        self._learn_pool: ProcessPoolExecutor | None = None
 
     # -- control, safe from signal handlers and other threads --------------------------------
 
@@ -414,6 +425,7 @@ class Daemon:
                 scheduler.shutdown(wait=True)
             self._process(self._queue.take_due(_BATCH_FILES))
             self._stop_reading_pool()
+            self._end_learning_pool()
             self._publish()
             if server is not None:
                 server.stop()
@@ -803,9 +815,10 @@ class Daemon:
     # -- topics taught by example ------------------------------------------------------------
 
     def _learn_in_worker(self, config: Config) -> Lesson | None:
-        """Learn in a worker process of its own; None if the daemon stops meanwhile (the
-        worker is killed: stopping never waits for learning)."""
-        pool = start_reading_pool(1)
+        """Learn in a worker process of its own (the one started while the examples settled,
+        if any); None if the daemon stops meanwhile (the worker is killed: stopping never
+        waits for learning)."""
+        pool = self._learning_pool()
         try:
             future = pool.submit(learn_in_worker, config)
             while not self._stop.wait(0.1):
@@ -815,6 +828,19 @@ class Daemon:
                 process.kill()
             return None
         finally:
+            self._end_learning_pool()
+
+    def _learning_pool(self) -> ProcessPoolExecutor:
+        """The learning job's worker process, started now if it is not yet, importing what
+        learning uses at once (a second or two of scikit-learn)."""
+        if self._learn_pool is None:
+            self._learn_pool = start_reading_pool(1)
+            self._learn_pool.submit(load_library)
+        return self._learn_pool
+
+    def _end_learning_pool(self) -> None:
+        pool, self._learn_pool = self._learn_pool, None
+        if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
 
     def _tag_learned(self, catalog: Catalog) -> None:
@@ -825,42 +851,66 @@ class Daemon:
         except Exception:
             log.exception("tagging learned topics failed")
 
-    def _learn_soon(self, *, delay: float = _LEARN_DELAY) -> None:
-        """Look for changed examples `delay` seconds from now, unless asked again before (and
-        `_LEARN_MAX_WAIT` after the first ask at the latest)."""
+    def _learn_soon(self, *, delay: float = _LOOK_DELAY) -> None:
+        """Look at the examples `delay` seconds from now, or when a look already asked for is
+        due if that is sooner."""
         self._learn_wanted.set()
         scheduler = self._scheduler
         if scheduler is None or not scheduler.running:
             return
-        now = time.time()
-        if self._learn_asked is None:
-            self._learn_asked = now
-        due = min(now + delay, self._learn_asked + _LEARN_MAX_WAIT)
-        scheduler.add_job(
-            self._learn,
-            "date",
-            run_date=datetime.fromtimestamp(due, UTC),
-            id=_LEARN_JOB,
-            replace_existing=True,
-            misfire_grace_time=None,
+        due = time.time() + delay
+        with self._look_lock:
+            if self._look_due is not None and self._look_due <= due:
+                return
+            self._look_due = due
+            scheduler.add_job(
+                self._learn,
+                "date",
+                run_date=datetime.fromtimestamp(due, UTC),
+                id=_LEARN_JOB,
+                replace_existing=True,
+                misfire_grace_time=None,
+            )
+
+    def _unsettled(self, key: str, taught: bool) -> float:
+        """Seconds until examples with `key` (unlike the model's) are to be learned from:
+        `_LEARN_SETTLE` after this key was first seen, `_LEARN_MAX_WAIT` after the examples
+        were first seen changed at the latest. The worker process starts meanwhile."""
+        now = time.monotonic()
+        if self._examples_seen is None:
+            self._examples_changed_at = now
+        if key != self._examples_seen:
+            self._examples_seen, self._examples_seen_at = key, now
+        if taught:
+            self._learning_pool()
+        return (
+            min(self._examples_seen_at + _LEARN_SETTLE, self._examples_changed_at + _LEARN_MAX_WAIT)
+            - now
         )
 
     def _learn(self) -> None:
-        """The learning job: when the examples (or the `[learn]` settings) changed, learn
-        again in a process of its own (the daemon's memory and interpreter lock stay with the
-        drops), keep the model, tag drops with it from then on, and give every stored entry
-        its learned topics under it (only the feeds of entries that change are published
-        again). Runs again at once if asked while it ran."""
+        """The learning job: when the examples (or the `[learn]` settings) changed and then
+        settled, learn again in a process of its own (the daemon's memory and interpreter
+        lock stay with the drops), keep the model, tag drops with it from then on, and give
+        every stored entry its learned topics under it (only the feeds of entries that change
+        are published again). Runs again at once if asked while it ran."""
         catalog = self._require_catalog()
         while self._learn_wanted.is_set() and not self._stop.is_set():
+            with self._look_lock:
+                self._look_due = None
             self._learn_wanted.clear()
-            self._learn_asked = None
             config = self._config
             reader = Catalog.open_reader(config.state_dir, page_size=catalog.page_size)
             try:
                 learned = self._learned
                 key, taught = look_at_examples(reader, config)
                 if learned is None or learned.key != key:
+                    wait = self._unsettled(key, taught)
+                    if wait > 0:  # look again then (a batch may ask sooner: it runs after)
+                        self._learn_wanted.set()
+                        self._stop.wait(wait)
+                        continue
+                    self._examples_seen = None
                     with self._catalog_lock:
                         self._tagged_meanwhile = []
                     if taught:
@@ -868,6 +918,7 @@ class Daemon:
                         if lesson is None:
                             return
                     else:  # nothing to fit: quick, and no process to start
+                        self._end_learning_pool()
                         lesson = learn_from_catalog(reader, config)
                         save_learned(config.state_dir, lesson.learned)
                     with self._catalog_lock:
@@ -876,10 +927,15 @@ class Daemon:
                     changed = apply_lesson(
                         catalog, lesson, lock=self._catalog_lock, tagged_meanwhile=meanwhile
                     )
-                elif model_in_catalog(reader) != learned.key:
-                    changed = retag_all(catalog, learned, reader=reader, lock=self._catalog_lock)
                 else:
-                    changed = 0
+                    self._examples_seen = None
+                    self._end_learning_pool()
+                    if model_in_catalog(reader) != learned.key:
+                        changed = retag_all(
+                            catalog, learned, reader=reader, lock=self._catalog_lock
+                        )
+                    else:
+                        changed = 0
                 if changed:
                     self._publish_soon()
             except Exception:
