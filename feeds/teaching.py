@@ -33,21 +33,7 @@ from feeds.learning import (
     vectorize,
     without_examples,
 )
-from feeds.lessons import (
-    StoredStory,
-    done_pending,
-    entry_tags,
-    example_marks,
-    is_current,
-    live_stories,
-    model_in_catalog,
-    pending_stories,
-    queue_pending,
-    read_examples,
-    read_stories,
-    save_learned_topics,
-    save_model_in_catalog,
-)
+from feeds.lessons import StoredStory, model_in_catalog, save_model_in_catalog
 from feeds.model import Config, Entry, TopicMatch, TopicSource
 from feeds.topics import topic_slug
 
@@ -67,7 +53,7 @@ def kept_out(config: Config) -> tuple[str, ...]:
 def examples_key_of(catalog: Catalog, config: Config) -> str:
     """The key a model learned now from the catalogue's examples under `config` would have:
     when the model in force has it, there is nothing new to learn."""
-    return _examples_key(example_marks(catalog), config)
+    return _examples_key(catalog.lessons.example_marks(), config)
 
 
 def _examples_key(marks: Sequence[tuple[str, str, Sequence[str]]], config: Config) -> str:
@@ -79,7 +65,7 @@ def _examples_key(marks: Sequence[tuple[str, str, Sequence[str]]], config: Confi
 def look_at_examples(catalog: Catalog, config: Config) -> tuple[str, bool]:
     """`examples_key_of`, and whether any topic has enough examples to be learned (if none,
     learning is quick: there is no model to fit)."""
-    marks = example_marks(catalog)
+    marks = catalog.lessons.example_marks()
     counts = Counter(slug for _, _, slugs in marks for slug in slugs)
     skipped = set(kept_out(config))
     taught = any(n >= config.learn_min_examples and s not in skipped for s, n in counts.items())
@@ -104,8 +90,7 @@ def learn_from_catalog(catalog: Catalog, config: Config) -> Lesson:
         return _lesson(catalog, LEARNING_OFF, {})
     with catalog.snapshot():
         key, taught = look_at_examples(catalog, config)
-        examples, titles = read_examples(catalog)
-        stories = read_stories(catalog) if taught else []
+        examples, titles, stories = catalog.lessons.read_lesson(stories=taught)
         started = time.monotonic()
         learned, filed = learn_and_file(
             examples,
@@ -121,7 +106,7 @@ def learn_from_catalog(catalog: Catalog, config: Config) -> Lesson:
 
 def _lesson(catalog: Catalog, learned: Learned, filed: Filed) -> Lesson:
     changes = []
-    for entry_id, fingerprint, taken, held, pending in entry_tags(catalog):
+    for entry_id, fingerprint, taken, held, pending in catalog.lessons.entry_tags():
         matches = tuple(
             _match(topic, score)
             for topic, score in filed.get(entry_id, ())
@@ -184,10 +169,12 @@ def tag_pending(
     changed = 0
     while True:
         with catalog.transaction():
-            waiting, stories = pending_stories(catalog, limit=_CHUNK)
+            waiting, stories = catalog.lessons.pending_stories(limit=_CHUNK)
             for story in stories:
-                changed += save_learned_topics(catalog, story.entry_id, _matches_of(learned, story))
-            done_pending(catalog, waiting)
+                changed += catalog.lessons.save_learned_topics(
+                    story.entry_id, _matches_of(learned, story)
+                )
+            catalog.lessons.done_pending(waiting)
         if tagged is not None:
             tagged.extend(waiting)
         if len(waiting) < _CHUNK:
@@ -208,7 +195,7 @@ def retag_all(
     source = reader or catalog
     changes = []
     with source.snapshot():
-        for story in live_stories(source):
+        for story in source.lessons.live_stories():
             matches = tuple(_matches_of(learned, story))
             if tuple((m.slug, m.reason) for m in matches) != story.learned:
                 changes.append((story.entry_id, story.fingerprint, matches))
@@ -244,14 +231,14 @@ def apply_lesson(
             current = [
                 (entry_id, matches)
                 for entry_id, fingerprint, matches in changes[start : start + _CHUNK]
-                if is_current(catalog, entry_id, fingerprint)
+                if catalog.lessons.is_current(entry_id, fingerprint)
             ]
             for entry_id, matches in current:
-                changed += save_learned_topics(catalog, entry_id, matches)
-            done_pending(catalog, [entry_id for entry_id, _ in current])
+                changed += catalog.lessons.save_learned_topics(entry_id, matches)
+            catalog.lessons.done_pending([entry_id for entry_id, _ in current])
     with lock or nullcontext():
         with catalog.transaction():
-            queue_pending(catalog, tagged_meanwhile)
+            catalog.lessons.queue_pending(tagged_meanwhile)
         changed += tag_pending(catalog, learned)
         save_model_in_catalog(catalog, lesson.learned.key)
     log.info("learned topics applied entries=%d changed=%d", len(changes), changed)
@@ -282,10 +269,10 @@ def model_for_check(catalog: Catalog, config: Config) -> Learned:
     key = examples_key_of(catalog, config)
     if learned is not None and learned.key == key:
         return learned
-    examples, titles = read_examples(catalog)
+    examples, titles, stories = catalog.lessons.read_lesson(stories=True)
     learned, _ = learn_and_file(
         examples,
-        read_stories(catalog),
+        stories,
         titles=titles,
         min_examples=config.learn_min_examples,
         kept_out=kept_out(config),
