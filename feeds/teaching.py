@@ -245,12 +245,21 @@ def apply_lesson(
     return changed
 
 
-def apply_learning(catalog: Catalog, config: Config, *, learn_now: bool) -> Learned | None:
+@dataclass(frozen=True, slots=True)
+class Held:
+    """The model a caller holds (the daemon: the one in the state folder, read once at its
+    start, without its examples): tag with it, learn nothing now."""
+
+    learned: Learned | None
+
+
+def apply_learning(catalog: Catalog, config: Config, *, held: Held | None = None) -> Learned | None:
     """Bring the stored entries' learned topics up to date (`seedfeed build`, the daemon's
-    start) and return the model in force: the one in the state folder, or, with `learn_now`,
-    one learned from the examples now if they changed (and kept there)."""
-    learned = model_in_force(config)
-    if learn_now and (learned is None or learned.key != examples_key_of(catalog, config)):
+    start) and return the model in force: `held`'s (the daemon, which learns in the
+    background), however old; else the one in the state folder, or one learned from the
+    examples now if they changed (and kept there)."""
+    learned = model_in_force(config) if held is None else held.learned
+    if held is None and (learned is None or learned.key != examples_key_of(catalog, config)):
         lesson = learn_from_catalog(catalog, config)
         learned = lesson.learned
         save_learned(config.state_dir, learned)

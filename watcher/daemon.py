@@ -58,6 +58,7 @@ from feeds.lists import lists_pending, lists_written, take_lists, write_lists
 from feeds.model import Config
 from feeds.publish import remove_stale_temp_files
 from feeds.teaching import (
+    Held,
     Lesson,
     apply_lesson,
     learn_from_catalog,
@@ -387,12 +388,15 @@ class Daemon:
         observer = self._start_observer()
         scheduler = BackgroundScheduler(timezone=UTC)
         self._scheduler = scheduler
+        # The model kept in the state folder, read once: it tags the drops until the learning
+        # job has learned a new one.
+        kept = model_in_force(config)
+        held = Held(None if kept is None else without_examples(kept))
+        self._learned = held.learned
         try:
             try:
                 with self._catalog_lock:
-                    report = update(
-                        catalog, config, now=self._clock(), lists=False, learn_now=False
-                    )
+                    report = update(catalog, config, now=self._clock(), lists=False, held=held)
                 self._announce(report)
                 # Written as the lists job writes them, so its next turn waits its share of
                 # time rather than coming with the first drops.
@@ -401,8 +405,6 @@ class Daemon:
                 # public/ full or unwritable: seeds/ is reconciled, and what is unwritten stays
                 # dirty for the publish job, which writes it once it can.
                 log.error("publish failed, retrying while watching: %s", e)
-            kept = model_in_force(config)
-            self._learned = None if kept is None else without_examples(kept)
             # What start-up left alive (modules, settings, caches) stays for good: out of the
             # garbage collector's sight, its full collections no longer walk it each time.
             gc.collect()
