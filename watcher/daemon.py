@@ -70,6 +70,7 @@ from feeds.teaching import (
 )
 from feeds.urls import served_url, serves_everywhere
 from feeds.workers import start_reading_pool, warm_reading_pool
+from watcher.learn_timing import LearnTiming
 from watcher.lock import hold_state_lock
 from watcher.notify import send_notification, watchdog_interval
 from watcher.observe import start_observer
@@ -338,11 +339,8 @@ class Daemon:
         # When the next look at the examples is due (None: none is scheduled), under its lock.
         self._look_due: float | None = None
         self._look_lock = threading.Lock()
-        # The learning job's own: the examples' key last seen unlike the model's, when that
-        # key was first seen, and when the examples were first seen changed (monotonic).
-        self._examples_seen: str | None = None
-        self._examples_seen_at = 0.0
-        self._examples_changed_at = 0.0
+        # The learning job's own: when changed examples are to be learned from.
+        self._timing = LearnTiming(settle=_LEARN_SETTLE, max_wait=_LEARN_MAX_WAIT)
         # The process that learns, started (importing scikit-learn) while the examples settle.
         self._learn_pool: ProcessPoolExecutor | None = None
 
@@ -874,22 +872,6 @@ class Daemon:
                 misfire_grace_time=None,
             )
 
-    def _unsettled(self, key: str, taught: bool) -> float:
-        """Seconds until examples with `key` (unlike the model's) are to be learned from:
-        `_LEARN_SETTLE` after this key was first seen, `_LEARN_MAX_WAIT` after the examples
-        were first seen changed at the latest. The worker process starts meanwhile."""
-        now = time.monotonic()
-        if self._examples_seen is None:
-            self._examples_changed_at = now
-        if key != self._examples_seen:
-            self._examples_seen, self._examples_seen_at = key, now
-        if taught:
-            self._learning_pool()
-        return (
-            min(self._examples_seen_at + _LEARN_SETTLE, self._examples_changed_at + _LEARN_MAX_WAIT)
-            - now
-        )
-
     def _learn(self) -> None:
         """The learning job: when the examples (or the `[learn]` settings) changed and then
         settled, learn again in a process of its own (the daemon's memory and interpreter
@@ -907,12 +889,14 @@ class Daemon:
                 learned = self._learned
                 key, taught = look_at_examples(reader, config)
                 if learned is None or learned.key != key:
-                    wait = self._unsettled(key, taught)
-                    if wait > 0:  # look again then (a batch may ask sooner: it runs after)
+                    wait = self._timing.wait(key, time.monotonic())
+                    if wait > 0:  # look again then, the learning process started meanwhile
+                        if taught:
+                            self._learning_pool()
                         self._learn_wanted.set()
                         self._stop.wait(wait)
                         continue
-                    self._examples_seen = None
+                    self._timing.reset()
                     with self._catalog_lock:
                         self._tagged_meanwhile = []
                     if taught:
@@ -930,7 +914,7 @@ class Daemon:
                         catalog, lesson, lock=self._catalog_lock, tagged_meanwhile=meanwhile
                     )
                 else:
-                    self._examples_seen = None
+                    self._timing.reset()
                     self._end_learning_pool()
                     if model_in_catalog(reader) != learned.key:
                         changed = retag_all(
