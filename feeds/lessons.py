@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from feeds.learning import Example, story_text
 from feeds.model import TopicMatch, TopicSource
+from feeds.topics.learning import Example, story_text
 
 if TYPE_CHECKING:
     from feeds.catalog import Catalog

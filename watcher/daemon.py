@@ -52,7 +52,6 @@ from feeds.build import (
 from feeds.catalog import Catalog
 from feeds.errors import CatalogError, ConfigError, PublishError
 from feeds.learned import save_learned
-from feeds.learning import Learned, load_library, without_examples
 from feeds.lessons import model_in_catalog
 from feeds.lists import lists_pending, lists_written, take_lists, write_lists
 from feeds.model import Config
@@ -68,6 +67,7 @@ from feeds.teaching import (
     retag_all,
     tag_pending,
 )
+from feeds.topics.learning import Learned, load_library, without_examples
 from feeds.urls import served_url, serves_everywhere
 from feeds.workers import start_reading_pool, warm_reading_pool
 from watcher.learn_timing import LearnTiming
