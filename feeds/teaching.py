@@ -264,6 +264,13 @@ class Held:
     learned: Learned | None
 
 
+def held_model(config: Config) -> Held:
+    """The model in force (`model_in_force`) for a daemon to hold: without the examples'
+    vectors, which only `inspect --explain` reads."""
+    kept = model_in_force(config)
+    return Held(None if kept is None else without_examples(kept))
+
+
 def apply_learning(catalog: Catalog, config: Config, *, held: Held | None = None) -> Learned | None:
     """Bring the stored entries' learned topics up to date (`seedfeed build`, the daemon's
     start) and return the model in force: `held`'s (the daemon, which learns in the

@@ -57,17 +57,16 @@ from feeds.lists import lists_pending, lists_written, take_lists, write_lists
 from feeds.model import Config
 from feeds.publish import remove_stale_temp_files
 from feeds.teaching import (
-    Held,
     Lesson,
     apply_lesson,
+    held_model,
     learn_from_catalog,
     learn_in_worker,
     look_at_examples,
-    model_in_force,
     retag_all,
     tag_pending,
 )
-from feeds.topics.learning import Learned, load_library, without_examples
+from feeds.topics.learning import Learned, load_library
 from feeds.urls import served_url, serves_everywhere
 from feeds.workers import start_reading_pool, warm_reading_pool
 from watcher.learn_timing import LearnTiming
@@ -388,8 +387,7 @@ class Daemon:
         self._scheduler = scheduler
         # The model kept in the state folder, read once: it tags the drops until the learning
         # job has learned a new one.
-        kept = model_in_force(config)
-        held = Held(None if kept is None else without_examples(kept))
+        held = held_model(config)
         self._learned = held.learned
         try:
             try:
