@@ -81,8 +81,8 @@ class Lesson:
     learned: Learned
     changes: tuple[tuple[str, str, tuple[TopicMatch, ...]], ...]
     examples: int = 0
-    # Wall seconds of learning; CPU seconds of it, or in a worker process, of that process
-    # from its start (importing scikit-learn, reading and keeping the model included).
+    # Wall seconds of reading and learning; CPU seconds of it, or in a worker process, of
+    # that process from its start (importing scikit-learn and keeping the model included).
     seconds: float = 0.0
     cpu_seconds: float = 0.0
 
@@ -93,23 +93,32 @@ def learn_from_catalog(catalog: Catalog, config: Config) -> Lesson:
         return _lesson(catalog, LEARNING_OFF, {})
     with catalog.snapshot():
         key, taught = look_at_examples(catalog, config)
-        examples, titles, stories = catalog.lessons.read_lesson(stories=taught)
         started, cpu = time.monotonic(), time.process_time()
-        learned, filed = learn_and_file(
-            examples,
-            stories,
-            titles=titles,
-            min_examples=config.learn_min_examples,
-            kept_out=kept_out(config),
-            key=key,
-        )
+        learned, filed, examples = _learn(catalog, config, key, stories=taught)
         lesson = _lesson(catalog, learned, filed)
     return replace(
         lesson,
-        examples=len(examples),
+        examples=examples,
         seconds=time.monotonic() - started,
         cpu_seconds=time.process_time() - cpu,
     )
+
+
+def _learn(
+    catalog: Catalog, config: Config, key: str, *, stories: bool
+) -> tuple[Learned, Filed, int]:
+    """What the catalogue's examples teach now, the stories it files (from every story, read
+    with `stories`: no topic is learned without them), and how many examples it read."""
+    examples, titles, texts = catalog.lessons.read_lesson(stories=stories)
+    learned, filed = learn_and_file(
+        examples,
+        texts,
+        titles=titles,
+        min_examples=config.learn_min_examples,
+        kept_out=kept_out(config),
+        key=key,
+    )
+    return learned, filed, len(examples)
 
 
 def _lesson(catalog: Catalog, learned: Learned, filed: Filed) -> Lesson:
@@ -296,16 +305,7 @@ def model_for_check(catalog: Catalog, config: Config) -> Learned:
     key = examples_key_of(catalog, config)
     if learned is not None and learned.key == key:
         return learned
-    examples, titles, stories = catalog.lessons.read_lesson(stories=True)
-    learned, _ = learn_and_file(
-        examples,
-        stories,
-        titles=titles,
-        min_examples=config.learn_min_examples,
-        kept_out=kept_out(config),
-        key=key,
-    )
-    return learned
+    return _learn(catalog, config, key, stories=True)[0]
 
 
 def with_learned_topics(learned: Learned | None, entry: Entry) -> Entry:
