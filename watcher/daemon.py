@@ -337,6 +337,8 @@ class Daemon:
         self._learn_wanted = threading.Event()
         # When the next look at the examples is due (None: none is scheduled), under its lock.
         self._look_due: float | None = None
+        # When the first batch since the last look was stored (monotonic; None: none was).
+        self._look_asked: float | None = None
         self._look_lock = threading.Lock()
         # The learning job's own: when changed examples are to be learned from.
         self._timing = LearnTiming(settle=_LEARN_SETTLE, max_wait=_LEARN_MAX_WAIT)
@@ -854,10 +856,12 @@ class Daemon:
         due if that is sooner."""
         self._learn_wanted.set()
         scheduler = self._scheduler
-        if scheduler is None or not scheduler.running:
-            return
         due = time.time() + delay
         with self._look_lock:
+            if self._look_asked is None:
+                self._look_asked = time.monotonic()
+            if scheduler is None or not scheduler.running:
+                return
             if self._look_due is not None and self._look_due <= due:
                 return
             self._look_due = due
@@ -880,6 +884,7 @@ class Daemon:
         while self._learn_wanted.is_set() and not self._stop.is_set():
             with self._look_lock:
                 self._look_due = None
+                asked, self._look_asked = self._look_asked, None
             self._learn_wanted.clear()
             config = self._config
             reader = Catalog.open_reader(config.state_dir, page_size=catalog.page_size)
@@ -887,7 +892,8 @@ class Daemon:
                 learned = self._learned
                 key, taught = look_at_examples(reader, config)
                 if learned is None or learned.key != key:
-                    wait = self._timing.wait(key, time.monotonic())
+                    now = time.monotonic()
+                    wait = self._timing.wait(key, now=now, since=now if asked is None else asked)
                     if wait > 0:  # look again then, the learning process started meanwhile
                         if taught:
                             self._learning_pool()

@@ -14,13 +14,14 @@ class LearnTiming:
         self._key_seen = 0.0
         self._first_seen = 0.0
 
-    def wait(self, key: str, now: float) -> float:
+    def wait(self, key: str, *, now: float, since: float) -> float:
         """Seconds from `now` until examples with `key` (unlike the model's, looked at `now`)
-        are to be learned from; 0 or less: now."""
+        are to be learned from; 0 or less: now. `since`: the earliest they can have changed
+        (when the first batch since the last look was stored)."""
         if self._key is None:
-            self._first_seen = now
+            self._first_seen = since
         if key != self._key:
-            self._key, self._key_seen = key, now
+            self._key, self._key_seen = key, since
         return min(self._key_seen + self._settle, self._first_seen + self._max_wait) - now
 
     def reset(self) -> None:
