@@ -247,6 +247,7 @@ def measure_daemon(
     state = root / "state"
     all_feed = root / "public" / "feeds" / "all.atom"
     dropped: list[Path] = []
+    before: str | None = None
     daemon = start_daemon(f"learn-{root.name}")
 
     def drop(i: int) -> float | None:
@@ -301,11 +302,15 @@ def measure_daemon(
         row.learn_cpu_s = float(learned[-1][3]) if learned and learned[-1][3] else None
         row.peak_rss_mb = daemon.hwm_mb()
     finally:
+        for path in dropped:
+            path.unlink(missing_ok=True)
+        if before is not None:
+            # The examples as they were: the daemon learns them again, so that the next run
+            # on this catalogue starts with nothing to learn (else it retrains meanwhile).
+            wait_for(lambda: _setting(state, MODEL_SETTING) == before, timeout=timeout, poll=0.2)
         code = daemon.stop()
         if code != 0 and row.error is None:
             row.error = f"the daemon exited {code}; log: {daemon.log_path}"
-        for path in dropped:
-            path.unlink(missing_ok=True)
     return row
 
 
