@@ -127,6 +127,8 @@ class _Batch:
     readings: Iterator[Reading] | None
     now: datetime
     paths: frozenset[Path]
+    # Some file left the catalogue as the batch was sorted out (it had left `seeds/`).
+    removed: bool = False
 
 
 class SettleQueue:
@@ -533,6 +535,7 @@ class Daemon:
         config = self._config
         now = self._clock()
         todo: list[FileToRead] = []
+        removed = False
         with self._storing(catalog):
             # A folder renamed in names its files, and so may their own events: each once.
             changed: dict[Path, Path | None] = {}
@@ -546,6 +549,8 @@ class Daemon:
                     continue
                 if file is not None:
                     todo.append(file)
+                elif not os.path.lexists(config.seeds_dir / rel_path):
+                    removed = True  # forgotten by file_to_read
         named = set(paths)
         for file in todo:
             named.add(config.seeds_dir / file.rel_path)
@@ -558,7 +563,9 @@ class Daemon:
             except Exception:
                 log.exception("worker processes failed, reading here files=%d", len(todo))
                 self._stop_reading_pool(broken=True)
-        return _Batch(todo=todo, readings=readings, now=now, paths=frozenset(named))
+        return _Batch(
+            todo=todo, readings=readings, now=now, paths=frozenset(named), removed=removed
+        )
 
     def _finish(self, batch: _Batch) -> None:
         """Store what reading the files of `batch` gave, in one transaction.
@@ -593,7 +600,7 @@ class Daemon:
         if burst:
             log.info("batch stored files=%d ingested=%d", len(batch.todo), ingested)
         self._publish_soon()
-        if ingested:
+        if ingested or batch.removed:  # an example may have gone: its topic is learned again
             self._learn_soon()
 
     def _collect(self, batch: _Batch) -> list[Reading | None]:

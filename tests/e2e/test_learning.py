@@ -89,6 +89,21 @@ def test_five_clippings_in_a_folder_file_the_others_and_survive_a_kill(
     daemon.stop()
 
 
+def test_an_example_taken_away_is_learned_without(tmp_path: Path, daemons: Daemons) -> None:
+    """Removing an example changes what is taught: the daemon learns again (it used to wait
+    for the next file stored, the removal alone asked for no look at the examples)."""
+    site = Site.create(tmp_path / "site")
+    for seed in range(6):
+        site.drop(f"astronomy/{seed}.txt", clipping("astronomy", seed))
+    for seed in range(20, 30):
+        site.drop(f"other-{seed}.txt", clipping(None, seed))
+    daemon = daemons(site).start_serving()
+    wait_until(lambda: "topics learned topics=1 examples=6 " in daemon.log(), timeout=LEARN_TIMEOUT)
+    (site.seeds / "astronomy" / "5.txt").unlink()
+    wait_until(lambda: "topics learned topics=1 examples=5 " in daemon.log(), timeout=LEARN_TIMEOUT)
+    daemon.stop()
+
+
 def test_check_and_explain_report_what_was_learned_without_writing_it(tmp_path: Path) -> None:
     site = Site.create(tmp_path / "site")
     for seed in range(5):
