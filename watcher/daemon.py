@@ -96,7 +96,6 @@ _PUBLISH_JOB = "publish"
 _OTHERS_LAG = 2.0
 # Worker processes that read a burst's files stop after this many seconds without a batch.
 _POOL_IDLE = 5.0
-# Settings a running daemon cannot take over; a reload logs that they need a restart.
 # The examples are looked at (their key: a query and a hash, no text) this many seconds after
 # a batch is stored, at most once in that time.
 _LOOK_DELAY = 1.0
@@ -107,6 +106,7 @@ _LEARN_SETTLE = 2.0
 # never hold learning off for good).
 _LEARN_MAX_WAIT = 10.0
 _LEARN_JOB = "learn"
+# Settings a running daemon cannot take over; a reload logs that they need a restart.
 _RESTART_ONLY = frozenset({"seeds_dir", "public_dir", "state_dir", "host", "port", "polling"})
 
 
