@@ -21,7 +21,6 @@ import itertools
 import json
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from bench.measure import status_kb
 
 MB = 1024 * 1024
 _REPO = Path(__file__).resolve().parent.parent
@@ -286,7 +287,10 @@ def measure_reading(path: Path, *, config: Path | None = None, timeout: float = 
 
 
 def _peak_kb() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KB on Linux
+    """This process's own peak RSS (VmHWM). Not ru_maxrss: a process started by another
+    (vfork, then exec) carries the starter's peak in it, so a test process grown past the
+    bound showed as the base of every reading it measured."""
+    return status_kb(os.getpid(), "VmHWM") or 0
 
 
 def _read_here(path: Path, config_path: Path | None) -> ReadingCost:
