@@ -140,7 +140,8 @@ def wait_for(check: Callable[[], bool], *, timeout: float, poll: float = 0.001) 
         time.sleep(poll)
 
 
-def _status_kb(pid: int, field: str) -> int | None:
+def status_kb(pid: int, field: str) -> int | None:
+    """A figure of /proc/PID/status in KB (VmRSS, VmHWM), None if the process is gone."""
     try:
         with open(f"/proc/{pid}/status", encoding="ascii") as f:
             for line in f:
@@ -219,7 +220,7 @@ class Daemon:
     def _sample(self) -> None:
         while not self._sampling.wait(0.05):
             tree = process_tree(self.pid)
-            total = sum(_status_kb(p, "VmRSS") or 0 for p in tree)
+            total = sum(status_kb(p, "VmRSS") or 0 for p in tree)
             self._tree_peak_kb = max(self._tree_peak_kb, total)
             pss = sum(_pss_kb(p) or 0 for p in tree)
             self._tree_peak_pss_kb = max(self._tree_peak_pss_kb, pss)
@@ -254,12 +255,12 @@ class Daemon:
         return self.proc.poll() is None
 
     def rss_mb(self) -> float | None:
-        kb = _status_kb(self.pid, "VmRSS")
+        kb = status_kb(self.pid, "VmRSS")
         return None if kb is None else kb / 1024
 
     def hwm_mb(self) -> float | None:
         """The main process's peak RSS so far (VmHWM)."""
-        kb = _status_kb(self.pid, "VmHWM")
+        kb = status_kb(self.pid, "VmHWM")
         return None if kb is None else kb / 1024
 
     def tree_peak_mb(self) -> float:

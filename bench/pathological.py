@@ -22,7 +22,6 @@ import itertools
 import json
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -31,6 +30,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from bench.measure import status_kb
 
 MB = 1024 * 1024
 _REPO = Path(__file__).resolve().parent.parent
@@ -287,17 +288,10 @@ def measure_reading(path: Path, *, config: Path | None = None, timeout: float = 
 
 
 def _peak_kb() -> int:
-    """The process's peak resident memory in KB: Linux's VmHWM, which `_reset_peak` can clear
-    (ru_maxrss keeps the RSS of the process that forked this one: a 180 MB pytest worker
-    made every reading look 180 MB), else ru_maxrss."""
-    try:
-        status = Path("/proc/self/status").read_text(encoding="ascii")
-    except OSError:
-        status = ""
-    for line in status.splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KB on Linux
+    """This process's own peak RSS (VmHWM). Not ru_maxrss: a process started by another
+    (vfork, then exec) carries the starter's peak in it, so a test process grown past the
+    bound showed as the base of every reading it measured."""
+    return status_kb(os.getpid(), "VmHWM") or 0
 
 
 def _reset_peak() -> None:

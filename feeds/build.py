@@ -20,7 +20,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from feeds.catalog import Catalog, fixed_topics, id_slug
 from feeds.errors import RejectedFile
@@ -55,6 +55,9 @@ from feeds.render import (
     render_rss,
 )
 from feeds.topics import NAMES_VERSION, assign_topics
+
+if TYPE_CHECKING:
+    from feeds.teaching import Held
 from feeds.urls import (
     ALL_SLUG,
     ENTRY_PAGES_DIR,
@@ -129,20 +132,20 @@ def update(
     workers: int = 1,
     lists: bool = True,
     progress: Progress | None = None,
-    learn_now: bool = True,
+    held: Held | None = None,
 ) -> PublishReport:
     """`seedfeed build`, and the daemon's start: settings, then seeds/, then learned topics,
     then public/ (with `lists` false, index.html and feeds.opml are left pending, as
-    `publish_dirty` says). `progress` is told of each batch of files reconciled. With
-    `learn_now` false (the daemon, which learns in the background), the model in the state
-    folder tags the entries, however old."""
+    `publish_dirty` says). `progress` is told of each batch of files reconciled. With `held`
+    (the daemon, which learns in the background), its model tags the entries, however old;
+    else one is learned now if the examples changed."""
     # Imported here, not at the top: a rebuild with nothing to read or learn needs neither.
     from feeds.teaching import apply_learning
 
     apply_config(catalog, config)
     with reading_pool(workers) as pool:
         reconcile(catalog, config, now=now, pool=pool, progress=progress)
-        apply_learning(catalog, config, learn_now=learn_now)
+        apply_learning(catalog, config, held=held)
         return publish_dirty(catalog, config, now=now, pool=pool, lists=lists)
 
 

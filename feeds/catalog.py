@@ -18,6 +18,7 @@ from slugify import slugify
 
 from feeds import autotopics, indexes
 from feeds.errors import CatalogError
+from feeds.lessons import Lessons
 from feeds.model import (
     AtomPart,
     Entry,
@@ -594,6 +595,11 @@ class Catalog:
             yield
         finally:
             self._db.execute("COMMIT")
+
+    @property
+    def lessons(self) -> Lessons:
+        """The queries of topics taught by example (`feeds.lessons`), on this connection."""
+        return Lessons(self._db, self._mark_entry_dirty)
 
     # -- settings ----------------------------------------------------------------------------
 

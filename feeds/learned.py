@@ -10,8 +10,8 @@ import pickle
 from importlib.metadata import version
 from pathlib import Path
 
-from feeds.learning import METHOD_VERSION, Learned
 from feeds.publish import write_files_atomically
+from feeds.topics.learning import METHOD_VERSION, Learned
 
 log = logging.getLogger(__name__)
 

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Iterator, Sequence
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from feeds.catalog import Catalog
-from feeds.learning import Example, story_text
 from feeds.model import TopicMatch, TopicSource
+from feeds.topics.learning import Example, story_text
+
+if TYPE_CHECKING:
+    from feeds.catalog import Catalog
 
 log = logging.getLogger(__name__)
 
@@ -42,224 +46,207 @@ class StoredStory:
     example: bool
 
 
-def read_examples(catalog: Catalog) -> tuple[list[Example], dict[str, str]]:
-    """Every live entry with explicit or folder topics, as an example of them (by entry id),
-    and the title of each of those topics (the first by name)."""
-    examples: list[Example] = []
-    titles: dict[str, str] = {}
-    rows = catalog._db.execute(
-        "SELECT e.entry_id, e.title, e.body, t.slug, t.title FROM entries e "
-        "JOIN entry_topics t USING (entry_id) WHERE e.live AND t.source IN (?, ?) "
-        "ORDER BY e.entry_id, t.slug, t.title",
-        _TEACHING,
-    )
-    current: list[str] = []
-    last: tuple[str, str, str] | None = None
-    for entry_id, title, body, slug, topic_title in rows:
-        if last is not None and last[0] != entry_id:
-            examples.append(_example(last, current))
-            current = []
-        last = (entry_id, title, body)
-        if not current or current[-1] != slug:
-            current.append(slug)
-        titles.setdefault(slug, topic_title)
-    if last is not None:
-        examples.append(_example(last, current))
-    return examples, titles
+class Lessons:
+    """The catalogue's queries for topics taught by example, on its connection
+    (`Catalog.lessons`); `mark_entry_dirty` marks the feeds an entry is in as to be written
+    again (the catalogue's own business, inside its transaction)."""
 
+    def __init__(self, db: sqlite3.Connection, mark_entry_dirty: Callable[[str], None]) -> None:
+        self._db = db
+        self._mark_entry_dirty = mark_entry_dirty
 
-def example_marks(catalog: Catalog) -> list[tuple[str, str, list[str]]]:
-    """(entry id, fingerprint, topics) of every example, as `read_examples` would give them
-    (without their text: cheap enough to ask after each batch)."""
-    marks: list[tuple[str, str, list[str]]] = []
-    for entry_id, fingerprint, slug in catalog._db.execute(
-        "SELECT e.entry_id, e.fingerprint, t.slug FROM entries e "
-        "JOIN entry_topics t USING (entry_id) WHERE e.live AND t.source IN (?, ?) "
-        "ORDER BY e.entry_id, t.slug",
-        _TEACHING,
-    ):
-        if not marks or marks[-1][0] != entry_id:
-            marks.append((entry_id, fingerprint, []))
-        if slug not in marks[-1][2]:
-            marks[-1][2].append(slug)
-    return marks
-
-
-def _example(row: tuple[str, str, str], slugs: Sequence[str]) -> Example:
-    return Example(key=row[0], title=row[1], text=row[2], topics=tuple(slugs))
-
-
-def read_stories(catalog: Catalog) -> list[tuple[str, str]]:
-    """(entry id, title and text) of every live entry, by entry id: what the IDF comes from."""
-    return [
-        (str(entry_id), story_text(title, body))
-        for entry_id, title, body in catalog._db.execute(
-            "SELECT entry_id, title, body FROM entries WHERE live ORDER BY entry_id"
+    def read_lesson(
+        self, *, stories: bool
+    ) -> tuple[list[Example], dict[str, str], list[tuple[str, str]]]:
+        """Every live entry with explicit or folder topics, as an example of them, the title
+        of each of those topics (the first by name), and with `stories`, (entry id, title and
+        text) of every live entry, what the IDF comes from; by entry id, in one reading."""
+        examples: list[Example] = []
+        titles: dict[str, str] = {}
+        texts: list[tuple[str, str]] = []
+        join = "LEFT JOIN" if stories else "JOIN"
+        rows = self._db.execute(
+            f"SELECT e.entry_id, e.title, e.body, t.slug, t.title FROM entries e {join} "
+            "entry_topics t ON t.entry_id = e.entry_id AND t.source IN (?, ?) WHERE e.live "
+            "ORDER BY e.entry_id, t.slug, t.title",
+            _TEACHING,
         )
-    ]
+        for (entry_id, title, body), group in itertools.groupby(rows, key=lambda r: r[:3]):
+            slugs: list[str] = []
+            for *_, slug, topic_title in group:
+                if slug is not None and slug not in slugs:
+                    slugs.append(slug)
+                    titles.setdefault(slug, topic_title)
+            if slugs:
+                examples.append(Example(key=entry_id, title=title, text=body, topics=tuple(slugs)))
+            if stories:
+                texts.append((str(entry_id), story_text(title, body)))
+        return examples, titles, texts
 
+    def example_marks(self) -> list[tuple[str, str, list[str]]]:
+        """(entry id, fingerprint, topics) of every example, as `read_lesson` gives them
+        (without their text: cheap enough to ask after each batch)."""
+        marks: list[tuple[str, str, list[str]]] = []
+        for entry_id, fingerprint, slug in self._db.execute(
+            "SELECT e.entry_id, e.fingerprint, t.slug FROM entries e "
+            "JOIN entry_topics t USING (entry_id) WHERE e.live AND t.source IN (?, ?) "
+            "ORDER BY e.entry_id, t.slug",
+            _TEACHING,
+        ):
+            if not marks or marks[-1][0] != entry_id:
+                marks.append((entry_id, fingerprint, []))
+            if slug not in marks[-1][2]:
+                marks[-1][2].append(slug)
+        return marks
 
-def live_stories(catalog: Catalog) -> Iterator[StoredStory]:
-    """Every live entry not waiting to be tagged, by entry id; read as it is used (call it in
-    a snapshot), not every body at once."""
-    rows = catalog._db.execute(
-        "SELECT entry_id, fingerprint, title, body FROM entries WHERE live AND entry_id NOT IN "
-        "(SELECT entry_id FROM learn_pending) ORDER BY entry_id"
-    )
-    for entry_id, fingerprint, title, body in rows:
-        yield _stored_story(catalog, entry_id, fingerprint, title, body)
+    def live_stories(self) -> Iterator[StoredStory]:
+        """Every live entry not waiting to be tagged, by entry id; read as it is used (call it in
+        a snapshot), not every body at once."""
+        rows = self._db.execute(
+            "SELECT entry_id, fingerprint, title, body FROM entries WHERE live AND entry_id NOT IN "
+            "(SELECT entry_id FROM learn_pending) ORDER BY entry_id"
+        )
+        for entry_id, fingerprint, title, body in rows:
+            yield self._stored_story(entry_id, fingerprint, title, body)
 
+    def entry_tags(
+        self,
+    ) -> Iterator[tuple[str, str, frozenset[str] | None, tuple[tuple[str, str], ...], bool]]:
+        """Every live entry, by entry id: (entry id, fingerprint, the slugs it has from other
+        sources (None for an example: it gets no learned topic), its learned topics as (slug,
+        reason) by slug, whether it waits to be tagged)."""
+        rows = self._db.execute(
+            "SELECT e.entry_id, e.fingerprint, p.entry_id IS NOT NULL, t.slug, t.source, t.reason "
+            "FROM entries e LEFT JOIN learn_pending p USING (entry_id) "
+            "LEFT JOIN entry_topics t USING (entry_id) WHERE e.live ORDER BY e.entry_id, t.slug"
+        )
+        for (entry_id, fingerprint, pending), group in itertools.groupby(rows, key=lambda r: r[:3]):
+            topics = [(slug, source, reason) for *_, slug, source, reason in group if slug]
+            yield (
+                entry_id,
+                fingerprint,
+                None
+                if any(source in _TEACHING for _, source, _ in topics)
+                else frozenset(slug for slug, source, _ in topics if source != _LEARNED),
+                tuple((slug, reason) for slug, source, reason in topics if source == _LEARNED),
+                bool(pending),
+            )
 
-def entry_tags(
-    catalog: Catalog,
-) -> Iterator[tuple[str, str, frozenset[str] | None, tuple[tuple[str, str], ...], bool]]:
-    """Every live entry, by entry id: (entry id, fingerprint, the slugs it has from other
-    sources (None for an example: it gets no learned topic), its learned topics as (slug,
-    reason) by slug, whether it waits to be tagged)."""
-    rows = catalog._db.execute(
-        "SELECT e.entry_id, e.fingerprint, p.entry_id IS NOT NULL, t.slug, t.source, t.reason "
-        "FROM entries e LEFT JOIN learn_pending p USING (entry_id) "
-        "LEFT JOIN entry_topics t USING (entry_id) WHERE e.live ORDER BY e.entry_id, t.slug"
-    )
-    for (entry_id, fingerprint, pending), group in itertools.groupby(rows, key=lambda r: r[:3]):
-        topics = [(slug, source, reason) for *_, slug, source, reason in group if slug]
-        yield (
-            entry_id,
-            fingerprint,
-            None
-            if any(source in _TEACHING for _, source, _ in topics)
-            else frozenset(slug for slug, source, _ in topics if source != _LEARNED),
-            tuple((slug, reason) for slug, source, reason in topics if source == _LEARNED),
-            bool(pending),
+    def pending_stories(self, *, limit: int) -> tuple[list[str], list[StoredStory]]:
+        """Up to `limit` entries waiting to be tagged (their ids), and those of them that live."""
+        rows = self._db.execute(
+            "SELECT p.entry_id, e.fingerprint, e.title, e.body, e.live FROM learn_pending p "
+            "LEFT JOIN entries e USING (entry_id) ORDER BY p.entry_id LIMIT ?",
+            (limit,),
+        ).fetchall()
+        stories = [
+            self._stored_story(entry_id, fingerprint, title, body)
+            for entry_id, fingerprint, title, body, live in rows
+            if live
+        ]
+        return [str(row[0]) for row in rows], stories
+
+    def _stored_story(self, entry_id: str, fingerprint: str, title: str, body: str) -> StoredStory:
+        topics = self._db.execute(
+            "SELECT slug, source, reason FROM entry_topics WHERE entry_id = ? ORDER BY slug",
+            (entry_id,),
+        ).fetchall()
+        return StoredStory(
+            entry_id=entry_id,
+            fingerprint=fingerprint,
+            title=title,
+            body=body,
+            taken=frozenset(slug for slug, source, _ in topics if source != _LEARNED),
+            learned=tuple((slug, reason) for slug, source, reason in topics if source == _LEARNED),
+            example=any(source in _TEACHING for _, source, _ in topics),
         )
 
+    def has_pending(self) -> bool:
+        """Whether any entry waits to be tagged."""
+        return self._db.execute("SELECT 1 FROM learn_pending LIMIT 1").fetchone() is not None
 
-def pending_stories(catalog: Catalog, *, limit: int) -> tuple[list[str], list[StoredStory]]:
-    """Up to `limit` entries waiting to be tagged (their ids), and those of them that live."""
-    rows = catalog._db.execute(
-        "SELECT p.entry_id, e.fingerprint, e.title, e.body, e.live FROM learn_pending p "
-        "LEFT JOIN entries e USING (entry_id) ORDER BY p.entry_id LIMIT ?",
-        (limit,),
-    ).fetchall()
-    stories = [
-        _stored_story(catalog, entry_id, fingerprint, title, body)
-        for entry_id, fingerprint, title, body, live in rows
-        if live
-    ]
-    return [str(row[0]) for row in rows], stories
+    def pending_with_learned(self) -> list[str]:
+        """The live entries waiting to be tagged that hold learned topics."""
+        return [
+            str(row[0])
+            for row in self._db.execute(
+                "SELECT DISTINCT p.entry_id FROM learn_pending p JOIN entries e USING (entry_id) "
+                "JOIN entry_topics t USING (entry_id) WHERE e.live AND t.source = ? "
+                "ORDER BY p.entry_id",
+                (_LEARNED,),
+            )
+        ]
 
+    def learned_elsewhere(self) -> list[tuple[str, str]]:
+        """(entry id, fingerprint) of the live entries not waiting to be tagged that hold
+        learned topics, by entry id."""
+        return [
+            (str(entry_id), str(fingerprint))
+            for entry_id, fingerprint in self._db.execute(
+                "SELECT DISTINCT e.entry_id, e.fingerprint FROM entries e "
+                "JOIN entry_topics t USING (entry_id) WHERE e.live AND t.source = ? "
+                "AND e.entry_id NOT IN (SELECT entry_id FROM learn_pending) ORDER BY e.entry_id",
+                (_LEARNED,),
+            )
+        ]
 
-def _stored_story(
-    catalog: Catalog, entry_id: str, fingerprint: str, title: str, body: str
-) -> StoredStory:
-    topics = catalog._db.execute(
-        "SELECT slug, source, reason FROM entry_topics WHERE entry_id = ? ORDER BY slug",
-        (entry_id,),
-    ).fetchall()
-    return StoredStory(
-        entry_id=entry_id,
-        fingerprint=fingerprint,
-        title=title,
-        body=body,
-        taken=frozenset(slug for slug, source, _ in topics if source != _LEARNED),
-        learned=tuple((slug, reason) for slug, source, reason in topics if source == _LEARNED),
-        example=any(source in _TEACHING for _, source, _ in topics),
-    )
+    def take_pending(self) -> list[str]:
+        """Every entry waiting to be tagged leaves the queue (inside a transaction); their ids."""
+        return [
+            str(row[0])
+            for row in self._db.execute("DELETE FROM learn_pending RETURNING entry_id").fetchall()
+        ]
 
-
-def has_pending(catalog: Catalog) -> bool:
-    """Whether any entry waits to be tagged."""
-    return catalog._db.execute("SELECT 1 FROM learn_pending LIMIT 1").fetchone() is not None
-
-
-def pending_with_learned(catalog: Catalog) -> list[str]:
-    """The live entries waiting to be tagged that hold learned topics."""
-    return [
-        str(row[0])
-        for row in catalog._db.execute(
-            "SELECT DISTINCT p.entry_id FROM learn_pending p JOIN entries e USING (entry_id) "
-            "JOIN entry_topics t USING (entry_id) WHERE e.live AND t.source = ? "
-            "ORDER BY p.entry_id",
-            (_LEARNED,),
+    def queue_pending(self, entry_ids: Sequence[str]) -> None:
+        """The entries wait to be tagged again (inside a transaction)."""
+        self._db.executemany(
+            "INSERT OR IGNORE INTO learn_pending (entry_id) VALUES (?)",
+            [(entry_id,) for entry_id in entry_ids],
         )
-    ]
 
-
-def learned_elsewhere(catalog: Catalog) -> list[tuple[str, str]]:
-    """(entry id, fingerprint) of the live entries not waiting to be tagged that hold learned
-    topics, by entry id."""
-    return [
-        (str(entry_id), str(fingerprint))
-        for entry_id, fingerprint in catalog._db.execute(
-            "SELECT DISTINCT e.entry_id, e.fingerprint FROM entries e "
-            "JOIN entry_topics t USING (entry_id) WHERE e.live AND t.source = ? "
-            "AND e.entry_id NOT IN (SELECT entry_id FROM learn_pending) ORDER BY e.entry_id",
-            (_LEARNED,),
+    def done_pending(self, entry_ids: Sequence[str]) -> None:
+        """The entries are tagged (inside a transaction)."""
+        self._db.executemany(
+            "DELETE FROM learn_pending WHERE entry_id = ?", [(entry_id,) for entry_id in entry_ids]
         )
-    ]
 
+    def is_current(self, entry_id: str, fingerprint: str) -> bool:
+        """Whether an entry still lives with this text."""
+        row = self._db.execute(
+            "SELECT live AND fingerprint = ? FROM entries WHERE entry_id = ?",
+            (fingerprint, entry_id),
+        ).fetchone()
+        return row is not None and bool(row[0])
 
-def take_pending(catalog: Catalog) -> list[str]:
-    """Every entry waiting to be tagged leaves the queue (inside a transaction); their ids."""
-    return [
-        str(row[0])
-        for row in catalog._db.execute("DELETE FROM learn_pending RETURNING entry_id").fetchall()
-    ]
-
-
-def queue_pending(catalog: Catalog, entry_ids: Sequence[str]) -> None:
-    """The entries wait to be tagged again (inside a transaction)."""
-    catalog._db.executemany(
-        "INSERT OR IGNORE INTO learn_pending (entry_id) VALUES (?)",
-        [(entry_id,) for entry_id in entry_ids],
-    )
-
-
-def done_pending(catalog: Catalog, entry_ids: Sequence[str]) -> None:
-    """The entries are tagged (inside a transaction)."""
-    catalog._db.executemany(
-        "DELETE FROM learn_pending WHERE entry_id = ?", [(entry_id,) for entry_id in entry_ids]
-    )
-
-
-def is_current(catalog: Catalog, entry_id: str, fingerprint: str) -> bool:
-    """Whether an entry still lives with this text."""
-    row = catalog._db.execute(
-        "SELECT live AND fingerprint = ? FROM entries WHERE entry_id = ?",
-        (fingerprint, entry_id),
-    ).fetchone()
-    return row is not None and bool(row[0])
-
-
-def save_learned_topics(catalog: Catalog, entry_id: str, topics: Sequence[TopicMatch]) -> bool:
-    """Make `topics` the entry's learned topics (inside a transaction); True if that changed
-    which feeds it is in. A change of score alone is recorded without touching any feed."""
-    held = {
-        slug: reason
-        for slug, reason in catalog._db.execute(
-            "SELECT slug, reason FROM entry_topics WHERE entry_id = ? AND source = ?",
-            (entry_id, _LEARNED),
+    def save_learned_topics(self, entry_id: str, topics: Sequence[TopicMatch]) -> bool:
+        """Make `topics` the entry's learned topics (inside a transaction); True if that changed
+        which feeds it is in. A change of score alone is recorded without touching any feed."""
+        held = {
+            slug: reason
+            for slug, reason in self._db.execute(
+                "SELECT slug, reason FROM entry_topics WHERE entry_id = ? AND source = ?",
+                (entry_id, _LEARNED),
+            )
+        }
+        wanted = {topic.slug: topic for topic in topics}
+        if set(held) == set(wanted):
+            self._db.executemany(
+                "UPDATE entry_topics SET reason = ? WHERE entry_id = ? AND slug = ?",
+                [(t.reason, entry_id, t.slug) for t in topics if held[t.slug] != t.reason],
+            )
+            return False
+        self._mark_entry_dirty(entry_id)  # the feeds it leaves
+        self._db.execute(
+            "DELETE FROM entry_topics WHERE entry_id = ? AND source = ?", (entry_id, _LEARNED)
         )
-    }
-    wanted = {topic.slug: topic for topic in topics}
-    if set(held) == set(wanted):
-        catalog._db.executemany(
-            "UPDATE entry_topics SET reason = ? WHERE entry_id = ? AND slug = ?",
-            [(t.reason, entry_id, t.slug) for t in topics if held[t.slug] != t.reason],
+        self._db.executemany(
+            "INSERT OR IGNORE INTO entry_topics "
+            "(entry_id, slug, title, source, reason, updated, published, live) "
+            "SELECT entry_id, ?, ?, ?, ?, updated, published, live FROM entries WHERE entry_id = ?",
+            [(t.slug, t.title, _LEARNED, t.reason, entry_id) for t in topics],
         )
-        return False
-    catalog._mark_entry_dirty(entry_id)  # the feeds it leaves
-    catalog._db.execute(
-        "DELETE FROM entry_topics WHERE entry_id = ? AND source = ?", (entry_id, _LEARNED)
-    )
-    catalog._db.executemany(
-        "INSERT OR IGNORE INTO entry_topics "
-        "(entry_id, slug, title, source, reason, updated, published, live) "
-        "SELECT entry_id, ?, ?, ?, ?, updated, published, live FROM entries WHERE entry_id = ?",
-        [(t.slug, t.title, _LEARNED, t.reason, entry_id) for t in topics],
-    )
-    catalog._mark_entry_dirty(entry_id)  # and the feeds it joins
-    return True
+        self._mark_entry_dirty(entry_id)  # and the feeds it joins
+        return True
 
 
 def model_in_catalog(catalog: Catalog) -> str | None:

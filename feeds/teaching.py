@@ -22,7 +22,10 @@ from dataclasses import dataclass, replace
 
 from feeds.catalog import Catalog
 from feeds.learned import is_learned_kept, load_learned, save_learned
-from feeds.learning import (
+from feeds.lessons import StoredStory, model_in_catalog, save_model_in_catalog
+from feeds.model import Config, Entry, TopicMatch, TopicSource
+from feeds.topics import topic_slug
+from feeds.topics.learning import (
     Filed,
     Learned,
     TopicModel,
@@ -33,27 +36,6 @@ from feeds.learning import (
     vectorize,
     without_examples,
 )
-from feeds.lessons import (
-    StoredStory,
-    done_pending,
-    entry_tags,
-    example_marks,
-    has_pending,
-    is_current,
-    learned_elsewhere,
-    live_stories,
-    model_in_catalog,
-    pending_stories,
-    pending_with_learned,
-    queue_pending,
-    read_examples,
-    read_stories,
-    save_learned_topics,
-    save_model_in_catalog,
-    take_pending,
-)
-from feeds.model import Config, Entry, TopicMatch, TopicSource
-from feeds.topics import topic_slug
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +53,7 @@ def kept_out(config: Config) -> tuple[str, ...]:
 def examples_key_of(catalog: Catalog, config: Config) -> str:
     """The key a model learned now from the catalogue's examples under `config` would have:
     when the model in force has it, there is nothing new to learn."""
-    return _examples_key(example_marks(catalog), config)
+    return _examples_key(catalog.lessons.example_marks(), config)
 
 
 def _examples_key(marks: Sequence[tuple[str, str, Sequence[str]]], config: Config) -> str:
@@ -83,7 +65,7 @@ def _examples_key(marks: Sequence[tuple[str, str, Sequence[str]]], config: Confi
 def look_at_examples(catalog: Catalog, config: Config) -> tuple[str, bool]:
     """`examples_key_of`, and whether any topic has enough examples to be learned (if none,
     learning is quick: there is no model to fit)."""
-    marks = example_marks(catalog)
+    marks = catalog.lessons.example_marks()
     counts = Counter(slug for _, _, slugs in marks for slug in slugs)
     skipped = set(kept_out(config))
     taught = any(n >= config.learn_min_examples and s not in skipped for s, n in counts.items())
@@ -99,7 +81,10 @@ class Lesson:
     learned: Learned
     changes: tuple[tuple[str, str, tuple[TopicMatch, ...]], ...]
     examples: int = 0
+    # Wall seconds of reading and learning; CPU seconds of it, or in a worker process, of
+    # that process from its start (importing scikit-learn and keeping the model included).
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
 
 
 def learn_from_catalog(catalog: Catalog, config: Config) -> Lesson:
@@ -108,24 +93,37 @@ def learn_from_catalog(catalog: Catalog, config: Config) -> Lesson:
         return _lesson(catalog, LEARNING_OFF, {})
     with catalog.snapshot():
         key, taught = look_at_examples(catalog, config)
-        examples, titles = read_examples(catalog)
-        stories = read_stories(catalog) if taught else []
-        started = time.monotonic()
-        learned, filed = learn_and_file(
-            examples,
-            stories,
-            titles=titles,
-            min_examples=config.learn_min_examples,
-            kept_out=kept_out(config),
-            key=key,
-        )
+        started, cpu = time.monotonic(), time.process_time()
+        learned, filed, examples = _learn(catalog, config, key, stories=taught)
         lesson = _lesson(catalog, learned, filed)
-    return replace(lesson, examples=len(examples), seconds=time.monotonic() - started)
+    return replace(
+        lesson,
+        examples=examples,
+        seconds=time.monotonic() - started,
+        cpu_seconds=time.process_time() - cpu,
+    )
+
+
+def _learn(
+    catalog: Catalog, config: Config, key: str, *, stories: bool
+) -> tuple[Learned, Filed, int]:
+    """What the catalogue's examples teach now, the stories it files (from every story, read
+    with `stories`: no topic is learned without them), and how many examples it read."""
+    examples, titles, texts = catalog.lessons.read_lesson(stories=stories)
+    learned, filed = learn_and_file(
+        examples,
+        texts,
+        titles=titles,
+        min_examples=config.learn_min_examples,
+        kept_out=kept_out(config),
+        key=key,
+    )
+    return learned, filed, len(examples)
 
 
 def _lesson(catalog: Catalog, learned: Learned, filed: Filed) -> Lesson:
     changes = []
-    for entry_id, fingerprint, taken, held, pending in entry_tags(catalog):
+    for entry_id, fingerprint, taken, held, pending in catalog.lessons.entry_tags():
         matches = tuple(
             _match(topic, score)
             for topic, score in filed.get(entry_id, ())
@@ -146,7 +144,9 @@ def learn_in_worker(config: Config) -> Lesson:
     finally:
         reader.close()
     save_learned(config.state_dir, lesson.learned)
-    return replace(lesson, learned=without_examples(lesson.learned))
+    return replace(
+        lesson, learned=without_examples(lesson.learned), cpu_seconds=time.process_time()
+    )
 
 
 def model_in_force(config: Config) -> Learned | None:
@@ -190,10 +190,12 @@ def tag_pending(
     changed = 0
     while True:
         with catalog.transaction():
-            waiting, stories = pending_stories(catalog, limit=_CHUNK)
+            waiting, stories = catalog.lessons.pending_stories(limit=_CHUNK)
             for story in stories:
-                changed += save_learned_topics(catalog, story.entry_id, _matches_of(learned, story))
-            done_pending(catalog, waiting)
+                changed += catalog.lessons.save_learned_topics(
+                    story.entry_id, _matches_of(learned, story)
+                )
+            catalog.lessons.done_pending(waiting)
         if tagged is not None:
             tagged.extend(waiting)
         if len(waiting) < _CHUNK:
@@ -205,9 +207,9 @@ def _untag_pending(catalog: Catalog, *, tagged: list[str] | None) -> int:
     waiting lose the learned topics they hold (most hold none), without reading their text."""
     changed = 0
     with catalog.transaction():
-        for entry_id in pending_with_learned(catalog):
-            changed += save_learned_topics(catalog, entry_id, ())
-        waiting = take_pending(catalog)
+        for entry_id in catalog.lessons.pending_with_learned():
+            changed += catalog.lessons.save_learned_topics(entry_id, ())
+        waiting = catalog.lessons.take_pending()
     if tagged is not None:
         tagged.extend(waiting)
     return changed
@@ -228,9 +230,9 @@ def retag_all(
     changes: list[tuple[str, str, tuple[TopicMatch, ...]]] = []
     with source.snapshot():
         if not learned.topics:  # every learned topic goes: no text to read
-            changes = [(entry_id, fp, ()) for entry_id, fp in learned_elsewhere(source)]
+            changes = [(entry_id, fp, ()) for entry_id, fp in source.lessons.learned_elsewhere()]
         else:
-            for story in live_stories(source):
+            for story in source.lessons.live_stories():
                 matches = tuple(_matches_of(learned, story))
                 if tuple((m.slug, m.reason) for m in matches) != story.learned:
                     changes.append((story.entry_id, story.fingerprint, matches))
@@ -253,11 +255,12 @@ def apply_lesson(
     model last: the lesson's snapshot did not hold them as they are."""
     learned = lesson.learned
     log.info(
-        "topics learned topics=%d examples=%d thin=%d seconds=%.1f",
+        "topics learned topics=%d examples=%d thin=%d seconds=%.1f cpu=%.1f",
         len(learned.topics),
         lesson.examples,
         len(learned.thin),
         lesson.seconds,
+        lesson.cpu_seconds,
     )
     changes = lesson.changes
     changed = 0
@@ -266,36 +269,52 @@ def apply_lesson(
             current = [
                 (entry_id, matches)
                 for entry_id, fingerprint, matches in changes[start : start + _CHUNK]
-                if is_current(catalog, entry_id, fingerprint)
+                if catalog.lessons.is_current(entry_id, fingerprint)
             ]
             for entry_id, matches in current:
-                changed += save_learned_topics(catalog, entry_id, matches)
-            done_pending(catalog, [entry_id for entry_id, _ in current])
+                changed += catalog.lessons.save_learned_topics(entry_id, matches)
+            catalog.lessons.done_pending([entry_id for entry_id, _ in current])
     with lock or nullcontext():
         with catalog.transaction():
-            queue_pending(catalog, tagged_meanwhile)
+            catalog.lessons.queue_pending(tagged_meanwhile)
         changed += tag_pending(catalog, learned)
         save_model_in_catalog(catalog, lesson.learned.key)
     log.info("learned topics applied entries=%d changed=%d", len(changes), changed)
     return changed
 
 
-def apply_learning(catalog: Catalog, config: Config, *, learn_now: bool) -> None:
+@dataclass(frozen=True, slots=True)
+class Held:
+    """The model a caller holds (the daemon: the one in the state folder, read once at its
+    start, without its examples): tag with it, learn nothing now."""
+
+    learned: Learned | None
+
+
+def held_model(config: Config) -> Held:
+    """The model in force (`model_in_force`) for a daemon to hold: without the examples'
+    vectors, which only `inspect --explain` reads."""
+    kept = model_in_force(config)
+    return Held(None if kept is None else without_examples(kept))
+
+
+def apply_learning(catalog: Catalog, config: Config, *, held: Held | None = None) -> Learned | None:
     """Bring the stored entries' learned topics up to date (`seedfeed build`, the daemon's
-    start) under the model in force: the one in the state folder, or, with `learn_now`, one
-    learned from the examples now if they changed (and kept there). With `learn_now`, when
-    the catalogue already holds the topics of the model its examples give and no entry waits,
-    the model is not even loaded (a no-op rebuild: ~0.4 s for 10k stories)."""
-    key = examples_key_of(catalog, config) if learn_now else None
+    start) and return the model in force: `held`'s (the daemon, which learns in the
+    background), however old; else the one in the state folder, or one learned from the
+    examples now if they changed (and kept there). Without `held`, when the catalogue already
+    holds the topics of the model its examples give and no entry waits, the model is not even
+    loaded and None is returned (a no-op rebuild: ~0.4 s for 10k stories)."""
+    key = examples_key_of(catalog, config) if held is None else None
     if (
         key is not None
         and model_in_catalog(catalog) == key
-        and not has_pending(catalog)
+        and not catalog.lessons.has_pending()
         and (key == LEARNING_OFF.key or is_learned_kept(config.state_dir))
     ):
-        return
-    learned = model_in_force(config)
-    if key is not None and (learned is None or learned.key != key):
+        return None
+    learned = model_in_force(config) if held is None else held.learned
+    if held is None and (learned is None or learned.key != key):
         lesson = learn_from_catalog(catalog, config)
         learned = lesson.learned
         save_learned(config.state_dir, learned)
@@ -303,6 +322,7 @@ def apply_learning(catalog: Catalog, config: Config, *, learn_now: bool) -> None
     elif learned is not None and model_in_catalog(catalog) != learned.key:
         retag_all(catalog, learned)
     tag_pending(catalog, learned)
+    return learned
 
 
 def model_for_check(catalog: Catalog, config: Config) -> Learned:
@@ -313,16 +333,7 @@ def model_for_check(catalog: Catalog, config: Config) -> Learned:
     key = examples_key_of(catalog, config)
     if learned is not None and learned.key == key:
         return learned
-    examples, titles = read_examples(catalog)
-    learned, _ = learn_and_file(
-        examples,
-        read_stories(catalog),
-        titles=titles,
-        min_examples=config.learn_min_examples,
-        kept_out=kept_out(config),
-        key=key,
-    )
-    return learned
+    return _learn(catalog, config, key, stories=True)[0]
 
 
 def with_learned_topics(learned: Learned | None, entry: Entry) -> Entry:

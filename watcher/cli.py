@@ -26,7 +26,7 @@ from watcher.lock import hold_state_lock
 
 if TYPE_CHECKING:
     from feeds.build import Progress
-    from feeds.learning import Learned
+    from feeds.topics.learning import Learned
 
 # The commands import the rest of seedfeed themselves, when they run: a first `build` starts
 # its worker processes' forkserver before, so the two processes import seedfeed at once.

@@ -52,7 +52,6 @@ from feeds.build import (
 from feeds.catalog import Catalog
 from feeds.errors import CatalogError, ConfigError, PublishError
 from feeds.learned import save_learned
-from feeds.learning import Learned, without_examples
 from feeds.lessons import model_in_catalog
 from feeds.lists import lists_pending, lists_written, take_lists, write_lists
 from feeds.model import Config
@@ -60,15 +59,17 @@ from feeds.publish import remove_stale_temp_files
 from feeds.teaching import (
     Lesson,
     apply_lesson,
+    held_model,
     learn_from_catalog,
     learn_in_worker,
     look_at_examples,
-    model_in_force,
     retag_all,
     tag_pending,
 )
+from feeds.topics.learning import Learned, load_library
 from feeds.urls import served_url, serves_everywhere
 from feeds.workers import start_reading_pool, warm_reading_pool
+from watcher.learn_timing import LearnTiming
 from watcher.lock import hold_state_lock
 from watcher.notify import send_notification, watchdog_interval
 from watcher.observe import start_observer
@@ -97,14 +98,17 @@ _PUBLISH_JOB = "publish"
 _OTHERS_LAG = 2.0
 # Worker processes that read a burst's files stop after this many seconds without a batch.
 _POOL_IDLE = 5.0
-# Settings a running daemon cannot take over; a reload logs that they need a restart.
-# Topics are learned again this many seconds after the last batch stored (debounced): a burst
-# of examples is learned from once, after it.
-_LEARN_DELAY = 2.0
-# ... but no later than this after the first batch that asked (drops that keep coming never
-# hold learning off for good).
+# The examples are looked at (their key: a query and a hash, no text) this many seconds after
+# a batch is stored, at most once in that time.
+_LOOK_DELAY = 1.0
+# Topics are learned again once the examples have not changed for this many seconds (a burst
+# of examples is learned from once, after it; drops that teach nothing never hold it off) ...
+_LEARN_SETTLE = 2.0
+# ... but no later than this after they were first seen changed (examples that keep coming
+# never hold learning off for good).
 _LEARN_MAX_WAIT = 10.0
 _LEARN_JOB = "learn"
+# Settings a running daemon cannot take over; a reload logs that they need a restart.
 _RESTART_ONLY = frozenset({"seeds_dir", "public_dir", "state_dir", "host", "port", "polling"})
 
 
@@ -125,6 +129,8 @@ class _Batch:
     readings: Iterator[Reading] | None
     now: datetime
     paths: frozenset[Path]
+    # Some file left the catalogue as the batch was sorted out (it had left `seeds/`).
+    removed: bool = False
 
 
 class SettleQueue:
@@ -333,8 +339,15 @@ class Daemon:
         # While a lesson is learned: the entries tagged meanwhile with the model before it.
         self._tagged_meanwhile: list[str] | None = None
         self._learn_wanted = threading.Event()
-        # When the first batch asked for a look at the examples since the last look.
-        self._learn_asked: float | None = None
+        # When the next look at the examples is due (None: none is scheduled), under its lock.
+        self._look_due: float | None = None
+        # When the first batch since the last look was stored (monotonic; None: none was).
+        self._look_asked: float | None = None
+        self._look_lock = threading.Lock()
+        # The learning job's own: when changed examples are to be learned from.
+        self._timing = LearnTiming(settle=_LEARN_SETTLE, max_wait=_LEARN_MAX_WAIT)
+        # The process that learns, started (importing scikit-learn) while the examples settle.
+        self._learn_pool: ProcessPoolExecutor | None = None
 
     # -- control, safe from signal handlers and other threads --------------------------------
 
@@ -378,12 +391,14 @@ class Daemon:
         observer = self._start_observer()
         scheduler = BackgroundScheduler(timezone=UTC)
         self._scheduler = scheduler
+        # The model kept in the state folder, read once: it tags the drops until the learning
+        # job has learned a new one.
+        held = held_model(config)
+        self._learned = held.learned
         try:
             try:
                 with self._catalog_lock:
-                    report = update(
-                        catalog, config, now=self._clock(), lists=False, learn_now=False
-                    )
+                    report = update(catalog, config, now=self._clock(), lists=False, held=held)
                 self._announce(report)
                 # Written as the lists job writes them, so its next turn waits its share of
                 # time rather than coming with the first drops.
@@ -392,8 +407,6 @@ class Daemon:
                 # public/ full or unwritable: seeds/ is reconciled, and what is unwritten stays
                 # dirty for the publish job, which writes it once it can.
                 log.error("publish failed, retrying while watching: %s", e)
-            kept = model_in_force(config)
-            self._learned = None if kept is None else without_examples(kept)
             # What start-up left alive (modules, settings, caches) stays for good: out of the
             # garbage collector's sight, its full collections no longer walk it each time.
             gc.collect()
@@ -424,6 +437,7 @@ class Daemon:
                 scheduler.shutdown(wait=True)
             self._process(self._queue.take_due(_BATCH_FILES))
             self._stop_reading_pool()
+            self._end_learning_pool()
             self._publish()
             if server is not None:
                 server.stop()
@@ -531,6 +545,7 @@ class Daemon:
         config = self._config
         now = self._clock()
         todo: list[FileToRead] = []
+        removed = False
         with self._storing(catalog):
             # A folder renamed in names its files, and so may their own events: each once.
             changed: dict[Path, Path | None] = {}
@@ -544,6 +559,8 @@ class Daemon:
                     continue
                 if file is not None:
                     todo.append(file)
+                elif not os.path.lexists(config.seeds_dir / rel_path):
+                    removed = True  # forgotten by file_to_read
         named = set(paths)
         for file in todo:
             named.add(config.seeds_dir / file.rel_path)
@@ -556,7 +573,9 @@ class Daemon:
             except Exception:
                 log.exception("worker processes failed, reading here files=%d", len(todo))
                 self._stop_reading_pool(broken=True)
-        return _Batch(todo=todo, readings=readings, now=now, paths=frozenset(named))
+        return _Batch(
+            todo=todo, readings=readings, now=now, paths=frozenset(named), removed=removed
+        )
 
     def _finish(self, batch: _Batch) -> None:
         """Store what reading the files of `batch` gave, in one transaction.
@@ -591,7 +610,7 @@ class Daemon:
         if burst:
             log.info("batch stored files=%d ingested=%d", len(batch.todo), ingested)
         self._publish_soon()
-        if ingested:
+        if ingested or batch.removed:  # an example may have gone: its topic is learned again
             self._learn_soon()
 
     def _collect(self, batch: _Batch) -> list[Reading | None]:
@@ -813,9 +832,10 @@ class Daemon:
     # -- topics taught by example ------------------------------------------------------------
 
     def _learn_in_worker(self, config: Config) -> Lesson | None:
-        """Learn in a worker process of its own; None if the daemon stops meanwhile (the
-        worker is killed: stopping never waits for learning)."""
-        pool = start_reading_pool(1)
+        """Learn in a worker process of its own (the one started while the examples settled,
+        if any); None if the daemon stops meanwhile (the worker is killed: stopping never
+        waits for learning)."""
+        pool = self._learning_pool()
         try:
             future = pool.submit(learn_in_worker, config)
             while not self._stop.wait(0.1):
@@ -825,6 +845,19 @@ class Daemon:
                 process.kill()
             return None
         finally:
+            self._end_learning_pool()
+
+    def _learning_pool(self) -> ProcessPoolExecutor:
+        """The learning job's worker process, started now if it is not yet, importing what
+        learning uses at once (a second or two of scikit-learn)."""
+        if self._learn_pool is None:
+            self._learn_pool = start_reading_pool(1)
+            self._learn_pool.submit(load_library)
+        return self._learn_pool
+
+    def _end_learning_pool(self) -> None:
+        pool, self._learn_pool = self._learn_pool, None
+        if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
 
     def _tag_learned(self, catalog: Catalog) -> None:
@@ -835,42 +868,56 @@ class Daemon:
         except Exception:
             log.exception("tagging learned topics failed")
 
-    def _learn_soon(self, *, delay: float = _LEARN_DELAY) -> None:
-        """Look for changed examples `delay` seconds from now, unless asked again before (and
-        `_LEARN_MAX_WAIT` after the first ask at the latest)."""
+    def _learn_soon(self, *, delay: float = _LOOK_DELAY) -> None:
+        """Look at the examples `delay` seconds from now, or when a look already asked for is
+        due if that is sooner."""
         self._learn_wanted.set()
         scheduler = self._scheduler
-        if scheduler is None or not scheduler.running:
-            return
-        now = time.time()
-        if self._learn_asked is None:
-            self._learn_asked = now
-        due = min(now + delay, self._learn_asked + _LEARN_MAX_WAIT)
-        scheduler.add_job(
-            self._learn,
-            "date",
-            run_date=datetime.fromtimestamp(due, UTC),
-            id=_LEARN_JOB,
-            replace_existing=True,
-            misfire_grace_time=None,
-        )
+        due = time.time() + delay
+        with self._look_lock:
+            if self._look_asked is None:
+                self._look_asked = time.monotonic()
+            if scheduler is None or not scheduler.running:
+                return
+            if self._look_due is not None and self._look_due <= due:
+                return
+            self._look_due = due
+            scheduler.add_job(
+                self._learn,
+                "date",
+                run_date=datetime.fromtimestamp(due, UTC),
+                id=_LEARN_JOB,
+                replace_existing=True,
+                misfire_grace_time=None,
+            )
 
     def _learn(self) -> None:
-        """The learning job: when the examples (or the `[learn]` settings) changed, learn
-        again in a process of its own (the daemon's memory and interpreter lock stay with the
-        drops), keep the model, tag drops with it from then on, and give every stored entry
-        its learned topics under it (only the feeds of entries that change are published
-        again). Runs again at once if asked while it ran."""
+        """The learning job: when the examples (or the `[learn]` settings) changed and then
+        settled, learn again in a process of its own (the daemon's memory and interpreter
+        lock stay with the drops), keep the model, tag drops with it from then on, and give
+        every stored entry its learned topics under it (only the feeds of entries that change
+        are published again). Runs again at once if asked while it ran."""
         catalog = self._require_catalog()
         while self._learn_wanted.is_set() and not self._stop.is_set():
+            with self._look_lock:
+                self._look_due = None
+                asked, self._look_asked = self._look_asked, None
             self._learn_wanted.clear()
-            self._learn_asked = None
             config = self._config
             reader = Catalog.open_reader(config.state_dir, page_size=catalog.page_size)
             try:
                 learned = self._learned
                 key, taught = look_at_examples(reader, config)
                 if learned is None or learned.key != key:
+                    now = time.monotonic()
+                    wait = self._timing.wait(key, now=now, since=now if asked is None else asked)
+                    if wait > 0:  # look again then, the learning process started meanwhile
+                        if taught:
+                            self._learning_pool()
+                        self._learn_wanted.set()
+                        self._stop.wait(wait)
+                        continue
+                    self._timing.reset()
                     with self._catalog_lock:
                         self._tagged_meanwhile = []
                     if taught:
@@ -878,6 +925,7 @@ class Daemon:
                         if lesson is None:
                             return
                     else:  # nothing to fit: quick, and no process to start
+                        self._end_learning_pool()
                         lesson = learn_from_catalog(reader, config)
                         save_learned(config.state_dir, lesson.learned)
                     with self._catalog_lock:
@@ -886,10 +934,15 @@ class Daemon:
                     changed = apply_lesson(
                         catalog, lesson, lock=self._catalog_lock, tagged_meanwhile=meanwhile
                     )
-                elif model_in_catalog(reader) != learned.key:
-                    changed = retag_all(catalog, learned, reader=reader, lock=self._catalog_lock)
                 else:
-                    changed = 0
+                    self._timing.reset()
+                    self._end_learning_pool()
+                    if model_in_catalog(reader) != learned.key:
+                        changed = retag_all(
+                            catalog, learned, reader=reader, lock=self._catalog_lock
+                        )
+                    else:
+                        changed = 0
                 if changed:
                     self._publish_soon()
             except Exception:

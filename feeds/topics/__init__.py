@@ -2,7 +2,8 @@
 
 One module per source: `explicit` (headers and folders, and merging), `taxonomy` (rules),
 `names` (whole names in a story), `places` (the gazetteer), `automatic` (which names become
-topics). Pure: no I/O, no clock, no threads.
+topics), `learning` (topics taught by example: models learned from the examples, and a
+story's scores). Pure: no I/O, no clock, no threads.
 """
 
 from __future__ import annotations

@@ -4,13 +4,23 @@ learned."""
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import wait_until
-from tests.e2e.daemon import DaemonProcess, Site, query_catalog, read_feed_on_disk, run_cli
+from tests.e2e.daemon import (
+    DaemonProcess,
+    Site,
+    query_catalog,
+    read_feed_on_disk,
+    run_cli,
+    seedfeed_command,
+)
 from tests.unit.test_learning import story
 
 pytestmark = pytest.mark.e2e
@@ -79,6 +89,21 @@ def test_five_clippings_in_a_folder_file_the_others_and_survive_a_kill(
     daemon.stop()
 
 
+def test_an_example_taken_away_is_learned_without(tmp_path: Path, daemons: Daemons) -> None:
+    """Removing an example changes what is taught: the daemon learns again (it used to wait
+    for the next file stored, the removal alone asked for no look at the examples)."""
+    site = Site.create(tmp_path / "site")
+    for seed in range(6):
+        site.drop(f"astronomy/{seed}.txt", clipping("astronomy", seed))
+    for seed in range(20, 30):
+        site.drop(f"other-{seed}.txt", clipping(None, seed))
+    daemon = daemons(site).start_serving()
+    wait_until(lambda: "topics learned topics=1 examples=6 " in daemon.log(), timeout=LEARN_TIMEOUT)
+    (site.seeds / "astronomy" / "5.txt").unlink()
+    wait_until(lambda: "topics learned topics=1 examples=5 " in daemon.log(), timeout=LEARN_TIMEOUT)
+    daemon.stop()
+
+
 def test_check_and_explain_report_what_was_learned_without_writing_it(tmp_path: Path) -> None:
     site = Site.create(tmp_path / "site")
     for seed in range(5):
@@ -121,3 +146,70 @@ def test_check_and_explain_report_what_was_learned_without_writing_it(tmp_path: 
     assert {
         p.name: p.stat().st_mtime_ns for p in site.state.iterdir() if p.suffix != ".sqlite3-shm"
     } == state
+
+
+def scikit_learn_loaded(pid: int) -> bool:
+    """Whether process `pid`, or any process it started, has scikit-learn loaded (importing
+    it maps its compiled modules)."""
+    waiting = [pid]
+    while waiting:
+        current = waiting.pop()
+        try:
+            if "/sklearn/" in Path(f"/proc/{current}/maps").read_text(errors="replace"):
+                return True
+            for task in Path(f"/proc/{current}/task").iterdir():
+                waiting += [int(child) for child in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # it ended meanwhile
+    return False
+
+
+def build_imports_scikit_learn(site: Site) -> bool:
+    built = subprocess.run(
+        [sys.executable, "-X", "importtime", *seedfeed_command("build", *site.path_options())[1:]],
+        cwd=site.root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert built.returncode == 0, built.stderr
+    return re.search(r"\|\s+sklearn\b", built.stderr) is not None
+
+
+def test_nothing_taught_imports_no_scikit_learn(tmp_path: Path, daemons: Daemons) -> None:
+    """With no topic to learn (four examples, one fewer than `min_examples`; or learning
+    off), neither `seedfeed build` nor the daemon imports scikit-learn (a second or two of
+    CPU, and memory), even when the examples change."""
+    site = Site.create(tmp_path / "site")
+    for seed in range(4):
+        site.drop(f"astronomy/{seed}.txt", clipping("astronomy", seed))
+    for seed in range(20, 26):
+        site.drop(f"other-{seed}.txt", clipping(None, seed))
+    assert not build_imports_scikit_learn(site)
+    daemon = daemons(site).start_serving()
+    site.drop("cooking/1.txt", clipping("cooking", 1))  # the examples change: a look, no fit
+    wait_until(lambda: "topics learned topics=0" in daemon.log(), timeout=LEARN_TIMEOUT)
+    assert not scikit_learn_loaded(daemon.pid)
+    daemon.stop()
+    off = Site.create(tmp_path / "off", settings={"learn": {"enabled": False}})
+    for seed in range(5):
+        off.drop(f"astronomy/{seed}.txt", clipping("astronomy", seed))
+    assert not build_imports_scikit_learn(off)
+    daemon = daemons(off, name="off").start_serving()
+    off.drop("astronomy/5.txt", clipping("astronomy", 5))
+    wait_until(lambda: "file ingested path=astronomy/5.txt" in daemon.log(), timeout=10)
+    assert not scikit_learn_loaded(daemon.pid)
+    daemon.stop()
+    # What finds it finds it where it is loaded (in a process of its own: this one stays
+    # as small as it is, for the tests that measure processes it starts).
+    with subprocess.Popen(
+        [sys.executable, "-c", "import sys, sklearn; print('ready', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as probe:
+        assert probe.stdout is not None and probe.stdin is not None
+        assert probe.stdout.readline() == "ready\n"
+        assert scikit_learn_loaded(probe.pid)
+        probe.stdin.close()

@@ -1,4 +1,4 @@
-"""Learning topics from examples (feeds/learning.py), with plain values."""
+"""Learning topics from examples (feeds/topics/learning.py), with plain values."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from feeds.learning import (
+from feeds.topics.learning import (
     CENTROID,
     SVM,
     SVM_MIN_EXAMPLES,

@@ -13,15 +13,17 @@ import pytest
 from feeds.build import open_catalog, reconcile, update
 from feeds.catalog import Catalog
 from feeds.config import DEFAULT_CONFIG
-from feeds.learned import STATE_NAME, load_learned
+from feeds.learned import STATE_NAME
 from feeds.lessons import MODEL_SETTING
 from feeds.model import Config, TopicSource
 from feeds.teaching import (
     LEARNING_OFF,
+    Held,
     apply_learning,
     apply_lesson,
     learn_from_catalog,
     model_for_check,
+    model_in_force,
     tag_pending,
 )
 from tests.conftest import REPO
@@ -163,6 +165,26 @@ def test_a_new_story_is_tagged_with_the_model_kept_in_the_state_folder(config: C
     assert topics_by_file(config)["astronomy-30.txt"] == {("astronomy", "learned")}
 
 
+def test_a_held_model_tags_new_stories_without_reading_the_state_folder(
+    config: Config,
+) -> None:
+    """The daemon reads the kept model once and hands it to its start's update: that tags
+    with it (the state folder is not read again), and learns nothing, though the examples
+    changed."""
+    build(config)
+    held = Held(model_in_force(config))
+    (config.state_dir / STATE_NAME).unlink()
+    write_story(config.seeds_dir / "astronomy-30.txt", "astronomy", 30)
+    write_story(config.seeds_dir / "cooking" / "5.txt", "cooking", 5)
+    catalog = open_catalog(config)
+    try:
+        update(catalog, config, now=T0, held=held)
+    finally:
+        catalog.close()
+    assert topics_by_file(config)["astronomy-30.txt"] == {("astronomy", "learned")}
+    assert not (config.state_dir / STATE_NAME).exists()
+
+
 def test_learning_off_or_a_topic_excluded_leaves_no_learned_topic(config: Config) -> None:
     build(config)
     build(replace(config, learn_exclude=("Cooking",)))
@@ -192,7 +214,7 @@ def test_a_crash_between_keeping_a_model_and_tagging_with_it_is_made_good(
         with catalog.transaction():
             catalog._db.execute("DELETE FROM entry_topics WHERE source = 'learned'")
         catalog.save_setting(MODEL_SETTING, "an older model")
-        apply_learning(catalog, config, learn_now=False)
+        apply_learning(catalog, config, held=Held(model_in_force(config)))
     finally:
         catalog.close()
     assert topics_by_file(config)["cooking-11.txt"] == {("cooking", "learned")}
@@ -252,8 +274,7 @@ def test_learning_again_marks_only_the_feeds_whose_entries_change(config: Config
     try:
         reconcile(catalog, config, now=T0)
         assert set(catalog.dirty_slugs()) == {"all", "cooking"}
-        apply_learning(catalog, config, learn_now=True)
-        learned = load_learned(config.state_dir)
+        learned = apply_learning(catalog, config)
         assert learned is not None and [t.examples for t in learned.topics] == [5, 6]
         assert set(catalog.dirty_slugs()) == {"all", "cooking"}
     finally:

@@ -162,6 +162,7 @@ def learn_and_file(
     if not taught:
         return Learned(key=key, topics=(), thin=thin), {}
     import numpy as np
+    from scipy.sparse import csr_matrix
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     # Examples are stories too (when they come from the catalogue, they are among them).
@@ -181,27 +182,38 @@ def learn_and_file(
         return Learned(key=key, topics=(), thin=thin), {}
     row_of = {k: i for i, (k, _) in enumerate(stories)}
     vectors = matrix[[row_of[e.key] for e in examples]]
+    # What the SVMs are fitted on: liblinear takes float64 with sorted indices, and converts
+    # (copies, sorts) whatever else it is given at every fit, 3 fits a topic.
+    svm_vectors = vectors.astype(np.float64)
+    svm_vectors.sort_indices()
     keys = {e.key for e in examples}
     others = [i for k, i in row_of.items() if k not in keys]
     bare = matrix[others] if others else None
-    rows: list[npt.NDArray[np.float32]] = []
-    intercepts: list[float] = []
-    models: list[TopicModel] = []
-    example_rows: list[tuple[int, ...]] = []
+    every = np.asarray(vectors.sum(axis=0), dtype=np.float64).ravel()
+    fits: list[tuple[npt.NDArray[np.bool_], Fit]] = []
     for slug in taught:
         member = np.array([slug in e.topics for e in examples], dtype=bool)
-        weights, intercept, scores, labels = _fit_topic(vectors, member, bare)
+        if _uses_svm(member):
+            fits.append((member, _fit_svm(svm_vectors, member)))
+        else:
+            fits.append((member, _fit_centroid(vectors, member, bare, every)))
+    weights = _dense_weights([fit[0] for _, fit in fits])
+    offsets = np.array([fit[1] for _, fit in fits], dtype=np.float32)
+    # Every story's score of every topic, in one product: the noise floors below, and the
+    # topics each story is filed under.
+    story_scores = np.asarray(matrix @ weights, dtype=np.float32) + offsets
+    models: list[TopicModel] = []
+    for column, (slug, (member, (_, _, scores, labels))) in enumerate(
+        zip(taught, fits, strict=True)
+    ):
         threshold = _best_threshold(scores, labels)
-        if bare is not None and bare.shape[0] >= _NOISE_MIN_STORIES:
+        if len(others) >= _NOISE_MIN_STORIES:
             # Raised to the noise floor, but never so far that it loses more than
             # `_FLOOR_RECALL_LOSS` of the examples (held out).
-            floor = _noise_floor(bare @ weights + intercept)
+            floor = _noise_floor(story_scores[others, column])
             cap = float(np.quantile(scores[labels], _FLOOR_RECALL_LOSS))
             threshold = max(threshold, min(floor, cap))
         precision, recall = _rates(scores, labels, threshold)
-        rows.append(weights)
-        intercepts.append(intercept)
-        example_rows.append(tuple(int(i) for i in np.flatnonzero(member)))
         models.append(
             TopicModel(
                 slug=slug,
@@ -213,8 +225,6 @@ def learn_and_file(
                 recall=recall,
             )
         )
-    weight_matrix = _weight_matrix(rows)
-    offsets = np.array(intercepts, dtype=np.float32)
     learned = Learned(
         key=key,
         topics=tuple(models),
@@ -222,14 +232,13 @@ def learn_and_file(
         vocabulary=dict(vectorizer.vocabulary_),
         idf=vectorizer.idf_.astype(np.float32),
         token_pattern=str(vectorizer.token_pattern),
-        weights=weight_matrix,
+        weights=csr_matrix(weights),
         intercepts=offsets,
         example_keys=tuple(e.key for e in examples),
         example_titles=tuple(e.title for e in examples),
         example_vectors=vectors,
-        example_rows=tuple(example_rows),
+        example_rows=tuple(tuple(int(i) for i in np.flatnonzero(m)) for m, _ in fits),
     )
-    story_scores = np.asarray((matrix @ weight_matrix).toarray(), dtype=np.float32) + offsets
     thresholds = np.array([t.threshold for t in models], dtype=np.float32)
     filed: Filed = {}
     for row, column in zip(*np.nonzero(story_scores > thresholds), strict=True):
@@ -238,20 +247,22 @@ def learn_and_file(
     return learned, filed
 
 
+def load_library() -> None:
+    """Import what learning uses (scikit-learn: a second or two): a process about to learn
+    can do it beforehand."""
+    import sklearn.feature_extraction.text
+    import sklearn.model_selection
+    import sklearn.svm  # noqa: F401
+
+
 def _uses_svm(member: npt.NDArray[np.bool_]) -> bool:
     positives = int(member.sum())
     return positives >= SVM_MIN_EXAMPLES and len(member) - positives >= SVM_MIN_EXAMPLES
 
 
-def _fit_topic(vectors: csr_matrix, member: npt.NDArray[np.bool_], bare: csr_matrix | None) -> Fit:
-    """One topic's weights and intercept, with the held-out scores and labels its threshold
-    is chosen from."""
-    if _uses_svm(member):
-        return _fit_svm(vectors, member)
-    return _fit_centroid(vectors, member, bare)
-
-
 def _fit_svm(vectors: csr_matrix, member: npt.NDArray[np.bool_]) -> Fit:
+    """One topic's LinearSVC: its weights and intercept, with the held-out scores and labels
+    its threshold is chosen from."""
     import numpy as np
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from sklearn.svm import LinearSVC
@@ -265,8 +276,13 @@ def _fit_svm(vectors: csr_matrix, member: npt.NDArray[np.bool_]) -> Fit:
 
 
 def _fit_centroid(
-    vectors: csr_matrix, member: npt.NDArray[np.bool_], bare: csr_matrix | None
+    vectors: csr_matrix,
+    member: npt.NDArray[np.bool_],
+    bare: csr_matrix | None,
+    every: npt.NDArray[np.float64],
 ) -> Fit:
+    """One topic's centroid, as `_fit_svm` gives an SVM (`every`: the sum of all the
+    examples' vectors)."""
     import numpy as np
 
     positives = vectors[member]
@@ -280,7 +296,6 @@ def _fit_centroid(
     elif counted:
         # The counter-examples' mean without copying their rows: all examples' sum less
         # these examples' own.
-        every = np.asarray(vectors.sum(axis=0), dtype=np.float64).ravel()
         away = _ROCCHIO_BETA * (every - total) / counted
     else:
         away = np.zeros_like(total)
@@ -337,13 +352,14 @@ def _rates(
     return true_pos / max(int(said.sum()), 1), true_pos / max(int(labels.sum()), 1)
 
 
-def _weight_matrix(rows: Sequence[npt.NDArray[np.float32]]) -> csr_matrix:
+def _dense_weights(rows: Sequence[npt.NDArray[np.float32]]) -> npt.NDArray[np.float32]:
+    """The topics' weights side by side (features x topics), those under `_WEIGHT_FLOOR`
+    dropped."""
     import numpy as np
-    from scipy.sparse import csr_matrix
 
-    dense = np.vstack(rows)
+    dense = np.vstack(rows).T.copy()
     dense[np.abs(dense) < _WEIGHT_FLOOR] = 0
-    return csr_matrix(dense.T)
+    return dense
 
 
 # ---------------------------------------------------------------------------- scoring
