@@ -109,10 +109,12 @@ def split_entries(document: Document, *, config: Config, now: datetime) -> tuple
     suffix = document.rel_path.suffix
     zone = ZoneInfo(config.timezone)
     entries: list[Entry] = []
+    seen: set[str] = set()
     for story in _stories(document, config):
         parsed = _parse_story(story, suffix)
         entry = _to_entry(parsed, document.text, config=config, zone=zone, now=now)
-        if entry is not None:
+        if entry is not None and entry.fingerprint not in seen:
+            seen.add(entry.fingerprint)  # a story pasted twice in one file is one story
             entries.append(entry)
     if not entries:
         raise RejectedFile(document.rel_path, "no story with a title and text found")

@@ -158,7 +158,7 @@ def _look(s: str, low: str) -> Kind:
         low.rstrip(" :|\u00bb\u203a>") in phrases.furniture_lines
         or phrases.furniture_starts.match(low)
         or (len(low.split()) <= 5 and low.endswith(phrases.furniture_ends))
-        or _is_breadcrumb(low)
+        or _is_breadcrumb(s, low)
     ):
         return "furniture"
     if (
@@ -245,12 +245,15 @@ def _any_of(phrases: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(re.escape(phrase) for phrase in phrases) or "(?!)")
 
 
-def _is_breadcrumb(low: str) -> bool:
+def _is_breadcrumb(s: str, low: str) -> bool:
     """ "Home > World > Asia": a trail of short links; "Unsubscribe | Manage preferences":
-    known furniture side by side."""
+    known furniture side by side; "Phnom Penh Herald | Business": a site's name and its
+    section, each a label of capitalised words."""
     parts = _BREADCRUMB.split(low)
     if len(parts) == 2:
-        return all(part.strip() in load_phrases().furniture_lines for part in parts)
+        return all(part.strip() in load_phrases().furniture_lines for part in parts) or all(
+            part and _is_label(part) for part in _BREADCRUMB.split(s)
+        )
     return len(parts) >= 3 and all(0 < len(part.split()) <= 4 for part in parts)
 
 
