@@ -97,12 +97,24 @@ HEADER_LINE = re.compile(
     r"\s*:\s*(?P<value>(?:.*\S)?)\s*$"
 )
 # "ISLAMABAD: ", "NEW YORK (AP) — ", "SALVADOR, Feb 26 - ", "PORTLAND, Ore., Feb 26 - "
-WIRE_DATELINE = re.compile(
+_DATELINE_DAY = (
     r"^(?P<place>[^\W\d][^,\n]{0,40}),(?:\s*[^\W\d][\w.]*(?:\s[^\W\d][\w.]*){0,2},?)?\s*"
     + _MONTHS.format("mon")
-    + r"\s+(?P<day>\d{1,2})\b(?:,?\s+(?P<year>\d{4}))?"
-    r"(?:\s*\([^)\n]{1,30}\)|\s*/[^/\n]{1,30}/|,\s*(?-i:[A-Z]{2,6}))?"  # "(Reuters)", ", GNA"
-    r"\s*(?:-{1,2}|(?<=[)/]):)(?:\s|$|(?=[A-Z]))",
+    + r"\s+(?P<day>\d{1,2})\b"
+)
+# "(Reuters)", "/PRNewswire/", ", GNA"
+_DATELINE_TAG = r"(?:\s*\([^)\n]{1,30}\)|\s*/[^/\n]{1,30}/|,\s*(?-i:[A-Z]{2,6}))?"
+WIRE_DATELINE = re.compile(
+    _DATELINE_DAY
+    + r"(?:,?\s+(?P<year>\d{4}))?"
+    + _DATELINE_TAG
+    + r"\s*(?:-{1,2}|(?<=[)/]):)(?:\s|$|(?=[A-Z]))",
+    re.IGNORECASE,
+)
+# "ASUNCIÓN, Paraguay, July 15, 2026 — ": a release's or a web page's dateline, the date whole
+# and a dash after it (a wire story's is WIRE_DATELINE).
+DASHED_DATELINE = re.compile(
+    _DATELINE_DAY + r",?\s+(?P<year>\d{4})" + _DATELINE_TAG + r"\s*[\u2013\u2014]\s+(?=\S)",
     re.IGNORECASE,
 )
 # "МОСКВА, 12 марта. /ТАСС/. ", "PARIS, 12 mars (AFP) - ": the day first, an agency's tag after.
@@ -122,6 +134,8 @@ WEB_DATELINE = re.compile(
     r"(?:,\s*\w[\w.' ,]{1,30})?(?P<tag>\s*\([^)\n]{1,30}\))?"
     r"\s*(?P<sep>:|\.?[\u2014\u2013]|\.?--?)\s+(?=\S)"
 )
+# "Dar es Salaam. Serikali ...": a place of a few capitalised words closed by a full stop.
+STOP_DATELINE = re.compile(r"^(?P<place>[^\W\d_]+(?: [^\W\d_]+){1,3})\.\s+(?=[^\W\d_])")
 _SENTENCE_END = re.compile(r"[.!?…][\"\u201d\u2019)]*(?=\s+[\"\u201c\u2018(]?[A-Z0-9])")
 
 
@@ -379,7 +393,8 @@ def dateline_day(text: str) -> str | None:
     m = dateline(text)
     if m is None or "day" not in m.re.groupindex:
         return None
-    day = f"{m['mon']} {m['day']}" if m.re is WIRE_DATELINE else f"{m['day']} {m['mon']}"
+    month_first = m.re is WIRE_DATELINE or m.re is DASHED_DATELINE
+    day = f"{m['mon']} {m['day']}" if month_first else f"{m['day']} {m['mon']}"
     return f"{day}, {m['year']}" if m["year"] else day
 
 
@@ -391,15 +406,16 @@ def dateline(text: str) -> re.Match[str] | None:
     text = text[:_DATELINE_SPAN]
     if text[:1] == "(":
         return TAG_FIRST_DATELINE.match(text)
+    long_dash = "\u2014" in head or "\u2013" in head
     m = WIRE_DATELINE.match(text) if "-" in head or "(" in head else None
+    if m is None and long_dash:
+        m = _dashed_dateline(text)
     if m is None and ("(" in head or "/" in head):
         m = DAY_FIRST_DATELINE.match(text)
         if m is not None and not m["place"].isupper():
             m = None
     if m is None:
-        if ":" not in head and "-" not in head and "\u2014" not in head and "\u2013" not in head:
-            return None
-        m = WEB_DATELINE.match(text)
+        m = WEB_DATELINE.match(text) if ":" in head or "-" in head or long_dash else None
         if m is None or not (
             m["place"].isupper()
             or (m["tag"] and _capitalised(m["place"]))
@@ -410,12 +426,34 @@ def dateline(text: str) -> re.Match[str] | None:
                 and len(text[m.end() :].split()) >= _DATELINE_PROSE
             )
         ):
-            return None  # "However: ..." is prose; a web dateline is in capitals, or tagged, or
-            # a capitalised place before a dash and a sentence ("Wien – Die Pensionen ...")
+            # "However: ..." is prose; a web dateline is in capitals, or tagged, or a
+            # capitalised place before a dash and a sentence ("Wien – Die Pensionen ...")
+            return _stop_dateline(text)
     return m
 
 
 _DATELINE_PROSE = 8  # words after an untagged dateline in small letters: a sentence, not a role
+
+
+def _dashed_dateline(text: str) -> re.Match[str] | None:
+    """DASHED_DATELINE before a sentence, its place no weekday ("Thursday, March 19, 2026 —
+    updated on ..." is a date line)."""
+    m = DASHED_DATELINE.match(text)
+    if m is None or m["place"].lower() in load_phrases().weekdays:
+        return None
+    return m if text[m.end() : m.end() + 1].isupper() else None
+
+
+def _stop_dateline(text: str) -> re.Match[str] | None:
+    """ "Dar es Salaam. Serikali imetangaza ...": a name of two to four words (the first and
+    the last capitalised, none a common word first) closed by a full stop before a sentence."""
+    m = STOP_DATELINE.match(text)
+    if m is None or not _capitalised(m["place"]):
+        return None
+    rest = text[m.end() :]
+    if not rest[:1].isupper() or len(rest.split(None, _DATELINE_PROSE)) < _DATELINE_PROSE:
+        return None
+    return m
 
 
 _DATELINE_SPAN = 300

@@ -537,6 +537,16 @@ def test_free_dates_refuse_what_is_not_a_date(text: str) -> None:
             "Ciudad de México",
             None,
         ),
+        (
+            "ASUNCIÓN, Paraguay, July 15, 2026 — Chaco Solar Cooperative opened a plant.",
+            "ASUNCIÓN",
+            "July 15, 2026",
+        ),
+        (
+            "Dar es Salaam. Serikali imetangaza mpango wa kujenga vituo vipya vya afya.",
+            "Dar es Salaam",
+            None,
+        ),
     ],
 )
 def test_datelines_give_the_place_and_the_day(text: str, place: str, day: str | None) -> None:
@@ -657,6 +667,10 @@ def test_a_line_repeated_in_a_table_under_a_dateline_is_no_headline() -> None:
         "Luciana Nunes - Repórter da Agência Brasil",  # a byline and a role, not a dateline
         "However – the ministry said nothing more about the plan on Tuesday.",
         "However: the ministry said nothing more about the plan on Tuesday.",
+        # A date line with its weekday, and a short sentence before the text: no place.
+        "Thursday, March 19, 2026 — updated on March 19, 2026 at 4:20 pm",
+        "Enough. That was the message from the farmers who blocked the road on Monday.",
+        "Thank you. The minister said the talks would go on for another week at least.",
     ],
 )
 def test_a_dash_after_capitalised_words_is_not_always_a_dateline(text: str) -> None:
