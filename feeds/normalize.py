@@ -13,7 +13,7 @@ import itertools
 import logging
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -115,10 +115,22 @@ def split_entries(document: Document, *, config: Config, now: datetime) -> tuple
         entry = _to_entry(parsed, document.text, config=config, zone=zone, now=now)
         if entry is not None and entry.fingerprint not in seen:
             seen.add(entry.fingerprint)  # a story pasted twice in one file is one story
+            if entry.published is None and entries and _next_item(entries[-1], entry):
+                entry = replace(entry, published=entries[-1].published)
             entries.append(entry)
     if not entries:
         raise RejectedFile(document.rel_path, "no story with a title and text found")
     return tuple(entries)
+
+
+def _next_item(before: Entry, entry: Entry) -> bool:
+    """Whether `entry` is the next item of a newsletter whose items close with their links
+    ("Read more: https://..."), after `before`: an item without a date has the issue's."""
+    return (
+        before.link is not None
+        and entry.link is not None
+        and before.format == entry.format == "web"
+    )
 
 
 # Each line is read as a string of its own (~60 bytes of overhead) listed a few times over, so

@@ -42,6 +42,7 @@ class Phrases:
     furniture_starts: Starts
     furniture_ends: tuple[str, ...]
     link_headings: frozenset[str]
+    greetings: Starts
     caption_starts: Starts
     caption_credits: tuple[str, ...]
     credit_words: frozenset[str]
@@ -101,6 +102,7 @@ def load_phrases() -> Phrases:
         furniture_starts=_starts(data["furniture"]["starts"]),
         furniture_ends=tuple(data["furniture"]["ends"]),
         link_headings=frozenset(data["furniture"]["links"]),
+        greetings=_starts(data["furniture"]["greetings"]),
         caption_starts=_starts(data["caption"]["starts"]),
         caption_credits=tuple(data["caption"]["credits"]),
         credit_words=frozenset(data["caption"]["words"]),

@@ -689,11 +689,13 @@ def _headline_under_name(
         candidate, text = filled[over], body  # the headline was taken for a label
     elif at + 1 < len(filled) and kinds[body] == "text":
         candidate, text = body, filled[at + 1]  # the headline was taken for the text
-        if is_prose(lines[body]) and len(lines[body].split()) <= _GREETING_WORDS:
+        greeting = _greeting(lines, filled[at:])
+        if greeting:
             # A newsletter's greeting over its one item: "Good morning. Today's ..." / item.
-            if at + 2 >= len(filled) or _items(lines, filled[at + 1 :]) != 1:
+            after = at + len(greeting)
+            if after + 1 >= len(filled) or _items(lines, filled[after:]) != 1:
                 return None
-            greeting, candidate, text = [body], filled[at + 1], filled[at + 2]
+            candidate, text = filled[after], filled[after + 1]
     else:
         return None
     line = lines[candidate]
@@ -718,6 +720,23 @@ def _headline_under_name(
 
 
 _GREETING_WORDS = 20
+
+
+def _greeting(lines: Sequence[str], filled: list[int]) -> list[int]:
+    """The lines of the paragraph of prose opening `filled` when it is a newsletter's greeting:
+    short, or opening with a greeting ("Good morning, and welcome back. Here is ..."), its
+    lines hard-wrapped or not; else []."""
+    paragraph = [filled[0]]
+    for k in filled[1:]:
+        if k != paragraph[-1] + 1:
+            break
+        paragraph.append(k)
+    text = " ".join(lines[k].strip() for k in paragraph)
+    if not is_prose(text):
+        return []
+    if load_phrases().greetings.match(text) is not None:
+        return paragraph
+    return paragraph if len(text.split()) <= _GREETING_WORDS else []
 
 
 def _items(lines: Sequence[str], filled: list[int]) -> int:
@@ -986,8 +1005,13 @@ def parse_story(lines: Sequence[str], *, name: str, titled: bool = False) -> Par
 
 def _closing_link(lines: Sequence[str], roles: Sequence[Role]) -> str | None:
     """The address a story closes with ("Read more: https://..." under a newsletter's item):
-    the story's own link."""
-    last = next((k for k in range(len(lines) - 1, -1, -1) if lines[k].strip()), None)
-    if last is None or roles[last] not in ("furniture", "trailer"):
-        return None
-    return link_line(lines[last])
+    the story's own link, above the lines of its trailer if any (an e-mail's footer)."""
+    for k in range(len(lines) - 1, -1, -1):
+        if not lines[k].strip():
+            continue
+        if roles[k] not in ("furniture", "trailer"):
+            return None
+        link = link_line(lines[k])
+        if link is not None or roles[k] != "trailer":
+            return link
+    return None
