@@ -461,3 +461,45 @@ def test_a_wire_story_dated_at_its_end_by_its_own_day_holds_no_release(now: date
     assert wire_story.title == "Nepal Airlines adds flights to Osaka"
     assert release.title.startswith("Himalayan Bank said")
     assert release.published == datetime(2026, 4, 3, tzinfo=UTC)
+
+
+def test_only_a_newsletter_item_closing_with_its_link_takes_the_date_of_the_one_before(
+    now: datetime,
+) -> None:
+    item = (
+        "{title}\n\nThe council voted on Monday night to keep ferry fares at their level until "
+        "the end of next year, rejecting a proposal to raise them.\n\n{link}\n"
+    )
+    dated = "The Dispatch\nTuesday, October 13, 2026\n\n"
+    linked = _split(
+        dated
+        + item.format(
+            title="Ferry fares frozen for another year", link="Read more: https://x.example/a"
+        )
+        + "\n"
+        + item.format(
+            title="New bridge plan goes to consultation", link="Read more: https://x.example/b"
+        ),
+        now,
+    )
+    assert [e.published for e in linked] == [datetime(2026, 10, 13, tzinfo=UTC)] * 2
+    stories = _split(
+        "Ferry fares frozen for another year\n\nMarch 2, 2026\n\nThe council voted on Monday night "
+        "to keep ferry fares at their level until the end of next year.\n\n---\n\n"
+        "New bridge plan goes to consultation\n\nResidents have until November 30 to comment on "
+        "plans for a second bridge across the estuary, the planning office said.\n",
+        now,
+    )
+    assert [e.title for e in stories] == [
+        "Ferry fares frozen for another year",
+        "New bridge plan goes to consultation",
+    ]
+    assert stories[1].published is None
+
+
+def test_a_story_pasted_twice_in_one_file_is_one_entry(now: datetime) -> None:
+    story = (
+        "Ljubljana to close old town to cars\n\nMarch 2, 2026\n\nLjubljana city council voted on "
+        "Monday to ban private cars from the streets of the old town from April 2027.\n"
+    )
+    assert len(_split(story + "\n" + story, now)) == 1
