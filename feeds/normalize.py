@@ -822,7 +822,7 @@ def _from_match(m: re.Match[str], *, zone: ZoneInfo, now: datetime, context: str
             int(m["wsec"]),
             tzinfo=UTC,
         )
-    if m["iyear"]:
+    if m["iyear"] and (m["ihour"] or not m["hour"]):
         naive = datetime(
             int(m["iyear"]),
             int(m["imon"]),
@@ -840,7 +840,9 @@ def _from_match(m: re.Match[str], *, zone: ZoneInfo, now: datetime, context: str
             delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
             return (naive - sign * delta).replace(tzinfo=UTC)
         return naive.replace(tzinfo=zone).astimezone(UTC)
-    if m["dyear"]:
+    if m["iyear"]:  # "2026-06-09 10:42 GMT": the time with its zone, read as for other forms
+        day, month, year = int(m["iday"]), int(m["imon"]), int(m["iyear"])
+    elif m["dyear"]:
         day, month, year = int(m["dday"]), _month(m["dmon"]), int(m["dyear"])
     else:
         day, month = int(m["mday"]), _month(m["mmon"])

@@ -135,7 +135,7 @@ WEB_DATELINE = re.compile(
     r"\s*(?P<sep>:|\.?[\u2014\u2013]|\.?--?)\s+(?=\S)"
 )
 # "Dar es Salaam. Serikali ...": a place of a few capitalised words closed by a full stop.
-STOP_DATELINE = re.compile(r"^(?P<place>[^\W\d_]+(?: [^\W\d_]+){1,3})\.\s+(?=[^\W\d_])")
+STOP_DATELINE = re.compile(r"^(?P<place>[^\W\d_]+(?: [^\W\d_]+){0,3})\.\s+(?=[^\W\d_])")
 _SENTENCE_END = re.compile(r"[.!?…][\"\u201d\u2019)]*(?=\s+[\"\u201c\u2018(]?[A-Z0-9])")
 
 
@@ -445,10 +445,15 @@ def _dashed_dateline(text: str) -> re.Match[str] | None:
 
 
 def _stop_dateline(text: str) -> re.Match[str] | None:
-    """ "Dar es Salaam. Serikali imetangaza ...": a name of two to four words (the first and
-    the last capitalised, none a common word first) closed by a full stop before a sentence."""
+    """ "Dar es Salaam. Serikali imetangaza ...", "Quito. El Concejo ...": a name of up to four
+    words (the first and the last capitalised, none a common word first; one word of four
+    letters or more, no abbreviated title: "Prof. NAME") closed by a full stop before a
+    sentence."""
     m = STOP_DATELINE.match(text)
     if m is None or not _capitalised(m["place"]):
+        return None
+    place = m["place"]
+    if " " not in place and (len(place) < 4 or place.lower() in load_phrases().titles):
         return None
     rest = text[m.end() :]
     if not rest[:1].isupper() or len(rest.split(None, _DATELINE_PROSE)) < _DATELINE_PROSE:

@@ -66,6 +66,7 @@ class Phrases:
     zones: dict[str, int]
     prose_words: frozenset[str]
     connectors: frozenset[str]  # words that join a line to the next one
+    titles: frozenset[str]  # abbreviated titles before a name ("Prof.", "Capt.")
 
 
 def _starts(phrases: list[str]) -> Starts:
@@ -130,6 +131,7 @@ def load_phrases() -> Phrases:
         zones=dict(dates["zones"]),
         prose_words=frozenset(data["prose"]["words"]),
         connectors=frozenset(data["prose"]["connectors"]),
+        titles=frozenset(data["prose"]["titles"]),
     )
 
 

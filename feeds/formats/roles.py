@@ -248,12 +248,12 @@ def _any_of(phrases: tuple[str, ...]) -> re.Pattern[str]:
 def _is_breadcrumb(s: str, low: str) -> bool:
     """ "Home > World > Asia": a trail of short links; "Unsubscribe | Manage preferences":
     known furniture side by side; "Phnom Penh Herald | Business": a site's name and its
-    section, each a label of capitalised words."""
+    section, each a label of capitalised words (no "Key: value" pairs)."""
     parts = _BREADCRUMB.split(low)
     if len(parts) == 2:
-        return all(part.strip() in load_phrases().furniture_lines for part in parts) or all(
-            part and _is_label(part) for part in _BREADCRUMB.split(s)
-        )
+        return all(part.strip() in load_phrases().furniture_lines for part in parts) or (
+            ":" not in s and all(part and _is_label(part) for part in _BREADCRUMB.split(s))
+        )  # "Penulis: NAME | Editor: NAME" is a byline
     return len(parts) >= 3 and all(0 < len(part.split()) <= 4 for part in parts)
 
 

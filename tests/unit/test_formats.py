@@ -547,6 +547,11 @@ def test_free_dates_refuse_what_is_not_a_date(text: str) -> None:
             "Dar es Salaam",
             None,
         ),
+        (
+            "Quito. El Concejo Metropolitano aprobó este martes la compra de 60 buses.",
+            "Quito",
+            None,
+        ),
     ],
 )
 def test_datelines_give_the_place_and_the_day(text: str, place: str, day: str | None) -> None:
@@ -667,10 +672,11 @@ def test_a_line_repeated_in_a_table_under_a_dateline_is_no_headline() -> None:
         "Luciana Nunes - Repórter da Agência Brasil",  # a byline and a role, not a dateline
         "However – the ministry said nothing more about the plan on Tuesday.",
         "However: the ministry said nothing more about the plan on Tuesday.",
-        # A date line with its weekday, and a short sentence before the text: no place.
+        # A date line with its weekday, a short sentence or a title before the text: no place.
         "Thursday, March 19, 2026 — updated on March 19, 2026 at 4:20 pm",
-        "Enough. That was the message from the farmers who blocked the road on Monday.",
         "Thank you. The minister said the talks would go on for another week at least.",
+        "Prof. Maria Lopez said the results would be published in a journal next month.",
+        "Yes. The minister said the talks would go on for another week at least.",
     ],
 )
 def test_a_dash_after_capitalised_words_is_not_always_a_dateline(text: str) -> None:

@@ -132,6 +132,8 @@ def test_future_date_is_dropped(now: datetime) -> None:
         ("2026-03-12", datetime(2026, 3, 12, tzinfo=UTC)),
         ("2026-03-12T10:30:00+02:00", datetime(2026, 3, 12, 8, 30, tzinfo=UTC)),
         ("2026-03-12T10:30:00Z", datetime(2026, 3, 12, 10, 30, tzinfo=UTC)),
+        ("2026-06-09 10:42 GMT", datetime(2026, 6, 9, 10, 42, tzinfo=UTC)),
+        ("2026-06-09 3:05 PM", datetime(2026, 6, 9, 15, 5, tzinfo=UTC)),
         ("26-FEB-1987 15:01:01", datetime(1987, 2, 26, 15, 1, 1, tzinfo=UTC)),
         ("7-APR-1987 09:58:22", datetime(1987, 4, 7, 9, 58, 22, tzinfo=UTC)),
         ("Feb 26", datetime(2026, 2, 26, tzinfo=UTC)),
