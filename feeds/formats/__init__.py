@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from feeds.formats.dates import may_be_date, read_free_date
+from feeds.formats.dates import may_be_date, may_hold_date, read_free_date
 from feeds.formats.phrases import load_phrases
 
 BlockKind = Literal["p", "ul", "pre", "h", "standfirst"]
@@ -383,6 +383,9 @@ def dateline_place(text: str) -> str | None:
     if m is None:
         return None
     place = m["place"].split("[", 1)[0].strip()  # "New Delhi [India]"
+    before, stop, agency = place.partition(". ")
+    if stop and agency.lower() in load_phrases().agencies:
+        place = before  # "ASTANA. KAZINFORM – "
     if place[-2:-1].islower() and place.endswith("."):
         place = place[:-1]  # "Ciudad de México.— "
     return place if 2 <= len(place) <= 40 else None
@@ -412,8 +415,10 @@ def dateline(text: str) -> re.Match[str] | None:
         m = _dashed_dateline(text)
     if m is None and ("(" in head or "/" in head):
         m = DAY_FIRST_DATELINE.match(text)
-        if m is not None and not m["place"].isupper():
-            m = None
+        if m is not None and not (
+            m["place"].isupper() or (_capitalised(m["place"]) and may_hold_date(m["mon"]))
+        ):
+            m = None  # "Tbilisi, 5 November 2026 (Agenda.ge) –": a place, a month
     if m is None:
         m = WEB_DATELINE.match(text) if ":" in head or "-" in head or long_dash else None
         if m is None or not (

@@ -43,6 +43,8 @@ class Phrases:
     furniture_ends: tuple[str, ...]
     link_headings: frozenset[str]
     greetings: Starts
+    follow: frozenset[str]  # "Follow NAME on Telegram": its first word
+    networks: tuple[str, ...]  # and how it ends
     caption_starts: Starts
     caption_credits: tuple[str, ...]
     credit_words: frozenset[str]
@@ -52,6 +54,7 @@ class Phrases:
     trailer_inside: tuple[str, ...]
     byline_starts: Starts
     byline_links: frozenset[str]
+    byline_roles: frozenset[str]
     agencies: tuple[str, ...]  # longest first
     labels_inside: re.Pattern[str]  # where a date label starts inside a line
     published_labels: frozenset[str]
@@ -104,6 +107,8 @@ def load_phrases() -> Phrases:
         furniture_ends=tuple(data["furniture"]["ends"]),
         link_headings=frozenset(data["furniture"]["links"]),
         greetings=_starts(data["furniture"]["greetings"]),
+        follow=frozenset(data["furniture"]["follow"]),
+        networks=tuple(" " + network for network in data["furniture"]["networks"]),
         caption_starts=_starts(data["caption"]["starts"]),
         caption_credits=tuple(data["caption"]["credits"]),
         credit_words=frozenset(data["caption"]["words"]),
@@ -113,6 +118,7 @@ def load_phrases() -> Phrases:
         trailer_inside=tuple(data["trailer"]["inside"]),
         byline_starts=_starts(data["byline"]["words"]),
         byline_links=frozenset(data["byline"]["links"]),
+        byline_roles=frozenset(data["byline"]["roles"]),
         agencies=tuple(sorted(data["byline"]["agencies"], key=len, reverse=True)),
         labels_inside=re.compile(
             r"(?i)\s\(?(?=(?:"

@@ -159,6 +159,7 @@ def _look(s: str, low: str) -> Kind:
         or phrases.furniture_starts.match(low)
         or (len(low.split()) <= 5 and low.endswith(phrases.furniture_ends))
         or _is_breadcrumb(s, low)
+        or _follow_us(low)
     ):
         return "furniture"
     if (
@@ -231,7 +232,7 @@ def _signs() -> _Signs:
     )
     inside = (*phrases.caption_credits, *phrases.trailer_inside)
     return _Signs(
-        firsts=frozenset(word for start in starts for word in start.firsts),
+        firsts=frozenset(word for start in starts for word in start.firsts) | phrases.follow,
         lines=phrases.furniture_lines | frozenset(phrases.agencies),
         trailer_lines=phrases.trailer_lines,
         furniture_ends=phrases.furniture_ends,
@@ -243,6 +244,21 @@ def _signs() -> _Signs:
 def _any_of(phrases: tuple[str, ...]) -> re.Pattern[str]:
     """One pattern finding any of `phrases` inside a text: a scan, not one per phrase."""
     return re.compile("|".join(re.escape(phrase) for phrase in phrases) or "(?!)")
+
+
+def _follow_us(low: str) -> bool:
+    """ "Follow NAME on Telegram", "Síguenos en Google News": a short line asking to follow."""
+    phrases = load_phrases()
+    space = low.find(" ")
+    return (
+        space > 0
+        and low[:space].rstrip(":") in phrases.follow
+        and low.count(" ") < _FOLLOW_WORDS
+        and low.rstrip(" .!").endswith(phrases.networks)
+    )
+
+
+_FOLLOW_WORDS = 8
 
 
 def _is_breadcrumb(s: str, low: str) -> bool:
@@ -314,8 +330,9 @@ def byline_name(line: str) -> str | None:
     rest = line.strip()[len(opening) :].lstrip(" :")  # "Por: NAME"
     words = ["by", *_BYLINE_END.split(rest, 1)[0].split()]
     cut = next((n for n, w in enumerate(words) if n >= 2 and w.endswith(",")), None)
-    if cut is not None and cut + 1 < len(words) and not _NAME_WORD.match(words[cut + 1]):
-        words = [*words[:cut], words[cut].rstrip(",")]  # "By NAME, g1 SP": the name is first
+    if cut is not None and cut + 1 < len(words) and _after_name(words[cut + 1 :]):
+        # "By NAME, g1 SP", "By NAME, Contributing Columnist": the name is first
+        words = [*words[:cut], words[cut].rstrip(",")]
     if len(words) < 2 or len(words) > 14:
         return None
     if words[-1].endswith(",") or (
@@ -331,6 +348,13 @@ def byline_name(line: str) -> str | None:
     if not _NAME_WORD.match(names[0]):
         return None
     return _without_agency(" ".join(names).rstrip(",")) or " ".join(names)
+
+
+def _after_name(words: list[str]) -> bool:
+    """Whether the words after a byline's name and its comma are no other name: an outlet in
+    small letters ("g1 SP") or a person's role ("Contributing Columnist")."""
+    roles = load_phrases().byline_roles
+    return not _NAME_WORD.match(words[0]) or any(w.lower().strip(",.") in roles for w in words)
 
 
 def is_furniture(line: str) -> bool:

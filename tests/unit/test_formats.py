@@ -358,6 +358,11 @@ def test_a_defined_name_that_fits_stays_whole_in_a_title() -> None:
         ("We use cookies to improve your experience. By continuing, you agree.", "furniture"),
         ("Vai al contenuto principale", "furniture"),
         ("Reporter: Aditya Eko Sigit Wicaksono", "trailer"),
+        ("Follow Kazinform on Telegram", "furniture"),
+        ("Síguenos en Google News", "furniture"),
+        ("Follow the money: how the port deal was paid for", "text"),
+        ("Phnom Penh Herald | Business", "furniture"),
+        ("Penulis: Dewi Lestari | Editor: Agus Salim", "byline"),
         ("Edição: Fernando Fraga", "trailer"),
         ("EMBARGOED UNTIL 00:01 GMT WEDNESDAY 15 JANUARY 2026", "date"),
         ("The price rose to $3 (about €2.80, photo finish aside) on Monday.", "text"),
@@ -378,6 +383,8 @@ def test_line_kind_from_its_look(line: str, kind: str) -> None:
         ("di Marco Rossi", "Marco Rossi"),
         ("Por: Redacción Economía", "Redacción Economía"),
         ("Por Ana Carolina Moreno, g1 SP — São Paulo", "Ana Carolina Moreno"),
+        ("By Tendai Moyo, Contributing Columnist", "Tendai Moyo"),
+        ("By Jane Doe, Mark Lee", "Jane Doe, Mark Lee"),
         ("by Daily Sabah with AA", "Daily Sabah"),
         ("By the end of the year", None),
         ("Byzantine art returns to Ravenna", None),
@@ -552,6 +559,12 @@ def test_free_dates_refuse_what_is_not_a_date(text: str) -> None:
             "Quito",
             None,
         ),
+        (
+            "Tbilisi, 5 November 2026 (Agenda.ge) – Georgia will open a checkpoint.",
+            "Tbilisi",
+            "5 November, 2026",
+        ),
+        ("ASTANA. KAZINFORM – The Senate of Kazakhstan approved a law.", "ASTANA", None),
     ],
 )
 def test_datelines_give_the_place_and_the_day(text: str, place: str, day: str | None) -> None:
