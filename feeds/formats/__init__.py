@@ -120,7 +120,7 @@ DASHED_DATELINE = re.compile(
 # "МОСКВА, 12 марта. /ТАСС/. ", "PARIS, 12 mars (AFP) - ": the day first, an agency's tag after.
 DAY_FIRST_DATELINE = re.compile(
     r"^(?P<place>[^\W\d_][^\W\d_ -]*(?:[ -][^\W\d_]+){0,3}),\s+(?P<day>\d{1,2})\.?\s+"
-    r"(?P<mon>[^\W\d_]{3,12})\.?,?(?:\s+(?P<year>\d{4}))?\s*"
+    r"(?:de\s+)?(?P<mon>[^\W\d_]{3,12})\.?,?(?:\s+(?P<year>\d{4}))?\s*"
     r"(?:\([^)\n]{1,30}\)|/[^/\n]{1,30}/)\.?\s*(?:-{1,2}|[\u2013\u2014])?\s*(?=\S)"
 )
 # "(AGI) - Roma, 15 mag. - ": the agency's tag first, then the place and the day.
@@ -416,9 +416,9 @@ def dateline(text: str) -> re.Match[str] | None:
     if m is None and ("(" in head or "/" in head):
         m = DAY_FIRST_DATELINE.match(text)
         if m is not None and not (
-            m["place"].isupper() or (_capitalised(m["place"]) and may_hold_date(m["mon"]))
+            m["place"].isupper() or (is_name(m["place"]) and may_hold_date(m["mon"]))
         ):
-            m = None  # "Tbilisi, 5 November 2026 (Agenda.ge) –": a place, a month
+            m = None  # "Tbilisi, 5 November 2026 (Agenda.ge) –", "La Paz, 10 de noviembre (ABI).-"
     if m is None:
         m = WEB_DATELINE.match(text) if ":" in head or "-" in head or long_dash else None
         if m is None or not (

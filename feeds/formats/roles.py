@@ -286,7 +286,7 @@ def meta_date(line: str) -> tuple[str, str] | None:
     parts = [
         p.strip(" ,;()")
         for p in _SEGMENT.split(line.strip())
-        for p in _at_labels(_after_capitals(p))
+        for p in _at_labels(_after_place(_after_capitals(p)))
     ]
     for n, part in enumerate(parts):
         found = date_line(part)
@@ -314,6 +314,15 @@ def _after_capitals(text: str) -> str:
     if any(w.rstrip(",").lower() in phrases.label_words | phrases.zones.keys() for w in words[:n]):
         return text  # "UPDATED 10 March", "GMT": date words, not a place
     return " ".join(words[n:])
+
+
+def _after_place(text: str) -> str:
+    """ "Gaborone, 10 November 2026" -> "10 November 2026": a capitalised place and a comma
+    before a date (a release's closing line)."""
+    place, comma, rest = text.partition(",")
+    if not comma or not is_name(place) or place.strip().lower() in load_phrases().weekdays:
+        return text
+    return rest.strip()
 
 
 def _at_labels(text: str) -> list[str]:
@@ -973,8 +982,8 @@ def _dates(lines: Sequence[str], roles: list[Role], head: int | None) -> tuple[s
     for k, role in enumerate(roles):
         if role in ("body", "dateline"):
             body_seen = True
-        if role not in ("date", "byline"):
-            continue
+        if role not in ("date", "byline", "trailer"):
+            continue  # a trailer's date line closes the story: "Issued by: ..." / "CITY, DATE"
         found = meta_date(lines[k])  # a byline may give the date too: "By NAME · 3 March 2026"
         if found is None:
             continue

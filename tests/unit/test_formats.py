@@ -359,6 +359,10 @@ def test_a_defined_name_that_fits_stays_whole_in_a_title() -> None:
         ("Vai al contenuto principale", "furniture"),
         ("Reporter: Aditya Eko Sigit Wicaksono", "trailer"),
         ("Follow Kazinform on Telegram", "furniture"),
+        ("Gaborone, 10 November 2026", "date"),
+        ("Te puede interesar: Inflación anual baja al 6,1%", "furniture"),
+        ("Saved with Web Clipper", "furniture"),
+        ("Issued by:", "trailer"),
         ("Síguenos en Google News", "furniture"),
         ("Follow the money: how the port deal was paid for", "text"),
         ("Phnom Penh Herald | Business", "furniture"),
@@ -565,6 +569,11 @@ def test_free_dates_refuse_what_is_not_a_date(text: str) -> None:
             "5 November, 2026",
         ),
         ("ASTANA. KAZINFORM – The Senate of Kazakhstan approved a law.", "ASTANA", None),
+        (
+            "La Paz, 10 de noviembre (ABI).- El Gobierno aprobó un decreto.",
+            "La Paz",
+            "10 noviembre",
+        ),
     ],
 )
 def test_datelines_give_the_place_and_the_day(text: str, place: str, day: str | None) -> None:
