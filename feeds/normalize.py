@@ -25,6 +25,7 @@ from feeds.formats import (
     YEAR,
     Block,
     Parsed,
+    agency_tag,
     collapse_spaces,
     collapsed_pieces,
     date_line,
@@ -763,9 +764,10 @@ _SUMMARY_SPAN = 400  # more than any dateline takes
 
 def _strip_dateline(text: str) -> str:
     m = dateline(text)
-    if m is None:
+    end = m.end() if m is not None else agency_tag(text)
+    if not end:
         return text
-    rest = text[m.end() :].lstrip()
+    rest = text[end:].lstrip()
     return rest[:1].upper() + rest[1:]
 
 

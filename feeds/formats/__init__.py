@@ -401,6 +401,18 @@ def dateline_day(text: str) -> str | None:
     return f"{day}, {m['year']}" if m["year"] else day
 
 
+def agency_tag(text: str) -> int:
+    """Where the text starts after a bare agency's tag opening it ("(Reuters) - Shares of
+    ..."), a dateline without a place; 0 when there is none."""
+    m = _AGENCY_TAG.match(text)
+    if m is None or m["tag"].lower() not in load_phrases().agencies:
+        return 0
+    return m.end()
+
+
+_AGENCY_TAG = re.compile(r"^\((?P<tag>[^()\n]{1,30})\)\s*(?:-{1,2}|[\u2013\u2014])\s+(?=\S)")
+
+
 def dateline(text: str) -> re.Match[str] | None:
     """The "CITY, Feb 26 - ", "CITY, 12 марта. /ТАСС/. " or "CITY: " opening of a story's
     first paragraph, if any."""

@@ -70,9 +70,13 @@ _REPEAT_WINDOW = 12  # non-blank lines from the top where a repeated headline is
 _BREADCRUMB_SIGNS = ">\u203a\u00bb/|"
 _BREADCRUMB = re.compile(rf"\s+[{_BREADCRUMB_SIGNS}]\s+")
 _NAME_ONLY = re.compile(r"^[A-Z][\w.\u2019'-]+(?:\s+[A-Z][\w.\u2019'-]+){1,3}$")
-_SEGMENT = re.compile(r"\s*(?:\||\s[-\u2013\u2014\u00b7\u2022]\s|\s(?=[Bb]y\s))\s*")
+# " on " before a date: "Posted by NAME on March 3, 2026 at 4:15 pm"
+_ON_DATE = r"\s+on\s+(?=(?:[^\W\d_]+\.?\s+)?\d)"
+_SEGMENT = re.compile(
+    r"\s*(?:\||\s[-\u2013\u2014\u00b7\u2022]\s|\s(?=[Bb]y\s)|" + _ON_DATE + r")\s*"
+)
 _NAME_WORD = re.compile(r"^[A-Z\u00c0-\u024f][\w.\u2019'-]*,?$")
-_BYLINE_END = re.compile(r"\s+[\u00b7|\u2022]\s+|\s+[-\u2013\u2014]\s+")
+_BYLINE_END = re.compile(r"\s+[\u00b7|\u2022]\s+|\s+[-\u2013\u2014]\s+|" + _ON_DATE)
 _AUTHOR_IN_PLACE = re.compile(
     r"^(?P<name>[A-Z][\w.\u2019'-]+(?:\s+[A-Z][\w.\u2019'-]+){1,3})\s+in\s+"
     r"[A-Z][\w.\u2019'-]+(?:\s+[A-Z][\w.\u2019'-]+){0,2}$"
@@ -477,6 +481,12 @@ def _headline(
     for n, k in enumerate(filled[:6]):
         if texts[n] in texts[n + 1 :] and kinds[k] == "text" and is_headline(lines[k]):
             return _mark_headline(roles, kinds, filled[:n], k)
+    page = _page_title(texts[0])
+    if page is not None and page in texts[1:]:
+        # The page's title copied over it, "HEADLINE | Site", then the headline itself.
+        n = texts.index(page, 1)
+        if kinds[filled[n]] == "text" and is_headline(lines[filled[n]]):
+            return _mark_headline(roles, kinds, filled[:n], filled[n])
     above = _above_furniture(lines, kinds, filled)
     if above:
         head = max(
@@ -507,6 +517,15 @@ def _headline(
         roles[k] = "headline"
         return k
     return None
+
+
+def _page_title(text: str) -> str | None:
+    """ "HEADLINE | Site", "HEADLINE - Site": a browser's title of a page, less the site."""
+    m = _PAGE_TITLE.match(text)
+    return m["headline"] if m is not None else None
+
+
+_PAGE_TITLE = re.compile(r"^(?P<headline>.+?)\s+[|\u2013\u2014-]\s+[^|\u2013\u2014]{2,60}$")
 
 
 def _on_dateline(line: str) -> bool:
@@ -919,19 +938,36 @@ def _signature(lines: Sequence[str], k: int, last_prose: list[int]) -> bool:
     """A closing signature after the text, with no prose after it: "(sda)", "(APA, red,
     22.9.2026)", an editor's initials "JMC // SF", "Lusa/Fim". `last_prose` caches where the
     story's last prose line is, so many such lines do not each scan the rest of the story."""
-    s = lines[k].strip()
-    if len(s) > _SIGNATURE_CHARS or ends_sentence(s):
-        return False
-    shaped = (s[0] == "(" and s[-1] == ")") or (
-        "/" in s and all(w[:1].isupper() or w[:1] == "/" for w in s.split())
-    )
-    if not shaped:
+    if not signature_shape(lines[k]):
         return False
     if not last_prose:
         last_prose.append(
             next((j for j in range(len(lines) - 1, -1, -1) if is_prose(lines[j])), -1)
         )
     return k > last_prose[0]
+
+
+def signature_shape(line: str) -> bool:
+    """A short line shaped as a closing signature: "(sda)", "JMC // SF", "ONA/ZS"."""
+    s = line.strip()
+    return bool(s) and (
+        slashed_signature(s)
+        or (s[0] == "(" and s[-1] == ")" and len(s) <= _SIGNATURE_CHARS and not ends_sentence(s))
+    )
+
+
+def slashed_signature(line: str) -> bool:
+    """ "JMC // SF", "ONA/ZS", "Lusa/Fim": capitalised initials or names cut by slashes (a wire
+    story's closing "(Company Name Inc)" is its text, not a signature)."""
+    s = line.strip()
+    return (
+        "/" in s
+        and len(s) <= _SIGNATURE_CHARS
+        and any(c.isalpha() for c in s)
+        and DIGIT.search(s) is None  # "U.K. Stg....1.6178/88" is a table's row
+        and not ends_sentence(s)
+        and all(w[:1].isupper() or w[:1] == "/" for w in s.split())
+    )
 
 
 def _label_at_end(lines: Sequence[str], roles: list[Role]) -> None:

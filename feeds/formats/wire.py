@@ -16,6 +16,7 @@ from feeds.formats import (
     is_wire_stamp,
 )
 from feeds.formats.phrases import trailer_starts
+from feeds.formats.roles import slashed_signature
 
 NAME = "wire"
 
@@ -80,8 +81,8 @@ def _drop_signature(body: list[str]) -> None:
     _drop_trailer(body)
     while body and not body[-1].strip():
         body.pop()
-    if body and _SIGNATURE.match(body[-1]):
-        body.pop()
+    if body and (_SIGNATURE.match(body[-1]) or slashed_signature(body[-1])):
+        body.pop()  # " Reuter", "ONA/ZS"
     elif body:
         body[-1] = _GLUED_SIGNATURE.sub("", body[-1])
 

@@ -27,7 +27,14 @@ from feeds.formats import (
 )
 from feeds.formats.dates import read_free_date
 from feeds.formats.phrases import load_phrases
-from feeds.formats.roles import byline_name, is_prose, line_kind, meta_date, read_roles
+from feeds.formats.roles import (
+    byline_name,
+    is_prose,
+    line_kind,
+    meta_date,
+    read_roles,
+    slashed_signature,
+)
 
 WIRE = [
     "HARBOUR BOARD APPROVES NEW BERTH",
@@ -388,6 +395,7 @@ def test_line_kind_from_its_look(line: str, kind: str) -> None:
         ("Por: Redacción Economía", "Redacción Economía"),
         ("Por Ana Carolina Moreno, g1 SP — São Paulo", "Ana Carolina Moreno"),
         ("By Tendai Moyo, Contributing Columnist", "Tendai Moyo"),
+        ("Posted by Aung Kyaw on March 3, 2026 at 4:15 pm", "Aung Kyaw"),
         ("By Jane Doe, Mark Lee", "Jane Doe, Mark Lee"),
         ("by Daily Sabah with AA", "Daily Sabah"),
         ("By the end of the year", None),
@@ -796,3 +804,18 @@ def test_a_line_opening_on_a_dated_dateline_is_text_not_a_date_line() -> None:
     # "Del." (Delaware) is also a date word ("12 de marzo del 2026"): the dateline decides.
     assert line_kind("WILMINGTON, Del., Feb 26 - The Du Pont Co said it has") == "text"
     assert line_kind("ISTANBUL Apr 14, 2026 - 11:32 am GMT+3") == "date"
+
+
+@pytest.mark.parametrize(
+    ("line", "signature"),
+    [
+        ("ONA/ZS", True),
+        ("JMC // SF", True),
+        ("Lusa/Fim", True),
+        ("U.K. Stg....1.6178/88", False),  # a table's row
+        ("/", False),
+        ("(Santa Anita Realty Enterprises Inc)", False),  # a wire story's text
+    ],
+)
+def test_a_slashed_signature_is_initials_or_names(line: str, signature: bool) -> None:
+    assert slashed_signature(line) is signature
