@@ -100,6 +100,13 @@ def read_roles(lines: Sequence[str]) -> Reading:
     filled = [k for k, line in enumerate(lines) if line.strip()]
     if not filled:
         return Reading(roles=tuple(roles), title=None, dates=(), author=None)
+    notices = _top_notices(lines, kinds, filled)
+    if notices:
+        for k in notices:
+            roles[k] = "furniture"
+        filled = [k for k in filled if k > notices[-1]]
+        if not filled:
+            return Reading(roles=tuple(roles), title=None, dates=(), author=None)
     head = _headline(lines, kinds, roles, filled)
     title = None
     if head is not None:
@@ -122,6 +129,22 @@ def read_roles(lines: Sequence[str]) -> Reading:
         None,
     )
     return Reading(roles=tuple(roles), title=title, dates=dates, author=author)
+
+
+def _top_notices(lines: Sequence[str], kinds: _Kinds, filled: list[int]) -> list[int]:
+    """The lines of the paragraphs over a story that open as a trailer does, before any prose
+    ("Contact:" / NAME / phone / e-mail over a release's headline): notices, not its parts."""
+    notices: list[int] = []
+    n = 0
+    while n < len(filled) and n < _TOP_LINES and kinds[filled[n]] == "trailer":
+        end = n
+        while end + 1 < len(filled) and filled[end + 1] == filled[end] + 1:
+            end += 1
+        if any(is_prose(lines[k]) for k in filled[n : end + 1]):
+            break
+        notices.extend(filled[n : end + 1])
+        n = end + 1
+    return notices
 
 
 class _Kinds:

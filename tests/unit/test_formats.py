@@ -819,3 +819,22 @@ def test_a_line_opening_on_a_dated_dateline_is_text_not_a_date_line() -> None:
 )
 def test_a_slashed_signature_is_initials_or_names(line: str, signature: bool) -> None:
     assert slashed_signature(line) is signature
+
+
+def test_a_contact_block_over_a_release_is_furniture_not_its_headline() -> None:
+    lines = [
+        "Contact:",
+        "Sarah Outerbridge",
+        "+1 441 295 0000",
+        "media@coralgroup.example",
+        "",
+        "Coral Insurance Group completes purchase of Atlantic Marine Underwriters",
+        "",
+        "HAMILTON, Bermuda, Nov. 12, 2026 /PRNewswire/ -- Coral Insurance Group Ltd. today "
+        "announced that it has completed the purchase of Atlantic Marine Underwriters.",
+    ]
+    reading = read_roles(lines)
+    assert (
+        reading.title == "Coral Insurance Group completes purchase of Atlantic Marine Underwriters"
+    )
+    assert reading.roles[:4] == ("furniture",) * 4
