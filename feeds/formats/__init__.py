@@ -108,7 +108,7 @@ WIRE_DATELINE = re.compile(
     _DATELINE_DAY
     + r"(?:,?\s+(?P<year>\d{4}))?"
     + _DATELINE_TAG
-    + r"\s*(?:-{1,2}|(?<=[)/]):)(?:\s|$|(?=[A-Z]))",
+    + r"\s*(?:-{1,2}|(?<=[)/]):|(?<=\))(?=\s+(?-i:[A-Z])))(?:\s|$|(?=[A-Z]))",  # "(IANS) Kerala"
     re.IGNORECASE,
 )
 # "ASUNCIÓN, Paraguay, July 15, 2026 — ": a release's or a web page's dateline, the date whole
@@ -130,7 +130,7 @@ TAG_FIRST_DATELINE = re.compile(
     r"(?P<mon>[^\W\d_]{3,12})\.?,?(?:\s+(?P<year>\d{4}))?\s*[-\u2013\u2014]{1,2}\s*(?=\S)"
 )
 WEB_DATELINE = re.compile(
-    r"^(?P<place>[^\W\d_][^\W\d_.'\u2019 -]*(?:[.'\u2019 -]+[^\W\d_]+)*\.?)"
+    r"^(?P<place>[^\W\d_][^\W\d_.'\u2019 -]*(?:[.'\u2019 -]+[^\W\d_]+)*?\.?)"
     r"(?:,\s*\w[\w.' ,]{1,30})?(?P<tag>\s*\([^)\n]{1,30}\))?"
     r"\s*(?P<sep>:|\.?[\u2014\u2013]|\.?--?)\s+(?=\S)"
 )

@@ -979,6 +979,15 @@ def signature_shape(line: str) -> bool:
     )
 
 
+def wire_signature(line: str) -> bool:
+    """A wire story's closing signature: initials cut by slashes ("ONA/ZS", "abc/xyz"), or an
+    agency's name after dashes ("--IANS")."""
+    s = line.strip()
+    if s[:1] in "-\u2013\u2014" and s.lstrip("-\u2013\u2014 ").lower() in load_phrases().agencies:
+        return True
+    return slashed_signature(s)
+
+
 def slashed_signature(line: str) -> bool:
     """ "JMC // SF", "ONA/ZS", "Lusa/Fim": capitalised initials or names cut by slashes (a wire
     story's closing "(Company Name Inc)" is its text, not a signature)."""
@@ -989,8 +998,14 @@ def slashed_signature(line: str) -> bool:
         and any(c.isalpha() for c in s)
         and DIGIT.search(s) is None  # "U.K. Stg....1.6178/88" is a table's row
         and not ends_sentence(s)
-        and all(w[:1].isupper() or w[:1] == "/" for w in s.split())
+        and (
+            all(w[:1].isupper() or w[:1] == "/" for w in s.split())
+            or all(0 < len(part.strip()) <= _INITIALS for part in s.split("/"))  # "abc/xyz"
+        )
     )
+
+
+_INITIALS = 4
 
 
 def _label_at_end(lines: Sequence[str], roles: list[Role]) -> None:

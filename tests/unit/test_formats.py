@@ -34,6 +34,7 @@ from feeds.formats.roles import (
     meta_date,
     read_roles,
     slashed_signature,
+    wire_signature,
 )
 
 WIRE = [
@@ -370,6 +371,7 @@ def test_a_defined_name_that_fits_stays_whole_in_a_title() -> None:
         ("Te puede interesar: Inflación anual baja al 6,1%", "furniture"),
         ("Saved with Web Clipper", "furniture"),
         ("Issued by:", "trailer"),
+        ("Editor's note: This article was updated to include the final vote.", "furniture"),
         ("Síguenos en Google News", "furniture"),
         ("Follow the money: how the port deal was paid for", "text"),
         ("Phnom Penh Herald | Business", "furniture"),
@@ -581,6 +583,16 @@ def test_free_dates_refuse_what_is_not_a_date(text: str) -> None:
             "La Paz, 10 de noviembre (ABI).- El Gobierno aprobó un decreto.",
             "La Paz",
             "10 noviembre",
+        ),
+        (
+            "Thiruvananthapuram, Nov 20 (IANS) Kerala will set up stations.",
+            "Thiruvananthapuram",
+            "Nov 20",
+        ),
+        (
+            "Hà Nội - Chính phủ phê duyệt tuyến đường sắt Bắc - Nam với tổng vốn lớn.",
+            "Hà Nội",
+            None,
         ),
     ],
 )
@@ -819,6 +831,13 @@ def test_a_line_opening_on_a_dated_dateline_is_text_not_a_date_line() -> None:
 )
 def test_a_slashed_signature_is_initials_or_names(line: str, signature: bool) -> None:
     assert slashed_signature(line) is signature
+    assert wire_signature(line) is signature
+
+
+def test_a_wire_signature_may_be_an_agency_after_dashes() -> None:
+    assert wire_signature("--IANS")
+    assert wire_signature("abc/xyz")
+    assert not wire_signature("-- the end of the table")
 
 
 def test_a_contact_block_over_a_release_is_furniture_not_its_headline() -> None:
