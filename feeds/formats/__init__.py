@@ -123,6 +123,12 @@ DAY_FIRST_DATELINE = re.compile(
     r"(?:de\s+)?(?P<mon>[^\W\d_]{3,12})\.?,?(?:\s+(?P<year>\d{4}))?\s*"
     r"(?:\([^)\n]{1,30}\)|/[^/\n]{1,30}/)\.?\s*(?:-{1,2}|[\u2013\u2014])?\s*(?=\S)"
 )
+# "新华社北京11月12日电（记者张伟）": an agency's dispatch in Chinese, the agency (a name ending in
+# 社, 网 or 台) before the place, "电" (dispatch) after the day, the reporter in brackets.
+CJK_DATELINE = re.compile(
+    r"^(?:[^\W\d_]{1,5}?[社网網台])?(?P<place>[^\W\d_]{2,6}?)(?P<mon>\d{1,2})月(?P<day>\d{1,2})日[电電]"
+    r"(?:\s*[（(][^）)\n]{1,30}[）)])?\s*"
+)
 # "(AGI) - Roma, 15 mag. - ": the agency's tag first, then the place and the day.
 TAG_FIRST_DATELINE = re.compile(
     r"^\((?P<tag>[^)\n]{1,20})\)\s*[-\u2013\u2014]{1,2}\s*"
@@ -394,8 +400,8 @@ def dateline_place(text: str) -> str | None:
 def dateline_day(text: str) -> str | None:
     """The day a dateline gives ("Feb 27", "March 9, 2026", "12 марта"), or None."""
     m = dateline(text)
-    if m is None or "day" not in m.re.groupindex:
-        return None
+    if m is None or "day" not in m.re.groupindex or m.re is CJK_DATELINE:
+        return None  # a Chinese dispatch names no year: its date line gives the day
     month_first = m.re is WIRE_DATELINE or m.re is DASHED_DATELINE
     day = f"{m['mon']} {m['day']}" if month_first else f"{m['day']} {m['mon']}"
     return f"{day}, {m['year']}" if m["year"] else day
@@ -421,6 +427,8 @@ def dateline(text: str) -> re.Match[str] | None:
     text = text[:_DATELINE_SPAN]
     if text[:1] == "(":
         return TAG_FIRST_DATELINE.match(text)
+    if "日电" in head or "日電" in head:
+        return CJK_DATELINE.match(text)
     long_dash = "\u2014" in head or "\u2013" in head
     m = WIRE_DATELINE.match(text) if "-" in head or "(" in head else None
     if m is None and long_dash:
@@ -428,7 +436,8 @@ def dateline(text: str) -> re.Match[str] | None:
     if m is None and ("(" in head or "/" in head):
         m = DAY_FIRST_DATELINE.match(text)
         if m is not None and not (
-            m["place"].isupper() or (is_name(m["place"]) and may_hold_date(m["mon"]))
+            m["place"].isupper()
+            or ((is_name(m["place"]) or _caseless(m["place"])) and may_hold_date(m["mon"]))
         ):
             m = None  # "Tbilisi, 5 November 2026 (Agenda.ge) –", "La Paz, 10 de noviembre (ABI).-"
     if m is None:
@@ -440,6 +449,11 @@ def dateline(text: str) -> re.Match[str] | None:
                 m["sep"] != ":"
                 and _capitalised(m["place"].rstrip("."))
                 and text[m.end() : m.end() + 1].isupper()
+                and len(text[m.end() :].split()) >= _DATELINE_PROSE
+            )
+            or (
+                m["sep"] != ":"
+                and _caseless(m["place"])
                 and len(text[m.end() :].split()) >= _DATELINE_PROSE
             )
         ):
@@ -459,6 +473,18 @@ def _dashed_dateline(text: str) -> re.Match[str] | None:
     if m is None or m["place"].lower() in load_phrases().weekdays:
         return None
     return m if text[m.end() : m.end() + 1].isupper() else None
+
+
+def _caseless(place: str) -> bool:
+    """ "القاهرة": a short name in a script without capitals (Arabic, Hebrew, Chinese), where
+    a place before a dash and a sentence is a dateline however it is written."""
+    words = place.split()
+    return 0 < len(words) <= _CASELESS_WORDS and all(
+        c.isalpha() and not c.isupper() and not c.islower() for c in place if not c.isspace()
+    )
+
+
+_CASELESS_WORDS = 3
 
 
 def _stop_dateline(text: str) -> re.Match[str] | None:

@@ -55,6 +55,7 @@ class Phrases:
     byline_starts: Starts
     byline_links: frozenset[str]
     byline_roles: frozenset[str]
+    byline_after: frozenset[str]  # "NAME 기자": the word after a name that makes a byline
     agencies: tuple[str, ...]  # longest first
     labels_inside: re.Pattern[str]  # where a date label starts inside a line
     published_labels: frozenset[str]
@@ -119,6 +120,7 @@ def load_phrases() -> Phrases:
         byline_starts=_starts(data["byline"]["words"]),
         byline_links=frozenset(data["byline"]["links"]),
         byline_roles=frozenset(data["byline"]["roles"]),
+        byline_after=frozenset(data["byline"]["after"]),
         agencies=tuple(sorted(data["byline"]["agencies"], key=len, reverse=True)),
         labels_inside=re.compile(
             r"(?i)\s\(?(?=(?:"

@@ -73,7 +73,7 @@ _NAME_ONLY = re.compile(r"^[A-Z][\w.\u2019'-]+(?:\s+[A-Z][\w.\u2019'-]+){1,3}$")
 # " on " before a date: "Posted by NAME on March 3, 2026 at 4:15 pm"
 _ON_DATE = r"\s+on\s+(?=(?:[^\W\d_]+\.?\s+)?\d)"
 _SEGMENT = re.compile(
-    r"\s*(?:\||\s[-\u2013\u2014\u00b7\u2022]\s|\s(?=[Bb]y\s)|" + _ON_DATE + r")\s*"
+    r"\s*(?:\||\u3000|\s[-\u2013\u2014\u00b7\u2022]\s|\s(?=[Bb]y\s)|" + _ON_DATE + r")\s*"
 )
 _NAME_WORD = re.compile(r"^[A-Z\u00c0-\u024f][\w.\u2019'-]*,?$")
 _BYLINE_END = re.compile(r"\s+[\u00b7|\u2022]\s+|\s+[-\u2013\u2014]\s+|" + _ON_DATE)
@@ -260,7 +260,7 @@ def _signs() -> _Signs:
     inside = (*phrases.caption_credits, *phrases.trailer_inside)
     return _Signs(
         firsts=frozenset(word for start in starts for word in start.firsts) | phrases.follow,
-        lines=phrases.furniture_lines | frozenset(phrases.agencies),
+        lines=phrases.furniture_lines | frozenset(phrases.agencies) | phrases.byline_after,
         trailer_lines=phrases.trailer_lines,
         furniture_ends=phrases.furniture_ends,
         scan=re.compile("|".join(re.escape(phrase) for phrase in inside)),
@@ -362,7 +362,7 @@ def byline_name(line: str) -> str | None:
     """The name(s) a byline gives ("By NAME and NAME Associated Press"), or None."""
     opening = load_phrases().byline_starts.match(line.lstrip())
     if opening is None:
-        return None
+        return _name_before_role(line)
     rest = line.strip()[len(opening) :].lstrip(" :")  # "Por: NAME"
     words = ["by", *_BYLINE_END.split(rest, 1)[0].split()]
     cut = next((n for n, w in enumerate(words) if n >= 2 and w.endswith(",")), None)
@@ -391,6 +391,17 @@ def _after_name(words: list[str]) -> bool:
     small letters ("g1 SP") or a person's role ("Contributing Columnist")."""
     roles = load_phrases().byline_roles
     return not _NAME_WORD.match(words[0]) or any(w.lower().strip(",.") in roles for w in words)
+
+
+def _name_before_role(line: str) -> str | None:
+    """ "김민지 기자": a name and the word after it that makes a byline (a reporter)."""
+    words = line.split()
+    if 2 <= len(words) <= _NAME_AND_ROLE and words[-1] in load_phrases().byline_after:
+        return " ".join(words[:-1])
+    return None
+
+
+_NAME_AND_ROLE = 4
 
 
 def is_furniture(line: str) -> bool:

@@ -371,6 +371,8 @@ def test_a_defined_name_that_fits_stays_whole_in_a_title() -> None:
         ("Te puede interesar: Inflación anual baja al 6,1%", "furniture"),
         ("Saved with Web Clipper", "furniture"),
         ("Issued by:", "trailer"),
+        ("2026-11-12 10:05\u3000来源：新华网", "date"),
+        ("김민지 기자", "byline"),
         ("Editor's note: This article was updated to include the final vote.", "furniture"),
         ("Síguenos en Google News", "furniture"),
         ("Follow the money: how the port deal was paid for", "text"),
@@ -398,6 +400,7 @@ def test_line_kind_from_its_look(line: str, kind: str) -> None:
         ("Por Ana Carolina Moreno, g1 SP — São Paulo", "Ana Carolina Moreno"),
         ("By Tendai Moyo, Contributing Columnist", "Tendai Moyo"),
         ("Posted by Aung Kyaw on March 3, 2026 at 4:15 pm", "Aung Kyaw"),
+        ("김민지 기자", "김민지"),
         ("By Jane Doe, Mark Lee", "Jane Doe, Mark Lee"),
         ("by Daily Sabah with AA", "Daily Sabah"),
         ("By the end of the year", None),
@@ -594,6 +597,12 @@ def test_free_dates_refuse_what_is_not_a_date(text: str) -> None:
             "Hà Nội",
             None,
         ),
+        (
+            "القاهرة - أعلنت وزارة النقل المصرية اليوم الخميس بدء التشغيل التجريبي للقطار.",
+            "القاهرة",
+            None,
+        ),
+        ("新华社北京11月12日电（记者张伟）中国国家统计局12日发布数据显示。", "北京", None),
     ],
 )
 def test_datelines_give_the_place_and_the_day(text: str, place: str, day: str | None) -> None:
