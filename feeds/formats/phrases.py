@@ -56,6 +56,7 @@ class Phrases:
     byline_links: frozenset[str]
     byline_roles: frozenset[str]
     byline_after: frozenset[str]  # "NAME 기자": the word after a name that makes a byline
+    byline_after_ends: frozenset[str]  # and the last characters of those words
     agencies: tuple[str, ...]  # longest first
     labels_inside: re.Pattern[str]  # where a date label starts inside a line
     published_labels: frozenset[str]
@@ -121,6 +122,7 @@ def load_phrases() -> Phrases:
         byline_links=frozenset(data["byline"]["links"]),
         byline_roles=frozenset(data["byline"]["roles"]),
         byline_after=frozenset(data["byline"]["after"]),
+        byline_after_ends=frozenset(word[-1] for word in data["byline"]["after"]),
         agencies=tuple(sorted(data["byline"]["agencies"], key=len, reverse=True)),
         labels_inside=re.compile(
             r"(?i)\s\(?(?=(?:"

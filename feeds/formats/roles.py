@@ -360,9 +360,14 @@ def _at_labels(text: str) -> list[str]:
 
 def byline_name(line: str) -> str | None:
     """The name(s) a byline gives ("By NAME and NAME Associated Press"), or None."""
-    opening = load_phrases().byline_starts.match(line.lstrip())
+    phrases = load_phrases()
+    opening = phrases.byline_starts.match(line.lstrip())
     if opening is None:
-        return _name_before_role(line)
+        last = line[-1:]
+        if last.isspace():
+            last = line.rstrip()[-1:]
+        # "NAME 기자": most lines end on another character, told in one look-up
+        return _name_before_role(line) if last in phrases.byline_after_ends else None
     rest = line.strip()[len(opening) :].lstrip(" :")  # "Por: NAME"
     words = ["by", *_BYLINE_END.split(rest, 1)[0].split()]
     cut = next((n for n, w in enumerate(words) if n >= 2 and w.endswith(",")), None)
@@ -378,7 +383,7 @@ def byline_name(line: str) -> str | None:
     names = words[1:]
     if ends_sentence(line) and not names[-1].rstrip(".").isupper():
         return None
-    links = load_phrases().byline_links
+    links = phrases.byline_links
     if not all(_NAME_WORD.match(w) or w.lower() in links for w in names):
         return None
     if not _NAME_WORD.match(names[0]):
@@ -395,8 +400,9 @@ def _after_name(words: list[str]) -> bool:
 
 def _name_before_role(line: str) -> str | None:
     """ "김민지 기자": a name and the word after it that makes a byline (a reporter)."""
+    after = load_phrases().byline_after
     words = line.split()
-    if 2 <= len(words) <= _NAME_AND_ROLE and words[-1] in load_phrases().byline_after:
+    if 2 <= len(words) <= _NAME_AND_ROLE and words[-1] in after:
         return " ".join(words[:-1])
     return None
 
