@@ -13,7 +13,7 @@ import itertools
 import logging
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,7 @@ from feeds.formats import (
     YEAR,
     Block,
     Parsed,
+    agency_tag,
     collapse_spaces,
     collapsed_pieces,
     date_line,
@@ -109,14 +110,28 @@ def split_entries(document: Document, *, config: Config, now: datetime) -> tuple
     suffix = document.rel_path.suffix
     zone = ZoneInfo(config.timezone)
     entries: list[Entry] = []
+    seen: set[str] = set()
     for story in _stories(document, config):
         parsed = _parse_story(story, suffix)
         entry = _to_entry(parsed, document.text, config=config, zone=zone, now=now)
-        if entry is not None:
+        if entry is not None and entry.fingerprint not in seen:
+            seen.add(entry.fingerprint)  # a story pasted twice in one file is one story
+            if entry.published is None and entries and _next_item(entries[-1], entry):
+                entry = replace(entry, published=entries[-1].published)
             entries.append(entry)
     if not entries:
         raise RejectedFile(document.rel_path, "no story with a title and text found")
     return tuple(entries)
+
+
+def _next_item(before: Entry, entry: Entry) -> bool:
+    """Whether `entry` is the next item of a newsletter whose items close with their links
+    ("Read more: https://..."), after `before`: an item without a date has the issue's."""
+    return (
+        before.link is not None
+        and entry.link is not None
+        and before.format == entry.format == "web"
+    )
 
 
 # Each line is read as a string of its own (~60 bytes of overhead) listed a few times over, so
@@ -749,9 +764,10 @@ _SUMMARY_SPAN = 400  # more than any dateline takes
 
 def _strip_dateline(text: str) -> str:
     m = dateline(text)
-    if m is None:
+    end = m.end() if m is not None else agency_tag(text)
+    if not end:
         return text
-    rest = text[m.end() :].lstrip()
+    rest = text[end:].lstrip()
     return rest[:1].upper() + rest[1:]
 
 
@@ -808,7 +824,7 @@ def _from_match(m: re.Match[str], *, zone: ZoneInfo, now: datetime, context: str
             int(m["wsec"]),
             tzinfo=UTC,
         )
-    if m["iyear"]:
+    if m["iyear"] and (m["ihour"] or not m["hour"]):
         naive = datetime(
             int(m["iyear"]),
             int(m["imon"]),
@@ -826,7 +842,9 @@ def _from_match(m: re.Match[str], *, zone: ZoneInfo, now: datetime, context: str
             delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
             return (naive - sign * delta).replace(tzinfo=UTC)
         return naive.replace(tzinfo=zone).astimezone(UTC)
-    if m["dyear"]:
+    if m["iyear"]:  # "2026-06-09 10:42 GMT": the time with its zone, read as for other forms
+        day, month, year = int(m["iday"]), int(m["imon"]), int(m["iyear"])
+    elif m["dyear"]:
         day, month, year = int(m["dday"]), _month(m["dmon"]), int(m["dyear"])
     else:
         day, month = int(m["mday"]), _month(m["mmon"])

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from feeds.formats.dates import may_be_date, read_free_date
+from feeds.formats.dates import may_be_date, may_hold_date, read_free_date
 from feeds.formats.phrases import load_phrases
 
 BlockKind = Literal["p", "ul", "pre", "h", "standfirst"]
@@ -97,19 +97,37 @@ HEADER_LINE = re.compile(
     r"\s*:\s*(?P<value>(?:.*\S)?)\s*$"
 )
 # "ISLAMABAD: ", "NEW YORK (AP) — ", "SALVADOR, Feb 26 - ", "PORTLAND, Ore., Feb 26 - "
-WIRE_DATELINE = re.compile(
+_DATELINE_DAY = (
     r"^(?P<place>[^\W\d][^,\n]{0,40}),(?:\s*[^\W\d][\w.]*(?:\s[^\W\d][\w.]*){0,2},?)?\s*"
     + _MONTHS.format("mon")
-    + r"\s+(?P<day>\d{1,2})\b(?:,?\s+(?P<year>\d{4}))?"
-    r"(?:\s*\([^)\n]{1,30}\)|\s*/[^/\n]{1,30}/|,\s*(?-i:[A-Z]{2,6}))?"  # "(Reuters)", ", GNA"
-    r"\s*(?:-{1,2}|(?<=[)/]):)(?:\s|$|(?=[A-Z]))",
+    + r"\s+(?P<day>\d{1,2})\b"
+)
+# "(Reuters)", "/PRNewswire/", ", GNA"
+_DATELINE_TAG = r"(?:\s*\([^)\n]{1,30}\)|\s*/[^/\n]{1,30}/|,\s*(?-i:[A-Z]{2,6}))?"
+WIRE_DATELINE = re.compile(
+    _DATELINE_DAY
+    + r"(?:,?\s+(?P<year>\d{4}))?"
+    + _DATELINE_TAG
+    + r"\s*(?:-{1,2}|(?<=[)/]):|(?<=\))(?=\s+(?-i:[A-Z])))(?:\s|$|(?=[A-Z]))",  # "(IANS) Kerala"
+    re.IGNORECASE,
+)
+# "ASUNCIÓN, Paraguay, July 15, 2026 — ": a release's or a web page's dateline, the date whole
+# and a dash after it (a wire story's is WIRE_DATELINE).
+DASHED_DATELINE = re.compile(
+    _DATELINE_DAY + r",?\s+(?P<year>\d{4})" + _DATELINE_TAG + r"\s*[\u2013\u2014]\s+(?=\S)",
     re.IGNORECASE,
 )
 # "МОСКВА, 12 марта. /ТАСС/. ", "PARIS, 12 mars (AFP) - ": the day first, an agency's tag after.
 DAY_FIRST_DATELINE = re.compile(
     r"^(?P<place>[^\W\d_][^\W\d_ -]*(?:[ -][^\W\d_]+){0,3}),\s+(?P<day>\d{1,2})\.?\s+"
-    r"(?P<mon>[^\W\d_]{3,12})\.?,?(?:\s+(?P<year>\d{4}))?\s*"
+    r"(?:de\s+)?(?P<mon>[^\W\d_]{3,12})\.?,?(?:\s+(?P<year>\d{4}))?\s*"
     r"(?:\([^)\n]{1,30}\)|/[^/\n]{1,30}/)\.?\s*(?:-{1,2}|[\u2013\u2014])?\s*(?=\S)"
+)
+# "新华社北京11月12日电（记者张伟）": an agency's dispatch in Chinese, the agency (a name ending in
+# 社, 网 or 台) before the place, "电" (dispatch) after the day, the reporter in brackets.
+CJK_DATELINE = re.compile(
+    r"^(?:[^\W\d_]{1,5}?[社网網台])?(?P<place>[^\W\d_]{2,6}?)(?P<mon>\d{1,2})月(?P<day>\d{1,2})日[电電]"
+    r"(?:\s*[（(][^）)\n]{1,30}[）)])?\s*"
 )
 # "(AGI) - Roma, 15 mag. - ": the agency's tag first, then the place and the day.
 TAG_FIRST_DATELINE = re.compile(
@@ -118,10 +136,12 @@ TAG_FIRST_DATELINE = re.compile(
     r"(?P<mon>[^\W\d_]{3,12})\.?,?(?:\s+(?P<year>\d{4}))?\s*[-\u2013\u2014]{1,2}\s*(?=\S)"
 )
 WEB_DATELINE = re.compile(
-    r"^(?P<place>[^\W\d_][^\W\d_.'\u2019 -]*(?:[.'\u2019 -]+[^\W\d_]+)*\.?)"
+    r"^(?P<place>[^\W\d_][^\W\d_.'\u2019 -]*(?:[.'\u2019 -]+[^\W\d_]+)*?\.?)"
     r"(?:,\s*\w[\w.' ,]{1,30})?(?P<tag>\s*\([^)\n]{1,30}\))?"
     r"\s*(?P<sep>:|\.?[\u2014\u2013]|\.?--?)\s+(?=\S)"
 )
+# "Dar es Salaam. Serikali ...": a place of a few capitalised words closed by a full stop.
+STOP_DATELINE = re.compile(r"^(?P<place>[^\W\d_]+(?: [^\W\d_]+){0,3})\.\s+(?=[^\W\d_])")
 _SENTENCE_END = re.compile(r"[.!?…][\"\u201d\u2019)]*(?=\s+[\"\u201c\u2018(]?[A-Z0-9])")
 
 
@@ -369,6 +389,9 @@ def dateline_place(text: str) -> str | None:
     if m is None:
         return None
     place = m["place"].split("[", 1)[0].strip()  # "New Delhi [India]"
+    before, stop, agency = place.partition(". ")
+    if stop and agency.lower() in load_phrases().agencies:
+        place = before  # "ASTANA. KAZINFORM – "
     if place[-2:-1].islower() and place.endswith("."):
         place = place[:-1]  # "Ciudad de México.— "
     return place if 2 <= len(place) <= 40 else None
@@ -377,10 +400,23 @@ def dateline_place(text: str) -> str | None:
 def dateline_day(text: str) -> str | None:
     """The day a dateline gives ("Feb 27", "March 9, 2026", "12 марта"), or None."""
     m = dateline(text)
-    if m is None or "day" not in m.re.groupindex:
-        return None
-    day = f"{m['mon']} {m['day']}" if m.re is WIRE_DATELINE else f"{m['day']} {m['mon']}"
+    if m is None or "day" not in m.re.groupindex or m.re is CJK_DATELINE:
+        return None  # a Chinese dispatch names no year: its date line gives the day
+    month_first = m.re is WIRE_DATELINE or m.re is DASHED_DATELINE
+    day = f"{m['mon']} {m['day']}" if month_first else f"{m['day']} {m['mon']}"
     return f"{day}, {m['year']}" if m["year"] else day
+
+
+def agency_tag(text: str) -> int:
+    """Where the text starts after a bare agency's tag opening it ("(Reuters) - Shares of
+    ..."), a dateline without a place; 0 when there is none."""
+    m = _AGENCY_TAG.match(text)
+    if m is None or m["tag"].lower() not in load_phrases().agencies:
+        return 0
+    return m.end()
+
+
+_AGENCY_TAG = re.compile(r"^\((?P<tag>[^()\n]{1,30})\)\s*(?:-{1,2}|[\u2013\u2014])\s+(?=\S)")
 
 
 def dateline(text: str) -> re.Match[str] | None:
@@ -391,15 +427,21 @@ def dateline(text: str) -> re.Match[str] | None:
     text = text[:_DATELINE_SPAN]
     if text[:1] == "(":
         return TAG_FIRST_DATELINE.match(text)
+    if "日电" in head or "日電" in head:
+        return CJK_DATELINE.match(text)
+    long_dash = "\u2014" in head or "\u2013" in head
     m = WIRE_DATELINE.match(text) if "-" in head or "(" in head else None
+    if m is None and long_dash:
+        m = _dashed_dateline(text)
     if m is None and ("(" in head or "/" in head):
         m = DAY_FIRST_DATELINE.match(text)
-        if m is not None and not m["place"].isupper():
-            m = None
+        if m is not None and not (
+            m["place"].isupper()
+            or ((is_name(m["place"]) or _caseless(m["place"])) and may_hold_date(m["mon"]))
+        ):
+            m = None  # "Tbilisi, 5 November 2026 (Agenda.ge) –", "La Paz, 10 de noviembre (ABI).-"
     if m is None:
-        if ":" not in head and "-" not in head and "\u2014" not in head and "\u2013" not in head:
-            return None
-        m = WEB_DATELINE.match(text)
+        m = WEB_DATELINE.match(text) if ":" in head or "-" in head or long_dash else None
         if m is None or not (
             m["place"].isupper()
             or (m["tag"] and _capitalised(m["place"]))
@@ -409,13 +451,57 @@ def dateline(text: str) -> re.Match[str] | None:
                 and text[m.end() : m.end() + 1].isupper()
                 and len(text[m.end() :].split()) >= _DATELINE_PROSE
             )
+            or (
+                m["sep"] != ":"
+                and _caseless(m["place"])
+                and len(text[m.end() :].split()) >= _DATELINE_PROSE
+            )
         ):
-            return None  # "However: ..." is prose; a web dateline is in capitals, or tagged, or
-            # a capitalised place before a dash and a sentence ("Wien – Die Pensionen ...")
+            # "However: ..." is prose; a web dateline is in capitals, or tagged, or a
+            # capitalised place before a dash and a sentence ("Wien – Die Pensionen ...")
+            return _stop_dateline(text)
     return m
 
 
 _DATELINE_PROSE = 8  # words after an untagged dateline in small letters: a sentence, not a role
+
+
+def _dashed_dateline(text: str) -> re.Match[str] | None:
+    """DASHED_DATELINE before a sentence, its place no weekday ("Thursday, March 19, 2026 —
+    updated on ..." is a date line)."""
+    m = DASHED_DATELINE.match(text)
+    if m is None or m["place"].lower() in load_phrases().weekdays:
+        return None
+    return m if text[m.end() : m.end() + 1].isupper() else None
+
+
+def _caseless(place: str) -> bool:
+    """ "القاهرة": a short name in a script without capitals (Arabic, Hebrew, Chinese), where
+    a place before a dash and a sentence is a dateline however it is written."""
+    words = place.split()
+    return 0 < len(words) <= _CASELESS_WORDS and all(
+        c.isalpha() and not c.isupper() and not c.islower() for c in place if not c.isspace()
+    )
+
+
+_CASELESS_WORDS = 3
+
+
+def _stop_dateline(text: str) -> re.Match[str] | None:
+    """ "Dar es Salaam. Serikali imetangaza ...", "Quito. El Concejo ...": a name of up to four
+    words (the first and the last capitalised, none a common word first; one word of four
+    letters or more, no abbreviated title: "Prof. NAME") closed by a full stop before a
+    sentence."""
+    m = STOP_DATELINE.match(text)
+    if m is None or not _capitalised(m["place"]):
+        return None
+    place = m["place"]
+    if " " not in place and (len(place) < 4 or place.lower() in load_phrases().titles):
+        return None
+    rest = text[m.end() :]
+    if not rest[:1].isupper() or len(rest.split(None, _DATELINE_PROSE)) < _DATELINE_PROSE:
+        return None
+    return m
 
 
 _DATELINE_SPAN = 300

@@ -33,7 +33,7 @@ _ENGLISH_MONTHS = (
     "december",
 )
 _TOKEN = re.compile(
-    r"(?P<numeric>\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4})"
+    r"(?P<numeric>\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}|\d{1,2}\.\s\d{1,2}\.\s\d{4})"  # "12. 5. 2026"
     r"|(?P<time>\d{1,2}(?::|\.(?=\d\d\b)|\s?h\s?(?=\d\d\b))\d\d(?::\d\d)?)"
     r"|(?P<offset>(?:gmt|utc)\s*[+-]\s*\d{1,2}(?::?\d\d)?)"
     r"|(?P<number>\d{1,4})(?:st|nd|rd|th|er|º|\.)?(?!\w)"
@@ -47,10 +47,11 @@ _CJK_DATE = re.compile(r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s
 _CJK_TIME = re.compile(r"(\d{1,2})\s*[時时시]\s*(\d{1,2})\s*[分분]")
 _DIGIT = re.compile(r"\d")
 # A numeric date's middle, found from its first separator ("12/03/2026", "2026-03-12",
-# "26-FEB-1987") or its year sign ("2026年3月12日"): patterns that open on a rare character
-# are scanned quickly.
+# "26-FEB-1987", "12. 5. 2026") or its year sign ("2026年3月12日"): patterns that open on a
+# rare character are scanned quickly.
 _NUMERIC_DATE = re.compile(
-    r"(?<=\d)[/.-](?:\d{1,2}[/.-]\d|[^\W\d_]{3}-\d)|[年년]\s*\d{1,2}\s*[月월]"
+    r"(?<=\d)(?:[/.-](?:\d{1,2}[/.-]\d|[^\W\d_]{3}-\d)|\.\s\d{1,2}\.\s\d{4})"
+    r"|[年년]\s*\d{1,2}\s*[月월]"
 )
 _LETTERS = re.compile(r"[^\W\d_]+")
 # Letters the fast `DATE` pattern and a date label may hold besides month and weekday names:
@@ -202,6 +203,7 @@ def _absolute(low: str, phrases: Phrases) -> FreeDate | None:
             sign = -1 if found["sign"] == "-" else 1
             offset = sign * (int(found["hours"]) * 60 + int(found["minutes"] or 0))
         elif kind == "numeric":
+            token = token.replace(" ", "")
             fields = re.split(r"[/.-]", token)
             if len(fields[0]) == 4:  # year first: dateutil's day-first reading would swap the rest
                 if not 1 <= int(fields[1]) <= 12:

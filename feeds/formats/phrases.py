@@ -42,6 +42,9 @@ class Phrases:
     furniture_starts: Starts
     furniture_ends: tuple[str, ...]
     link_headings: frozenset[str]
+    greetings: Starts
+    follow: frozenset[str]  # "Follow NAME on Telegram": its first word
+    networks: tuple[str, ...]  # and how it ends
     caption_starts: Starts
     caption_credits: tuple[str, ...]
     credit_words: frozenset[str]
@@ -51,6 +54,9 @@ class Phrases:
     trailer_inside: tuple[str, ...]
     byline_starts: Starts
     byline_links: frozenset[str]
+    byline_roles: frozenset[str]
+    byline_after: frozenset[str]  # "NAME 기자": the word after a name that makes a byline
+    byline_after_ends: frozenset[str]  # and the last characters of those words
     agencies: tuple[str, ...]  # longest first
     labels_inside: re.Pattern[str]  # where a date label starts inside a line
     published_labels: frozenset[str]
@@ -65,6 +71,7 @@ class Phrases:
     zones: dict[str, int]
     prose_words: frozenset[str]
     connectors: frozenset[str]  # words that join a line to the next one
+    titles: frozenset[str]  # abbreviated titles before a name ("Prof.", "Capt.")
 
 
 def _starts(phrases: list[str]) -> Starts:
@@ -101,6 +108,9 @@ def load_phrases() -> Phrases:
         furniture_starts=_starts(data["furniture"]["starts"]),
         furniture_ends=tuple(data["furniture"]["ends"]),
         link_headings=frozenset(data["furniture"]["links"]),
+        greetings=_starts(data["furniture"]["greetings"]),
+        follow=frozenset(data["furniture"]["follow"]),
+        networks=tuple(" " + network for network in data["furniture"]["networks"]),
         caption_starts=_starts(data["caption"]["starts"]),
         caption_credits=tuple(data["caption"]["credits"]),
         credit_words=frozenset(data["caption"]["words"]),
@@ -110,6 +120,9 @@ def load_phrases() -> Phrases:
         trailer_inside=tuple(data["trailer"]["inside"]),
         byline_starts=_starts(data["byline"]["words"]),
         byline_links=frozenset(data["byline"]["links"]),
+        byline_roles=frozenset(data["byline"]["roles"]),
+        byline_after=frozenset(data["byline"]["after"]),
+        byline_after_ends=frozenset(word[-1] for word in data["byline"]["after"]),
         agencies=tuple(sorted(data["byline"]["agencies"], key=len, reverse=True)),
         labels_inside=re.compile(
             r"(?i)\s\(?(?=(?:"
@@ -128,6 +141,7 @@ def load_phrases() -> Phrases:
         zones=dict(dates["zones"]),
         prose_words=frozenset(data["prose"]["words"]),
         connectors=frozenset(data["prose"]["connectors"]),
+        titles=frozenset(data["prose"]["titles"]),
     )
 
 

@@ -70,9 +70,13 @@ _REPEAT_WINDOW = 12  # non-blank lines from the top where a repeated headline is
 _BREADCRUMB_SIGNS = ">\u203a\u00bb/|"
 _BREADCRUMB = re.compile(rf"\s+[{_BREADCRUMB_SIGNS}]\s+")
 _NAME_ONLY = re.compile(r"^[A-Z][\w.\u2019'-]+(?:\s+[A-Z][\w.\u2019'-]+){1,3}$")
-_SEGMENT = re.compile(r"\s*(?:\||\s[-\u2013\u2014\u00b7\u2022]\s|\s(?=[Bb]y\s))\s*")
+# " on " before a date: "Posted by NAME on March 3, 2026 at 4:15 pm"
+_ON_DATE = r"\s+on\s+(?=(?:[^\W\d_]+\.?\s+)?\d)"
+_SEGMENT = re.compile(
+    r"\s*(?:\||\u3000|\s[-\u2013\u2014\u00b7\u2022]\s|\s(?=[Bb]y\s)|" + _ON_DATE + r")\s*"
+)
 _NAME_WORD = re.compile(r"^[A-Z\u00c0-\u024f][\w.\u2019'-]*,?$")
-_BYLINE_END = re.compile(r"\s+[\u00b7|\u2022]\s+|\s+[-\u2013\u2014]\s+")
+_BYLINE_END = re.compile(r"\s+[\u00b7|\u2022]\s+|\s+[-\u2013\u2014]\s+|" + _ON_DATE)
 _AUTHOR_IN_PLACE = re.compile(
     r"^(?P<name>[A-Z][\w.\u2019'-]+(?:\s+[A-Z][\w.\u2019'-]+){1,3})\s+in\s+"
     r"[A-Z][\w.\u2019'-]+(?:\s+[A-Z][\w.\u2019'-]+){0,2}$"
@@ -96,6 +100,13 @@ def read_roles(lines: Sequence[str]) -> Reading:
     filled = [k for k, line in enumerate(lines) if line.strip()]
     if not filled:
         return Reading(roles=tuple(roles), title=None, dates=(), author=None)
+    notices = _top_notices(lines, kinds, filled)
+    if notices:
+        for k in notices:
+            roles[k] = "furniture"
+        filled = [k for k in filled if k > notices[-1]]
+        if not filled:
+            return Reading(roles=tuple(roles), title=None, dates=(), author=None)
     head = _headline(lines, kinds, roles, filled)
     title = None
     if head is not None:
@@ -118,6 +129,22 @@ def read_roles(lines: Sequence[str]) -> Reading:
         None,
     )
     return Reading(roles=tuple(roles), title=title, dates=dates, author=author)
+
+
+def _top_notices(lines: Sequence[str], kinds: _Kinds, filled: list[int]) -> list[int]:
+    """The lines of the paragraphs over a story that open as a trailer does, before any prose
+    ("Contact:" / NAME / phone / e-mail over a release's headline): notices, not its parts."""
+    notices: list[int] = []
+    n = 0
+    while n < len(filled) and n < _TOP_LINES and kinds[filled[n]] == "trailer":
+        end = n
+        while end + 1 < len(filled) and filled[end + 1] == filled[end] + 1:
+            end += 1
+        if any(is_prose(lines[k]) for k in filled[n : end + 1]):
+            break
+        notices.extend(filled[n : end + 1])
+        n = end + 1
+    return notices
 
 
 class _Kinds:
@@ -158,7 +185,8 @@ def _look(s: str, low: str) -> Kind:
         low.rstrip(" :|\u00bb\u203a>") in phrases.furniture_lines
         or phrases.furniture_starts.match(low)
         or (len(low.split()) <= 5 and low.endswith(phrases.furniture_ends))
-        or _is_breadcrumb(low)
+        or _is_breadcrumb(s, low)
+        or _follow_us(low)
     ):
         return "furniture"
     if (
@@ -231,8 +259,8 @@ def _signs() -> _Signs:
     )
     inside = (*phrases.caption_credits, *phrases.trailer_inside)
     return _Signs(
-        firsts=frozenset(word for start in starts for word in start.firsts),
-        lines=phrases.furniture_lines | frozenset(phrases.agencies),
+        firsts=frozenset(word for start in starts for word in start.firsts) | phrases.follow,
+        lines=phrases.furniture_lines | frozenset(phrases.agencies) | phrases.byline_after,
         trailer_lines=phrases.trailer_lines,
         furniture_ends=phrases.furniture_ends,
         scan=re.compile("|".join(re.escape(phrase) for phrase in inside)),
@@ -245,12 +273,30 @@ def _any_of(phrases: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(re.escape(phrase) for phrase in phrases) or "(?!)")
 
 
-def _is_breadcrumb(low: str) -> bool:
+def _follow_us(low: str) -> bool:
+    """ "Follow NAME on Telegram", "Síguenos en Google News": a short line asking to follow."""
+    phrases = load_phrases()
+    space = low.find(" ")
+    return (
+        space > 0
+        and low[:space].rstrip(":") in phrases.follow
+        and low.count(" ") < _FOLLOW_WORDS
+        and low.rstrip(" .!").endswith(phrases.networks)
+    )
+
+
+_FOLLOW_WORDS = 8
+
+
+def _is_breadcrumb(s: str, low: str) -> bool:
     """ "Home > World > Asia": a trail of short links; "Unsubscribe | Manage preferences":
-    known furniture side by side."""
+    known furniture side by side; "Phnom Penh Herald | Business": a site's name and its
+    section, each a label of capitalised words (no "Key: value" pairs)."""
     parts = _BREADCRUMB.split(low)
     if len(parts) == 2:
-        return all(part.strip() in load_phrases().furniture_lines for part in parts)
+        return all(part.strip() in load_phrases().furniture_lines for part in parts) or (
+            ":" not in s and all(part and _is_label(part) for part in _BREADCRUMB.split(s))
+        )  # "Penulis: NAME | Editor: NAME" is a byline
     return len(parts) >= 3 and all(0 < len(part.split()) <= 4 for part in parts)
 
 
@@ -267,7 +313,7 @@ def meta_date(line: str) -> tuple[str, str] | None:
     parts = [
         p.strip(" ,;()")
         for p in _SEGMENT.split(line.strip())
-        for p in _at_labels(_after_capitals(p))
+        for p in _at_labels(_after_place(_after_capitals(p)))
     ]
     for n, part in enumerate(parts):
         found = date_line(part)
@@ -297,6 +343,15 @@ def _after_capitals(text: str) -> str:
     return " ".join(words[n:])
 
 
+def _after_place(text: str) -> str:
+    """ "Gaborone, 10 November 2026" -> "10 November 2026": a capitalised place and a comma
+    before a date (a release's closing line)."""
+    place, comma, rest = text.partition(",")
+    if not comma or not is_name(place) or place.strip().lower() in load_phrases().weekdays:
+        return text
+    return rest.strip()
+
+
 def _at_labels(text: str) -> list[str]:
     """`text` cut before each date label inside it ("NAME Published ...", "..., modifié le ...")."""
     cuts = [m.end() for m in load_phrases().labels_inside.finditer(text)]
@@ -305,14 +360,20 @@ def _at_labels(text: str) -> list[str]:
 
 def byline_name(line: str) -> str | None:
     """The name(s) a byline gives ("By NAME and NAME Associated Press"), or None."""
-    opening = load_phrases().byline_starts.match(line.lstrip())
+    phrases = load_phrases()
+    opening = phrases.byline_starts.match(line.lstrip())
     if opening is None:
-        return None
+        last = line[-1:]
+        if last.isspace():
+            last = line.rstrip()[-1:]
+        # "NAME 기자": most lines end on another character, told in one look-up
+        return _name_before_role(line) if last in phrases.byline_after_ends else None
     rest = line.strip()[len(opening) :].lstrip(" :")  # "Por: NAME"
     words = ["by", *_BYLINE_END.split(rest, 1)[0].split()]
     cut = next((n for n, w in enumerate(words) if n >= 2 and w.endswith(",")), None)
-    if cut is not None and cut + 1 < len(words) and not _NAME_WORD.match(words[cut + 1]):
-        words = [*words[:cut], words[cut].rstrip(",")]  # "By NAME, g1 SP": the name is first
+    if cut is not None and cut + 1 < len(words) and _after_name(words[cut + 1 :]):
+        # "By NAME, g1 SP", "By NAME, Contributing Columnist": the name is first
+        words = [*words[:cut], words[cut].rstrip(",")]
     if len(words) < 2 or len(words) > 14:
         return None
     if words[-1].endswith(",") or (
@@ -322,12 +383,31 @@ def byline_name(line: str) -> str | None:
     names = words[1:]
     if ends_sentence(line) and not names[-1].rstrip(".").isupper():
         return None
-    links = load_phrases().byline_links
+    links = phrases.byline_links
     if not all(_NAME_WORD.match(w) or w.lower() in links for w in names):
         return None
     if not _NAME_WORD.match(names[0]):
         return None
     return _without_agency(" ".join(names).rstrip(",")) or " ".join(names)
+
+
+def _after_name(words: list[str]) -> bool:
+    """Whether the words after a byline's name and its comma are no other name: an outlet in
+    small letters ("g1 SP") or a person's role ("Contributing Columnist")."""
+    roles = load_phrases().byline_roles
+    return not _NAME_WORD.match(words[0]) or any(w.lower().strip(",.") in roles for w in words)
+
+
+def _name_before_role(line: str) -> str | None:
+    """ "김민지 기자": a name and the word after it that makes a byline (a reporter)."""
+    after = load_phrases().byline_after
+    words = line.split()
+    if 2 <= len(words) <= _NAME_AND_ROLE and words[-1] in after:
+        return " ".join(words[:-1])
+    return None
+
+
+_NAME_AND_ROLE = 4
 
 
 def is_furniture(line: str) -> bool:
@@ -441,6 +521,12 @@ def _headline(
     for n, k in enumerate(filled[:6]):
         if texts[n] in texts[n + 1 :] and kinds[k] == "text" and is_headline(lines[k]):
             return _mark_headline(roles, kinds, filled[:n], k)
+    page = _page_title(texts[0])
+    if page is not None and page in texts[1:]:
+        # The page's title copied over it, "HEADLINE | Site", then the headline itself.
+        n = texts.index(page, 1)
+        if kinds[filled[n]] == "text" and is_headline(lines[filled[n]]):
+            return _mark_headline(roles, kinds, filled[:n], filled[n])
     above = _above_furniture(lines, kinds, filled)
     if above:
         head = max(
@@ -471,6 +557,15 @@ def _headline(
         roles[k] = "headline"
         return k
     return None
+
+
+def _page_title(text: str) -> str | None:
+    """ "HEADLINE | Site", "HEADLINE - Site": a browser's title of a page, less the site."""
+    m = _PAGE_TITLE.match(text)
+    return m["headline"] if m is not None else None
+
+
+_PAGE_TITLE = re.compile(r"^(?P<headline>.+?)\s+[|\u2013\u2014-]\s+[^|\u2013\u2014]{2,60}$")
 
 
 def _on_dateline(line: str) -> bool:
@@ -686,11 +781,13 @@ def _headline_under_name(
         candidate, text = filled[over], body  # the headline was taken for a label
     elif at + 1 < len(filled) and kinds[body] == "text":
         candidate, text = body, filled[at + 1]  # the headline was taken for the text
-        if is_prose(lines[body]) and len(lines[body].split()) <= _GREETING_WORDS:
+        greeting = _greeting(lines, filled[at:])
+        if greeting:
             # A newsletter's greeting over its one item: "Good morning. Today's ..." / item.
-            if at + 2 >= len(filled) or _items(lines, filled[at + 1 :]) != 1:
+            after = at + len(greeting)
+            if after + 1 >= len(filled) or _items(lines, filled[after:]) != 1:
                 return None
-            greeting, candidate, text = [body], filled[at + 1], filled[at + 2]
+            candidate, text = filled[after], filled[after + 1]
     else:
         return None
     line = lines[candidate]
@@ -715,6 +812,23 @@ def _headline_under_name(
 
 
 _GREETING_WORDS = 20
+
+
+def _greeting(lines: Sequence[str], filled: list[int]) -> list[int]:
+    """The lines of the paragraph of prose opening `filled` when it is a newsletter's greeting:
+    short, or opening with a greeting ("Good morning, and welcome back. Here is ..."), its
+    lines hard-wrapped or not; else []."""
+    paragraph = [filled[0]]
+    for k in filled[1:]:
+        if k != paragraph[-1] + 1:
+            break
+        paragraph.append(k)
+    text = " ".join(lines[k].strip() for k in paragraph)
+    if not is_prose(text):
+        return []
+    if load_phrases().greetings.match(text) is not None:
+        return paragraph
+    return paragraph if len(text.split()) <= _GREETING_WORDS else []
 
 
 def _items(lines: Sequence[str], filled: list[int]) -> int:
@@ -866,19 +980,51 @@ def _signature(lines: Sequence[str], k: int, last_prose: list[int]) -> bool:
     """A closing signature after the text, with no prose after it: "(sda)", "(APA, red,
     22.9.2026)", an editor's initials "JMC // SF", "Lusa/Fim". `last_prose` caches where the
     story's last prose line is, so many such lines do not each scan the rest of the story."""
-    s = lines[k].strip()
-    if len(s) > _SIGNATURE_CHARS or ends_sentence(s):
-        return False
-    shaped = (s[0] == "(" and s[-1] == ")") or (
-        "/" in s and all(w[:1].isupper() or w[:1] == "/" for w in s.split())
-    )
-    if not shaped:
+    if not signature_shape(lines[k]):
         return False
     if not last_prose:
         last_prose.append(
             next((j for j in range(len(lines) - 1, -1, -1) if is_prose(lines[j])), -1)
         )
     return k > last_prose[0]
+
+
+def signature_shape(line: str) -> bool:
+    """A short line shaped as a closing signature: "(sda)", "JMC // SF", "ONA/ZS"."""
+    s = line.strip()
+    return bool(s) and (
+        slashed_signature(s)
+        or (s[0] == "(" and s[-1] == ")" and len(s) <= _SIGNATURE_CHARS and not ends_sentence(s))
+    )
+
+
+def wire_signature(line: str) -> bool:
+    """A wire story's closing signature: initials cut by slashes ("ONA/ZS", "abc/xyz"), or an
+    agency's name after dashes ("--IANS")."""
+    s = line.strip()
+    if s[:1] in "-\u2013\u2014" and s.lstrip("-\u2013\u2014 ").lower() in load_phrases().agencies:
+        return True
+    return slashed_signature(s)
+
+
+def slashed_signature(line: str) -> bool:
+    """ "JMC // SF", "ONA/ZS", "Lusa/Fim": capitalised initials or names cut by slashes (a wire
+    story's closing "(Company Name Inc)" is its text, not a signature)."""
+    s = line.strip()
+    return (
+        "/" in s
+        and len(s) <= _SIGNATURE_CHARS
+        and any(c.isalpha() for c in s)
+        and DIGIT.search(s) is None  # "U.K. Stg....1.6178/88" is a table's row
+        and not ends_sentence(s)
+        and (
+            all(w[:1].isupper() or w[:1] == "/" for w in s.split())
+            or all(0 < len(part.strip()) <= _INITIALS for part in s.split("/"))  # "abc/xyz"
+        )
+    )
+
+
+_INITIALS = 4
 
 
 def _label_at_end(lines: Sequence[str], roles: list[Role]) -> None:
@@ -929,8 +1075,8 @@ def _dates(lines: Sequence[str], roles: list[Role], head: int | None) -> tuple[s
     for k, role in enumerate(roles):
         if role in ("body", "dateline"):
             body_seen = True
-        if role not in ("date", "byline"):
-            continue
+        if role not in ("date", "byline", "trailer"):
+            continue  # a trailer's date line closes the story: "Issued by: ..." / "CITY, DATE"
         found = meta_date(lines[k])  # a byline may give the date too: "By NAME · 3 March 2026"
         if found is None:
             continue
@@ -985,8 +1131,13 @@ def parse_story(lines: Sequence[str], *, name: str, titled: bool = False) -> Par
 
 def _closing_link(lines: Sequence[str], roles: Sequence[Role]) -> str | None:
     """The address a story closes with ("Read more: https://..." under a newsletter's item):
-    the story's own link."""
-    last = next((k for k in range(len(lines) - 1, -1, -1) if lines[k].strip()), None)
-    if last is None or roles[last] not in ("furniture", "trailer"):
-        return None
-    return link_line(lines[last])
+    the story's own link, above the lines of its trailer if any (an e-mail's footer)."""
+    for k in range(len(lines) - 1, -1, -1):
+        if not lines[k].strip():
+            continue
+        if roles[k] not in ("furniture", "trailer"):
+            return None
+        link = link_line(lines[k])
+        if link is not None or roles[k] != "trailer":
+            return link
+    return None

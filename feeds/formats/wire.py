@@ -16,6 +16,7 @@ from feeds.formats import (
     is_wire_stamp,
 )
 from feeds.formats.phrases import trailer_starts
+from feeds.formats.roles import wire_signature
 
 NAME = "wire"
 
@@ -80,9 +81,13 @@ def _drop_signature(body: list[str]) -> None:
     _drop_trailer(body)
     while body and not body[-1].strip():
         body.pop()
-    if body and _SIGNATURE.match(body[-1]):
-        body.pop()
-    elif body:
+    signed = False
+    while body and (_SIGNATURE.match(body[-1]) or wire_signature(body[-1])):
+        body.pop()  # " Reuter", "ONA/ZS", "--IANS" over "abc/xyz"
+        signed = True
+        while body and not body[-1].strip():
+            body.pop()
+    if body and not signed:
         body[-1] = _GLUED_SIGNATURE.sub("", body[-1])
 
 

@@ -27,7 +27,15 @@ from feeds.formats import (
 )
 from feeds.formats.dates import read_free_date
 from feeds.formats.phrases import load_phrases
-from feeds.formats.roles import byline_name, is_prose, line_kind, meta_date, read_roles
+from feeds.formats.roles import (
+    byline_name,
+    is_prose,
+    line_kind,
+    meta_date,
+    read_roles,
+    slashed_signature,
+    wire_signature,
+)
 
 WIRE = [
     "HARBOUR BOARD APPROVES NEW BERTH",
@@ -358,6 +366,18 @@ def test_a_defined_name_that_fits_stays_whole_in_a_title() -> None:
         ("We use cookies to improve your experience. By continuing, you agree.", "furniture"),
         ("Vai al contenuto principale", "furniture"),
         ("Reporter: Aditya Eko Sigit Wicaksono", "trailer"),
+        ("Follow Kazinform on Telegram", "furniture"),
+        ("Gaborone, 10 November 2026", "date"),
+        ("Te puede interesar: Inflación anual baja al 6,1%", "furniture"),
+        ("Saved with Web Clipper", "furniture"),
+        ("Issued by:", "trailer"),
+        ("2026-11-12 10:05\u3000来源：新华网", "date"),
+        ("김민지 기자", "byline"),
+        ("Editor's note: This article was updated to include the final vote.", "furniture"),
+        ("Síguenos en Google News", "furniture"),
+        ("Follow the money: how the port deal was paid for", "text"),
+        ("Phnom Penh Herald | Business", "furniture"),
+        ("Penulis: Dewi Lestari | Editor: Agus Salim", "byline"),
         ("Edição: Fernando Fraga", "trailer"),
         ("EMBARGOED UNTIL 00:01 GMT WEDNESDAY 15 JANUARY 2026", "date"),
         ("The price rose to $3 (about €2.80, photo finish aside) on Monday.", "text"),
@@ -378,6 +398,10 @@ def test_line_kind_from_its_look(line: str, kind: str) -> None:
         ("di Marco Rossi", "Marco Rossi"),
         ("Por: Redacción Economía", "Redacción Economía"),
         ("Por Ana Carolina Moreno, g1 SP — São Paulo", "Ana Carolina Moreno"),
+        ("By Tendai Moyo, Contributing Columnist", "Tendai Moyo"),
+        ("Posted by Aung Kyaw on March 3, 2026 at 4:15 pm", "Aung Kyaw"),
+        ("김민지 기자", "김민지"),
+        ("By Jane Doe, Mark Lee", "Jane Doe, Mark Lee"),
         ("by Daily Sabah with AA", "Daily Sabah"),
         ("By the end of the year", None),
         ("Byzantine art returns to Ravenna", None),
@@ -537,6 +561,48 @@ def test_free_dates_refuse_what_is_not_a_date(text: str) -> None:
             "Ciudad de México",
             None,
         ),
+        (
+            "ASUNCIÓN, Paraguay, July 15, 2026 — Chaco Solar Cooperative opened a plant.",
+            "ASUNCIÓN",
+            "July 15, 2026",
+        ),
+        (
+            "Dar es Salaam. Serikali imetangaza mpango wa kujenga vituo vipya vya afya.",
+            "Dar es Salaam",
+            None,
+        ),
+        (
+            "Quito. El Concejo Metropolitano aprobó este martes la compra de 60 buses.",
+            "Quito",
+            None,
+        ),
+        (
+            "Tbilisi, 5 November 2026 (Agenda.ge) – Georgia will open a checkpoint.",
+            "Tbilisi",
+            "5 November, 2026",
+        ),
+        ("ASTANA. KAZINFORM – The Senate of Kazakhstan approved a law.", "ASTANA", None),
+        (
+            "La Paz, 10 de noviembre (ABI).- El Gobierno aprobó un decreto.",
+            "La Paz",
+            "10 noviembre",
+        ),
+        (
+            "Thiruvananthapuram, Nov 20 (IANS) Kerala will set up stations.",
+            "Thiruvananthapuram",
+            "Nov 20",
+        ),
+        (
+            "Hà Nội - Chính phủ phê duyệt tuyến đường sắt Bắc - Nam với tổng vốn lớn.",
+            "Hà Nội",
+            None,
+        ),
+        (
+            "القاهرة - أعلنت وزارة النقل المصرية اليوم الخميس بدء التشغيل التجريبي للقطار.",
+            "القاهرة",
+            None,
+        ),
+        ("新华社北京11月12日电（记者张伟）中国国家统计局12日发布数据显示。", "北京", None),
     ],
 )
 def test_datelines_give_the_place_and_the_day(text: str, place: str, day: str | None) -> None:
@@ -657,6 +723,11 @@ def test_a_line_repeated_in_a_table_under_a_dateline_is_no_headline() -> None:
         "Luciana Nunes - Repórter da Agência Brasil",  # a byline and a role, not a dateline
         "However – the ministry said nothing more about the plan on Tuesday.",
         "However: the ministry said nothing more about the plan on Tuesday.",
+        # A date line with its weekday, a short sentence or a title before the text: no place.
+        "Thursday, March 19, 2026 — updated on March 19, 2026 at 4:20 pm",
+        "Thank you. The minister said the talks would go on for another week at least.",
+        "Prof. Maria Lopez said the results would be published in a journal next month.",
+        "Yes. The minister said the talks would go on for another week at least.",
     ],
 )
 def test_a_dash_after_capitalised_words_is_not_always_a_dateline(text: str) -> None:
@@ -754,3 +825,44 @@ def test_a_line_opening_on_a_dated_dateline_is_text_not_a_date_line() -> None:
     # "Del." (Delaware) is also a date word ("12 de marzo del 2026"): the dateline decides.
     assert line_kind("WILMINGTON, Del., Feb 26 - The Du Pont Co said it has") == "text"
     assert line_kind("ISTANBUL Apr 14, 2026 - 11:32 am GMT+3") == "date"
+
+
+@pytest.mark.parametrize(
+    ("line", "signature"),
+    [
+        ("ONA/ZS", True),
+        ("JMC // SF", True),
+        ("Lusa/Fim", True),
+        ("U.K. Stg....1.6178/88", False),  # a table's row
+        ("/", False),
+        ("(Santa Anita Realty Enterprises Inc)", False),  # a wire story's text
+    ],
+)
+def test_a_slashed_signature_is_initials_or_names(line: str, signature: bool) -> None:
+    assert slashed_signature(line) is signature
+    assert wire_signature(line) is signature
+
+
+def test_a_wire_signature_may_be_an_agency_after_dashes() -> None:
+    assert wire_signature("--IANS")
+    assert wire_signature("abc/xyz")
+    assert not wire_signature("-- the end of the table")
+
+
+def test_a_contact_block_over_a_release_is_furniture_not_its_headline() -> None:
+    lines = [
+        "Contact:",
+        "Sarah Outerbridge",
+        "+1 441 295 0000",
+        "media@coralgroup.example",
+        "",
+        "Coral Insurance Group completes purchase of Atlantic Marine Underwriters",
+        "",
+        "HAMILTON, Bermuda, Nov. 12, 2026 /PRNewswire/ -- Coral Insurance Group Ltd. today "
+        "announced that it has completed the purchase of Atlantic Marine Underwriters.",
+    ]
+    reading = read_roles(lines)
+    assert (
+        reading.title == "Coral Insurance Group completes purchase of Atlantic Marine Underwriters"
+    )
+    assert reading.roles[:4] == ("furniture",) * 4

@@ -132,6 +132,8 @@ def test_future_date_is_dropped(now: datetime) -> None:
         ("2026-03-12", datetime(2026, 3, 12, tzinfo=UTC)),
         ("2026-03-12T10:30:00+02:00", datetime(2026, 3, 12, 8, 30, tzinfo=UTC)),
         ("2026-03-12T10:30:00Z", datetime(2026, 3, 12, 10, 30, tzinfo=UTC)),
+        ("2026-06-09 10:42 GMT", datetime(2026, 6, 9, 10, 42, tzinfo=UTC)),
+        ("2026-06-09 3:05 PM", datetime(2026, 6, 9, 15, 5, tzinfo=UTC)),
         ("26-FEB-1987 15:01:01", datetime(1987, 2, 26, 15, 1, 1, tzinfo=UTC)),
         ("7-APR-1987 09:58:22", datetime(1987, 4, 7, 9, 58, 22, tzinfo=UTC)),
         ("Feb 26", datetime(2026, 2, 26, tzinfo=UTC)),
@@ -461,3 +463,45 @@ def test_a_wire_story_dated_at_its_end_by_its_own_day_holds_no_release(now: date
     assert wire_story.title == "Nepal Airlines adds flights to Osaka"
     assert release.title.startswith("Himalayan Bank said")
     assert release.published == datetime(2026, 4, 3, tzinfo=UTC)
+
+
+def test_only_a_newsletter_item_closing_with_its_link_takes_the_date_of_the_one_before(
+    now: datetime,
+) -> None:
+    item = (
+        "{title}\n\nThe council voted on Monday night to keep ferry fares at their level until "
+        "the end of next year, rejecting a proposal to raise them.\n\n{link}\n"
+    )
+    dated = "The Dispatch\nTuesday, October 13, 2026\n\n"
+    linked = _split(
+        dated
+        + item.format(
+            title="Ferry fares frozen for another year", link="Read more: https://x.example/a"
+        )
+        + "\n"
+        + item.format(
+            title="New bridge plan goes to consultation", link="Read more: https://x.example/b"
+        ),
+        now,
+    )
+    assert [e.published for e in linked] == [datetime(2026, 10, 13, tzinfo=UTC)] * 2
+    stories = _split(
+        "Ferry fares frozen for another year\n\nMarch 2, 2026\n\nThe council voted on Monday night "
+        "to keep ferry fares at their level until the end of next year.\n\n---\n\n"
+        "New bridge plan goes to consultation\n\nResidents have until November 30 to comment on "
+        "plans for a second bridge across the estuary, the planning office said.\n",
+        now,
+    )
+    assert [e.title for e in stories] == [
+        "Ferry fares frozen for another year",
+        "New bridge plan goes to consultation",
+    ]
+    assert stories[1].published is None
+
+
+def test_a_story_pasted_twice_in_one_file_is_one_entry(now: datetime) -> None:
+    story = (
+        "Ljubljana to close old town to cars\n\nMarch 2, 2026\n\nLjubljana city council voted on "
+        "Monday to ban private cars from the streets of the old town from April 2027.\n"
+    )
+    assert len(_split(story + "\n" + story, now)) == 1
