@@ -22,7 +22,6 @@ from feeds.formats import (
     BULLET,
     DIGIT,
     WEB_DATELINE,
-    YEAR,
     Block,
     Parsed,
     Role,
@@ -1114,7 +1113,7 @@ def parse_story(lines: Sequence[str], *, name: str, titled: bool = False) -> Par
     if standfirst:
         blocks = (Block(kind="standfirst", lines=(standfirst,)), *blocks)
     dates = reading.dates
-    if not dates and first is not None and YEAR.search("\n".join(lines)):
+    if not dates and first is not None:
         day = dateline_day(first.lines[0])
         dates = (day,) if day else ()
     return Parsed(
