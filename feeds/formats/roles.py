@@ -667,8 +667,11 @@ def _closed_prose(line: str) -> bool:
     """Prose that cannot be a headline: a closed sentence or a long paragraph. A line of
     twelve to twenty words without a full stop, however full of common words, may be a
     headline or a standfirst ("El Banco Central compró US$ 310 millones y suma reservas por
-    décima rueda consecutiva")."""
-    return is_prose(line) and (len(line.split()) >= 20 or ends_sentence(line))
+    décima rueda consecutiva"). A short question alone is a headline's shape ("Is Malta ready
+    for a four-day working week?")."""
+    if len(line.split()) >= 20:
+        return is_prose(line)
+    return ends_sentence(line) and not line.rstrip().endswith("?") and is_prose(line)
 
 
 def _with_standfirst(
