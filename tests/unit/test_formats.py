@@ -107,6 +107,8 @@ def test_captions() -> None:
         ("PORTLAND, Ore., Feb 26 - Red Lion Inns said", "PORTLAND"),
         ("Scarborough, Ontario, Feb 26 - The company said", "Scarborough"),
         ("NEW YORK (AP) \u2014 Stocks rose", "NEW YORK"),
+        ("CAMBRIDGE, Mass.--(BUSINESS WIRE)--Lumora Biosciences, Inc. today said", "CAMBRIDGE"),
+        ("Results were mixed--(see table)--and shares fell", None),
         (
             "\u041c\u041e\u0421\u041a\u0412\u0410: \u0421\u0435\u0433\u043e\u0434\u043d\u044f",
             "\u041c\u041e\u0421\u041a\u0412\u0410",
