@@ -1153,7 +1153,7 @@ def _page_address(lines: Sequence[str], roles: Sequence[Role]) -> str | None:
 
 
 def _address_day(address: str) -> str | None:
-    """ "2026-11-23" from an address's dated path ("/2026/11/23/"), for a page dated nowhere else."""
+    """ "2026-11-23" from the dated path of an address ("/2026/11/23/")."""
     m = _ADDRESS_DAY.search(address)
     if m is None:
         return None
