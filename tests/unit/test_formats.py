@@ -32,6 +32,7 @@ from feeds.formats.roles import (
     is_prose,
     line_kind,
     meta_date,
+    parse_story,
     read_roles,
     slashed_signature,
     wire_signature,
@@ -868,3 +869,24 @@ def test_a_contact_block_over_a_release_is_furniture_not_its_headline() -> None:
         reading.title == "Coral Insurance Group completes purchase of Atlantic Marine Underwriters"
     )
     assert reading.roles[:4] == ("furniture",) * 4
+
+
+@pytest.mark.parametrize(
+    ("address", "dates"),
+    [
+        ("https://news.example.ee/2026/11/23/tallinn-buses", ("2026-11-23",)),
+        ("https://news.example.ee/politics/tallinn-buses-2026", ()),
+    ],
+)
+def test_a_page_address_over_the_headline_is_its_link(address: str, dates: tuple[str]) -> None:
+    lines = [
+        address,
+        "",
+        "Tallinn extends free buses to all pensioners",
+        "",
+        "Tallinn city government on Monday approved free travel for all pensioners in the city.",
+    ]
+    parsed = parse_story(lines, name="web")
+    assert parsed.title == "Tallinn extends free buses to all pensioners"
+    assert parsed.link == address
+    assert parsed.dates == dates
