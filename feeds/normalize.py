@@ -48,7 +48,7 @@ from feeds.formats import (
     wire,
 )
 from feeds.formats.dates import FreeDate, read_free_date
-from feeds.formats.phrases import load_phrases, trailer_starts
+from feeds.formats.phrases import load_phrases, opens_notes, trailer_starts
 from feeds.formats.roles import byline_name, is_furniture, is_link_heading, is_prose, line_kind
 from feeds.model import Config, Document, Entry
 
@@ -290,6 +290,7 @@ def _split_stories(
     in_wire = False
     under_header = False  # a header block was just read: what follows is its body
     trailer_seen = False  # the story ended with a trailer ("Reporting by ...", a copyright)
+    in_notes = False  # a release's closing notes were opened ("About NAME"): their prose
     prose = _ProseScan(stripped)
     while i < n:
         s = stripped[i]
@@ -316,13 +317,14 @@ def _split_stories(
             continue
         if after_blank:
             if ended and trailer_starts(s):
+                in_notes = in_notes or opens_notes(s)
                 i += 1
                 continue
             skip = _confirmed_start(lines, stripped, i, is_boilerplate)
             if skip is not None or (
                 ended
                 and story_text
-                and (not trailer_seen or (is_prose(s) and BULLET.match(s) is None))
+                and (not trailer_seen or (is_prose(s) and BULLET.match(s) is None and not in_notes))
             ):
                 if (
                     i > starts[-1]
@@ -334,7 +336,7 @@ def _split_stories(
                 in_wire = not under_header and i + 1 < n and is_wire_stamp(lines[i + 1])
                 story_text = 0
                 ended = False
-                trailer_seen = False
+                trailer_seen = in_notes = False
                 if skip is not None:
                     for k in range(i, skip):
                         if stripped[k] and is_boilerplate(stripped[k]):
@@ -344,6 +346,7 @@ def _split_stories(
                     continue
             if story_text and trailer_starts(s):
                 ended = trailer_seen = True
+                in_notes = opens_notes(s)
             elif story_text and _closing_link(s, prose, starts[-1], i):
                 ended = True
             else:

@@ -137,8 +137,8 @@ TAG_FIRST_DATELINE = re.compile(
 )
 WEB_DATELINE = re.compile(
     r"^(?P<place>[^\W\d_][^\W\d_.'\u2019 -]*(?:[.'\u2019 -]+[^\W\d_]+)*?\.?)"
-    r"(?:,\s*\w[\w.' ,]{1,30})?(?P<tag>\s*\([^)\n]{1,30}\))?"
-    r"\s*(?P<sep>:|\.?[\u2014\u2013]|\.?--?)\s+(?=\S)"
+    r"(?:,\s*\w[\w.' ,]{1,30})?(?P<tag>\s*\([^)\n]{1,30}\)|--\([^)\n]{1,30}\)(?=--))?"
+    r"\s*(?P<sep>:|\.?[\u2014\u2013]|\.?--?)(?:\s+|(?<=\)--)(?=[^\W\d_]))(?=\S)"
 )
 # "Dar es Salaam. Serikali ...": a place of a few capitalised words closed by a full stop.
 STOP_DATELINE = re.compile(r"^(?P<place>[^\W\d_]+(?: [^\W\d_]+){0,3})\.\s+(?=[^\W\d_])")

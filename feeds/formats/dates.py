@@ -177,8 +177,22 @@ def _age_pattern() -> re.Pattern[str]:
     )
 
 
+@functools.cache
+def _spelled_zones() -> re.Pattern[str] | None:
+    """Zone names of several words ("eastern standard time"), longest first, or None."""
+    names = sorted((z for z in load_phrases().zones if " " in z), key=len, reverse=True)
+    if not names:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, names)) + r")(?!\w)")
+
+
 def _absolute(low: str, phrases: Phrases) -> FreeDate | None:
     offset: int | None = None
+    spelled = _spelled_zones()
+    found = spelled.search(low) if spelled is not None else None
+    if found is not None:
+        offset = phrases.zones[found[0]]
+        low = low[: found.start()] + low[found.end() :]
     parts: list[str] = []
     month = False
     year_known = False

@@ -50,6 +50,7 @@ class Phrases:
     credit_words: frozenset[str]
     trailer_starts: Starts
     trailer_lines: frozenset[str]
+    trailer_notes: frozenset[str]
     trailer_about: Starts
     trailer_inside: tuple[str, ...]
     byline_starts: Starts
@@ -116,6 +117,7 @@ def load_phrases() -> Phrases:
         credit_words=frozenset(data["caption"]["words"]),
         trailer_starts=_starts(data["trailer"]["starts"]),
         trailer_lines=frozenset(data["trailer"]["lines"]),
+        trailer_notes=frozenset(data["trailer"]["notes"]),
         trailer_about=_starts(data["trailer"]["about"]),
         trailer_inside=tuple(data["trailer"]["inside"]),
         byline_starts=_starts(data["byline"]["words"]),
@@ -154,6 +156,14 @@ def trailer_starts(line: str) -> bool:
         or (len(s) <= LONGEST_TRAILER_LINE and s.lower().rstrip(" :") in phrases.trailer_lines)
         or _about_heading(s, phrases)
     )
+
+
+def opens_notes(line: str) -> bool:
+    """Whether a line heads a press release's closing notes ("About Nordlys Energy",
+    "Forward-Looking Statements"): the prose under it is theirs, no new story."""
+    phrases = load_phrases()
+    s = line.strip()
+    return s.lower().rstrip(" :") in phrases.trailer_notes or _about_heading(s, phrases)
 
 
 def _about_heading(s: str, phrases: Phrases) -> bool:

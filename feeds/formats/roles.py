@@ -22,7 +22,6 @@ from feeds.formats import (
     BULLET,
     DIGIT,
     WEB_DATELINE,
-    YEAR,
     Block,
     Parsed,
     Role,
@@ -69,6 +68,10 @@ _CANDIDATES = 4  # short lines right above that byline or date among which the h
 _REPEAT_WINDOW = 12  # non-blank lines from the top where a repeated headline is looked for
 _BREADCRUMB_SIGNS = ">\u203a\u00bb/|"
 _BREADCRUMB = re.compile(rf"\s+[{_BREADCRUMB_SIGNS}]\s+")
+# A dated path in a page's address: "/2026/11/23/", "/2026/11/23-slug".
+_ADDRESS_DAY = re.compile(
+    r"/(?P<year>(?:19|20)\d{2})/(?P<month>0?[1-9]|1[0-2])/(?P<day>0?[1-9]|[12]\d|3[01])(?=[/-])"
+)
 _NAME_ONLY = re.compile(r"^[A-Z][\w.\u2019'-]+(?:\s+[A-Z][\w.\u2019'-]+){1,3}$")
 # " on " before a date: "Posted by NAME on March 3, 2026 at 4:15 pm"
 _ON_DATE = r"\s+on\s+(?=(?:[^\W\d_]+\.?\s+)?\d)"
@@ -187,6 +190,7 @@ def _look(s: str, low: str) -> Kind:
         or (len(low.split()) <= 5 and low.endswith(phrases.furniture_ends))
         or _is_breadcrumb(s, low)
         or _follow_us(low)
+        or ("://" in s and link_line(s) is not None)  # the page's address, copied with it
     ):
         return "furniture"
     if (
@@ -668,8 +672,11 @@ def _closed_prose(line: str) -> bool:
     """Prose that cannot be a headline: a closed sentence or a long paragraph. A line of
     twelve to twenty words without a full stop, however full of common words, may be a
     headline or a standfirst ("El Banco Central compró US$ 310 millones y suma reservas por
-    décima rueda consecutiva")."""
-    return is_prose(line) and (len(line.split()) >= 20 or ends_sentence(line))
+    décima rueda consecutiva"). A short question alone is a headline's shape ("Is Malta ready
+    for a four-day working week?")."""
+    if len(line.split()) >= 20:
+        return is_prose(line)
+    return ends_sentence(line) and not line.rstrip().endswith("?") and is_prose(line)
 
 
 def _with_standfirst(
@@ -1114,8 +1121,12 @@ def parse_story(lines: Sequence[str], *, name: str, titled: bool = False) -> Par
     if standfirst:
         blocks = (Block(kind="standfirst", lines=(standfirst,)), *blocks)
     dates = reading.dates
-    if not dates and first is not None and YEAR.search("\n".join(lines)):
+    if not dates and first is not None:
         day = dateline_day(first.lines[0])
+        dates = (day,) if day else ()
+    link = _closing_link(lines, roles) or _page_address(lines, roles)
+    if not dates and link is not None:
+        day = _address_day(link)
         dates = (day,) if day else ()
     return Parsed(
         format=name,
@@ -1124,9 +1135,29 @@ def parse_story(lines: Sequence[str], *, name: str, titled: bool = False) -> Par
         blocks=blocks,
         place=dateline_place(first.lines[0]) if first is not None else None,
         author=reading.author,
-        link=_closing_link(lines, roles),
+        link=link,
         roles=roles,
     )
+
+
+def _page_address(lines: Sequence[str], roles: Sequence[Role]) -> str | None:
+    """The page's address copied over its headline ("https://site/2026/11/23/slug"), if any."""
+    for line, role in zip(lines, roles, strict=True):
+        if role in ("headline", "body", "dateline"):
+            return None
+        if role == "furniture" and "://" in line:
+            address = link_line(line)
+            if address is not None:
+                return address
+    return None
+
+
+def _address_day(address: str) -> str | None:
+    """ "2026-11-23" from the dated path of an address ("/2026/11/23/")."""
+    m = _ADDRESS_DAY.search(address)
+    if m is None:
+        return None
+    return f"{m['year']}-{int(m['month']):02d}-{int(m['day']):02d}"
 
 
 def _closing_link(lines: Sequence[str], roles: Sequence[Role]) -> str | None:

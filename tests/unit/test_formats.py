@@ -32,6 +32,7 @@ from feeds.formats.roles import (
     is_prose,
     line_kind,
     meta_date,
+    parse_story,
     read_roles,
     slashed_signature,
     wire_signature,
@@ -107,6 +108,8 @@ def test_captions() -> None:
         ("PORTLAND, Ore., Feb 26 - Red Lion Inns said", "PORTLAND"),
         ("Scarborough, Ontario, Feb 26 - The company said", "Scarborough"),
         ("NEW YORK (AP) \u2014 Stocks rose", "NEW YORK"),
+        ("CAMBRIDGE, Mass.--(BUSINESS WIRE)--Lumora Biosciences, Inc. today said", "CAMBRIDGE"),
+        ("Results were mixed--(see table)--and shares fell", None),
         (
             "\u041c\u041e\u0421\u041a\u0412\u0410: \u0421\u0435\u0433\u043e\u0434\u043d\u044f",
             "\u041c\u041e\u0421\u041a\u0412\u0410",
@@ -866,3 +869,24 @@ def test_a_contact_block_over_a_release_is_furniture_not_its_headline() -> None:
         reading.title == "Coral Insurance Group completes purchase of Atlantic Marine Underwriters"
     )
     assert reading.roles[:4] == ("furniture",) * 4
+
+
+@pytest.mark.parametrize(
+    ("address", "dates"),
+    [
+        ("https://news.example.ee/2026/11/23/tallinn-buses", ("2026-11-23",)),
+        ("https://news.example.ee/politics/tallinn-buses-2026", ()),
+    ],
+)
+def test_a_page_address_over_the_headline_is_its_link(address: str, dates: tuple[str]) -> None:
+    lines = [
+        address,
+        "",
+        "Tallinn extends free buses to all pensioners",
+        "",
+        "Tallinn city government on Monday approved free travel for all pensioners in the city.",
+    ]
+    parsed = parse_story(lines, name="web")
+    assert parsed.title == "Tallinn extends free buses to all pensioners"
+    assert parsed.link == address
+    assert parsed.dates == dates

@@ -139,6 +139,14 @@ def test_future_date_is_dropped(now: datetime) -> None:
         ("Feb 26", datetime(2026, 2, 26, tzinfo=UTC)),
         ("Dec 26", datetime(2025, 12, 26, tzinfo=UTC)),
         ("Thursday, March 12, 2026 3:15 PM", datetime(2026, 3, 12, 15, 15, tzinfo=UTC)),
+        (
+            "November 24, 2026 07:00 AM Eastern Standard Time",
+            datetime(2026, 11, 24, 12, 0, tzinfo=UTC),
+        ),
+        (
+            "July 2, 2026 4:30 PM Central European Summer Time",
+            datetime(2026, 7, 2, 14, 30, tzinfo=UTC),
+        ),
         ("no date here", None),
     ],
 )
