@@ -2,20 +2,40 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from feeds.config import DEFAULT_CONFIG
+from feeds.model import Config
 from feeds.publish import SYNC_THREAD_PREFIX
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 # The tests' own copy of the sample clippings: users add theirs to the repository's seeds/.
 SAMPLE_SEEDS = REPO / "tests" / "data" / "seeds"
+
+
+@pytest.fixture
+def sample_site(tmp_path: Path) -> Config:
+    """The default settings on a site of its own: the sample clippings in `seeds/`, empty
+    `public/` and state folders under `tmp_path`."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for sample in sorted(SAMPLE_SEEDS.glob("*.txt")):
+        shutil.copyfile(sample, seeds / sample.name)
+    return replace(
+        DEFAULT_CONFIG,
+        seeds_dir=seeds,
+        public_dir=tmp_path / "public",
+        state_dir=tmp_path / "state",
+    )
 
 
 def wait_until(

@@ -21,17 +21,19 @@ class Starts:
         """The phrase `line` starts with (ending at a word edge), ignoring case; else None."""
         space = line.find(" ")
         first = (line[:space] if space > 0 else line).lower()
-        if (
-            first not in self.firsts
-            and first.rstrip(":") not in self.firsts  # "Por: NAME"
-            and line[:1] not in self.firsts
-        ):
+        if not opens_on(first, self.firsts) and line[:1] not in self.firsts:
             return None
         pattern = self.by_char.get(line[:1].lower())
         if pattern is None:
             return None
         m = pattern.match(line)
         return m[0] if m is not None else None
+
+
+def opens_on(first: str, firsts: frozenset[str]) -> bool:
+    """Whether a line's first word (lower case) is among a phrase list's `firsts`, as
+    `Starts.match` reads it: with a colon glued to it ("Por: NAME") or not."""
+    return first in firsts or first.rstrip(":") in firsts
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

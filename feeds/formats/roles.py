@@ -38,7 +38,7 @@ from feeds.formats import (
     title_from_prose,
 )
 from feeds.formats.dates import may_hold_date
-from feeds.formats.phrases import LONGEST_TRAILER_LINE, load_phrases, trailer_starts
+from feeds.formats.phrases import LONGEST_TRAILER_LINE, load_phrases, opens_on, trailer_starts
 
 Kind = Literal["furniture", "caption", "date", "byline", "trailer", "text"]
 
@@ -219,8 +219,7 @@ def _plain_text(s: str, low: str) -> bool:
     first = low[:space] if space > 0 else low
     return not (
         (low.count(" ") < _FEW_WORDS and low.endswith(signs.furniture_ends))
-        or first in signs.firsts
-        or first.rstrip(":") in signs.firsts  # as `Starts.match` reads "Por: NAME"
+        or opens_on(first, signs.firsts)
         or (not low[:1].isalnum() and low[:1] in signs.firsts)
         or (len(s) <= LONGEST_TRAILER_LINE and s.lower().rstrip(" :") in signs.trailer_lines)
         or low in signs.lines

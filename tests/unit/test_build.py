@@ -38,17 +38,8 @@ SAMPLES = sorted(SAMPLE_SEEDS.glob("*.txt"))
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Config:
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    for sample in SAMPLES:
-        shutil.copyfile(sample, seeds / sample.name)
-    return replace(
-        DEFAULT_CONFIG,
-        seeds_dir=seeds,
-        public_dir=tmp_path / "public",
-        state_dir=tmp_path / "state",
-    )
+def config(sample_site: Config) -> Config:
+    return sample_site
 
 
 def _build(config: Config, now: datetime) -> None:

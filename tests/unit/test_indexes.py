@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -12,26 +11,15 @@ import pytest
 
 from feeds.build import open_catalog, reconcile, update
 from feeds.catalog import CATALOG_NAME
-from feeds.config import DEFAULT_CONFIG
 from feeds.indexes import DEFERRABLE, DEFERRED
 from feeds.model import Config
-from tests.conftest import SAMPLE_SEEDS
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Config:
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    for sample in sorted(SAMPLE_SEEDS.glob("*.txt")):
-        shutil.copyfile(sample, seeds / sample.name)
-    return replace(
-        DEFAULT_CONFIG,
-        seeds_dir=seeds,
-        public_dir=tmp_path / "public",
-        state_dir=tmp_path / "state",
-    )
+def config(sample_site: Config) -> Config:
+    return sample_site
 
 
 def _indexes(state_dir: Path) -> set[str]:
