@@ -15,7 +15,7 @@ import stat
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, wait
+from concurrent.futures import Executor, Future, wait
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -498,7 +498,7 @@ def reconcile(
     config: Config,
     *,
     now: datetime,
-    pool: ProcessPoolExecutor | None = None,
+    pool: Executor | None = None,
     progress: Progress | None = None,
 ) -> ReconcileReport:
     """Bring the catalogue in line with `seeds/`: new, changed and removed files.
@@ -637,7 +637,7 @@ def read_files(
     todo: Sequence[FileToRead],
     *,
     now: datetime,
-    pool: ProcessPoolExecutor | None = None,
+    pool: Executor | None = None,
 ) -> Iterator[Reading]:
     """Read, normalize and tag the files of `todo`: spread over the pool's processes when
     there are enough of them (they start at once, and the readings come in order as they
@@ -657,7 +657,7 @@ def publish_dirty(
     *,
     now: datetime,
     lists: bool = True,
-    pool: ProcessPoolExecutor | None = None,
+    pool: Executor | None = None,
     lock: threading.Lock | None = None,
     others: bool = True,
 ) -> PublishReport:
@@ -748,7 +748,7 @@ class _Publishing:
     lock: threading.Lock | None
     config: Config
     now: datetime
-    pool: ProcessPoolExecutor | None
+    pool: Executor | None
     others: bool = True
     # False in a first publish (see `_first_publish`): no fsync per document.
     durable: bool = True
@@ -1118,7 +1118,7 @@ def _render_and_write(
 
 
 def _published(
-    pool: ProcessPoolExecutor | None,
+    pool: Executor | None,
     catalog: Catalog,
     config: Config,
     render: Callable[..., dict[Path, bytes]],

@@ -53,6 +53,8 @@ def kept_out(config: Config) -> tuple[str, ...]:
 def examples_key_of(catalog: Catalog, config: Config) -> str:
     """The key a model learned now from the catalogue's examples under `config` would have:
     when the model in force has it, there is nothing new to learn."""
+    if not config.learn:
+        return LEARNING_OFF.key  # the examples are not even looked at
     return _examples_key(catalog.lessons.example_marks(), config)
 
 

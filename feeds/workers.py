@@ -10,10 +10,15 @@ import multiprocessing.forkserver
 import os
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
+from typing import ParamSpec, TypeVar
 
 log = logging.getLogger(__name__)
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 # How often (seconds) a worker process checks that the process that started it lives.
 _OWNER_CHECK = 1.0
@@ -80,8 +85,41 @@ def _forkserver() -> multiprocessing.context.ForkServerContext:
     return context
 
 
-def reading_pool(workers: int) -> AbstractContextManager[ProcessPoolExecutor | None]:
+def reading_pool(workers: int) -> AbstractContextManager[Executor | None]:
     """The pool of a `seedfeed build`, whose workers run at its own priority: the user waits
     for the build as a whole, and niced workers lose the CPU to every other program on a shared
-    machine, not only to the writer (which mostly waits for them in a cold build)."""
-    return nullcontext() if workers <= 1 else start_reading_pool(workers, niceness=0)
+    machine, not only to the writer (which mostly waits for them in a cold build). It starts
+    when first given work: a rebuild with nothing to read or render starts no process."""
+    if workers <= 1:
+        return nullcontext()
+    return _StartedOnUse(lambda: start_reading_pool(workers, niceness=0))
+
+
+class _StartedOnUse(Executor):
+    """A pool of worker processes made when first given work (even an idle pool's queue
+    starts multiprocessing's resource tracker, a Python process of its own)."""
+
+    def __init__(self, start: Callable[[], ProcessPoolExecutor]) -> None:
+        self._start = start
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _started(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = self._start()
+        return self._pool
+
+    def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]:
+        return self._started().submit(fn, *args, **kwargs)
+
+    def map(
+        self,
+        fn: Callable[..., _T],
+        *iterables: Iterable[object],
+        timeout: float | None = None,
+        chunksize: int = 1,
+    ) -> Iterator[_T]:
+        return self._started().map(fn, *iterables, timeout=timeout, chunksize=chunksize)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)

@@ -7,6 +7,8 @@ import logging
 import os
 import random
 import shutil
+import subprocess
+import sys
 import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -407,6 +409,23 @@ def test_a_builds_worker_processes_run_at_its_own_priority() -> None:
     with reading_pool(2) as pool:
         assert pool is not None
         assert pool.submit(os.getpriority, os.PRIO_PROCESS, 0).result() == niceness
+
+
+def test_a_builds_pool_given_no_work_starts_no_process() -> None:
+    """A rebuild with nothing to read or render starts no process: not even the resource
+    tracker that a pool's queue starts (a Python process of its own, ~50 ms of CPU)."""
+    script = (
+        "import os\n"
+        "from feeds.workers import reading_pool\n"
+        "with reading_pool(2):\n"
+        "    pass\n"
+        "tasks = os.listdir('/proc/self/task')\n"
+        "print(sum(len(open(f'/proc/self/task/{t}/children').read().split()) for t in tasks))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "0"
 
 
 def test_feeds_assembled_from_kept_entry_xml_are_the_feeds_rendered_whole(
