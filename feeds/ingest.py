@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 # Characters XML 1.0 forbids (tab, LF and CR are allowed but CR is folded into LF first).
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
+# The same, of the ASCII bytes: deleted from ASCII text by bytes.translate, ~10x faster.
+_XML_ILLEGAL_ASCII = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),
@@ -44,9 +46,8 @@ _BINARY_MAGIC: tuple[bytes, ...] = (
 
 def read_document(seeds_dir: Path, rel_path: Path, *, max_file_bytes: int) -> Document:
     """Read `seeds_dir / rel_path` into a Document, or raise RejectedFile saying why not."""
-    path = seeds_dir / rel_path
     try:
-        with open(path, "rb") as f:
+        with open(os.path.join(seeds_dir, rel_path), "rb") as f:
             info = os.fstat(f.fileno())
             if not stat.S_ISREG(info.st_mode):
                 raise RejectedFile(rel_path, "not a regular file")
@@ -82,9 +83,14 @@ def decode_text(rel_path: Path, raw: bytes) -> tuple[str, str]:
     """Decode a file's bytes to clean text (LF line ends, NFC, XML-safe) and name the encoding."""
     if not raw or raw.isspace():  # as `not raw.strip()`, without a copy of the file
         raise RejectedFile(rel_path, "empty or whitespace only")
-    text, encoding = _decode(rel_path, raw)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _XML_ILLEGAL.sub("", unicodedata.normalize("NFC", text))
+    if raw.isascii() and b"\x00" not in raw and not raw.startswith(_BINARY_MAGIC):
+        # Plain ASCII, most clippings: its own UTF-8 and NFC, cleaned as bytes.
+        lines = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        text, encoding = lines.translate(None, _XML_ILLEGAL_ASCII).decode("ascii"), "utf-8"
+    else:
+        text, encoding = _decode(rel_path, raw)
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        text = _XML_ILLEGAL.sub("", unicodedata.normalize("NFC", text))
     if not text or text.isspace():
         raise RejectedFile(rel_path, "no text after decoding")
     return text, encoding

@@ -67,9 +67,14 @@ def test_text_is_nfc(tmp_path: Path) -> None:
     assert _read(tmp_path, "Cafe\u0301 São".encode())[0] == "Caf\u00e9 São"
 
 
-def test_xml_illegal_characters_are_removed(tmp_path: Path) -> None:
-    raw = b"Bell\x07 escape\x1b form\x0c feed\ttab\n"
-    assert _read(tmp_path, raw)[0] == "Bell escape form feed\ttab\n"
+@pytest.mark.parametrize("accent", ["", "é"])
+def test_xml_illegal_characters_are_removed(tmp_path: Path, accent: str) -> None:
+    """ASCII text (cleaned as bytes) and other text are cleaned alike: line ends are folded
+    first, so a forbidden character between CR and LF leaves two line ends."""
+    raw = f"Bell\x07 escape\x1b form\x0c feed\ttab\r\x01\ndel\x7f{accent}\n".encode()
+    got, encoding = _read(tmp_path, raw)
+    assert got == f"Bell escape form feed\ttab\n\ndel{accent}\n"
+    assert encoding == "utf-8"
 
 
 def test_missing_final_newline_is_kept_as_is(tmp_path: Path) -> None:
