@@ -29,7 +29,7 @@ from pathlib import Path
 
 from bench.corpus import CorpusMissing, find_corpus, remove_tree, story_names
 from feeds.model import TopicSource
-from feeds.topics import acronym_of, spelling_key
+from feeds.topics.names import acronym_of, spelling_key
 from feeds.topics.places import continent_named, country_named
 
 REPO = Path(__file__).resolve().parent.parent

@@ -6,6 +6,9 @@ when fewer than `Bars.off` are (hysteresis: a feed near the bar does not come an
 every file). The bar rises with the catalogue: a share of its live entries, never less
 than `min_entries`. Past the cap, the topics with the fewest entries go. A topic that goes
 keeps its feed, with its entries as tombstones, like a taxonomy topic taken out.
+
+The name rules (`feeds.topics.names`, `feeds.topics.automatic`) are imported when a name is
+looked at: a transaction that touched none (a rebuild with nothing to read) needs none.
 """
 
 from __future__ import annotations
@@ -15,11 +18,10 @@ import math
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from feeds.topics import spelling_key
-from feeds.topics.automatic import Partner, choose_partner, choose_piece
-from feeds.topics.names import MAX_ACRONYM, is_acronym
+if TYPE_CHECKING:
+    from feeds.topics.automatic import Partner
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,11 @@ def settle(
     current = bars(live_entries(db, all_slug), settings.min_entries, settings.share)
     if bars_before is not None and current != bars_before:
         names.update(active_slugs(db))  # the bar moved: each topic again
+    if not names:
+        return current
+    from feeds.topics.automatic import choose_piece
+    from feeds.topics.names import MAX_ACRONYM
+
     roots: set[str] = set()
     for slug in sorted(names):
         root = root_of(db, slug)
@@ -118,6 +125,9 @@ def _merge_acronym(db: sqlite3.Connection, slug: str, root: str, switch: Switch)
     to be named beside it more often than the one it was merged with (a misspelt one, seen
     first) brings its group along. (A long form is found from its acronym: looking from
     every name would cost a query per name.)"""
+    from feeds.topics.automatic import choose_partner
+    from feeds.topics.names import is_acronym
+
     label = title_of(db, slug)
     if not is_acronym(label):
         return root
@@ -365,6 +375,8 @@ def explain_names(
     db: sqlite3.Connection, names: Sequence[str], *, all_slug: str, min_entries: int, share: float
 ) -> list[str]:
     """Why each of `names` (an entry's candidates) is or is not an automatic topic."""
+    from feeds.topics.names import spelling_key
+
     current = bars(live_entries(db, all_slug), min_entries, share)
     lines = []
     for name in names:

@@ -30,7 +30,6 @@ from feeds.model import (
     TopicMatch,
     TopicSource,
 )
-from feeds.topics import spelling_key
 from feeds.urls import ALL_SLUG, REJECTED_SLUG
 
 log = logging.getLogger(__name__)
@@ -1034,6 +1033,8 @@ class Catalog:
             [(t.slug, t.title, t.source.value, t.reason, entry_id) for t in fixed_topics(entry)],
         )
         if entry.held_names:
+            from feeds.topics.names import spelling_key
+
             self._db.executemany(
                 "INSERT OR IGNORE INTO held_names (entry_id, slug, label, reason) "
                 "VALUES (?, ?, ?, ?)",
@@ -1759,6 +1760,10 @@ def _atom_part(row: Sequence[object]) -> AtomPart:
 
 
 def _candidate_labels(entry: Entry) -> dict[str, str]:
+    if not entry.candidates:
+        return {}
+    from feeds.topics.names import spelling_key
+
     labels: dict[str, str] = {}
     for label in entry.candidates:
         labels.setdefault(spelling_key(label), label)

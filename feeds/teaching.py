@@ -24,7 +24,6 @@ from feeds.catalog import Catalog
 from feeds.learned import is_learned_kept, load_learned, save_learned
 from feeds.lessons import StoredStory, model_in_catalog, save_model_in_catalog
 from feeds.model import Config, Entry, TopicMatch, TopicSource
-from feeds.topics import topic_slug
 from feeds.topics.learning import (
     Filed,
     Learned,
@@ -36,6 +35,7 @@ from feeds.topics.learning import (
     vectorize,
     without_examples,
 )
+from feeds.topics.slugs import topic_slug
 
 log = logging.getLogger(__name__)
 

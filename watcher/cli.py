@@ -365,7 +365,8 @@ def _topics(args: argparse.Namespace, config: Config) -> int:
 def _inspect(args: argparse.Namespace, config: Config) -> int:
     from feeds.normalize import split_entries
     from feeds.teaching import model_in_force, with_learned_topics
-    from feeds.topics import add_auto_topics, assign_topics
+    from feeds.topics import assign_topics
+    from feeds.topics.automatic import add_auto_topics
 
     if args.explain == "lines":
         return _explain_lines(args, config)
@@ -520,7 +521,7 @@ def _entry_json(
     }
     if explain is not None:
         from feeds.teaching import explain_learned
-        from feeds.topics import explain_topics
+        from feeds.topics.automatic import explain_topics
 
         names = explain(entry)
         from_catalog = bool(names) and names[0].startswith("(automatic topics as")

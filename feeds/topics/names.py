@@ -11,8 +11,6 @@ from feeds.topics.places import continent_named, country_named, country_of_place
 from feeds.topics.slugs import topic_slug
 
 _ACRONYM_MAX = 6
-# Moves on whenever what `extract_candidates` finds changes, so stored entries are tagged again.
-NAMES_VERSION = 2
 _UPPER = "".join(
     c for c in map(chr, range(0x41, 0x2000)) if c.isupper() and c.isalpha() and len(c) == 1
 )

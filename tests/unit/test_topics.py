@@ -12,17 +12,11 @@ from slugify import slugify
 
 from feeds.config import DEFAULT_CONFIG, parse_config
 from feeds.model import Config, Entry, TopicMatch, TopicRule, TopicSource
-from feeds.topics import (
-    acronym_of,
-    add_auto_topics,
-    assign_topics,
-    explain_topics,
-    extract_candidates,
-    spelling_key,
-    topic_slug,
-)
-from feeds.topics.names import _MAX_NAMES, piece_of
+from feeds.topics import assign_topics
+from feeds.topics.automatic import add_auto_topics, explain_topics
+from feeds.topics.names import _MAX_NAMES, acronym_of, extract_candidates, piece_of, spelling_key
 from feeds.topics.places import continent_named, country_named, country_of_place
+from feeds.topics.slugs import topic_slug
 
 TOP = Path("x.txt")  # a file directly in seeds/: no folder topic
 SHIPPED_TOML = Path(__file__).resolve().parents[2] / "seedfeed.toml"
