@@ -400,6 +400,10 @@ def test_worker_processes_give_way_to_the_writer_and_leave_inherited_objects_sha
     with start_reading_pool(2) as pool:
         assert pool.submit(os.getpriority, os.PRIO_PROCESS, 0).result() == min(19, niceness + 5)
         assert pool.submit(gc.get_freeze_count).result() > 10_000
+        # Each starts with the modules it reads, tags and renders with (imported once).
+        imported = "[m for m in {m!r} if m not in __import__('sys').modules]"
+        wanted = ("feeds.normalize", "feeds.topics.names", "feeds.topics.taxonomy", "feedgen.feed")
+        assert pool.submit(eval, imported.format(m=wanted)).result() == []
 
 
 def test_a_builds_worker_processes_run_at_its_own_priority() -> None:
