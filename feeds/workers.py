@@ -25,20 +25,10 @@ _OWNER_CHECK = 1.0
 # The daemon's worker processes run this much nicer than the process that stores files: the
 # single writer is what a burst waits for, and the workers take the CPU it leaves.
 _WORKER_NICENESS = 5
-# What the forkserver imports once, so each worker starts with it: the module whose functions
-# the workers run, the reading and tagging modules it imports when it first reads a file,
-# feedgen (imported with the first feed rendered) and the program's main module (each worker
-# would import it again otherwise).
-_PRELOAD = (
-    "__main__",
-    "feeds.build",
-    "feeds.ingest",
-    "feeds.normalize",
-    "feeds.topics.automatic",
-    "feeds.topics.explicit",
-    "feeds.topics.taxonomy",
-    "feedgen.feed",
-)
+# What the forkserver imports once, so each worker starts with it: seedfeed's modules and
+# tables (`feeds.preload`) and the program's main module (each worker would import it again
+# otherwise).
+_PRELOAD = ("__main__", "feeds.preload")
 
 
 def start_reading_pool(workers: int, *, niceness: int = _WORKER_NICENESS) -> ProcessPoolExecutor:
