@@ -74,6 +74,7 @@ _OPENERS = frozenset(" \t\u201c\"\u2018'([*")
 # What ends a sentence or opens a lead: also a bullet or a dash ("NEW YORK, March 3 - ").
 _SENTENCE_ENDS = frozenset(".!?:\u2022-\u2013\u2014")
 _HYPHENS = re.compile(_H)
+_APOSTROPHES = ("'", "\u2019")
 
 
 def _word_set(text: str) -> frozenset[str]:
@@ -358,20 +359,12 @@ class _Story:
     furniture: frozenset[str] = frozenset()
 
     def add(self, name: str, *, prominent: bool, initial: bool) -> None:
-        if len(set(name.replace(".", ""))) < 2 or _is_noise(name, self.furniture):
+        facts = _name_facts(name)
+        if facts is None or (self.furniture and name.lower() in self.furniture):
             return  # "B", "AA": a class of shares, a rating
-        country = (
-            country_named(name, codes="." in name)
-            or _directed_country(name)
-            or continent_named(name)
-        )
-        if country is None and " " in name:
-            # "Japanese Finance Ministry" is also a mention of Japan.
-            first = country_named(name.split()[0])
-            if first is not None:
-                self.add(first, prominent=prominent, initial=False)
-        label = country or name
-        key = spelling_key(label)
+        first, label, key, country = facts
+        if first is not None:
+            self.add(first, prominent=prominent, initial=False)  # "Japanese Finance Ministry"
         seen = self.seen.get(key)
         if seen is None:
             if len(self.seen) >= _MAX_NAMES:
@@ -379,8 +372,24 @@ class _Story:
             seen = self.seen[key] = _Seen()
         seen.count += 1
         seen.prominent = seen.prominent or prominent
-        seen.initial_only = seen.initial_only and initial and country is None
+        seen.initial_only = seen.initial_only and initial and not country
         seen.spellings[label] = seen.spellings.get(label, 0) + 1
+
+
+@lru_cache(maxsize=65536)
+def _name_facts(name: str) -> tuple[str | None, str, str, bool] | None:
+    """What a mention of `name` counts as, worked out once per distinct name: None for no
+    name at all (a lone letter, a stop word, a title), else the country its first word
+    names (a mention of that too), the label it is counted under (its country, if it is
+    one), that label's spelling key, and whether it is a country or continent."""
+    if len(set(name.replace(".", ""))) < 2 or _is_noise(name, frozenset()):
+        return None
+    country = (
+        country_named(name, codes="." in name) or _directed_country(name) or continent_named(name)
+    )
+    first = country_named(name.split()[0]) if country is None and " " in name else None
+    label = country or name
+    return first, label, spelling_key(label), country is not None
 
 
 def _directed_country(name: str) -> str | None:
@@ -509,39 +518,83 @@ def _read_run(
     title: bool,
 ) -> None:
     """One run of capitalised words (with connectors) -> the names in it."""
+    run = _run_names(tuple(words), _possessive_at(text, end))
+    if (
+        run.skip
+        or (run.headline and _headline_line(text, start, end))
+        or (run.numbered and _NUMBERED.match(text, end) is not None)
+    ):
+        return
     prominent = title or start < lead_end
+    defined = _DEFINED.match(text, end)
+    if initial and _TICKER.match(text, end) is not None:
+        initial = False  # "Volkswagen AG <VOWG.F>": a company, wherever it stands
+    for name, at_start, acronyms in run.names:
+        story.add(name, prominent=prominent, initial=initial and at_start)
+        for acronym in acronyms:
+            story.add(acronym, prominent=prominent, initial=False)
+    if defined is not None and run.last_key is not None:
+        acronym = defined["acronym"]
+        if acronym.replace("-", "").replace(".", "").replace("&", "").isalpha():
+            story.defined[acronym] = run.last_key
+            story.add(acronym, prominent=prominent, initial=False)
+
+
+def _possessive_at(text: str, end: int) -> bool:
+    """Whether "'s" follows text[:end]."""
+    return text.startswith(_APOSTROPHES, end) and _POSSESSIVE.match(text, end) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """What a run of words names, whatever text it stands in (see `_run_names`)."""
+
+    skip: bool  # a heading in capitals, or a common noun before its letter ("Series A")
+    headline: bool  # a lone word in capitals: no name if its line is in capitals
+    numbered: bool  # a lone common word: no name if a number or a letter follows it
+    names: tuple[tuple[str, bool, tuple[str, ...]], ...]  # (name, starts the run, acronyms)
+    last_key: str | None  # the spelling key of the last name, for an acronym defined after it
+
+
+@lru_cache(maxsize=65536)
+def _run_names(words: tuple[str, ...], possessive: bool) -> _Run:
+    """The names in a run of capitalised words (`possessive`: "'s" follows it): worked out
+    once per distinct run, since a story names the same things again and again and the
+    stories of a feed share most of their names."""
     if all(w.isupper() or w in _CONNECTOR_WORDS for w in words):
         longest = max(len(part) for part in _HYPHENS.split(words[0]))
-        if len(words) > 1 or longest >= _ACRONYM_MAX or _headline_line(text, start, end):
-            return  # a heading or headline in capitals: its words may be anything
+        if len(words) > 1 or longest >= _ACRONYM_MAX:
+            return _Run(skip=True, headline=False, numbered=False, names=(), last_key=None)
+        headline = True  # a heading or headline in capitals: its words may be anything
+    else:
+        headline = False
     partners = "&" in " ".join(words[-2:]) or (len(words) == 3 and words[1] == "and")
-    if partners and _POSSESSIVE.match(text, end):
-        words = [*words[:-1], f"{words[-1]}'s"]  # "Standard & Poor's", a name
+    if partners and possessive:
+        words = (*words[:-1], f"{words[-1]}'s")  # "Standard & Poor's", a name
     numbered = len(words) > 1 and len(words[-1]) == 1
     if numbered:
         words = words[:-1]  # "Series A"
-    if len(words) == 1 and _ordinary(words[0]) and (numbered or _NUMBERED.match(text, end)):
-        return
-    defined = _DEFINED.match(text, end)
-    if _TICKER.match(text, end) is not None:
-        initial = False  # "Volkswagen AG <VOWG.F>": a company, wherever it stands
-    for part in _split_at_roles(words):
+    lone = len(words) == 1 and _ordinary(words[0])
+    if lone and numbered:
+        return _Run(skip=True, headline=False, numbered=False, names=(), last_key=None)
+    names: list[tuple[str, bool, tuple[str, ...]]] = []
+    parts = _split_at_roles(list(words))
+    for part in parts:
         name_words = _strip_name(part)
         if not name_words:
             continue
-        part_initial = initial and name_words[0] is words[0]
-        initial = False
         name = " ".join(_display_word(w) for w in name_words)
-        story.add(name, prominent=prominent, initial=part_initial)
-        for acronym in _acronyms_in(name_words):
-            if acronym != name:
-                story.add(acronym, prominent=prominent, initial=False)
-    last = _strip_name(_split_at_roles(words)[-1]) if defined is not None else []
-    if defined is not None and last:
-        acronym = defined["acronym"]
-        if acronym.replace("-", "").replace(".", "").replace("&", "").isalpha():
-            story.defined[acronym] = spelling_key(" ".join(last))
-            story.add(acronym, prominent=prominent, initial=False)
+        at_start = not names and name_words[0] is words[0]
+        acronyms = tuple(a for a in _acronyms_in(name_words) if a != name)
+        names.append((name, at_start, acronyms))
+    last = _strip_name(parts[-1])
+    return _Run(
+        skip=False,
+        headline=headline,
+        numbered=lone,
+        names=tuple(names),
+        last_key=spelling_key(" ".join(last)) if last else None,
+    )
 
 
 def _initials(name: str) -> str:
