@@ -416,20 +416,25 @@ def _read_names(text: str, story: _Story, *, start: int, lead_end: int, title: b
     run_start = run_end = 0
     run_initial = False
     for match in _NAME.finditer(text, start, start + _MAX_SCAN):
-        words, begin, after_heading = _heading_cut(text, match)
-        if not words:
-            continue
+        raw = match.group()
+        if "\n" in raw:
+            words, begin, after_heading = _heading_cut(raw, match.start())
+            if not words:
+                continue
+        else:  # the common case: a run on one line
+            words, begin, after_heading = raw.split(), match.start(), False
         if text[begin - 1 : begin] in "-\u2010\u2011" and _PARTICLE.match(text, begin - 3):
             words[0] = text[begin - 3 : begin] + words[0]  # "al-Qaeda"
             begin -= 3
         if begin < run_end:
             continue  # the company suffix already read with the run before
         end = match.end()
-        company = _COMPANY.match(text, end)
-        if company is not None:
-            words[-1] += "'s"  # "Poor's Corp", "McDonald's Corp": the name goes on
-            words.append(company["suffix"])
-            end = company.end()
+        if text.startswith(_APOSTROPHES, end):
+            company = _COMPANY.match(text, end)
+            if company is not None:
+                words[-1] += "'s"  # "Poor's Corp", "McDonald's Corp": the name goes on
+                words.append(company["suffix"])
+                end = company.end()
         if run and _owns(text, run, run_end, begin, words):
             run[-1] += "'s"  # "Moody's Investors Service": a body named after its owner
             run.extend(words)
@@ -437,8 +442,9 @@ def _read_names(text: str, story: _Story, *, start: int, lead_end: int, title: b
             continue
         if run:
             gap = _CONNECTOR.fullmatch(text, run_end, match.start())
-            possessive = _POSSESSIVE.match(text, end) is not None
-            if gap is not None and _joins(gap["word"] or "&", run, run_initial, words, possessive):
+            if gap is not None and _joins(
+                gap["word"] or "&", run, run_initial, words, _possessive_at(text, end)
+            ):
                 if gap["word"] is None and gap.group() == "&":
                     run[-1] = f"{run[-1]}&{words[0]}"  # "AT&T"
                     run.extend(words[1:])
@@ -453,11 +459,10 @@ def _read_names(text: str, story: _Story, *, start: int, lead_end: int, title: b
         _read_run(text, story, run, run_start, run_end, run_initial, lead_end, title)
 
 
-def _heading_cut(text: str, match: re.Match[str]) -> tuple[list[str], int, bool]:
-    """The words of a run, where it starts, and whether that starts a line after a heading
-    in capitals on a line of its own ("CHINA AND JAPAN TALK\nTalks at the Bank of Japan")."""
-    raw = match.group()
-    begin = match.start()
+def _heading_cut(raw: str, begin: int) -> tuple[list[str], int, bool]:
+    """The words of a run `raw` found at `begin`, where it starts, and whether that starts a
+    line after a heading in capitals on a line of its own ("CHINA AND JAPAN TALK\nTalks at
+    the Bank of Japan")."""
     cut = False
     while "\n" in raw:
         head, _, rest = raw.partition("\n")
@@ -473,7 +478,8 @@ def _owns(text: str, run: list[str], run_end: int, begin: int, words: list[str])
     """Whether `run` + "'s" + `words` is one name: a body whose name ends in a generic word
     ("Moody's Investors Service"), owned by no country ("Japan's Finance Ministry")."""
     return (
-        _POSSESSIVE_GAP.fullmatch(text, run_end, begin) is not None
+        text.startswith(_APOSTROPHES, run_end)
+        and _POSSESSIVE_GAP.fullmatch(text, run_end, begin) is not None
         and len(words) > 1
         and words[-1].lower() in _INSTITUTION_WORDS
         and country_named(" ".join(run)) is None
