@@ -526,19 +526,19 @@ def _read_run(
     """One run of capitalised words (with connectors) -> the names in it."""
     run = _run_names(tuple(words), _possessive_at(text, end))
     if (
-        run.skip
+        not run.names
         or (run.headline and _headline_line(text, start, end))
         or (run.numbered and _NUMBERED.match(text, end) is not None)
     ):
         return
     prominent = title or start < lead_end
-    defined = _DEFINED.match(text, end)
     if initial and _TICKER.match(text, end) is not None:
         initial = False  # "Volkswagen AG <VOWG.F>": a company, wherever it stands
     for name, at_start, acronyms in run.names:
         story.add(name, prominent=prominent, initial=initial and at_start)
         for acronym in acronyms:
             story.add(acronym, prominent=prominent, initial=False)
+    defined = _DEFINED.match(text, end) if run.last_key is not None else None
     if defined is not None and run.last_key is not None:
         acronym = defined["acronym"]
         if acronym.replace("-", "").replace(".", "").replace("&", "").isalpha():
@@ -555,11 +555,14 @@ def _possessive_at(text: str, end: int) -> bool:
 class _Run:
     """What a run of words names, whatever text it stands in (see `_run_names`)."""
 
-    skip: bool  # a heading in capitals, or a common noun before its letter ("Series A")
     headline: bool  # a lone word in capitals: no name if its line is in capitals
     numbered: bool  # a lone common word: no name if a number or a letter follows it
-    names: tuple[tuple[str, bool, tuple[str, ...]], ...]  # (name, starts the run, acronyms)
+    # (name, starts the run, acronyms); none for a heading in capitals or "Series A"
+    names: tuple[tuple[str, bool, tuple[str, ...]], ...]
     last_key: str | None  # the spelling key of the last name, for an acronym defined after it
+
+
+_NO_NAMES = _Run(headline=False, numbered=False, names=(), last_key=None)
 
 
 @lru_cache(maxsize=65536)
@@ -570,7 +573,7 @@ def _run_names(words: tuple[str, ...], possessive: bool) -> _Run:
     if all(w.isupper() or w in _CONNECTOR_WORDS for w in words):
         longest = max(len(part) for part in _HYPHENS.split(words[0]))
         if len(words) > 1 or longest >= _ACRONYM_MAX:
-            return _Run(skip=True, headline=False, numbered=False, names=(), last_key=None)
+            return _NO_NAMES
         headline = True  # a heading or headline in capitals: its words may be anything
     else:
         headline = False
@@ -582,7 +585,7 @@ def _run_names(words: tuple[str, ...], possessive: bool) -> _Run:
         words = words[:-1]  # "Series A"
     lone = len(words) == 1 and _ordinary(words[0])
     if lone and numbered:
-        return _Run(skip=True, headline=False, numbered=False, names=(), last_key=None)
+        return _NO_NAMES
     names: list[tuple[str, bool, tuple[str, ...]]] = []
     parts = _split_at_roles(list(words))
     for part in parts:
@@ -595,7 +598,6 @@ def _run_names(words: tuple[str, ...], possessive: bool) -> _Run:
         names.append((name, at_start, acronyms))
     last = _strip_name(parts[-1])
     return _Run(
-        skip=False,
         headline=headline,
         numbered=lone,
         names=tuple(names),
@@ -663,17 +665,13 @@ def _fold_pieces(story: _Story) -> None:
     Agriculture Department", "Federal Reserve" after "Federal Reserve Board"): its mentions
     count towards the longer name. A country is never a piece ("China" in "China Daily")."""
     longer: dict[tuple[str, ...], str] = {}
-    for key in story.seen:
-        words = tuple(key.split("-"))
-        for cut in range(1, len(words)):
-            if words[cut - 1] in _CONNECTOR_WORDS or words[cut] in _CONNECTOR_WORDS:
-                continue  # "England" is not a piece of "Bank of England"
-            for part in (words[cut:], words[:cut] if cut > 1 else ()):
-                held = longer.get(part)
-                if part and (held is None or story.seen[held].count < story.seen[key].count):
-                    longer[part] = key
+    for key, seen in story.seen.items():
+        for part in _pieces(key):
+            held = longer.get(part)
+            if held is None or story.seen[held].count < seen.count:
+                longer[part] = key
     for key in list(story.seen):
-        whole_key = longer.get(tuple(key.split("-")))
+        whole_key = longer.get(_key_words(key))
         if whole_key is None or whole_key not in story.seen or key not in story.seen:
             continue
         spellings = story.seen[key].spellings
@@ -682,6 +680,27 @@ def _fold_pieces(story: _Story) -> None:
         piece, whole = story.seen.pop(key), story.seen[whole_key]
         whole.count += piece.count
         whole.prominent = whole.prominent or piece.prominent
+
+
+@lru_cache(maxsize=65536)
+def _key_words(key: str) -> tuple[str, ...]:
+    """The words of a spelling key."""
+    return tuple(key.split("-"))
+
+
+@lru_cache(maxsize=65536)
+def _pieces(key: str) -> tuple[tuple[str, ...], ...]:
+    """The words that may be a piece of the name of spelling key `key` (see `_fold_pieces`):
+    every end of it, and every beginning of two words or more, never cut at a connector
+    ("England" is not a piece of "Bank of England")."""
+    words = _key_words(key)
+    pieces: list[tuple[str, ...]] = []
+    for cut in range(1, len(words)):
+        if words[cut - 1] not in _CONNECTOR_WORDS and words[cut] not in _CONNECTOR_WORDS:
+            pieces.append(words[cut:])
+            if cut > 1:
+                pieces.append(words[:cut])
+    return tuple(pieces)
 
 
 def _ordinary(name: str) -> bool:
