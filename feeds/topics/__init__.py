@@ -91,7 +91,7 @@ def own_names(
             why[name] = f"duplicate of {taken[key].source.value} topic {key}"
     for short in [n for n in names if n.isupper()]:
         for name in names:
-            if acronym_of(short, name) and (short in why) != (name in why):
+            if (short in why) != (name in why) and acronym_of(short, name):
                 held, free = (short, name) if short in why else (name, short)
                 why[free] = why[held]
     return (

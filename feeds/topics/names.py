@@ -414,7 +414,7 @@ def _read_names(text: str, story: _Story, *, start: int, lead_end: int, title: b
     before `lead_end` are prominent."""
     run: list[str] = []
     run_start = run_end = 0
-    run_initial = False
+    run_after_heading = False
     for match in _NAME.finditer(text, start, start + _MAX_SCAN):
         raw = match.group()
         if "\n" in raw:
@@ -435,15 +435,19 @@ def _read_names(text: str, story: _Story, *, start: int, lead_end: int, title: b
                 words[-1] += "'s"  # "Poor's Corp", "McDonald's Corp": the name goes on
                 words.append(company["suffix"])
                 end = company.end()
-        if run and _owns(text, run, run_end, begin, words):
-            run[-1] += "'s"  # "Moody's Investors Service": a body named after its owner
-            run.extend(words)
-            run_end = end
-            continue
         if run:
-            gap = _CONNECTOR.fullmatch(text, run_end, match.start())
-            if gap is not None and _joins(
-                gap["word"] or "&", run, run_initial, words, _possessive_at(text, end)
+            if text.startswith(_APOSTROPHES, run_end):  # an owner's "'s", never a connector
+                if _owns(text, run, run_end, begin, words):
+                    run[-1] += "'s"  # "Moody's Investors Service": a body named after its owner
+                    run.extend(words)
+                    run_end = end
+                    continue
+            elif (gap := _CONNECTOR.fullmatch(text, run_end, match.start())) is not None and _joins(
+                gap["word"] or "&",
+                run,
+                run_after_heading or _is_initial(text, run_start),
+                words,
+                _possessive_at(text, end),
             ):
                 if gap["word"] is None and gap.group() == "&":
                     run[-1] = f"{run[-1]}&{words[0]}"  # "AT&T"
@@ -452,11 +456,10 @@ def _read_names(text: str, story: _Story, *, start: int, lead_end: int, title: b
                     run.extend([gap["word"] or "&", *words])
                 run_end = end
                 continue
-            _read_run(text, story, run, run_start, run_end, run_initial, lead_end, title)
-        run, run_start, run_end = words, begin, end
-        run_initial = after_heading or _is_initial(text, begin)
+            _read_run(text, story, run, run_start, run_end, run_after_heading, lead_end, title)
+        run, run_start, run_end, run_after_heading = words, begin, end, after_heading
     if run:
-        _read_run(text, story, run, run_start, run_end, run_initial, lead_end, title)
+        _read_run(text, story, run, run_start, run_end, run_after_heading, lead_end, title)
 
 
 def _heading_cut(raw: str, begin: int) -> tuple[list[str], int, bool]:
@@ -478,8 +481,7 @@ def _owns(text: str, run: list[str], run_end: int, begin: int, words: list[str])
     """Whether `run` + "'s" + `words` is one name: a body whose name ends in a generic word
     ("Moody's Investors Service"), owned by no country ("Japan's Finance Ministry")."""
     return (
-        text.startswith(_APOSTROPHES, run_end)
-        and _POSSESSIVE_GAP.fullmatch(text, run_end, begin) is not None
+        _POSSESSIVE_GAP.fullmatch(text, run_end, begin) is not None
         and len(words) > 1
         and words[-1].lower() in _INSTITUTION_WORDS
         and country_named(" ".join(run)) is None
@@ -519,11 +521,12 @@ def _read_run(
     words: list[str],
     start: int,
     end: int,
-    initial: bool,
+    after_heading: bool,
     lead_end: int,
     title: bool,
 ) -> None:
-    """One run of capitalised words (with connectors) -> the names in it."""
+    """One run of capitalised words (with connectors) -> the names in it (`after_heading`:
+    it starts a line after a heading, see `_heading_cut`)."""
     run = _run_names(tuple(words), _possessive_at(text, end))
     if (
         not run.names
@@ -532,8 +535,13 @@ def _read_run(
     ):
         return
     prominent = title or start < lead_end
-    if initial and _TICKER.match(text, end) is not None:
-        initial = False  # "Volkswagen AG <VOWG.F>": a company, wherever it stands
+    # Whether the first name starts a sentence; "Volkswagen AG <VOWG.F>" is a company
+    # wherever it stands.
+    initial = (
+        run.names[0][1]
+        and (after_heading or _is_initial(text, start))
+        and _TICKER.match(text, end) is None
+    )
     for name, at_start, acronyms in run.names:
         story.add(name, prominent=prominent, initial=initial and at_start)
         for acronym in acronyms:
@@ -664,14 +672,14 @@ def _fold_pieces(story: _Story) -> None:
     more), is that name ("Baker" after "James Baker", "Agriculture Department" after "U.S.
     Agriculture Department", "Federal Reserve" after "Federal Reserve Board"): its mentions
     count towards the longer name. A country is never a piece ("China" in "China Daily")."""
-    longer: dict[tuple[str, ...], str] = {}
+    longer: dict[str, str] = {}
     for key, seen in story.seen.items():
         for part in _pieces(key):
             held = longer.get(part)
             if held is None or story.seen[held].count < seen.count:
                 longer[part] = key
     for key in list(story.seen):
-        whole_key = longer.get(_key_words(key))
+        whole_key = longer.get(key)
         if whole_key is None or whole_key not in story.seen or key not in story.seen:
             continue
         spellings = story.seen[key].spellings
@@ -683,23 +691,17 @@ def _fold_pieces(story: _Story) -> None:
 
 
 @lru_cache(maxsize=65536)
-def _key_words(key: str) -> tuple[str, ...]:
-    """The words of a spelling key."""
-    return tuple(key.split("-"))
-
-
-@lru_cache(maxsize=65536)
-def _pieces(key: str) -> tuple[tuple[str, ...], ...]:
-    """The words that may be a piece of the name of spelling key `key` (see `_fold_pieces`):
-    every end of it, and every beginning of two words or more, never cut at a connector
-    ("England" is not a piece of "Bank of England")."""
-    words = _key_words(key)
-    pieces: list[tuple[str, ...]] = []
+def _pieces(key: str) -> tuple[str, ...]:
+    """The keys of the names that may be a piece of the name of spelling key `key` (see
+    `_fold_pieces`): every end of it, and every beginning of two words or more, never cut
+    at a connector ("england" is not a piece of "bank-of-england")."""
+    words = key.split("-")
+    pieces: list[str] = []
     for cut in range(1, len(words)):
         if words[cut - 1] not in _CONNECTOR_WORDS and words[cut] not in _CONNECTOR_WORDS:
-            pieces.append(words[cut:])
+            pieces.append("-".join(words[cut:]))
             if cut > 1:
-                pieces.append(words[:cut])
+                pieces.append("-".join(words[:cut]))
     return tuple(pieces)
 
 
