@@ -74,7 +74,9 @@ _OPENERS = frozenset(" \t\u201c\"\u2018'([*")
 # What ends a sentence or opens a lead: also a bullet or a dash ("NEW YORK, March 3 - ").
 _SENTENCE_ENDS = frozenset(".!?:\u2022-\u2013\u2014")
 _HYPHENS = re.compile(_H)
-_APOSTROPHES = ("'", "\u2019")
+# What a possessive starts with (a slice of one character is looked up: cheaper than
+# str.startswith, which a run of capitalised words would call three times).
+_APOSTROPHES = frozenset("'\u2019")
 
 
 def _word_set(text: str) -> frozenset[str]:
@@ -344,10 +346,10 @@ def _american(word: str) -> str:
 class _Seen:
     """One name's mentions in a story."""
 
-    count: int = 0
-    prominent: bool = False  # in the title or the lead
-    initial_only: bool = True  # every mention starts a sentence
-    spellings: dict[str, int] = field(default_factory=dict)
+    count: int
+    prominent: bool  # in the title or the lead
+    initial_only: bool  # every mention starts a sentence
+    spellings: dict[str, int]  # how often each spelling is written
 
 
 @dataclass(slots=True)
@@ -359,30 +361,30 @@ class _Story:
     furniture: frozenset[str] = frozenset()
 
     def add(self, name: str, *, prominent: bool, initial: bool) -> None:
-        facts = _name_facts(name)
-        if facts is None or (self.furniture and name.lower() in self.furniture):
-            return  # "B", "AA": a class of shares, a rating
+        facts = _name_facts(name, self.furniture)
+        if facts is None:
+            return  # "B", "AA": a class of shares, a rating; page furniture
         first, label, key, country = facts
         if first is not None:
             self.add(first, prominent=prominent, initial=False)  # "Japanese Finance Ministry"
         seen = self.seen.get(key)
-        if seen is None:
-            if len(self.seen) >= _MAX_NAMES:
-                return  # a text of nothing but names: the first _MAX_NAMES are plenty
-            seen = self.seen[key] = _Seen()
-        seen.count += 1
-        seen.prominent = seen.prominent or prominent
-        seen.initial_only = seen.initial_only and initial and not country
-        seen.spellings[label] = seen.spellings.get(label, 0) + 1
+        if seen is not None:
+            seen.count += 1
+            seen.prominent = seen.prominent or prominent
+            seen.initial_only = seen.initial_only and initial and not country
+            seen.spellings[label] = seen.spellings.get(label, 0) + 1
+        elif len(self.seen) < _MAX_NAMES:  # a text of nothing but names: the first are plenty
+            self.seen[key] = _Seen(1, prominent, initial and not country, {label: 1})
 
 
 @lru_cache(maxsize=65536)
-def _name_facts(name: str) -> tuple[str | None, str, str, bool] | None:
+def _name_facts(name: str, furniture: frozenset[str]) -> tuple[str | None, str, str, bool] | None:
     """What a mention of `name` counts as, worked out once per distinct name: None for no
-    name at all (a lone letter, a stop word, a title), else the country its first word
-    names (a mention of that too), the label it is counted under (its country, if it is
-    one), that label's spelling key, and whether it is a country or continent."""
-    if len(set(name.replace(".", ""))) < 2 or _is_noise(name, frozenset()):
+    name at all (a lone letter, a stop word, a title, a line of `furniture`), else the
+    country its first word names (a mention of that too), the label it is counted under
+    (its country, if it is one), that label's spelling key, and whether it is a country
+    or continent."""
+    if len(set(name.replace(".", ""))) < 2 or _is_noise(name, furniture):
         return None
     country = (
         country_named(name, codes="." in name) or _directed_country(name) or continent_named(name)
@@ -429,14 +431,14 @@ def _read_names(text: str, story: _Story, *, start: int, lead_end: int, title: b
         if begin < run_end:
             continue  # the company suffix already read with the run before
         end = match.end()
-        if text.startswith(_APOSTROPHES, end):
+        if text[end : end + 1] in _APOSTROPHES:
             company = _COMPANY.match(text, end)
             if company is not None:
                 words[-1] += "'s"  # "Poor's Corp", "McDonald's Corp": the name goes on
                 words.append(company["suffix"])
                 end = company.end()
         if run:
-            if text.startswith(_APOSTROPHES, run_end):  # an owner's "'s", never a connector
+            if text[run_end : run_end + 1] in _APOSTROPHES:  # an owner's "'s", no connector
                 if _owns(text, run, run_end, begin, words):
                     run[-1] += "'s"  # "Moody's Investors Service": a body named after its owner
                     run.extend(words)
@@ -556,7 +558,7 @@ def _read_run(
 
 def _possessive_at(text: str, end: int) -> bool:
     """Whether "'s" follows text[:end]."""
-    return text.startswith(_APOSTROPHES, end) and _POSSESSIVE.match(text, end) is not None
+    return text[end : end + 1] in _APOSTROPHES and _POSSESSIVE.match(text, end) is not None
 
 
 @dataclass(frozen=True, slots=True)
