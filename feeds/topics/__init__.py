@@ -8,7 +8,9 @@ story's scores). Pure: no I/O, no clock, no threads.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
 
 from feeds.model import Config, Entry, TopicMatch, TopicSource
@@ -75,9 +77,11 @@ def own_names(
     either ("Regional Anti-Terrorist Structure" goes with "RATS"), and a name in
     `[auto_topics] never`. A name `[auto_topics] merge` lists is its title instead.
     """
-    merged = {spelling_key(name): title for title, names in config.auto_merge for name in names}
-    never = {spelling_key(name) for name in config.auto_never}
-    names = tuple(sorted({merged.get(spelling_key(name), name) for name in names}))
+    merged, never = _naming_rules(config.auto_merge, config.auto_never)
+    if merged:
+        names = tuple(sorted({merged.get(spelling_key(name), name) for name in names}))
+    else:
+        names = tuple(sorted(set(names)))
     taken = {t.slug: t for t in topics}
     why: dict[str, str] = {}
     for name in names:
@@ -97,4 +101,15 @@ def own_names(
     return (
         tuple(name for name in names if name not in why),
         tuple((name, why[name]) for name in names if name in why),
+    )
+
+
+@lru_cache(maxsize=64)
+def _naming_rules(
+    merge: tuple[tuple[str, tuple[str, ...]], ...], never: tuple[str, ...]
+) -> tuple[Mapping[str, str], frozenset[str]]:
+    """`[auto_topics] merge` as spelling key -> title, and `never` as spelling keys."""
+    return (
+        {spelling_key(name): title for title, names in merge for name in names},
+        frozenset(spelling_key(name) for name in never),
     )

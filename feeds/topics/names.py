@@ -418,19 +418,19 @@ def _read_names(text: str, story: _Story, *, start: int, lead_end: int, title: b
     run_start = run_end = 0
     run_after_heading = False
     for match in _NAME.finditer(text, start, start + _MAX_SCAN):
-        raw = match.group()
+        raw = match[0]
+        found, end = match.span()
         if "\n" in raw:
-            words, begin, after_heading = _heading_cut(raw, match.start())
+            words, begin, after_heading = _heading_cut(raw, found)
             if not words:
                 continue
         else:  # the common case: a run on one line
-            words, begin, after_heading = raw.split(), match.start(), False
+            words, begin, after_heading = raw.split(), found, False
         if text[begin - 1 : begin] in "-\u2010\u2011" and _PARTICLE.match(text, begin - 3):
             words[0] = text[begin - 3 : begin] + words[0]  # "al-Qaeda"
             begin -= 3
         if begin < run_end:
             continue  # the company suffix already read with the run before
-        end = match.end()
         if text[end : end + 1] in _APOSTROPHES:
             company = _COMPANY.match(text, end)
             if company is not None:
@@ -444,7 +444,7 @@ def _read_names(text: str, story: _Story, *, start: int, lead_end: int, title: b
                     run.extend(words)
                     run_end = end
                     continue
-            elif (gap := _CONNECTOR.fullmatch(text, run_end, match.start())) is not None and _joins(
+            elif (gap := _CONNECTOR.fullmatch(text, run_end, found)) is not None and _joins(
                 gap["word"] or "&",
                 run,
                 run_after_heading or _is_initial(text, run_start),
