@@ -370,7 +370,7 @@ def taxonomy_owner(rules: tuple[TopicRule, ...], name: str) -> TopicRule | None:
     return None if index is None else rules[index]
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def _owner_index(taxonomy: _Taxonomy, name: str) -> int | None:
     """The index of the rule that owns `name` (see `taxonomy_owner`): a feed's stories share
     most of their names, so each is looked up once."""
