@@ -11,7 +11,9 @@ rebuild with nothing to read needs none of their tables and expressions (~60 ms 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
 
 from feeds.model import Config, Entry, TopicMatch, TopicSource
@@ -70,9 +72,11 @@ def own_names(
     from feeds.topics.names import acronym_of, spelling_key
     from feeds.topics.taxonomy import taxonomy_owner
 
-    merged = {spelling_key(name): title for title, names in config.auto_merge for name in names}
-    never = {spelling_key(name) for name in config.auto_never}
-    names = tuple(sorted({merged.get(spelling_key(name), name) for name in names}))
+    merged, never = _naming_rules(config.auto_merge, config.auto_never)
+    if merged:
+        names = tuple(sorted({merged.get(spelling_key(name), name) for name in names}))
+    else:
+        names = tuple(sorted(set(names)))
     taken = {t.slug: t for t in topics}
     why: dict[str, str] = {}
     for name in names:
@@ -86,10 +90,23 @@ def own_names(
             why[name] = f"duplicate of {taken[key].source.value} topic {key}"
     for short in [n for n in names if n.isupper()]:
         for name in names:
-            if acronym_of(short, name) and (short in why) != (name in why):
+            if (short in why) != (name in why) and acronym_of(short, name):
                 held, free = (short, name) if short in why else (name, short)
                 why[free] = why[held]
     return (
         tuple(name for name in names if name not in why),
         tuple((name, why[name]) for name in names if name in why),
+    )
+
+
+@lru_cache(maxsize=64)
+def _naming_rules(
+    merge: tuple[tuple[str, tuple[str, ...]], ...], never: tuple[str, ...]
+) -> tuple[Mapping[str, str], frozenset[str]]:
+    """`[auto_topics] merge` as spelling key -> title, and `never` as spelling keys."""
+    from feeds.topics.names import spelling_key
+
+    return (
+        {spelling_key(name): title for title, names in merge for name in names},
+        frozenset(spelling_key(name) for name in never),
     )

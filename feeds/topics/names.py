@@ -39,6 +39,9 @@ MAX_ACRONYM = 8
 _MAX_SCAN = 100_000
 # The most distinct names kept for one story (a _MAX_SCAN text holds at most ~10,000).
 _MAX_NAMES = 10_000
+# Distinct runs of words, names and keys whose reading is remembered: 4,096 of each keep
+# ~4 MB and answer ~70% of the lookups over 6,000 wire stories (65,536 would answer 78%).
+_CACHED = 4096
 _NAME = re.compile(
     rf"{_U}(?<![\w'\u2019.<].)(?:(?<![-\u2010\u2011].)|(?<=(?<!\w)[ae]l[-\u2010\u2011].)){_WORD_REST}"
     rf"(?:(?:[ \t]+|[ \t]*\n[ \t]*){_U}{_WORD_REST}){{0,{_MAX_WORDS - 1}}}"
@@ -72,6 +75,9 @@ _OPENERS = frozenset(" \t\u201c\"\u2018'([*")
 # What ends a sentence or opens a lead: also a bullet or a dash ("NEW YORK, March 3 - ").
 _SENTENCE_ENDS = frozenset(".!?:\u2022-\u2013\u2014")
 _HYPHENS = re.compile(_H)
+# What a possessive starts with (a slice of one character is looked up: cheaper than
+# str.startswith, which a run of capitalised words would call three times).
+_APOSTROPHES = frozenset("'\u2019")
 
 
 def _word_set(text: str) -> frozenset[str]:
@@ -341,10 +347,10 @@ def _american(word: str) -> str:
 class _Seen:
     """One name's mentions in a story."""
 
-    count: int = 0
-    prominent: bool = False  # in the title or the lead
-    initial_only: bool = True  # every mention starts a sentence
-    spellings: dict[str, int] = field(default_factory=dict)
+    count: int
+    prominent: bool  # in the title or the lead
+    initial_only: bool  # every mention starts a sentence
+    spellings: dict[str, int]  # how often each spelling is written
 
 
 @dataclass(slots=True)
@@ -356,29 +362,37 @@ class _Story:
     furniture: frozenset[str] = frozenset()
 
     def add(self, name: str, *, prominent: bool, initial: bool) -> None:
-        if len(set(name.replace(".", ""))) < 2 or _is_noise(name, self.furniture):
-            return  # "B", "AA": a class of shares, a rating
-        country = (
-            country_named(name, codes="." in name)
-            or _directed_country(name)
-            or continent_named(name)
-        )
-        if country is None and " " in name:
-            # "Japanese Finance Ministry" is also a mention of Japan.
-            first = country_named(name.split()[0])
-            if first is not None:
-                self.add(first, prominent=prominent, initial=False)
-        label = country or name
-        key = spelling_key(label)
+        facts = _name_facts(name, self.furniture)
+        if facts is None:
+            return  # "B", "AA": a class of shares, a rating; page furniture
+        first, label, key, country = facts
+        if first is not None:
+            self.add(first, prominent=prominent, initial=False)  # "Japanese Finance Ministry"
         seen = self.seen.get(key)
-        if seen is None:
-            if len(self.seen) >= _MAX_NAMES:
-                return  # a text of nothing but names: the first _MAX_NAMES are plenty
-            seen = self.seen[key] = _Seen()
-        seen.count += 1
-        seen.prominent = seen.prominent or prominent
-        seen.initial_only = seen.initial_only and initial and country is None
-        seen.spellings[label] = seen.spellings.get(label, 0) + 1
+        if seen is not None:
+            seen.count += 1
+            seen.prominent = seen.prominent or prominent
+            seen.initial_only = seen.initial_only and initial and not country
+            seen.spellings[label] = seen.spellings.get(label, 0) + 1
+        elif len(self.seen) < _MAX_NAMES:  # a text of nothing but names: the first are plenty
+            self.seen[key] = _Seen(1, prominent, initial and not country, {label: 1})
+
+
+@lru_cache(maxsize=_CACHED)
+def _name_facts(name: str, furniture: frozenset[str]) -> tuple[str | None, str, str, bool] | None:
+    """What a mention of `name` counts as, worked out once per distinct name: None for no
+    name at all (a lone letter, a stop word, a title, a line of `furniture`), else the
+    country its first word names (a mention of that too), the label it is counted under
+    (its country, if it is one), that label's spelling key, and whether it is a country
+    or continent."""
+    if len(set(name.replace(".", ""))) < 2 or _is_noise(name, furniture):
+        return None
+    country = (
+        country_named(name, codes="." in name) or _directed_country(name) or continent_named(name)
+    )
+    first = country_named(name.split()[0]) if country is None and " " in name else None
+    label = country or name
+    return first, label, spelling_key(label), country is not None
 
 
 def _directed_country(name: str) -> str | None:
@@ -403,31 +417,41 @@ def _read_names(text: str, story: _Story, *, start: int, lead_end: int, title: b
     before `lead_end` are prominent."""
     run: list[str] = []
     run_start = run_end = 0
-    run_initial = False
+    run_after_heading = False
     for match in _NAME.finditer(text, start, start + _MAX_SCAN):
-        words, begin, after_heading = _heading_cut(text, match)
-        if not words:
-            continue
+        raw = match[0]
+        found, end = match.span()
+        if "\n" in raw:
+            words, begin, after_heading = _heading_cut(raw, found)
+            if not words:
+                continue
+        else:  # the common case: a run on one line
+            words, begin, after_heading = raw.split(), found, False
         if text[begin - 1 : begin] in "-\u2010\u2011" and _PARTICLE.match(text, begin - 3):
             words[0] = text[begin - 3 : begin] + words[0]  # "al-Qaeda"
             begin -= 3
         if begin < run_end:
             continue  # the company suffix already read with the run before
-        end = match.end()
-        company = _COMPANY.match(text, end)
-        if company is not None:
-            words[-1] += "'s"  # "Poor's Corp", "McDonald's Corp": the name goes on
-            words.append(company["suffix"])
-            end = company.end()
-        if run and _owns(text, run, run_end, begin, words):
-            run[-1] += "'s"  # "Moody's Investors Service": a body named after its owner
-            run.extend(words)
-            run_end = end
-            continue
+        if text[end : end + 1] in _APOSTROPHES:
+            company = _COMPANY.match(text, end)
+            if company is not None:
+                words[-1] += "'s"  # "Poor's Corp", "McDonald's Corp": the name goes on
+                words.append(company["suffix"])
+                end = company.end()
         if run:
-            gap = _CONNECTOR.fullmatch(text, run_end, match.start())
-            possessive = _POSSESSIVE.match(text, end) is not None
-            if gap is not None and _joins(gap["word"] or "&", run, run_initial, words, possessive):
+            if text[run_end : run_end + 1] in _APOSTROPHES:  # an owner's "'s", no connector
+                if _owns(text, run, run_end, begin, words):
+                    run[-1] += "'s"  # "Moody's Investors Service": a body named after its owner
+                    run.extend(words)
+                    run_end = end
+                    continue
+            elif (gap := _CONNECTOR.fullmatch(text, run_end, found)) is not None and _joins(
+                gap["word"] or "&",
+                run,
+                run_after_heading or _is_initial(text, run_start),
+                words,
+                _possessive_at(text, end),
+            ):
                 if gap["word"] is None and gap.group() == "&":
                     run[-1] = f"{run[-1]}&{words[0]}"  # "AT&T"
                     run.extend(words[1:])
@@ -435,18 +459,16 @@ def _read_names(text: str, story: _Story, *, start: int, lead_end: int, title: b
                     run.extend([gap["word"] or "&", *words])
                 run_end = end
                 continue
-            _read_run(text, story, run, run_start, run_end, run_initial, lead_end, title)
-        run, run_start, run_end = words, begin, end
-        run_initial = after_heading or _is_initial(text, begin)
+            _read_run(text, story, run, run_start, run_end, run_after_heading, lead_end, title)
+        run, run_start, run_end, run_after_heading = words, begin, end, after_heading
     if run:
-        _read_run(text, story, run, run_start, run_end, run_initial, lead_end, title)
+        _read_run(text, story, run, run_start, run_end, run_after_heading, lead_end, title)
 
 
-def _heading_cut(text: str, match: re.Match[str]) -> tuple[list[str], int, bool]:
-    """The words of a run, where it starts, and whether that starts a line after a heading
-    in capitals on a line of its own ("CHINA AND JAPAN TALK\nTalks at the Bank of Japan")."""
-    raw = match.group()
-    begin = match.start()
+def _heading_cut(raw: str, begin: int) -> tuple[list[str], int, bool]:
+    """The words of a run `raw` found at `begin`, where it starts, and whether that starts a
+    line after a heading in capitals on a line of its own ("CHINA AND JAPAN TALK\nTalks at
+    the Bank of Japan")."""
     cut = False
     while "\n" in raw:
         head, _, rest = raw.partition("\n")
@@ -502,44 +524,96 @@ def _read_run(
     words: list[str],
     start: int,
     end: int,
-    initial: bool,
+    after_heading: bool,
     lead_end: int,
     title: bool,
 ) -> None:
-    """One run of capitalised words (with connectors) -> the names in it."""
+    """One run of capitalised words (with connectors) -> the names in it (`after_heading`:
+    it starts a line after a heading, see `_heading_cut`)."""
+    run = _run_names(tuple(words), _possessive_at(text, end))
+    if (
+        not run.names
+        or (run.headline and _headline_line(text, start, end))
+        or (run.numbered and _NUMBERED.match(text, end) is not None)
+    ):
+        return
     prominent = title or start < lead_end
+    # Whether the first name starts a sentence; "Volkswagen AG <VOWG.F>" is a company
+    # wherever it stands.
+    initial = (
+        run.names[0][1]
+        and (after_heading or _is_initial(text, start))
+        and _TICKER.match(text, end) is None
+    )
+    for name, at_start, acronyms in run.names:
+        story.add(name, prominent=prominent, initial=initial and at_start)
+        for acronym in acronyms:
+            story.add(acronym, prominent=prominent, initial=False)
+    defined = _DEFINED.match(text, end) if run.last_key is not None else None
+    if defined is not None and run.last_key is not None:
+        acronym = defined["acronym"]
+        if acronym.replace("-", "").replace(".", "").replace("&", "").isalpha():
+            story.defined[acronym] = run.last_key
+            story.add(acronym, prominent=prominent, initial=False)
+
+
+def _possessive_at(text: str, end: int) -> bool:
+    """Whether "'s" follows text[:end]."""
+    return text[end : end + 1] in _APOSTROPHES and _POSSESSIVE.match(text, end) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """What a run of words names, whatever text it stands in (see `_run_names`)."""
+
+    headline: bool  # a lone word in capitals: no name if its line is in capitals
+    numbered: bool  # a lone common word: no name if a number or a letter follows it
+    # (name, starts the run, acronyms); none for a heading in capitals or "Series A"
+    names: tuple[tuple[str, bool, tuple[str, ...]], ...]
+    last_key: str | None  # the spelling key of the last name, for an acronym defined after it
+
+
+_NO_NAMES = _Run(headline=False, numbered=False, names=(), last_key=None)
+
+
+@lru_cache(maxsize=_CACHED)
+def _run_names(words: tuple[str, ...], possessive: bool) -> _Run:
+    """The names in a run of capitalised words (`possessive`: "'s" follows it): worked out
+    once per distinct run, since a story names the same things again and again and the
+    stories of a feed share most of their names."""
     if all(w.isupper() or w in _CONNECTOR_WORDS for w in words):
         longest = max(len(part) for part in _HYPHENS.split(words[0]))
-        if len(words) > 1 or longest >= _ACRONYM_MAX or _headline_line(text, start, end):
-            return  # a heading or headline in capitals: its words may be anything
+        if len(words) > 1 or longest >= _ACRONYM_MAX:
+            return _NO_NAMES
+        headline = True  # a heading or headline in capitals: its words may be anything
+    else:
+        headline = False
     partners = "&" in " ".join(words[-2:]) or (len(words) == 3 and words[1] == "and")
-    if partners and _POSSESSIVE.match(text, end):
-        words = [*words[:-1], f"{words[-1]}'s"]  # "Standard & Poor's", a name
+    if partners and possessive:
+        words = (*words[:-1], f"{words[-1]}'s")  # "Standard & Poor's", a name
     numbered = len(words) > 1 and len(words[-1]) == 1
     if numbered:
         words = words[:-1]  # "Series A"
-    if len(words) == 1 and _ordinary(words[0]) and (numbered or _NUMBERED.match(text, end)):
-        return
-    defined = _DEFINED.match(text, end)
-    if _TICKER.match(text, end) is not None:
-        initial = False  # "Volkswagen AG <VOWG.F>": a company, wherever it stands
-    for part in _split_at_roles(words):
+    lone = len(words) == 1 and _ordinary(words[0])
+    if lone and numbered:
+        return _NO_NAMES
+    names: list[tuple[str, bool, tuple[str, ...]]] = []
+    parts = _split_at_roles(list(words))
+    for part in parts:
         name_words = _strip_name(part)
         if not name_words:
             continue
-        part_initial = initial and name_words[0] is words[0]
-        initial = False
         name = " ".join(_display_word(w) for w in name_words)
-        story.add(name, prominent=prominent, initial=part_initial)
-        for acronym in _acronyms_in(name_words):
-            if acronym != name:
-                story.add(acronym, prominent=prominent, initial=False)
-    last = _strip_name(_split_at_roles(words)[-1]) if defined is not None else []
-    if defined is not None and last:
-        acronym = defined["acronym"]
-        if acronym.replace("-", "").replace(".", "").replace("&", "").isalpha():
-            story.defined[acronym] = spelling_key(" ".join(last))
-            story.add(acronym, prominent=prominent, initial=False)
+        at_start = not names and name_words[0] is words[0]
+        acronyms = tuple(a for a in _acronyms_in(name_words) if a != name)
+        names.append((name, at_start, acronyms))
+    last = _strip_name(parts[-1])
+    return _Run(
+        headline=headline,
+        numbered=lone,
+        names=tuple(names),
+        last_key=spelling_key(" ".join(last)) if last else None,
+    )
 
 
 def _initials(name: str) -> str:
@@ -601,18 +675,14 @@ def _fold_pieces(story: _Story) -> None:
     more), is that name ("Baker" after "James Baker", "Agriculture Department" after "U.S.
     Agriculture Department", "Federal Reserve" after "Federal Reserve Board"): its mentions
     count towards the longer name. A country is never a piece ("China" in "China Daily")."""
-    longer: dict[tuple[str, ...], str] = {}
-    for key in story.seen:
-        words = tuple(key.split("-"))
-        for cut in range(1, len(words)):
-            if words[cut - 1] in _CONNECTOR_WORDS or words[cut] in _CONNECTOR_WORDS:
-                continue  # "England" is not a piece of "Bank of England"
-            for part in (words[cut:], words[:cut] if cut > 1 else ()):
-                held = longer.get(part)
-                if part and (held is None or story.seen[held].count < story.seen[key].count):
-                    longer[part] = key
+    longer: dict[str, str] = {}
+    for key, seen in story.seen.items():
+        for part in _pieces(key):
+            held = longer.get(part)
+            if held is None or story.seen[held].count < seen.count:
+                longer[part] = key
     for key in list(story.seen):
-        whole_key = longer.get(tuple(key.split("-")))
+        whole_key = longer.get(key)
         if whole_key is None or whole_key not in story.seen or key not in story.seen:
             continue
         spellings = story.seen[key].spellings
@@ -621,6 +691,21 @@ def _fold_pieces(story: _Story) -> None:
         piece, whole = story.seen.pop(key), story.seen[whole_key]
         whole.count += piece.count
         whole.prominent = whole.prominent or piece.prominent
+
+
+@lru_cache(maxsize=_CACHED)
+def _pieces(key: str) -> tuple[str, ...]:
+    """The keys of the names that may be a piece of the name of spelling key `key` (see
+    `_fold_pieces`): every end of it, and every beginning of two words or more, never cut
+    at a connector ("england" is not a piece of "bank-of-england")."""
+    words = key.split("-")
+    pieces: list[str] = []
+    for cut in range(1, len(words)):
+        if words[cut - 1] not in _CONNECTOR_WORDS and words[cut] not in _CONNECTOR_WORDS:
+            pieces.append("-".join(words[cut:]))
+            if cut > 1:
+                pieces.append("-".join(words[:cut]))
+    return tuple(pieces)
 
 
 def _ordinary(name: str) -> bool:

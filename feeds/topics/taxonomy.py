@@ -163,9 +163,9 @@ class _Phrase:
     owners: tuple[_Owner, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class _Taxonomy:
-    """A taxonomy compiled for matching."""
+    """A taxonomy compiled for matching (compared and hashed by identity: it is cached)."""
 
     rules: tuple[TopicRule, ...]
     phrases: tuple[tuple[str, ...], ...]  # per rule: its distinct phrases, as written
@@ -273,7 +273,7 @@ def _rule_words_in(taxonomy: _Taxonomy, low: str) -> set[bytes]:
     a chunk at a time, so a megabyte of words is not one list of all of them."""
     found: set[bytes] = set()
     for part in cut_at_spaces(low):
-        found.update(taxonomy.starts.keys() & set(_ascii_words(part)))
+        found.update(taxonomy.starts.keys() & _ascii_words(part))
     return found
 
 
@@ -366,7 +366,14 @@ def taxonomy_topics(rules: tuple[TopicRule, ...], title: str, body: str) -> list
 def taxonomy_owner(rules: tuple[TopicRule, ...], name: str) -> TopicRule | None:
     """The rule one of whose phrases is the whole of `name` ("SCO-RATS" is the `sco` rule's):
     that name belongs to the rule's topic, never to an automatic topic of its own."""
-    taxonomy = _compiled(rules)
+    index = _owner_index(_compiled(rules), name)
+    return None if index is None else rules[index]
+
+
+@lru_cache(maxsize=4096)
+def _owner_index(taxonomy: _Taxonomy, name: str) -> int | None:
+    """The index of the rule that owns `name` (see `taxonomy_owner`): a feed's stories share
+    most of their names, so each is looked up once."""
     low = _lower(name)
     selected: set[int] = set()
     for word in _ascii_words(low)[:1]:
@@ -376,5 +383,5 @@ def taxonomy_owner(rules: tuple[TopicRule, ...], name: str) -> TopicRule | None:
         if phrase.regex.fullmatch(name if phrase.cased else low) is not None:
             owners = [owner for owner in phrase.owners if not owner.exclude]
             if owners:
-                return rules[owners[0].rule]
+                return owners[0].rule
     return None
