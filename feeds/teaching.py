@@ -13,6 +13,8 @@ catalogue's topics do not come from (kept just before a crash).
 from __future__ import annotations
 
 import logging
+import os
+import resource
 import threading
 import time
 from collections import Counter
@@ -36,6 +38,7 @@ from feeds.topics.learning import (
     vectorize,
     without_examples,
 )
+from feeds.workers import run_forked
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +85,8 @@ class Lesson:
     changes: tuple[tuple[str, str, tuple[TopicMatch, ...]], ...]
     examples: int = 0
     # Wall seconds of reading and learning; CPU seconds of it, or in a worker process, of
-    # that process from its start (importing scikit-learn and keeping the model included).
+    # that process from its start (importing scikit-learn and keeping the model included),
+    # with the processes it forked to learn.
     seconds: float = 0.0
     cpu_seconds: float = 0.0
 
@@ -93,15 +97,22 @@ def learn_from_catalog(catalog: Catalog, config: Config) -> Lesson:
         return _lesson(catalog, LEARNING_OFF, {})
     with catalog.snapshot():
         key, taught = look_at_examples(catalog, config)
-        started, cpu = time.monotonic(), time.process_time()
+        started, cpu = time.monotonic(), _cpu_seconds()
         learned, filed, examples = _learn(catalog, config, key, stories=taught)
         lesson = _lesson(catalog, learned, filed)
     return replace(
         lesson,
         examples=examples,
         seconds=time.monotonic() - started,
-        cpu_seconds=time.process_time() - cpu,
+        cpu_seconds=_cpu_seconds() - cpu,
     )
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and of the processes it has waited for (those forked to
+    learn)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def _learn(
@@ -117,6 +128,8 @@ def _learn(
         min_examples=config.learn_min_examples,
         kept_out=kept_out(config),
         key=key,
+        fan_out=run_forked,
+        workers=os.cpu_count() or 1,
     )
     return learned, filed, len(examples)
 
@@ -144,9 +157,7 @@ def learn_in_worker(config: Config) -> Lesson:
     finally:
         reader.close()
     save_learned(config.state_dir, lesson.learned)
-    return replace(
-        lesson, learned=without_examples(lesson.learned), cpu_seconds=time.process_time()
-    )
+    return replace(lesson, learned=without_examples(lesson.learned), cpu_seconds=_cpu_seconds())
 
 
 def model_in_force(config: Config) -> Learned | None:

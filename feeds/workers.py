@@ -1,5 +1,6 @@
 """Worker processes that read files and render documents for the process that stores them,
-and the forkserver they are forked from."""
+and the forkserver they are forked from; and jobs run side by side in processes forked from
+the one that needs them (`run_forked`: learning)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,16 @@ import multiprocessing.forkserver
 import os
 import threading
 import time
+import traceback
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
+from multiprocessing.connection import Connection
+from typing import TypeVar
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # How often (seconds) a worker process checks that the process that started it lives.
 _OWNER_CHECK = 1.0
@@ -85,3 +92,53 @@ def reading_pool(workers: int) -> AbstractContextManager[ProcessPoolExecutor | N
     for the build as a whole, and niced workers lose the CPU to every other program on a shared
     machine, not only to the writer (which mostly waits for them in a cold build)."""
     return nullcontext() if workers <= 1 else start_reading_pool(workers, niceness=0)
+
+
+def run_forked(jobs: Sequence[Callable[[], T]], /) -> list[T]:
+    """Run `jobs` side by side, the first in this process and each other in a process forked
+    from it (which starts with this process's memory: what a job reads is neither copied nor
+    sent, only its result comes back, pickled), and return their results in order. A job
+    that fails in its process fails the whole, here; a forked process ends with this one."""
+    if len(jobs) < 2:
+        return [job() for job in jobs]
+    context = multiprocessing.get_context("fork")
+    children: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
+    ended = False
+    try:
+        for job in jobs[1:]:
+            receiver, sender = context.Pipe(duplex=False)
+            process = context.Process(target=_run_job, args=(job, sender, os.getpid()))
+            process.start()
+            sender.close()
+            children.append((process, receiver))
+        results = [jobs[0]()]
+        for child, receiver in children:
+            try:
+                done, result = receiver.recv()
+            except EOFError:
+                child.join()
+                raise ChildProcessError(f"a forked job ended with code {child.exitcode}") from None
+            if not done:
+                raise ChildProcessError(f"a forked job failed:\n{result}")
+            results.append(result)
+        ended = True
+        return results
+    finally:
+        for child, receiver in children:
+            receiver.close()
+            if not ended:
+                child.kill()
+            child.join()
+
+
+def _run_job(job: Callable[[], object], sender: Connection, owner: int) -> None:
+    """Run in a forked process: `job`, its result (or what failed) sent back on `sender`."""
+    # Its memory is the parent's: a garbage collection that visited it would copy each page.
+    gc.freeze()
+    _end_with(owner)
+    try:
+        outcome: tuple[bool, object] = (True, job())
+    except Exception:
+        outcome = (False, traceback.format_exc())
+    sender.send(outcome)
+    sender.close()

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from feeds.topics.terms import count_terms, parts, tfidf, words
+from feeds.workers import run_forked
 
 WORDS = " ".join(
     (
@@ -63,6 +64,16 @@ def test_the_tfidf_is_scikit_learns_value_for_value_in_one_part_or_several(
     assert np.array_equal(matrix.indptr, expected.indptr)
     assert np.array_equal(matrix.indices, expected.indices)
     assert np.array_equal(matrix.data, expected.data)
+
+
+def test_parts_run_in_forked_processes_give_the_same_matrix() -> None:
+    texts = corpus(300, seed=1)
+    alone = tfidf(texts, min_df=2)
+    forked = tfidf(texts, min_df=2, fan_out=run_forked, workers=3, least=1)
+    assert alone is not None and forked is not None
+    assert alone[1] == forked[1]
+    assert (alone[0] != forked[0]).nnz == 0
+    assert np.array_equal(alone[0].indices, forked[0].indices)
 
 
 def test_stories_without_terms_give_no_matrix() -> None:
