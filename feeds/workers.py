@@ -9,6 +9,7 @@ import logging
 import multiprocessing
 import multiprocessing.forkserver
 import os
+import signal
 import threading
 import time
 import traceback
@@ -135,6 +136,9 @@ def _run_job(job: Callable[[], object], sender: Connection, owner: int) -> None:
     """Run in a forked process: `job`, its result (or what failed) sent back on `sender`."""
     # Its memory is the parent's: a garbage collection that visited it would copy each page.
     gc.freeze()
+    # Ctrl-C reaches the whole terminal's process group: the parent, interrupted, ends this
+    # process itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _end_with(owner)
     try:
         outcome: tuple[bool, object] = (True, job())

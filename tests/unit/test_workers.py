@@ -55,3 +55,13 @@ def test_a_failure_here_stops_the_other_processes() -> None:
     with pytest.raises(ValueError, match="here"):
         run_forked([fail, slow])
     assert time.monotonic() - started < 30
+
+
+def test_ctrl_c_is_left_to_this_process() -> None:
+    """A forked process ignores SIGINT (Ctrl-C reaches the whole process group): the process
+    that forked it is interrupted and ends it, with no second traceback."""
+    import signal
+
+    here, forked = run_forked([lambda: signal.getsignal(signal.SIGINT)] * 2)
+    assert here is signal.default_int_handler
+    assert forked == signal.SIG_IGN
