@@ -2,8 +2,9 @@
 
 Every entry with explicit or folder topics is an example of them and a counter-example of the
 other taught topics. Each topic with at least `min_examples` examples gets a linear model over
-the TF-IDF of title and text (scikit-learn: sublinear term frequencies, words and word pairs,
-IDF from every stored story), and a decision threshold chosen from its own examples:
+the TF-IDF of title and text (scikit-learn's, counted by `feeds.topics.terms`: sublinear term
+frequencies, words and word pairs, IDF from every stored story), and a decision threshold
+chosen from its own examples:
 
 - up to `SVM_MIN_EXAMPLES` examples (or as many counter-examples): a centroid (Rocchio: the
   mean of the examples less a quarter of the mean of the counter-examples), scored by cosine,
@@ -18,9 +19,10 @@ The precision and recall at that threshold are kept with each topic (`seedfeed t
 per-call input checks cost ~20 times the arithmetic.
 
 Pure: no I/O, no clock, no threads; the same examples and stories (sorted by key) give the same
-model (fixed seeds). scikit-learn is imported when a model is learned, not before; numpy
-and SciPy when one is learned or used (reading and publishing files without one needs
-neither).
+model (fixed seeds), however the caller runs the jobs it is split into (`learn_and_file`'s
+`fan_out`: here, or in processes of their own). scikit-learn is imported when a model is
+learned, not before; numpy and SciPy when one is learned or used (reading and publishing
+files without one needs neither).
 """
 
 from __future__ import annotations
