@@ -1,5 +1,6 @@
 """Worker processes that read files and render documents for the process that stores them,
-and the forkserver they are forked from."""
+and the forkserver they are forked from; and jobs run side by side in processes forked from
+the one that needs them (`run_forked`: learning)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ import logging
 import multiprocessing
 import multiprocessing.forkserver
 import os
+import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
+from multiprocessing.connection import Connection
 from typing import ParamSpec, TypeVar
 
 log = logging.getLogger(__name__)
@@ -123,3 +127,56 @@ class _StartedOnUse(Executor):
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+def run_forked(jobs: Sequence[Callable[[], _T]], /) -> list[_T]:
+    """Run `jobs` side by side, the first in this process and each other in a process forked
+    from it (which starts with this process's memory: what a job reads is neither copied nor
+    sent, only its result comes back, pickled), and return their results in order. A job
+    that fails in its process fails the whole, here; a forked process ends with this one."""
+    if len(jobs) < 2:
+        return [job() for job in jobs]
+    context = multiprocessing.get_context("fork")
+    children: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
+    ended = False
+    try:
+        for job in jobs[1:]:
+            receiver, sender = context.Pipe(duplex=False)
+            process = context.Process(target=_run_job, args=(job, sender, os.getpid()))
+            process.start()
+            sender.close()
+            children.append((process, receiver))
+        results = [jobs[0]()]
+        for child, receiver in children:
+            try:
+                done, result = receiver.recv()
+            except EOFError:
+                child.join()
+                raise ChildProcessError(f"a forked job ended with code {child.exitcode}") from None
+            if not done:
+                raise ChildProcessError(f"a forked job failed:\n{result}")
+            results.append(result)
+        ended = True
+        return results
+    finally:
+        for child, receiver in children:
+            receiver.close()
+            if not ended:
+                child.kill()
+            child.join()
+
+
+def _run_job(job: Callable[[], object], sender: Connection, owner: int) -> None:
+    """Run in a forked process: `job`, its result (or what failed) sent back on `sender`."""
+    # Its memory is the parent's: a garbage collection that visited it would copy each page.
+    gc.freeze()
+    # Ctrl-C reaches the whole terminal's process group: the parent, interrupted, ends this
+    # process itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _end_with(owner)
+    try:
+        outcome: tuple[bool, object] = (True, job())
+    except Exception:
+        outcome = (False, traceback.format_exc())
+    sender.send(outcome)
+    sender.close()

@@ -2,8 +2,9 @@
 
 Every entry with explicit or folder topics is an example of them and a counter-example of the
 other taught topics. Each topic with at least `min_examples` examples gets a linear model over
-the TF-IDF of title and text (scikit-learn: sublinear term frequencies, words and word pairs,
-IDF from every stored story), and a decision threshold chosen from its own examples:
+the TF-IDF of title and text (scikit-learn's, counted by `feeds.topics.terms`: sublinear term
+frequencies, words and word pairs, IDF from every stored story), and a decision threshold
+chosen from its own examples:
 
 - up to `SVM_MIN_EXAMPLES` examples (or as many counter-examples): a centroid (Rocchio: the
   mean of the examples less a quarter of the mean of the counter-examples), scored by cosine,
@@ -18,9 +19,10 @@ The precision and recall at that threshold are kept with each topic (`seedfeed t
 per-call input checks cost ~20 times the arithmetic.
 
 Pure: no I/O, no clock, no threads; the same examples and stories (sorted by key) give the same
-model (fixed seeds). scikit-learn is imported when a model is learned, not before; numpy
-and SciPy when one is learned or used (reading and publishing files without one needs
-neither).
+model (fixed seeds), however the caller runs the jobs it is split into (`learn_and_file`'s
+`fan_out`: here, or in processes of their own). scikit-learn is imported when a model is
+learned, not before; numpy and SciPy when one is learned or used (reading and publishing
+files without one needs neither).
 """
 
 from __future__ import annotations
@@ -29,12 +31,13 @@ import hashlib
 import itertools
 import logging
 import math
-import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import partial
 from typing import TYPE_CHECKING
+
+from feeds.topics.terms import TOKEN_PATTERN, FanOut, in_turn, tfidf, words
 
 if TYPE_CHECKING:
     import numpy as np
@@ -145,6 +148,8 @@ def learn_and_file(
     min_examples: int,
     kept_out: Sequence[str] = (),
     key: str = "",
+    fan_out: FanOut = in_turn,
+    workers: int = 1,
 ) -> tuple[Learned, Filed]:
     """Learn every taught topic with at least `min_examples` examples and not `kept_out`; and
     say which learned topics each story passes, with its score (by key, stories that pass
@@ -153,6 +158,8 @@ def learn_and_file(
     `stories` are (key, title + text) of every stored story, examples included: the IDF comes
     from them all, and those that are no example stand in for counter-examples of a topic
     that has none. `titles` gives each slug's title; `key` names the model (`examples_key`).
+    The stories' terms are counted, and the topics fitted, in `workers` shares, each a job of
+    `fan_out` (`in_turn`: one after the other, here); the model is the same however they run.
     """
     examples = sorted(examples, key=lambda e: e.key)
     counts = Counter(slug for example in examples for slug in set(example.topics))
@@ -163,23 +170,21 @@ def learn_and_file(
         return Learned(key=key, topics=(), thin=thin), {}
     import numpy as np
     from scipy.sparse import csr_matrix
-    from sklearn.feature_extraction.text import TfidfVectorizer
 
     # Examples are stories too (when they come from the catalogue, they are among them).
     texts = dict(stories)
     for example in examples:
         texts.setdefault(example.key, story_text(example.title, example.text))
     stories = sorted(texts.items())
-    vectorizer = TfidfVectorizer(
-        sublinear_tf=True,
-        ngram_range=(1, 2),
+    weighted = tfidf(
+        [text for _, text in stories],
         min_df=2 if len(stories) >= _MIN_DF_CORPUS else 1,
-        dtype=np.float32,
+        fan_out=fan_out,
+        workers=workers,
     )
-    try:
-        matrix = vectorizer.fit_transform([text for _, text in stories]).tocsr()
-    except ValueError:  # no word of two letters or more in any story
+    if weighted is None:  # no word of two letters or more in any story
         return Learned(key=key, topics=(), thin=thin), {}
+    matrix, vocabulary, idf = weighted
     row_of = {k: i for i, (k, _) in enumerate(stories)}
     vectors = matrix[[row_of[e.key] for e in examples]]
     # What the SVMs are fitted on: liblinear takes float64 with sorted indices, and converts
@@ -190,13 +195,15 @@ def learn_and_file(
     others = [i for k, i in row_of.items() if k not in keys]
     bare = matrix[others] if others else None
     every = np.asarray(vectors.sum(axis=0), dtype=np.float64).ravel()
-    fits: list[tuple[npt.NDArray[np.bool_], Fit]] = []
-    for slug in taught:
-        member = np.array([slug in e.topics for e in examples], dtype=bool)
-        if _uses_svm(member):
-            fits.append((member, _fit_svm(svm_vectors, member)))
-        else:
-            fits.append((member, _fit_centroid(vectors, member, bare, every)))
+    members = [np.array([slug in e.topics for e in examples], dtype=bool) for slug in taught]
+    # The topics are fitted in `workers` shares, one a job of `fan_out`: the SVMs (which take
+    # longest) dealt out first, then the centroids.
+    order = sorted(range(len(taught)), key=lambda i: not _uses_svm(members[i]))
+    shares = [order[i::workers] for i in range(max(1, workers))]
+    fit = partial(_fit_topics, svm_vectors, vectors, bare, every)
+    done = fan_out([partial(fit, [members[i] for i in share]) for share in shares if share])
+    by_topic = dict(zip(itertools.chain(*shares), itertools.chain(*done), strict=True))
+    fits = [(member, by_topic[i]) for i, member in enumerate(members)]
     weights = _dense_weights([fit[0] for _, fit in fits])
     offsets = np.array([fit[1] for _, fit in fits], dtype=np.float32)
     # Every story's score of every topic, in one product: the noise floors below, and the
@@ -229,9 +236,9 @@ def learn_and_file(
         key=key,
         topics=tuple(models),
         thin=thin,
-        vocabulary=dict(vectorizer.vocabulary_),
-        idf=vectorizer.idf_.astype(np.float32),
-        token_pattern=str(vectorizer.token_pattern),
+        vocabulary=vocabulary,
+        idf=idf,
+        token_pattern=TOKEN_PATTERN,
         weights=csr_matrix(weights),
         intercepts=offsets,
         example_keys=tuple(e.key for e in examples),
@@ -258,6 +265,23 @@ def load_library() -> None:
 def _uses_svm(member: npt.NDArray[np.bool_]) -> bool:
     positives = int(member.sum())
     return positives >= SVM_MIN_EXAMPLES and len(member) - positives >= SVM_MIN_EXAMPLES
+
+
+def _fit_topics(
+    svm_vectors: csr_matrix,
+    vectors: csr_matrix,
+    bare: csr_matrix | None,
+    every: npt.NDArray[np.float64],
+    members: Sequence[npt.NDArray[np.bool_]],
+) -> list[Fit]:
+    """Each topic's fit, from its examples (`members`, a mask of the examples each): an SVM
+    or a centroid."""
+    return [
+        _fit_svm(svm_vectors, member)
+        if _uses_svm(member)
+        else _fit_centroid(vectors, member, bare, every)
+        for member in members
+    ]
 
 
 def _fit_svm(vectors: csr_matrix, member: npt.NDArray[np.bool_]) -> Fit:
@@ -365,18 +389,6 @@ def _dense_weights(rows: Sequence[npt.NDArray[np.float32]]) -> npt.NDArray[np.fl
 # ---------------------------------------------------------------------------- scoring
 
 
-def _words(learned: Learned, text: str) -> list[str]:
-    """The terms the vectorizer sees in `text` (its default analyzer: lowercase, its token
-    pattern, then each word and each pair of words side by side)."""
-    words = _pattern(learned.token_pattern).findall(text.lower())
-    return [*words, *(" ".join(pair) for pair in itertools.pairwise(words))]
-
-
-@lru_cache(maxsize=4)
-def _pattern(token_pattern: str) -> re.Pattern[str]:
-    return re.compile(token_pattern)
-
-
 def vectorize(learned: Learned, title: str, text: str) -> Vector:
     """A story's TF-IDF vector (feature indexes, values), as the model's vectorizer gives it:
     sublinear term counts, times the IDF, to unit length."""
@@ -387,7 +399,7 @@ def vectorize(learned: Learned, title: str, text: str) -> Vector:
         return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
     counts = Counter(
         index
-        for term in _words(learned, story_text(title, text))
+        for term in words(learned.token_pattern, story_text(title, text))
         if (index := vocabulary.get(term)) is not None
     )
     indexes = np.fromiter(counts.keys(), dtype=np.int32, count=len(counts))

@@ -164,6 +164,29 @@ def test_the_same_examples_give_the_same_model_whatever_their_order() -> None:
     assert pickle.dumps(first.topics) == pickle.dumps(second.topics)
 
 
+def test_the_model_is_the_same_whether_its_topics_are_fitted_in_one_process_or_several() -> None:
+    """The SVMs and centroids fitted in forked processes (liblinear's random generator is
+    one per process), the terms counted in parts: the same weights, thresholds and filed
+    stories, to the last bit."""
+    from feeds.workers import run_forked
+
+    many = SVM_MIN_EXAMPLES + 3
+    examples = examples_of({"astronomy": many, "weather": many, "football": many, "cooking": 6})
+    stories = stories_of(examples, others=40)
+    alone, filed_alone = learn_and_file(examples, stories, titles={}, min_examples=5)
+    forked, filed_forked = learn_and_file(
+        examples, stories, titles={}, min_examples=5, fan_out=run_forked, workers=2
+    )
+    assert [t.method for t in forked.topics].count(SVM) == 3
+    assert forked.topics == alone.topics
+    assert forked.weights is not None and alone.weights is not None
+    assert np.array_equal(forked.weights.toarray(), alone.weights.toarray())
+    assert forked.intercepts is not None and alone.intercepts is not None
+    assert np.array_equal(forked.intercepts, alone.intercepts)
+    assert forked.example_rows == alone.example_rows
+    assert filed_forked == filed_alone
+
+
 def test_the_key_moves_with_the_examples_and_the_settings() -> None:
     marks = [("a", "f1", ("astronomy",)), ("b", "f2", ("astronomy", "cooking"))]
     key = examples_key(marks, min_examples=5, kept_out=())
