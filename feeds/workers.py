@@ -6,18 +6,23 @@ from __future__ import annotations
 
 import gc
 import logging
-import multiprocessing
-import multiprocessing.forkserver
 import os
 import signal
 import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from contextlib import AbstractContextManager, nullcontext
-from multiprocessing.connection import Connection
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
+
+# multiprocessing and the process pool are imported where a process is started (~30 ms to
+# import, which a rebuild with nothing to read never needs).
+if TYPE_CHECKING:
+    import multiprocessing.context
+    import multiprocessing.process
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing.connection import Connection
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +44,8 @@ def start_reading_pool(workers: int, *, niceness: int = _WORKER_NICENESS) -> Pro
     """Worker processes for reading files and rendering (forkserver: safe beside the daemon's
     threads; each starts with seedfeed's modules already imported, and ends if this process
     dies without stopping them), `niceness` below this process."""
+    from concurrent.futures import ProcessPoolExecutor
+
     return ProcessPoolExecutor(
         workers,
         mp_context=_forkserver(),
@@ -79,11 +86,15 @@ def warm_reading_pool() -> None:
     """Start, in the background, the process that worker processes are forked from: it imports
     seedfeed (`_PRELOAD`) while this process goes on, so the first batch of files, or the
     daemon's first burst, does not wait for that."""
+    import multiprocessing.forkserver
+
     _forkserver()
     multiprocessing.forkserver.ensure_running()
 
 
 def _forkserver() -> multiprocessing.context.ForkServerContext:
+    import multiprocessing
+
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(list(_PRELOAD))
     return context
@@ -136,6 +147,8 @@ def run_forked(jobs: Sequence[Callable[[], _T]], /) -> list[_T]:
     that fails in its process fails the whole, here; a forked process ends with this one."""
     if len(jobs) < 2:
         return [job() for job in jobs]
+    import multiprocessing
+
     context = multiprocessing.get_context("fork")
     children: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
     ended = False
