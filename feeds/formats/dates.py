@@ -77,6 +77,23 @@ def may_be_date(text: str) -> bool:
     )
 
 
+def may_end_on_date(text: str) -> bool:
+    """False when no date can end `text`: what follows its last word that no date form has
+    holds no digit, or no month, numeric date or age (`may_be_date` and `may_hold_date`, for
+    every piece of `text` that runs to its end at once)."""
+    low = text.lower()
+    words = _date_words()
+    end = len(low)
+    for word in reversed(_LETTERS.findall(low)):  # from the end: most lines end on a word
+        end = low.rfind(word, 0, end)
+        if not (word in words or len(word) == 3 or word.startswith(_WEEKDAY_STARTS)):
+            end += len(word)
+            break
+    else:
+        end = 0
+    return _DIGIT.search(low, end) is not None and may_hold_date(low[end:])
+
+
 def may_hold_date(text: str) -> bool:
     """False when no part of `text` can be a date: it names no month, holds no numeric date
     ("12/03/2026", "2026-03-12", "26-FEB-1987", "2026年3月12日") and no age ("2 hours ago").
