@@ -381,6 +381,8 @@ def lowered(text: str) -> str:
 
 def same_words(line: str, title: str) -> bool:
     """Whether `" ".join(line.split()) == title`, without splitting a long line into words."""
+    if len(line) < len(title) or (line[:1] != title[:1] and not line[:1].isspace()):
+        return False  # too short, or it opens on another character: most lines, at once
     return collapse_spaces((line,), limit=len(title) + 1) == title
 
 
