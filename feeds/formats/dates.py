@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -77,21 +78,18 @@ def may_be_date(text: str) -> bool:
     )
 
 
-def may_end_on_date(text: str) -> bool:
-    """False when no date can end `text`: what follows its last word that no date form has
-    holds no digit, or no month, numeric date or age (`may_be_date` and `may_hold_date`, for
-    every piece of `text` that runs to its end at once)."""
-    low = text.lower()
+def date_runs(low: str) -> Iterator[tuple[int, int]]:
+    """The spans of the lower-case `low` between its words that no date form has (the test
+    `may_be_date` puts to each word): any piece of `low` that `may_be_date` accepts lies
+    within one of them."""
     words = _date_words()
-    end = len(low)
-    for word in reversed(_LETTERS.findall(low)):  # from the end: most lines end on a word
-        end = low.rfind(word, 0, end)
+    start = 0
+    for m in _LETTERS.finditer(low):
+        word = m[0]
         if not (word in words or len(word) == 3 or word.startswith(_WEEKDAY_STARTS)):
-            end += len(word)
-            break
-    else:
-        end = 0
-    return _DIGIT.search(low, end) is not None and may_hold_date(low[end:])
+            yield start, m.start()
+            start = m.end()
+    yield start, len(low)
 
 
 def may_hold_date(text: str) -> bool:

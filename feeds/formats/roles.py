@@ -37,7 +37,7 @@ from feeds.formats import (
     prose_blocks,
     title_from_prose,
 )
-from feeds.formats.dates import may_end_on_date, may_hold_date
+from feeds.formats.dates import date_runs, may_hold_date
 from feeds.formats.phrases import LONGEST_TRAILER_LINE, load_phrases, opens_on, trailer_starts
 
 Kind = Literal["furniture", "caption", "date", "byline", "trailer", "text"]
@@ -363,23 +363,36 @@ def meta_date(line: str) -> tuple[str, str] | None:
 
 
 def _may_be_dated(line: str) -> bool:
-    """False when `meta_date` can find no date in `line`, told without cutting it into its
-    parts. Every date has a digit and a month or a numeric form, and so every line that holds
-    one; and a part is read as a date only when all its words are date words, so some piece
-    between separators has a digit after its last other word (its part runs to the piece's
-    end), or a date label inside it (a part ends where a label starts)."""
+    """False when `meta_date` can find no date in `line`, told without cutting it into parts.
+    A part is read as a date only when all its words are date words, so it lies in a run of
+    them between two other words (`date_runs`); that run holds a digit and a month, a numeric
+    date or an age (`may_hold_date`), and the part ends where the line, a separator or a
+    label does. Most lines of prose that name a day ("the week ended February 22 were 155,221
+    bags") have no such run."""
     if len(line) > _META_SPAN or DIGIT.search(line) is None:
         return False
+    low = line.lower()
+    if len(low) != len(line):
+        return True  # a letter whose lower case is longer ("İ"): no shortcut
     labels = load_phrases().labels_inside
-    for piece in _SEGMENT.split(line.strip()):
-        if DIGIT.search(piece) is None:
-            continue
-        # `may_end_on_date` holds only where `may_hold_date(line)` does
-        if may_end_on_date(piece) or (
-            labels.search(" ".join(piece.split())) is not None and may_hold_date(line)
+    for start, end in date_runs(low):
+        if (
+            DIGIT.search(low, start, end) is not None
+            and may_hold_date(low[start:end])
+            and (
+                end == len(low)
+                or _starts_in(_SEGMENT, low, start, end)
+                or _starts_in(labels, low, start, end)
+            )
         ):
             return True
     return False
+
+
+def _starts_in(pattern: re.Pattern[str], text: str, start: int, end: int) -> bool:
+    """Whether `pattern` is found in `text` from `start`, the match starting before `end`."""
+    m = pattern.search(text, start)
+    return m is not None and m.start() < end
 
 
 def _after_capitals(text: str) -> str:

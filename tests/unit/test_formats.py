@@ -635,14 +635,16 @@ _SIGNED_LINES = [
     "By Ana Ruiz Published March 12, 2026",
     "Madrid - 10 mar 2026 - 12:40 CET",
     "Gaborone, 10 November 2026",
+    # A run of date words with a date, and a separator (" on ") inside it: the full tests cut
+    # the line into its parts.
+    "The board approved the berth after its meeting on 26-FEB-1987 15:01:01 at the port",
 ]
-# A date inside a sentence, with words no date has after it: no part of the line can be a
+# A date inside a sentence, with words no date has around it: no part of the line can be a
 # date line, and the quick test tells so without cutting the line into parts.
 _DATES_IN_PROSE = [
     "The board met on Tue,March 3 2026 and approved the new berth on its western quay",
     "Die Hafenbehörde hat den neuen Liegeplatz am 3. März 2026, 10:15 Uhr genehmigt",
     "港湾局は2026年3月12日 14時05分に新しい岸壁を承認したと発表した。これは大きな前進です",
-    "The board approved the berth after its meeting on 26-FEB-1987 15:01:01 at the port",
     "Arrivals for the week ended February 22 were 155,221 bags",
 ]
 
