@@ -50,9 +50,10 @@ _DIGIT = re.compile(r"\d")
 # A numeric date's middle, found from its first separator ("12/03/2026", "2026-03-12",
 # "26-FEB-1987", "12. 5. 2026") or its year sign ("2026年3月12日"): patterns that open on a
 # rare character are scanned quickly.
+# It opens on the digit or sign it follows, so the scan skips to them.
 _NUMERIC_DATE = re.compile(
-    r"(?<=\d)(?:[/.-](?:\d{1,2}[/.-]\d|[^\W\d_]{3}-\d)|\.\s\d{1,2}\.\s\d{4})"
-    r"|[年년]\s*\d{1,2}\s*[月월]"
+    r"[\d年년](?:(?<=\d)(?:[/.-](?:\d{1,2}[/.-]\d|[^\W\d_]{3}-\d)|\.\s\d{1,2}\.\s\d{4})"
+    r"|(?<=[年년])\s*\d{1,2}\s*[月월])"
 )
 _LETTERS = re.compile(r"[^\W\d_]+")
 # Letters the fast `DATE` pattern and a date label may hold besides month and weekday names:

@@ -369,7 +369,7 @@ def _may_be_dated(line: str) -> bool:
     date or an age (`may_hold_date`), and the part ends where the line, a separator or a
     label does. Most lines of prose that name a day ("the week ended February 22 were 155,221
     bags") have no such run."""
-    if len(line) > _META_SPAN or DIGIT.search(line) is None:
+    if len(line) > _META_SPAN or DIGIT.search(line) is None or not may_hold_date(line):
         return False
     low = line.lower()
     if len(low) != len(line):
