@@ -48,9 +48,8 @@ _CJK_DATE = re.compile(r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s
 _CJK_TIME = re.compile(r"(\d{1,2})\s*[時时시]\s*(\d{1,2})\s*[分분]")
 _DIGIT = re.compile(r"\d")
 # A numeric date's middle, found from its first separator ("12/03/2026", "2026-03-12",
-# "26-FEB-1987", "12. 5. 2026") or its year sign ("2026年3月12日"): patterns that open on a
-# rare character are scanned quickly.
-# It opens on the digit or sign it follows, so the scan skips to them.
+# "26-FEB-1987", "12. 5. 2026") or its year sign ("2026年3月12日"). The pattern opens on the
+# digit or the sign before that middle, so the scan skips from one digit to the next.
 _NUMERIC_DATE = re.compile(
     r"[\d年년](?:(?<=\d)(?:[/.-](?:\d{1,2}[/.-]\d|[^\W\d_]{3}-\d)|\.\s\d{1,2}\.\s\d{4})"
     r"|(?<=[年년])\s*\d{1,2}\s*[月월])"

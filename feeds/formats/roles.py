@@ -304,6 +304,7 @@ _PHRASE_SIGNS = ":("
 
 @functools.cache
 def _any_of(phrases: tuple[str, ...]) -> _AnyOf:
+    """The finder of `phrases`, made once."""
     return _AnyOf(phrases)
 
 
