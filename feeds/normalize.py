@@ -292,6 +292,7 @@ def _split_stories(
     trailer_seen = False  # the story ended with a trailer ("Reporting by ...", a copyright)
     in_notes = False  # a release's closing notes were opened ("About NAME"): their prose
     prose = _ProseScan(stripped)
+    looks: dict[str, str] = {}  # `_look_under` of each line asked, as lines are asked often
     while i < n:
         s = stripped[i]
         if not s:
@@ -320,7 +321,7 @@ def _split_stories(
                 in_notes = in_notes or opens_notes(s)
                 i += 1
                 continue
-            skip = _confirmed_start(lines, stripped, i, is_boilerplate)
+            skip = _confirmed_start(lines, stripped, i, is_boilerplate, looks)
             if skip is not None or (
                 ended
                 and story_text
@@ -488,7 +489,11 @@ def wire_signature(line: str) -> bool:
 
 
 def _confirmed_start(
-    lines: Sequence[str], stripped: Sequence[str], i: int, is_boilerplate: Callable[[str], bool]
+    lines: Sequence[str],
+    stripped: Sequence[str],
+    i: int,
+    is_boilerplate: Callable[[str], bool],
+    looks: dict[str, str],
 ) -> int | None:
     """Where a new story's furniture ends, when a story clearly starts at line `i`; else None."""
     line = lines[i]
@@ -511,16 +516,18 @@ def _confirmed_start(
         return None  # a headline stands alone; this is the first line of a wrapped paragraph
     if not is_headline(line):
         return None
-    skip = _furniture_end(stripped, i, is_boilerplate)
+    skip = _furniture_end(stripped, i, is_boilerplate, looks)
     # An agency's name or a label over a byline is furniture, not a new story's headline.
     return skip if skip is None or line_kind(line) == "text" else None
 
 
 def _furniture_end(
-    stripped: Sequence[str], i: int, is_boilerplate: Callable[[str], bool]
+    stripped: Sequence[str], i: int, is_boilerplate: Callable[[str], bool], looks: dict[str, str]
 ) -> int | None:
     """Where the furniture under the headline at line `i` ends: after the headline repeated,
-    or at the text after a date line; None when neither comes soon."""
+    or at the text after a date line; None when neither comes soon. `looks` keeps each line's
+    `_look_under`: the lines under one headline are asked again under the next (a column of
+    figures, one a paragraph, is a run of short lines each shaped as a headline)."""
     title = " ".join(stripped[i].split())
     seen = 0
     furniture = 0
@@ -535,10 +542,13 @@ def _furniture_end(
             continue
         if same_words(s, title):
             return j + 1 if furniture or not unknown else None
-        if date_line(s) is not None:
+        look = looks.get(s)
+        if look is None:
+            look = looks[s] = _look_under(s)
+        if look == "date":
             dated = dated or not unknown
             furniture += 1
-        elif is_caption(s) or byline_name(s) is not None:
+        elif look == "furniture":
             furniture += 1
         else:
             if dated:
@@ -550,6 +560,13 @@ def _furniture_end(
         if seen >= _CONFIRM_WINDOW:
             break
     return None
+
+
+def _look_under(line: str) -> str:
+    """What a line under a headline is: "date", "furniture" (a caption or a byline) or ""."""
+    if date_line(line) is not None:
+        return "date"
+    return "furniture" if is_caption(line) or byline_name(line) is not None else ""
 
 
 def _opens_wire_story(line: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -380,6 +381,8 @@ def lowered(text: str) -> str:
 
 def same_words(line: str, title: str) -> bool:
     """Whether `" ".join(line.split()) == title`, without splitting a long line into words."""
+    if len(line) < len(title) or (line[:1] != title[:1] and not line[:1].isspace()):
+        return False  # too short, or it opens on another character: most lines, at once
     return collapse_spaces((line,), limit=len(title) + 1) == title
 
 
@@ -422,9 +425,14 @@ _AGENCY_TAG = re.compile(r"^\((?P<tag>[^()\n]{1,30})\)\s*(?:-{1,2}|[\u2013\u2014
 def dateline(text: str) -> re.Match[str] | None:
     """The "CITY, Feb 26 - ", "CITY, 12 марта. /ТАСС/. " or "CITY: " opening of a story's
     first paragraph, if any."""
+    # A dateline is short: the patterns never run over a whole paragraph of capitals. The
+    # readers ask of the same opening several times (its look, its role, its place, its day).
+    return _dateline(text[:_DATELINE_SPAN])
+
+
+@functools.lru_cache(maxsize=256)
+def _dateline(text: str) -> re.Match[str] | None:
     head = text[:100]
-    # A dateline is short: the patterns never run over a whole paragraph of capitals.
-    text = text[:_DATELINE_SPAN]
     if text[:1] == "(":
         return TAG_FIRST_DATELINE.match(text)
     if "日电" in head or "日電" in head:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -47,11 +48,11 @@ _CJK_DATE = re.compile(r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s
 _CJK_TIME = re.compile(r"(\d{1,2})\s*[時时시]\s*(\d{1,2})\s*[分분]")
 _DIGIT = re.compile(r"\d")
 # A numeric date's middle, found from its first separator ("12/03/2026", "2026-03-12",
-# "26-FEB-1987", "12. 5. 2026") or its year sign ("2026年3月12日"): patterns that open on a
-# rare character are scanned quickly.
+# "26-FEB-1987", "12. 5. 2026") or its year sign ("2026年3月12日"). The pattern opens on the
+# digit or the sign before that middle, so the scan skips from one digit to the next.
 _NUMERIC_DATE = re.compile(
-    r"(?<=\d)(?:[/.-](?:\d{1,2}[/.-]\d|[^\W\d_]{3}-\d)|\.\s\d{1,2}\.\s\d{4})"
-    r"|[年년]\s*\d{1,2}\s*[月월]"
+    r"[\d年년](?:(?<=\d)(?:[/.-](?:\d{1,2}[/.-]\d|[^\W\d_]{3}-\d)|\.\s\d{1,2}\.\s\d{4})"
+    r"|(?<=[年년])\s*\d{1,2}\s*[月월])"
 )
 _LETTERS = re.compile(r"[^\W\d_]+")
 # Letters the fast `DATE` pattern and a date label may hold besides month and weekday names:
@@ -75,6 +76,20 @@ def may_be_date(text: str) -> bool:
         word in words or len(word) == 3 or word.startswith(_WEEKDAY_STARTS)
         for word in _LETTERS.findall(text.lower())
     )
+
+
+def date_runs(low: str) -> Iterator[tuple[int, int]]:
+    """The spans of the lower-case `low` between its words that no date form has (the test
+    `may_be_date` puts to each word): any piece of `low` that `may_be_date` accepts lies
+    within one of them."""
+    words = _date_words()
+    start = 0
+    for m in _LETTERS.finditer(low):
+        word = m[0]
+        if not (word in words or len(word) == 3 or word.startswith(_WEEKDAY_STARTS)):
+            yield start, m.start()
+            start = m.end()
+    yield start, len(low)
 
 
 def may_hold_date(text: str) -> bool:

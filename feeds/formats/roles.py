@@ -37,7 +37,7 @@ from feeds.formats import (
     prose_blocks,
     title_from_prose,
 )
-from feeds.formats.dates import may_hold_date
+from feeds.formats.dates import date_runs, may_hold_date
 from feeds.formats.phrases import LONGEST_TRAILER_LINE, load_phrases, opens_on, trailer_starts
 
 Kind = Literal["furniture", "caption", "date", "byline", "trailer", "text"]
@@ -204,7 +204,7 @@ def _look(s: str, low: str) -> Kind:
         return "byline"
     if meta_date(s) is not None and not _on_dateline(s):
         return "date"
-    if trailer_starts(s) or (len(low) < 200 and _any_of(phrases.trailer_inside).search(low)):
+    if trailer_starts(s) or (len(low) < 200 and _any_of(phrases.trailer_inside).found(low)):
         return "trailer"
     return "text"
 
@@ -224,15 +224,20 @@ def _plain_text(s: str, low: str) -> bool:
         or (len(s) <= LONGEST_TRAILER_LINE and s.lower().rstrip(" :") in signs.trailer_lines)
         or low in signs.lines
         or low.rstrip(" :|\u00bb\u203a>") in signs.lines
-        or signs.scan.search(low) is not None
-        or (any(c in low for c in _BREADCRUMB_SIGNS) and _BREADCRUMB.search(low) is not None)
+        or signs.inside.found(low)
+        # a breadcrumb's sign between words (`_BREADCRUMB`: `low` has single spaces)
+        or " > " in low
+        or " \u203a " in low
+        or " \u00bb " in low
+        or " / " in low
+        or "|" in low
         or is_caption(s)
         or low.endswith(")")  # a credit's shape: "(PNA photo by NAME)"
-        or "|" in low
         or "\u00a9" in low
         or ("/" in low and low.count(" ") < _CREDIT_WORDS)  # "Gallo Images/Beeld/NAME"
         or (low.count(" ") < _CREDIT_WORDS and low[low.rfind(" ") + 1 :] in signs.lines)
-        or (DIGIT.search(s) is not None and may_hold_date(s))
+        or "://" in low  # the page's address (`link_line`), under a label of any length
+        or (_may_be_dated(s) and not _on_dateline(s))  # a dateline's day is not a date line
     )
 
 
@@ -244,7 +249,7 @@ class _Signs:
     lines: frozenset[str]  # whole lines of furniture, and the agencies' names
     trailer_lines: frozenset[str]
     furniture_ends: tuple[str, ...]  # words that end a short label of furniture
-    scan: re.Pattern[str]  # a credit or a trailer phrase, anywhere
+    inside: _AnyOf  # a credit or a trailer phrase, anywhere
 
 
 _FEW_WORDS = 5  # a line of this many words or fewer may be a label ending in a furniture word
@@ -266,14 +271,41 @@ def _signs() -> _Signs:
         lines=phrases.furniture_lines | frozenset(phrases.agencies) | phrases.byline_after,
         trailer_lines=phrases.trailer_lines,
         furniture_ends=phrases.furniture_ends,
-        scan=re.compile("|".join(re.escape(phrase) for phrase in inside)),
+        inside=_any_of(inside),
     )
 
 
+class _AnyOf:
+    """Finds any of some phrases inside a text. The phrases are grouped by a sign each holds (a
+    colon, a bracket, else its longest word), and a group's pattern runs only on a text that
+    holds its sign: most texts hold none, and are turned away by a few substring tests rather
+    than by a scan that tries every phrase at every position."""
+
+    __slots__ = ("_groups",)
+
+    def __init__(self, phrases: tuple[str, ...]) -> None:
+        groups: dict[str, list[str]] = {}
+        for phrase in phrases:
+            sign = next((c for c in _PHRASE_SIGNS if c in phrase), None)
+            groups.setdefault(sign or max(phrase.split(), key=len), []).append(phrase)
+        self._groups = tuple(
+            (sign, re.compile("|".join(map(re.escape, group)))) for sign, group in groups.items()
+        )
+
+    def found(self, text: str) -> bool:
+        for sign, pattern in self._groups:
+            if sign in text and pattern.search(text) is not None:
+                return True
+        return False
+
+
+_PHRASE_SIGNS = ":("
+
+
 @functools.cache
-def _any_of(phrases: tuple[str, ...]) -> re.Pattern[str]:
-    """One pattern finding any of `phrases` inside a text: a scan, not one per phrase."""
-    return re.compile("|".join(re.escape(phrase) for phrase in phrases) or "(?!)")
+def _any_of(phrases: tuple[str, ...]) -> _AnyOf:
+    """The finder of `phrases`, made once."""
+    return _AnyOf(phrases)
 
 
 def _follow_us(low: str) -> bool:
@@ -307,9 +339,8 @@ def meta_date(line: str) -> tuple[str, str] | None:
     """(label, date text) for a date line, or a line of furniture parts with a date among them:
     "PTI | Updated: Mar 12, 2026, 14:05 IST", "NAME Published March 12, 2026", "Madrid - 10 mar
     2026 - 12:40 CET", "Publié le 09 mars 2026 à 11h32, modifié le 09 mars 2026 à 13h10"."""
-    if len(line) > _META_SPAN or DIGIT.search(line) is None or not may_hold_date(line):
-        return None  # every date has a digit and a month or a numeric form, and so every
-        # part of a line that holds one
+    if not _may_be_dated(line):
+        return None
     found = date_line(line)
     if found is not None:
         return found
@@ -330,6 +361,39 @@ def meta_date(line: str) -> tuple[str, str] | None:
             part, found = f"{part} {more}", longer
         return found
     return None
+
+
+def _may_be_dated(line: str) -> bool:
+    """False when `meta_date` can find no date in `line`, told without cutting it into parts.
+    A part is read as a date only when all its words are date words, so it lies in a run of
+    them between two other words (`date_runs`); that run holds a digit and a month, a numeric
+    date or an age (`may_hold_date`), and the part ends where the line, a separator or a
+    label does. Most lines of prose that name a day ("the week ended February 22 were 155,221
+    bags") have no such run."""
+    if len(line) > _META_SPAN or DIGIT.search(line) is None or not may_hold_date(line):
+        return False
+    low = line.lower()
+    if len(low) != len(line):
+        return True  # a letter whose lower case is longer ("İ"): no shortcut
+    labels = load_phrases().labels_inside
+    for start, end in date_runs(low):
+        if (
+            DIGIT.search(low, start, end) is not None
+            and may_hold_date(low[start:end])
+            and (
+                end == len(low)
+                or _starts_in(_SEGMENT, low, start, end)
+                or _starts_in(labels, low, start, end)
+            )
+        ):
+            return True
+    return False
+
+
+def _starts_in(pattern: re.Pattern[str], text: str, start: int, end: int) -> bool:
+    """Whether `pattern` is found in `text` from `start`, the match starting before `end`."""
+    m = pattern.search(text, start)
+    return m is not None and m.start() < end
 
 
 def _after_capitals(text: str) -> str:
@@ -450,7 +514,7 @@ def _without_agency(name: str) -> str:
 def _ends_with_credit(low: str) -> bool:
     """ "... near Kericho. Photograph: Daniel Otieno/AFP/Getty Images": a caption with a credit."""
     credits = load_phrases().caption_credits
-    if _any_of(credits).search(low) is None:
+    if not _any_of(credits).found(low):
         return False  # no credit anywhere: the common case, found in one scan
     for credit in credits:
         at = low.rfind(credit)
@@ -964,7 +1028,15 @@ def is_link_heading(line: str) -> bool:
     """ "Read also", "Leggi anche:": a heading whose paragraph lists other stories."""
     if len(line) > _HEADLINE_SPAN:
         return False  # a heading is short: a long line is not cut into words for this
+    words = line.split(None, 1)
+    if not words or words[0].lower().rstrip(":") not in _link_firsts():
+        return False  # its first word opens no heading: most lines, told in one look-up
     return " ".join(line.lower().split()).rstrip(" :") in load_phrases().link_headings
+
+
+@functools.cache
+def _link_firsts() -> frozenset[str]:
+    return frozenset(heading.split()[0].rstrip(":") for heading in load_phrases().link_headings)
 
 
 def _caption_over_credit(lines: Sequence[str], k: int) -> bool:

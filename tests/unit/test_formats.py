@@ -627,13 +627,25 @@ _SIGNED_LINES = [
     "The officials said the berth would open before the summer season (AP Photo/File)",
     "Staff writers at the port desk and the regional bureau contributed to this report",
     "The ministry said on Reuters|March 3, 2026 that the berth would open before summer",
-    "The board met on Tue,March 3 2026 and approved the new berth on its western quay",
     "The new berth, approved on 12/03/2026 by the board, takes the largest ships afloat",
     "Le conseil du port a approuvé le nouveau quai il y a 3 heures selon le ministère",
+    "Advertisement",
+    # A part of its own that is a date: after a separator, a place or a label.
+    "Port news | Updated March 3, 2026 10:15",
+    "By Ana Ruiz Published March 12, 2026",
+    "Madrid - 10 mar 2026 - 12:40 CET",
+    "Gaborone, 10 November 2026",
+    # A run of date words with a date, and a separator (" on ") inside it: the full tests cut
+    # the line into its parts.
+    "The board approved the berth after its meeting on 26-FEB-1987 15:01:01 at the port",
+]
+# A date inside a sentence, with words no date has around it: no part of the line can be a
+# date line, and the quick test tells so without cutting the line into parts.
+_DATES_IN_PROSE = [
+    "The board met on Tue,March 3 2026 and approved the new berth on its western quay",
     "Die Hafenbehörde hat den neuen Liegeplatz am 3. März 2026, 10:15 Uhr genehmigt",
     "港湾局は2026年3月12日 14時05分に新しい岸壁を承認したと発表した。これは大きな前進です",
-    "The board approved the berth after its meeting on 26-FEB-1987 15:01:01 at the port",
-    "Advertisement",
+    "Arrivals for the week ended February 22 were 155,221 bags",
 ]
 
 
@@ -651,7 +663,7 @@ def _lines_of_every_fixture() -> list[str]:
 def test_the_quick_line_test_never_hides_a_kind() -> None:
     """`line_kind` calls a line plain text without its full tests only when every one of them
     would say so (every line of the fixtures), and a line with any sign inside goes to them."""
-    lines = [*_lines_of_every_fixture(), *_SIGNED_LINES]
+    lines = [*_lines_of_every_fixture(), *_SIGNED_LINES, *_DATES_IN_PROSE]
     assert len(lines) > 800
     for line in lines:
         s = line.strip()
@@ -660,6 +672,9 @@ def test_the_quick_line_test_never_hides_a_kind() -> None:
     for line in _SIGNED_LINES:
         s = line.strip()
         assert not roles._plain_text(s, " ".join(s.lower().split())), line
+    for line in _DATES_IN_PROSE:
+        assert roles._plain_text(line, " ".join(line.lower().split())), line
+        assert roles.meta_date(line) is None, line
 
 
 def test_a_sentence_running_on_a_line_that_opens_like_furniture_stays_text() -> None:
