@@ -165,7 +165,11 @@ def explain_lines(document: Document, *, config: Config) -> list[list[tuple[str,
             size = header.block_size(story) if header.detect(story, "") else 0
             text = _trim(list(story[size:]))
             below = len(story) - len(text)  # the header block's lines, and blanks under it
-            inner: list[str] = list(wire.line_roles(text)) if wire.detect(text, "") else []
+            inner: list[str] = []
+            if wire.detect(text, ""):
+                inner = list(wire.line_roles(text))
+            elif parsed.title and wire.opens_with_dateline(text):
+                inner = list(wire.text_roles(text))
             roles = ["header"] * below + (inner or [parsed.format] * len(text))
         roles = ["header"] * (len(story) - len(roles)) + roles
         shown.append(list(zip(roles, story, strict=True)))
@@ -666,13 +670,17 @@ def _parse_story(story: Sequence[str], suffix: str) -> Parsed:
     if header.detect(story, suffix):
         outer = header.parse(story)
         story = _trim(list(outer.rest))
-    inner = next((f for f in _BODY_FORMATS if f.detect(story, suffix)), web)
-    if not story:
-        parsed = Parsed(format=inner.NAME)
-    elif inner is press:
-        parsed = press.parse(story, titled=outer is not None and outer.title is not None)
+    if outer is not None and outer.title and wire.opens_with_dateline(story):
+        # Wire copy under a header block that names it: its text, read as wire copy is.
+        parsed = wire.parse_text(story)
     else:
-        parsed = inner.parse(story)
+        inner = next((f for f in _BODY_FORMATS if f.detect(story, suffix)), web)
+        if not story:
+            parsed = Parsed(format=inner.NAME)
+        elif inner is press:
+            parsed = press.parse(story, titled=outer is not None and outer.title is not None)
+        else:
+            parsed = inner.parse(story)
     if outer is None:
         return parsed
     blocks = parsed.blocks

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from feeds.formats import (
     WIRE_DATELINE,
@@ -36,13 +37,28 @@ def detect(lines: Sequence[str], suffix: str) -> bool:
     return len(lines[0]) <= 200 and WIRE_DATELINE.match(body) is not None
 
 
+def opens_with_dateline(lines: Sequence[str]) -> bool:
+    """A wire story's text without its headline: it opens on a "CITY, Mon DD - " dateline (the
+    body under a header block that names the story)."""
+    first = next((line for line in lines if line.strip()), "")
+    return WIRE_DATELINE.match(first) is not None
+
+
 def parse(lines: Sequence[str]) -> Parsed:
     """Headline, stamp, reflowed paragraphs and kept tables, without the signature."""
     title = " ".join(lines[0].split())
-    dates: tuple[str, ...] = ()
     body = list(lines[1:])
     if body and is_wire_stamp(body[0]):
-        dates = (body.pop(0).strip(),)
+        stamp = body.pop(0).strip()
+        return replace(parse_text(body, dates=(stamp,)), title=title)
+    return replace(parse_text(body), title=title)
+
+
+def parse_text(lines: Sequence[str], *, dates: tuple[str, ...] = ()) -> Parsed:
+    """A wire story's text (under its headline and stamp, or under a header block): reflowed
+    paragraphs and kept tables without the signature, the dateline's place, and its day
+    when `dates` gives none."""
+    body = list(lines)
     _drop_signature(body)
     blocks = _blocks(body)
     place = None
@@ -53,27 +69,32 @@ def parse(lines: Sequence[str]) -> Parsed:
             if not dates:
                 day = dateline_day(blocks[0].lines[0])
                 dates = (day,) if day else ()
-    return Parsed(format=NAME, title=title, dates=dates, blocks=blocks, place=place)
+    return Parsed(format=NAME, dates=dates, blocks=blocks, place=place)
 
 
 def line_roles(lines: Sequence[str]) -> tuple[Role, ...]:
     """The role of each line of a wire story, as `parse` reads it (`inspect --explain lines`)."""
     stamped = len(lines) > 1 and is_wire_stamp(lines[1])
-    body = list(lines[1 + stamped :])
+    head: tuple[Role, ...] = ("headline", "date") if stamped else ("headline",)
+    return head + text_roles(lines[1 + stamped :])
+
+
+def text_roles(lines: Sequence[str]) -> tuple[Role, ...]:
+    """The role of each line of a wire story's text, as `parse_text` reads it."""
+    body = list(lines)
     _drop_signature(body)
-    kept = 1 + stamped + len(body)
-    roles: list[Role] = ["headline", "date"] if stamped else ["headline"]
+    roles: list[Role] = []
     opened = False
-    for k in range(1 + stamped, len(lines)):
-        if not lines[k].strip():
+    for k, line in enumerate(lines):
+        if not line.strip():
             roles.append("blank")
-        elif k >= kept:
+        elif k >= len(body):
             roles.append("trailer")
         elif not opened:
-            roles.append("dateline" if WIRE_DATELINE.match(lines[k].strip()) else "body")
+            roles.append("dateline" if WIRE_DATELINE.match(line.strip()) else "body")
         else:
             roles.append("body")
-        opened = opened or bool(lines[k].strip())
+        opened = opened or bool(line.strip())
     return tuple(roles)
 
 

@@ -15,6 +15,7 @@ from feeds.ingest import decode_text
 from feeds.model import Config, Document, Entry
 from feeds.normalize import (
     _ProseScan,
+    explain_lines,
     fingerprint,
     parse_date,
     shorten,
@@ -324,8 +325,6 @@ def test_odd_inputs_give_entries_or_a_rejection_never_a_crash(now: datetime) -> 
 
 
 def test_explain_lines_gives_every_line_its_role(now: datetime) -> None:
-    from feeds.normalize import explain_lines
-
     text = (
         "Skip to content\n\nHarbour reopens after storm\n\nBy Ana Lima\nPublished 3 March 2026\n\n"
         "PORTO: The harbour reopened on Tuesday.\n\nCopyright 2026 Coastal Press\n"
@@ -341,8 +340,6 @@ def test_explain_lines_gives_every_line_its_role(now: datetime) -> None:
 
 
 def test_explain_lines_names_the_parts_of_wire_copy_under_a_header() -> None:
-    from feeds.normalize import explain_lines
-
     text = (
         "Title: Berth approved\nTopics: ports\n\nBERTH APPROVED\n4-MAR-2026 11:42:07\n\n"
         "ROTTERDAM, March 4 - The board approved a\nnew berth.\n Reuter\n"
@@ -359,6 +356,29 @@ def test_explain_lines_names_the_parts_of_wire_copy_under_a_header() -> None:
         "body",
         "trailer",
     ]
+
+
+def test_wire_text_under_a_header_is_read_as_the_wire_story_it_is(now: datetime) -> None:
+    """Under a header block that names it, wire copy without its headline keeps its table and
+    its last line ("Record March 20" is the text's, not a closing date): the same entry as
+    the wire story with its headline and stamp."""
+    text = (
+        "SAN MATEO, Calif., March 2 - Shr and net:\n"
+        "    Shr        13 cts vs 12 cts\n"
+        "    Net        1.2 mln vs 1.1 mln\n"
+        "\n"
+        "    Pay April 1\n"
+        "    Record March 20\n"
+        " Reuter\n"
+    )
+    (headed,) = _split(f"Title: BANCORP SETS DIVIDEND\nDate: 1987-03-02\n\n{text}", now)
+    (wired,) = _split(f"BANCORP SETS DIVIDEND\n2-MAR-1987 09:00:00\n\n{text}", now)
+    assert headed.content == wired.content
+    assert "<pre>" in headed.content and "Record March 20" in headed.body
+    assert headed.place == wired.place == "SAN MATEO"
+    (story,) = explain_lines(_document(f"Title: BANCORP\n\n{text}"), config=DEFAULT_CONFIG)
+    roles = ["header", "header", "dateline", "body", "body", "blank", "body", "body", "trailer"]
+    assert [role for role, _ in story] == roles
 
 
 class _CountedLines(list[str]):
