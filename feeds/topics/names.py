@@ -41,8 +41,10 @@ MAX_ACRONYM = 8
 _MAX_SCAN = 100_000
 # The most distinct names kept for one story (a _MAX_SCAN text holds at most ~10,000).
 _MAX_NAMES = 10_000
-# Distinct runs of words, names and keys whose reading is remembered: 4,096 of each keep
-# ~4 MB and answer ~70% of the lookups over 6,000 wire stories (65,536 would answer 78%).
+# Distinct runs of words, and names and keys, whose reading is remembered: ~6 MB in all
+# when full, and three lookups in four answered over 6,000 wire stories (the runs of
+# 1,000 stories fit; at 65,536 each, ~78% of lookups and ~15 MB).
+_CACHED_RUNS = 8192
 _CACHED = 4096
 _NAME = re.compile(
     rf"{_U}(?<![\w'\u2019.<].)(?:(?<![-\u2010\u2011].)|(?<=(?<!\w)[ae]l[-\u2010\u2011].)){_WORD_REST}"
@@ -578,7 +580,7 @@ class _Run:
 _NO_NAMES = _Run(headline=False, numbered=False, names=(), last_key=None)
 
 
-@lru_cache(maxsize=_CACHED)
+@lru_cache(maxsize=_CACHED_RUNS)
 def _run_names(words: tuple[str, ...], possessive: bool) -> _Run:
     """The names in a run of capitalised words (`possessive`: "'s" follows it): worked out
     once per distinct run, since a story names the same things again and again and the
