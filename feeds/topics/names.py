@@ -553,11 +553,11 @@ def _read_run(
         story.add(name, prominent=prominent, initial=initial and at_start)
         for acronym in acronyms:
             story.add(acronym, prominent=prominent, initial=False)
-    defined = _DEFINED.match(text, end) if run.last_key is not None else None
-    if defined is not None and run.last_key is not None:
+    defined = _DEFINED.match(text, end) if run.last is not None else None
+    if defined is not None and run.last is not None:
         acronym = defined["acronym"]
         if acronym.replace("-", "").replace(".", "").replace("&", "").isalpha():
-            story.defined[acronym] = run.last_key
+            story.defined[acronym] = spelling_key(run.last)
             story.add(acronym, prominent=prominent, initial=False)
 
 
@@ -574,10 +574,10 @@ class _Run:
     numbered: bool  # a lone common word: no name if a number or a letter follows it
     # (name, starts the run, acronyms); none for a heading in capitals or "Series A"
     names: tuple[tuple[str, bool, tuple[str, ...]], ...]
-    last_key: str | None  # the spelling key of the last name, for an acronym defined after it
+    last: str | None  # the last name's words, for an acronym defined after it
 
 
-_NO_NAMES = _Run(headline=False, numbered=False, names=(), last_key=None)
+_NO_NAMES = _Run(headline=False, numbered=False, names=(), last=None)
 
 
 @lru_cache(maxsize=_CACHED_RUNS)
@@ -602,8 +602,8 @@ def _run_names(words: tuple[str, ...], possessive: bool) -> _Run:
     if lone and numbered:
         return _NO_NAMES
     names: list[tuple[str, bool, tuple[str, ...]]] = []
-    parts = _split_at_roles(list(words))
-    for part in parts:
+    name_words: list[str] = []
+    for part in _split_at_roles(list(words)):
         name_words = _strip_name(part)
         if not name_words:
             continue
@@ -611,12 +611,11 @@ def _run_names(words: tuple[str, ...], possessive: bool) -> _Run:
         at_start = not names and name_words[0] is words[0]
         acronyms = tuple(a for a in _acronyms_in(name_words) if a != name)
         names.append((name, at_start, acronyms))
-    last = _strip_name(parts[-1])
     return _Run(
         headline=headline,
         numbered=lone,
         names=tuple(names),
-        last_key=spelling_key(" ".join(last)) if last else None,
+        last=" ".join(name_words) or None,  # of the last part: none if it is only a title
     )
 
 
