@@ -12,7 +12,7 @@ from feeds.topics.slugs import topic_slug
 
 _ACRONYM_MAX = 6
 # Moves on whenever what `extract_candidates` finds changes, so stored entries are tagged again.
-NAMES_VERSION = 2
+NAMES_VERSION = 3
 _UPPER = "".join(
     c for c in map(chr, range(0x41, 0x2000)) if c.isupper() and c.isalpha() and len(c) == 1
 )
@@ -431,7 +431,7 @@ def _read_names(text: str, story: _Story, *, start: int, lead_end: int, title: b
                 continue
         else:  # the common case: a run on one line
             words, begin, after_heading = raw.split(), found, False
-        if text[begin - 1 : begin] in "-\u2010\u2011" and _PARTICLE.match(text, begin - 3):
+        if begin >= 3 and text[begin - 1] in "-\u2010\u2011" and _PARTICLE.match(text, begin - 3):
             words[0] = text[begin - 3 : begin] + words[0]  # "al-Qaeda"
             begin -= 3
         if begin < run_end:
