@@ -20,7 +20,7 @@ from feeds.model import Config, Entry, TopicMatch, TopicSource
 
 # Moves on whenever what `names.extract_candidates` finds changes, so stored entries are
 # tagged again.
-NAMES_VERSION = 2
+NAMES_VERSION = 3
 
 
 def assign_topics(entry: Entry, *, rel_path: Path, config: Config) -> Entry:

@@ -39,8 +39,10 @@ MAX_ACRONYM = 8
 _MAX_SCAN = 100_000
 # The most distinct names kept for one story (a _MAX_SCAN text holds at most ~10,000).
 _MAX_NAMES = 10_000
-# Distinct runs of words, names and keys whose reading is remembered: 4,096 of each keep
-# ~4 MB and answer ~70% of the lookups over 6,000 wire stories (65,536 would answer 78%).
+# Distinct runs of words, and names and keys, whose reading is remembered: ~6 MB in all
+# when full, and three lookups in four answered over 6,000 wire stories (the runs of
+# 1,000 stories fit; at 65,536 each, ~78% of lookups and ~15 MB).
+_CACHED_RUNS = 8192
 _CACHED = 4096
 _NAME = re.compile(
     rf"{_U}(?<![\w'\u2019.<].)(?:(?<![-\u2010\u2011].)|(?<=(?<!\w)[ae]l[-\u2010\u2011].)){_WORD_REST}"
@@ -427,7 +429,7 @@ def _read_names(text: str, story: _Story, *, start: int, lead_end: int, title: b
                 continue
         else:  # the common case: a run on one line
             words, begin, after_heading = raw.split(), found, False
-        if text[begin - 1 : begin] in "-\u2010\u2011" and _PARTICLE.match(text, begin - 3):
+        if begin >= 3 and text[begin - 1] in "-\u2010\u2011" and _PARTICLE.match(text, begin - 3):
             words[0] = text[begin - 3 : begin] + words[0]  # "al-Qaeda"
             begin -= 3
         if begin < run_end:
@@ -549,11 +551,11 @@ def _read_run(
         story.add(name, prominent=prominent, initial=initial and at_start)
         for acronym in acronyms:
             story.add(acronym, prominent=prominent, initial=False)
-    defined = _DEFINED.match(text, end) if run.last_key is not None else None
-    if defined is not None and run.last_key is not None:
+    defined = _DEFINED.match(text, end) if run.last is not None else None
+    if defined is not None and run.last is not None:
         acronym = defined["acronym"]
         if acronym.replace("-", "").replace(".", "").replace("&", "").isalpha():
-            story.defined[acronym] = run.last_key
+            story.defined[acronym] = spelling_key(run.last)
             story.add(acronym, prominent=prominent, initial=False)
 
 
@@ -570,13 +572,13 @@ class _Run:
     numbered: bool  # a lone common word: no name if a number or a letter follows it
     # (name, starts the run, acronyms); none for a heading in capitals or "Series A"
     names: tuple[tuple[str, bool, tuple[str, ...]], ...]
-    last_key: str | None  # the spelling key of the last name, for an acronym defined after it
+    last: str | None  # the last name's words, for an acronym defined after it
 
 
-_NO_NAMES = _Run(headline=False, numbered=False, names=(), last_key=None)
+_NO_NAMES = _Run(headline=False, numbered=False, names=(), last=None)
 
 
-@lru_cache(maxsize=_CACHED)
+@lru_cache(maxsize=_CACHED_RUNS)
 def _run_names(words: tuple[str, ...], possessive: bool) -> _Run:
     """The names in a run of capitalised words (`possessive`: "'s" follows it): worked out
     once per distinct run, since a story names the same things again and again and the
@@ -598,8 +600,8 @@ def _run_names(words: tuple[str, ...], possessive: bool) -> _Run:
     if lone and numbered:
         return _NO_NAMES
     names: list[tuple[str, bool, tuple[str, ...]]] = []
-    parts = _split_at_roles(list(words))
-    for part in parts:
+    name_words: list[str] = []
+    for part in _split_at_roles(list(words)):
         name_words = _strip_name(part)
         if not name_words:
             continue
@@ -607,12 +609,11 @@ def _run_names(words: tuple[str, ...], possessive: bool) -> _Run:
         at_start = not names and name_words[0] is words[0]
         acronyms = tuple(a for a in _acronyms_in(name_words) if a != name)
         names.append((name, at_start, acronyms))
-    last = _strip_name(parts[-1])
     return _Run(
         headline=headline,
         numbered=lone,
         names=tuple(names),
-        last_key=spelling_key(" ".join(last)) if last else None,
+        last=" ".join(name_words) or None,  # of the last part: none if it is only a title
     )
 
 

@@ -553,6 +553,14 @@ def test_a_name_is_whole_with_its_connectors() -> None:
     assert spelling_key("Standard & Poor's") == spelling_key("Standard and Poor's")
 
 
+def test_a_name_with_an_arabic_article_may_open_the_text() -> None:
+    # Nothing stands before "Al-" to be read as an article of its own.
+    assert extract_candidates("Al-Qaeda claims attack on a base", "The group said more.") == (
+        "Al-Qaeda",
+    )
+    assert extract_candidates("", "El-Sisi met envoys in the capital.") == ("El-Sisi",)
+
+
 def test_and_joins_only_the_names_of_one_body() -> None:
     found = extract_candidates("", "Trade between Japan and China grew, Japan and China said.")
     assert found == ("China", "Japan")
