@@ -143,7 +143,7 @@ def update(
     from feeds.teaching import apply_learning
 
     apply_config(catalog, config)
-    with reading_pool(workers) as pool:
+    with reading_pool(workers, places=config.auto_topics) as pool:
         reconcile(catalog, config, now=now, pool=pool, progress=progress)
         apply_learning(catalog, config, held=held)
         return publish_dirty(catalog, config, now=now, pool=pool, lists=lists)

@@ -34,21 +34,26 @@ _OWNER_CHECK = 1.0
 # The daemon's worker processes run this much nicer than the process that stores files: the
 # single writer is what a burst waits for, and the workers take the CPU it leaves.
 _WORKER_NICENESS = 5
-# What the forkserver imports once, so each worker starts with it: seedfeed's modules and
-# tables (`feeds.preload`) and the program's main module (each worker would import it again
-# otherwise).
+# What the forkserver imports once, so each worker starts with it: seedfeed's modules
+# (`feeds.preload`), the gazetteer's tables when workers look places up, and the program's
+# main module (each worker would import it again otherwise).
 _PRELOAD = ("__main__", "feeds.preload")
+_PRELOAD_PLACES = "feeds.preload_places"
 
 
-def start_reading_pool(workers: int, *, niceness: int = _WORKER_NICENESS) -> ProcessPoolExecutor:
+def start_reading_pool(
+    workers: int, *, niceness: int = _WORKER_NICENESS, places: bool = True
+) -> ProcessPoolExecutor:
     """Worker processes for reading files and rendering (forkserver: safe beside the daemon's
-    threads; each starts with seedfeed's modules already imported, and ends if this process
-    dies without stopping them), `niceness` below this process."""
+    threads; each starts with seedfeed's modules already imported, and the gazetteer with
+    `places` (automatic topics on), and ends if this process dies without stopping them),
+    `niceness` below this process. The first pool or warm-up of a process starts its
+    forkserver: what it preloads stays for the process's life."""
     from concurrent.futures import ProcessPoolExecutor
 
     return ProcessPoolExecutor(
         workers,
-        mp_context=_forkserver(),
+        mp_context=_forkserver(places=places),
         initializer=_start_worker,
         initargs=(os.getpid(), niceness),
     )
@@ -82,32 +87,32 @@ def _end_with(owner: int) -> None:
     threading.Thread(target=watch, name="seedfeed-owner-watch", daemon=True).start()
 
 
-def warm_reading_pool() -> None:
+def warm_reading_pool(*, places: bool) -> None:
     """Start, in the background, the process that worker processes are forked from: it imports
-    seedfeed (`_PRELOAD`) while this process goes on, so the first batch of files, or the
-    daemon's first burst, does not wait for that."""
+    seedfeed (`_PRELOAD`, with the gazetteer if `places`) while this process goes on, so the
+    first batch of files, or the daemon's first burst, does not wait for that."""
     import multiprocessing.forkserver
 
-    _forkserver()
+    _forkserver(places=places)
     multiprocessing.forkserver.ensure_running()
 
 
-def _forkserver() -> multiprocessing.context.ForkServerContext:
+def _forkserver(*, places: bool) -> multiprocessing.context.ForkServerContext:
     import multiprocessing
 
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(list(_PRELOAD))
+    context.set_forkserver_preload([*_PRELOAD, *([_PRELOAD_PLACES] if places else [])])
     return context
 
 
-def reading_pool(workers: int) -> AbstractContextManager[Executor | None]:
+def reading_pool(workers: int, *, places: bool) -> AbstractContextManager[Executor | None]:
     """The pool of a `seedfeed build`, whose workers run at its own priority: the user waits
     for the build as a whole, and niced workers lose the CPU to every other program on a shared
     machine, not only to the writer (which mostly waits for them in a cold build). It starts
     when first given work: a rebuild with nothing to read or render starts no process."""
     if workers <= 1:
         return nullcontext()
-    return _StartedOnUse(lambda: start_reading_pool(workers, niceness=0))
+    return _StartedOnUse(lambda: start_reading_pool(workers, niceness=0, places=places))
 
 
 class _StartedOnUse(Executor):

@@ -215,7 +215,7 @@ def _build(args: argparse.Namespace, config: Config) -> int:
         # A first build reads every file: its worker processes' forkserver starts now, and
         # imports seedfeed while this process does. A rebuild may read none (~0.05 s more
         # for a no-op of 100k files with it), and starts it once it has files to read.
-        warm_reading_pool()
+        warm_reading_pool(places=config.auto_topics)
     from feeds.build import open_catalog, update
 
     with hold_state_lock(config.state_dir), _build_progress(args, config) as progress:

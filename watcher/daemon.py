@@ -415,7 +415,7 @@ class Daemon:
             scheduler.start()
             self._learn_soon(delay=0)
             if (os.cpu_count() or 1) > 1:
-                warm_reading_pool()
+                warm_reading_pool(places=config.auto_topics)
             if server is not None:
                 config.public_dir.mkdir(parents=True, exist_ok=True)
                 server.start()
@@ -685,7 +685,7 @@ class Daemon:
             with self._pool_lock:
                 if self._pool is None:
                     log.info("reading files in worker processes workers=%d", workers)
-                    self._pool = start_reading_pool(workers)
+                    self._pool = start_reading_pool(workers, places=self._config.auto_topics)
                 pool = self._pool
         self._pool_used = time.monotonic()
         return pool
