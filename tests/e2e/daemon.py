@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -176,6 +177,20 @@ def free_port() -> int:
 def seedfeed_command(*args: str) -> list[str]:
     """The command line of the seedfeed CLI, run by this interpreter."""
     return [sys.executable, "-m", "watcher", *args]
+
+
+def modules_a_build_imports(site: Site) -> set[str]:
+    """The modules `seedfeed build` on `site` imports (read from `python -X importtime`)."""
+    built = subprocess.run(
+        [sys.executable, "-X", "importtime", *seedfeed_command("build", *site.path_options())[1:]],
+        cwd=site.root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert built.returncode == 0, built.stderr
+    return set(re.findall(r"\|\s+([\w.]+)$", built.stderr, re.MULTILINE))
 
 
 def run_cli(site: Site, *args: str, timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
