@@ -61,9 +61,13 @@ def kept_out(config: Config) -> tuple[str, ...]:
 def examples_key_of(catalog: Catalog, config: Config) -> str:
     """The key a model learned now from the catalogue's examples under `config` would have:
     when the model in force has it, there is nothing new to learn."""
-    if not config.learn:
-        return LEARNING_OFF.key  # the examples are not even looked at
-    return _examples_key(catalog.lessons.example_marks(), config)
+    return _examples_key(_example_marks(catalog, config), config)
+
+
+def _example_marks(catalog: Catalog, config: Config) -> list[tuple[str, str, list[str]]]:
+    """The catalogue's examples (`Lessons.example_marks`), not even read with learning off:
+    a look at them reads every example, and the daemon looks after every batch stored."""
+    return catalog.lessons.example_marks() if config.learn else []
 
 
 def _examples_key(marks: Sequence[tuple[str, str, Sequence[str]]], config: Config) -> str:
@@ -75,7 +79,7 @@ def _examples_key(marks: Sequence[tuple[str, str, Sequence[str]]], config: Confi
 def look_at_examples(catalog: Catalog, config: Config) -> tuple[str, bool]:
     """`examples_key_of`, and whether any topic has enough examples to be learned (if none,
     learning is quick: there is no model to fit)."""
-    marks = catalog.lessons.example_marks()
+    marks = _example_marks(catalog, config)
     counts = Counter(slug for _, _, slugs in marks for slug in slugs)
     skipped = set(kept_out(config))
     taught = any(n >= config.learn_min_examples and s not in skipped for s, n in counts.items())

@@ -21,7 +21,9 @@ from feeds.teaching import (
     Held,
     apply_learning,
     apply_lesson,
+    examples_key_of,
     learn_from_catalog,
+    look_at_examples,
     model_for_check,
     model_in_force,
     tag_pending,
@@ -201,6 +203,24 @@ def test_learning_off_or_a_topic_excluded_leaves_no_learned_topic(config: Config
         assert setting.fetchone() == (LEARNING_OFF.key,)
     finally:
         db.close()
+
+
+def test_with_learning_off_a_look_at_the_examples_reads_none(config: Config) -> None:
+    """The daemon looks at the examples after every batch it stores: with learning off that
+    look reads no example (it read every one, the catalogue's size in work per batch)."""
+    build(config)
+    catalog = open_catalog(config)
+    try:
+        statements: list[str] = []
+        catalog._db.set_trace_callback(statements.append)
+        off = replace(config, learn=False)
+        assert look_at_examples(catalog, off) == (LEARNING_OFF.key, False)
+        assert examples_key_of(catalog, off) == LEARNING_OFF.key
+        assert not statements
+        key, taught = look_at_examples(catalog, config)  # (learning on: read, and taught)
+        assert taught and key != LEARNING_OFF.key and statements
+    finally:
+        catalog.close()
 
 
 def test_a_crash_between_keeping_a_model_and_tagging_with_it_is_made_good(
