@@ -11,7 +11,7 @@ import signal
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
@@ -117,7 +117,8 @@ def reading_pool(workers: int, *, places: bool) -> AbstractContextManager[Execut
 
 class _StartedOnUse(Executor):
     """A pool of worker processes made when first given work (even an idle pool's queue
-    starts multiprocessing's resource tracker, a Python process of its own)."""
+    starts multiprocessing's resource tracker, a Python process of its own). `map` is
+    `Executor.map`, which submits each call here."""
 
     def __init__(self, start: Callable[[], ProcessPoolExecutor]) -> None:
         self._start = start
@@ -130,15 +131,6 @@ class _StartedOnUse(Executor):
 
     def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]:
         return self._started().submit(fn, *args, **kwargs)
-
-    def map(
-        self,
-        fn: Callable[..., _T],
-        *iterables: Iterable[object],
-        timeout: float | None = None,
-        chunksize: int = 1,
-    ) -> Iterator[_T]:
-        return self._started().map(fn, *iterables, timeout=timeout, chunksize=chunksize)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         if self._pool is not None:
