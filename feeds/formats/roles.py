@@ -202,7 +202,7 @@ def _look(s: str, low: str) -> Kind:
         return "caption"
     if byline_name(s) is not None or low in phrases.agencies or _agency_credit(low):
         return "byline"
-    if meta_date(s) is not None and not _on_dateline(s):
+    if meta_date(s) is not None:
         return "date"
     if trailer_starts(s) or (len(low) < 200 and _any_of(phrases.trailer_inside).found(low)):
         return "trailer"
@@ -237,7 +237,7 @@ def _plain_text(s: str, low: str) -> bool:
         or ("/" in low and low.count(" ") < _CREDIT_WORDS)  # "Gallo Images/Beeld/NAME"
         or (low.count(" ") < _CREDIT_WORDS and low[low.rfind(" ") + 1 :] in signs.lines)
         or "://" in low  # the page's address (`link_line`), under a label of any length
-        or (_may_be_dated(s) and not _on_dateline(s))  # a dateline's day is not a date line
+        or (_may_be_dated(s) and not _on_dateline(s))  # as `meta_date` reads them
     )
 
 
@@ -338,8 +338,10 @@ def _is_breadcrumb(s: str, low: str) -> bool:
 def meta_date(line: str) -> tuple[str, str] | None:
     """(label, date text) for a date line, or a line of furniture parts with a date among them:
     "PTI | Updated: Mar 12, 2026, 14:05 IST", "NAME Published March 12, 2026", "Madrid - 10 mar
-    2026 - 12:40 CET", "Publié le 09 mars 2026 à 11h32, modifié le 09 mars 2026 à 13h10"."""
-    if not _may_be_dated(line):
+    2026 - 12:40 CET", "Publié le 09 mars 2026 à 11h32, modifié le 09 mars 2026 à 13h10".
+    A line opening on a dated or tagged dateline ("SALVADOR, Feb 26 - Showers ...") is the
+    first line of a story's text: its day is no date line's."""
+    if not _may_be_dated(line) or _on_dateline(line):
         return None
     found = date_line(line)
     if found is not None:

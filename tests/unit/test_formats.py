@@ -433,6 +433,9 @@ def test_byline_name(line: str, name: str | None) -> None:
             "Actualizado: 30 de abril de 2026, 14:10 p. m.",
             "Actualizado: 30 de abril de 2026, 14:10 p. m",
         ),
+        # A dateline's day opens the story's text: no date line.
+        ("SALVADOR, Feb 26 - Showers continued throughout the week in", None),
+        ("NEW DELHI, March 3 (PTI) - Updated 3 March 2026", None),
     ],
 )
 def test_meta_date_finds_the_date_among_furniture_parts(line: str, text: str | None) -> None:
